@@ -1,0 +1,125 @@
+//! Command line and environment configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "laihua", version, about = "来华 — 邀请外国人来华信息系统")]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    /// Serving options when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Folder for the SQLite database, attachments and the SMS outbox.
+    #[arg(long, env = "LAIHUA_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite:… or postgres://… (default: SQLite file in the data folder).
+    #[arg(long, env = "LAIHUA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve(ServeArgs),
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Apply database migrations and seed reference data, then exit.
+    Migrate,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LAIHUA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Also create demo staff accounts (printed at start-up).
+    #[arg(long, env = "LAIHUA_DEMO")]
+    pub demo: bool,
+    /// Mark cookies Secure (when served over HTTPS behind a reverse proxy).
+    #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// SMS provider: outbox (JSON lines in the data folder) or aliyun.
+    #[arg(long, env = "LAIHUA_SMS_PROVIDER", default_value = "outbox")]
+    pub sms_provider: String,
+    #[arg(long, env = "LAIHUA_ALIYUN_ACCESS_KEY_ID", default_value = "")]
+    pub aliyun_access_key_id: String,
+    #[arg(
+        long,
+        env = "LAIHUA_ALIYUN_ACCESS_KEY_SECRET",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub aliyun_access_key_secret: String,
+    #[arg(long, env = "LAIHUA_ALIYUN_SIGN_NAME", default_value = "")]
+    pub aliyun_sign_name: String,
+    #[arg(long, env = "LAIHUA_ALIYUN_TEMPLATE_CODE", default_value = "")]
+    pub aliyun_template_code: String,
+    #[arg(long, env = "LAIHUA_ALIYUN_REGION", default_value = "cn-hangzhou")]
+    pub aliyun_region: String,
+    #[arg(
+        long,
+        env = "LAIHUA_ALIYUN_ENDPOINT",
+        default_value = "https://dysmsapi.aliyuncs.com/"
+    )]
+    pub aliyun_endpoint: String,
+    /// Minutes without activity after which a session ends.
+    #[arg(long, env = "LAIHUA_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// Hours after sign-in after which a session ends whatever the activity.
+    #[arg(long, env = "LAIHUA_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+    /// SMS codes one client address may request per hour.
+    #[arg(long, env = "LAIHUA_SMS_PER_IP_HOUR", default_value_t = 30)]
+    pub sms_per_ip_hour: i64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Add a staff account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Resolved configuration of a running server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub serve: ServeArgs,
+}
+
+impl Config {
+    pub fn new(common: &Common, serve: ServeArgs) -> Config {
+        let database_url = common.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                common.data_dir.join("laihua.db").display()
+            )
+        });
+        Config {
+            data_dir: common.data_dir.clone(),
+            database_url,
+            serve,
+        }
+    }
+}

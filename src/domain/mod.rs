@@ -1,0 +1,17 @@
+//! Pure domain validators (no I/O) for form input: unified social credit
+//! codes, login IDs, passwords and mainland mobile numbers.
+//!
+//! Every error type's `Display` is a Chinese message meant to be shown to a
+//! clerk beside the offending form field.
+
+pub mod credit_code;
+pub mod login_id;
+pub mod mobile;
+pub mod password;
+
+pub use credit_code::CreditCode;
+pub use login_id::LoginId;
+pub use mobile::Mobile;
+pub use password::Password;
+pub mod fields;
+pub mod registration;

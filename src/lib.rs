@@ -1,0 +1,16 @@
+//! laihua (来华): the information system through which a city Foreign Affairs Office handles
+//! invitations of foreigners to China.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod files;
+pub mod notify;
+pub mod security;
+pub mod seed;
+pub mod sms;
+pub mod store;
+pub mod verify;
+pub mod web;

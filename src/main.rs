@@ -1,0 +1,91 @@
+use std::io::Read;
+
+use anyhow::Context;
+use clap::Parser;
+use laihua::app::{prepare, Application};
+use laihua::clock::Clock;
+use laihua::config::{Cli, Command, Config, StaffCommand};
+use laihua::store::users::Role;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(Config::new(&cli.common, cli.serve)).await,
+        Some(Command::Serve(args)) => serve(Config::new(&cli.common, args)).await,
+        Some(Command::Migrate) => {
+            let config = Config::new(&cli.common, cli.serve);
+            let (_, notes) = prepare(config, Clock::default()).await?;
+            for n in notes {
+                println!("{n}");
+            }
+            println!("数据库已是最新 / database is up to date");
+            Ok(())
+        }
+        Some(Command::Staff {
+            command:
+                StaffCommand::Add {
+                    role,
+                    login,
+                    district,
+                    name,
+                },
+        }) => {
+            let role = match Role::parse(&role) {
+                Some(r) if r != Role::Unit => r,
+                _ => anyhow::bail!("--role must be county, city or admin"),
+            };
+            let config = Config::new(&cli.common, cli.serve);
+            let (state, _) = prepare(config, Clock::default()).await?;
+            let district_id = match (role, district) {
+                (Role::County, Some(d)) => Some(
+                    laihua::store::reference::district_by_name(state.pool(), &d)
+                        .await?
+                        .with_context(|| format!("no district named {d}"))?,
+                ),
+                (Role::County, None) => anyhow::bail!("a county account needs --district"),
+                (_, _) => None,
+            };
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            laihua::domain::Password::parse(password, &login)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = name.unwrap_or_else(|| login.clone());
+            let created = laihua::seed::create_staff(
+                &state.db,
+                role,
+                &login,
+                district_id,
+                &name,
+                password,
+                false,
+                state.now(),
+            )
+            .await?;
+            anyhow::ensure!(created, "login ID {login} is already taken");
+            println!("已创建 / created: {login} ({})", role.label());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config, Clock::default()).await?;
+    for n in &app.notes {
+        println!("{n}");
+    }
+    println!(
+        "laihua 已启动 / listening on http://{}",
+        app.listener.local_addr()?
+    );
+    app.run().await
+}

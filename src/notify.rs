@@ -1,0 +1,106 @@
+//! What the system tells units on each status change: site message texts and SMS texts, kept in
+//! one place. The site message is written inside the caller's transaction; the SMS goes out after
+//! commit.
+
+use crate::app::AppState;
+use crate::store::{messages, Actor, Conn, DbResult};
+
+/// One notification: a site message, and an SMS when the event is important.
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+    pub sms: Option<String>,
+}
+
+pub fn registration_submitted() -> Notice {
+    Notice {
+        title: "注册申请已提交".into(),
+        body: "您的注册申请已提交，属地县区外办将进行初审，初审通过后由市外办审核。审核结果将以短信和站内信通知。".into(),
+        sms: None,
+    }
+}
+
+pub fn registration_county_passed(office: &str) -> Notice {
+    Notice {
+        title: "注册申请初审通过".into(),
+        body: "您的注册申请已通过县区外办初审，已提交市外办审核。".into(),
+        sms: Some(format!(
+            "【{office}】您单位的注册申请已通过县区外办初审，等待市外办审核。"
+        )),
+    }
+}
+
+pub fn registration_approved(office: &str) -> Notice {
+    Notice {
+        title: "注册申请审核通过".into(),
+        body: "您的注册申请已通过市外办审核，现在可以登录系统进行《邀请函》申请。".into(),
+        sms: Some(format!("【{office}】您单位的邀请外国人来华信息系统注册申请已审核通过，可登录系统申请《邀请函》。")),
+    }
+}
+
+pub fn registration_returned(office: &str, by: &str, reason: &str) -> Notice {
+    Notice {
+        title: "注册申请被退回补充".into(),
+        body: format!("{by}退回了您的注册申请，请按以下要求补充材料后重新提交：\n{reason}"),
+        sms: Some(format!(
+            "【{office}】您单位的注册申请被{by}退回补充，请登录系统查看原因，补充后重新提交。"
+        )),
+    }
+}
+
+pub fn change_submitted() -> Notice {
+    Notice {
+        title: "注册信息变更已提交".into(),
+        body: "您的注册信息变更申请已提交，审核通过前原注册信息继续有效。".into(),
+        sms: None,
+    }
+}
+
+pub fn change_county_passed(office: &str) -> Notice {
+    Notice {
+        title: "注册信息变更初审通过".into(),
+        body: "您的注册信息变更申请已通过县区外办初审，已提交市外办审核。".into(),
+        sms: Some(format!(
+            "【{office}】您单位的注册信息变更申请已通过县区外办初审，等待市外办审核。"
+        )),
+    }
+}
+
+pub fn change_approved(office: &str) -> Notice {
+    Notice {
+        title: "注册信息变更审核通过".into(),
+        body: "您的注册信息变更申请已审核通过，变更后的信息已生效。".into(),
+        sms: Some(format!("【{office}】您单位的注册信息变更申请已审核通过。")),
+    }
+}
+
+pub fn change_returned(office: &str, by: &str, reason: &str) -> Notice {
+    Notice {
+        title: "注册信息变更被退回".into(),
+        body: format!("{by}退回了您的注册信息变更申请，原注册信息继续有效。原因：\n{reason}"),
+        sms: Some(format!(
+            "【{office}】您单位的注册信息变更申请被{by}退回，请登录系统查看原因。"
+        )),
+    }
+}
+
+/// Writes the site message inside the transaction.
+pub async fn write(
+    conn: &mut Conn,
+    unit_id: i64,
+    sender: &Actor,
+    notice: &Notice,
+    now: i64,
+) -> DbResult<()> {
+    messages::send(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
+    Ok(())
+}
+
+/// Sends the SMS of a committed notice; a failure is logged, not fatal (the site message stands).
+pub async fn send_sms(state: &AppState, mobile: &str, notice: &Notice) {
+    if let Some(text) = &notice.sms {
+        if let Err(e) = state.sms.send(mobile, text).await {
+            tracing::error!("notification SMS to unit failed: {e}");
+        }
+    }
+}

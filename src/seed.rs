@@ -1,0 +1,395 @@
+//! Idempotent seeding of settings, reference data, templates, notices and the first accounts.
+
+use crate::db::Db;
+use crate::files::FileStore;
+use crate::security::{hash_password, random_password};
+use crate::store::reference::{insert_file, setting, setting_default};
+use crate::store::users::{self, NewUser, Role};
+
+/// Names shown in the header and messages.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub city_name: String,
+    pub office_name: String,
+    pub office_phone: String,
+    pub system_name: String,
+}
+
+pub struct Seeded {
+    pub secret: Vec<u8>,
+    pub site: Site,
+    /// Lines to print at start-up (first administrator, demo accounts).
+    pub notes: Vec<String>,
+}
+
+/// Changzhou's districts, the reference deployment.
+pub const DISTRICTS: &[(&str, &str)] = &[
+    ("天宁区", "tianning"),
+    ("钟楼区", "zhonglou"),
+    ("新北区", "xinbei"),
+    ("武进区", "wujin"),
+    ("金坛区", "jintan"),
+    ("溧阳市", "liyang"),
+    ("常州经济开发区", "jingkai"),
+];
+
+/// Password of every demo account (created only with `--demo`).
+pub const DEMO_PASSWORD: &str = "Demo@2026";
+
+struct TypeSeed {
+    code: &'static str,
+    name: &'static str,
+    required: bool,
+    template: &'static str,
+    lines: &'static [&'static str],
+}
+
+/// Registration attachment types, after the Changzhou office's published guide.
+const UNIT_TYPES: &[TypeSeed] = &[
+    TypeSeed {
+        code: "unit_filing",
+        name: "《邀请函》申办单位备案表",
+        required: true,
+        template: "《邀请函》申办单位备案表.rtf",
+        lines: &[
+            "《邀请函》申办单位备案表",
+            "",
+            "单位全称：",
+            "单位英文名称：",
+            "统一社会信用代码：",
+            "所属县区：",
+            "单位地址：",
+            "单位类型：",
+            "法定代表人：",
+            "专办员姓名：            身份证号码：",
+            "专办员手机：            联系电话：",
+            "电子邮箱：",
+            "",
+            "本单位承诺：所提交的材料真实、有效，专办员负责本单位邀请外国人来华的申办工作，",
+            "并对被邀请人在华期间的活动负责。",
+            "",
+            "法定代表人（签字）：",
+            "单位（盖章）：",
+            "日期：      年    月    日",
+        ],
+    },
+    TypeSeed {
+        code: "clerk_id",
+        name: "专办员身份证正反面扫描件",
+        required: true,
+        template: "专办员身份证正反面扫描件（样式）.rtf",
+        lines: &[
+            "专办员身份证正反面扫描件",
+            "",
+            "请将专办员居民身份证的正面（人像面）和反面（国徽面）复印在同一页，",
+            "加盖单位公章后扫描为PDF上传。",
+            "",
+            "【身份证正面】",
+            "",
+            "",
+            "【身份证反面】",
+            "",
+            "",
+            "单位（盖章）：",
+        ],
+    },
+    TypeSeed {
+        code: "credit_proof",
+        name: "公司信用公示证明",
+        required: true,
+        template: "公司信用公示证明（样式）.rtf",
+        lines: &[
+            "公司信用公示证明",
+            "",
+            "请在国家企业信用信息公示系统查询本单位的信用信息，",
+            "打印查询结果页（含统一社会信用代码、登记状态），加盖单位公章后扫描为PDF上传。",
+            "",
+            "单位（盖章）：",
+        ],
+    },
+    TypeSeed {
+        code: "business_license",
+        name: "营业执照副本",
+        required: true,
+        template: "营业执照副本（样式）.rtf",
+        lines: &[
+            "营业执照副本",
+            "",
+            "请复印营业执照副本（事业单位为事业单位法人证书，社会团体为社会团体法人登记证书），",
+            "加盖单位公章后扫描为PDF上传。",
+            "",
+            "单位（盖章）：",
+        ],
+    },
+    TypeSeed {
+        code: "other",
+        name: "其他材料",
+        required: false,
+        template: "其他材料说明.rtf",
+        lines: &[
+            "其他材料",
+            "",
+            "如有其他需要说明的材料（如授权委托书），请加盖单位公章后扫描为PDF上传。",
+        ],
+    },
+];
+
+pub const REGISTRATION_NOTICE: &str = "\
+一、邀请单位使用本系统前须自行注册。注册信息应真实、准确、完整，并与营业执照等证照一致。
+二、登录ID由字母、数字或中文组成，建议使用单位名称；密码须为8至64位，并包含大写字母、小写字母、数字、符号中的至少三类。
+三、注册时须验证专办员的手机号码。审核结果、退回补充等通知将通过短信和站内信发送到该号码。
+四、须上传的附件均为加盖单位公章的PDF扫描件，每个文件不超过10MB。可通过【样式模板】下载模板，填写后盖章扫描上传。
+五、注册提交后，由属地县区外办初审，初审通过后由市外办审核。审核通过前无数据申报功能。
+六、如两级外办在审核过程中需要补充或更新信息，会以短信和站内信通知，请登录后按要求补充材料，重新提交。
+七、被列入失信企业名单的单位将无法登录，请联系市外办处理。
+八、本系统仅用于邀请外国人来华的申办，请妥善保管帐号和密码，因帐号保管不善造成的后果由邀请单位承担。";
+
+/// A minimal RTF document (opens in Word, WPS and LibreOffice) with the given lines.
+pub fn rtf(lines: &[&str]) -> Vec<u8> {
+    let mut out = String::from(
+        "{\\rtf1\\ansi\\ansicpg936\\deff0{\\fonttbl{\\f0\\fnil\\fcharset134 SimSun;}}\\f0\\fs24\n",
+    );
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            out.push_str("\\qc\\b\\fs32 ");
+        }
+        for c in line.chars() {
+            match c {
+                '\\' | '{' | '}' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_ascii() => out.push(c),
+                c => {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{}?", *unit as i16));
+                    }
+                }
+            }
+        }
+        if i == 0 {
+            out.push_str("\\b0\\fs24\\par\\ql\n");
+        } else {
+            out.push_str("\\par\n");
+        }
+    }
+    out.push('}');
+    out.into_bytes()
+}
+
+pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::Result<Seeded> {
+    let pool = &db.pool;
+    let mut notes = Vec::new();
+    {
+        let mut tx = db.begin().await?;
+        let c = tx.conn();
+        setting_default(c, "secret", &hex::encode(rand::random::<[u8; 32]>())).await?;
+        setting_default(c, "city_name", "常州市").await?;
+        setting_default(c, "office_name", "常州市人民政府外事办公室").await?;
+        setting_default(c, "office_phone", "").await?;
+        setting_default(c, "system_name", "常州市邀请外国人来华信息系统").await?;
+        for (i, (name, _)) in DISTRICTS.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO districts (name, sort, retired) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(*name)
+            .bind(i as i64)
+            .execute(&mut *c)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO content (key, title, body, updated_at) VALUES ('registration_notice', $1, $2, $3)
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind("注册须知")
+        .bind(REGISTRATION_NOTICE)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        for (i, t) in UNIT_TYPES.iter().enumerate() {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM attachment_types WHERE code = $1")
+                    .bind(t.code)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            if exists.is_some() {
+                continue;
+            }
+            let bytes = rtf(t.lines);
+            let sha = files.put(&bytes).await?;
+            let file_id = insert_file(
+                c,
+                &sha,
+                bytes.len() as i64,
+                "application/rtf",
+                t.template,
+                None,
+                now,
+            )
+            .await?;
+            sqlx::query(
+                "INSERT INTO attachment_types (code, scope, name, required, sort, template_name, template_file_id, retired)
+                 VALUES ($1, 'unit', $2, $3, $4, $5, $6, 0)",
+            )
+            .bind(t.code)
+            .bind(t.name)
+            .bind(i64::from(t.required))
+            .bind(i as i64)
+            .bind(t.template)
+            .bind(file_id)
+            .execute(&mut *c)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+
+    if users::count_admins(pool).await? == 0 {
+        let password = random_password();
+        if create_staff(
+            db,
+            Role::Admin,
+            "admin",
+            None,
+            "系统管理员",
+            &password,
+            true,
+            now,
+        )
+        .await?
+        {
+            notes.push(format!(
+                "首个管理员 / first administrator: 登录ID admin, 密码 / password {password} (须在首次登录时修改 / change it at first sign-in)"
+            ));
+        }
+    }
+    if demo {
+        let mut created = Vec::new();
+        for (name, login) in DISTRICTS {
+            let district = crate::store::reference::district_by_name(pool, name).await?;
+            if create_staff(
+                db,
+                Role::County,
+                login,
+                district,
+                &format!("{name}外办"),
+                DEMO_PASSWORD,
+                false,
+                now,
+            )
+            .await?
+            {
+                created.push(format!("{login}（{name}县区外办）"));
+            }
+        }
+        if create_staff(
+            db,
+            Role::City,
+            "city",
+            None,
+            "市外办",
+            DEMO_PASSWORD,
+            false,
+            now,
+        )
+        .await?
+        {
+            created.push("city（市外办）".into());
+        }
+        if create_staff(
+            db,
+            Role::Admin,
+            "demoadmin",
+            None,
+            "演示管理员",
+            DEMO_PASSWORD,
+            false,
+            now,
+        )
+        .await?
+        {
+            created.push("demoadmin（系统管理员）".into());
+        }
+        if !created.is_empty() {
+            notes.push(format!(
+                "演示帐号 / demo accounts (密码 / password {DEMO_PASSWORD}): {}",
+                created.join(", ")
+            ));
+        }
+    }
+
+    let secret_hex = setting(pool, "secret").await?.unwrap_or_default();
+    let secret = hex::decode(secret_hex).unwrap_or_default();
+    anyhow::ensure!(secret.len() >= 16, "server secret missing in settings");
+    let site = Site {
+        city_name: setting(pool, "city_name").await?.unwrap_or_default(),
+        office_name: setting(pool, "office_name").await?.unwrap_or_default(),
+        office_phone: setting(pool, "office_phone").await?.unwrap_or_default(),
+        system_name: setting(pool, "system_name").await?.unwrap_or_default(),
+    };
+    Ok(Seeded {
+        secret,
+        site,
+        notes,
+    })
+}
+
+/// Creates a staff account unless the login ID exists. Returns whether it was created.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_staff(
+    db: &Db,
+    role: Role,
+    login: &str,
+    district_id: Option<i64>,
+    name: &str,
+    password: &str,
+    must_change: bool,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let login_id = crate::domain::LoginId::parse(login).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if users::login_key_taken(&db.pool, &login_id.key()).await? {
+        return Ok(false);
+    }
+    let hash = hash_password(password)?;
+    let mut tx = db.begin().await?;
+    let id = users::insert(
+        tx.conn(),
+        &NewUser {
+            role,
+            login_id: login_id.as_str(),
+            login_key: &login_id.key(),
+            password_hash: &hash,
+            display_name: name,
+            unit_id: None,
+            district_id,
+            must_change_password: must_change,
+        },
+        now,
+    )
+    .await?;
+    crate::store::audit::record(
+        tx.conn(),
+        &crate::store::Actor::system(),
+        now,
+        "staff.create",
+        "user",
+        &id.to_string(),
+        &format!("{} {}", role.as_str(), login_id.as_str()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtf_escapes_chinese_as_unicode() {
+        let out = String::from_utf8_lossy(&rtf(&["注册{x}"])).to_string();
+        assert!(out.starts_with("{\\rtf1"));
+        assert!(out.contains("\\u27880?"), "{out}"); // 注 = U+6CE8 = 27880
+        assert!(out.contains("\\{x\\}"));
+    }
+}

@@ -1,0 +1,45 @@
+//! Development and test provider: one JSON line per message in `<data-dir>/sms-outbox.jsonl`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Mutex;
+
+use super::SmsError;
+
+#[derive(Clone, Debug)]
+pub struct OutboxSender {
+    path: PathBuf,
+    lock: Arc<Mutex<()>>,
+    clock: crate::clock::Clock,
+}
+
+impl OutboxSender {
+    pub fn new(path: PathBuf, clock: crate::clock::Clock) -> Self {
+        OutboxSender {
+            path,
+            lock: Arc::new(Mutex::new(())),
+            clock,
+        }
+    }
+
+    pub async fn send(&self, to: &str, text: &str) -> Result<(), SmsError> {
+        let at = self
+            .clock
+            .now()
+            .with_timezone(&crate::clock::beijing())
+            .to_rfc3339();
+        let mut line = serde_json::json!({ "to": to, "text": text, "at": at }).to_string();
+        line.push('\n');
+        let _guard = self.lock.lock().await;
+        let mut f = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .await?;
+        f.write_all(line.as_bytes()).await?;
+        f.flush().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,129 @@
+//! Site messages (站内信) to units.
+
+use sqlx::Row;
+
+use super::{Actor, Conn, DbResult};
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: i64,
+    pub sender_label: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+impl Message {
+    pub fn created_text(&self) -> String {
+        crate::clock::fmt_ts(self.created_at)
+    }
+    pub fn unread(&self) -> bool {
+        self.read_at.is_none()
+    }
+}
+
+pub async fn send(
+    conn: &mut Conn,
+    unit_id: i64,
+    sender: &Actor,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at, next_popup_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(unit_id)
+    .bind(sender.user_id)
+    .bind(sender.label.as_str())
+    .bind(title)
+    .bind(body)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn unread_count(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL",
+    )
+    .bind(unit_id)
+    .fetch_one(pool)
+    .await
+}
+
+const COLS: &str = "id, sender_label, title, body, created_at, read_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Message> {
+    Ok(Message {
+        id: r.try_get("id")?,
+        sender_label: r.try_get("sender_label")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+        read_at: r.try_get("read_at")?,
+    })
+}
+
+/// A page of a unit's messages, newest first, and the total count.
+pub async fn list(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Message>, i64)> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM messages WHERE unit_id = $1 AND deleted_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(unit_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE unit_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(unit_id)
+    .fetch_one(pool)
+    .await?;
+    Ok((rows.iter().map(from_row).collect::<DbResult<_>>()?, total))
+}
+
+/// One of the unit's own messages (never another unit's).
+pub async fn get(pool: &sqlx::AnyPool, unit_id: i64, id: i64) -> DbResult<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM messages WHERE id = $1 AND unit_id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .bind(unit_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn mark_read(pool: &sqlx::AnyPool, unit_id: i64, id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE messages SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND unit_id = $3 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(unit_id)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn delete(pool: &sqlx::AnyPool, unit_id: i64, id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE messages SET deleted_at = $1 WHERE id = $2 AND unit_id = $3 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(unit_id)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -1,0 +1,38 @@
+//! Database access, one module per area. Queries are written once for SQLite and PostgreSQL.
+
+pub mod audit;
+pub mod flows;
+pub mod messages;
+pub mod reference;
+pub mod sessions;
+pub mod sms_codes;
+pub mod units;
+pub mod users;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+pub type Conn = sqlx::AnyConnection;
+
+/// Who did something, for the audit log and message senders.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub label: String,
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            label: "系统".into(),
+            ip: "-".into(),
+        }
+    }
+    pub fn anonymous(ip: &str) -> Actor {
+        Actor {
+            user_id: None,
+            label: "匿名用户".into(),
+            ip: ip.into(),
+        }
+    }
+}

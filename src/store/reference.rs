@@ -1,0 +1,185 @@
+//! Reference data (districts, attachment types, notices) and settings, with idempotent seeding.
+
+use sqlx::Row;
+
+use super::{Conn, DbResult};
+
+#[derive(Clone, Debug)]
+pub struct District {
+    pub id: i64,
+    pub name: String,
+}
+
+pub async fn districts(pool: &sqlx::AnyPool) -> DbResult<Vec<District>> {
+    let rows = sqlx::query("SELECT id, name FROM districts WHERE retired = 0 ORDER BY sort, id")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(District {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn district_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<String> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM districts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(name.unwrap_or_default())
+}
+
+pub async fn district_by_name(pool: &sqlx::AnyPool, name: &str) -> DbResult<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM districts WHERE name = $1 AND retired = 0")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+#[derive(Clone, Debug)]
+pub struct AttachmentType {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub required: bool,
+    pub template_name: Option<String>,
+    pub template_file_id: Option<i64>,
+}
+
+/// Active attachment types of a scope ("unit" for registrations), in display order.
+pub async fn attachment_types(pool: &sqlx::AnyPool, scope: &str) -> DbResult<Vec<AttachmentType>> {
+    let rows = sqlx::query(
+        "SELECT id, code, name, required, template_name, template_file_id FROM attachment_types
+         WHERE scope = $1 AND retired = 0 ORDER BY sort, id",
+    )
+    .bind(scope)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AttachmentType {
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                required: r.try_get::<i64, _>("required")? != 0,
+                template_name: r.try_get("template_name")?,
+                template_file_id: r.try_get("template_file_id")?,
+            })
+        })
+        .collect()
+}
+
+/// The stored template of an attachment type: (download name, sha256, mime).
+pub async fn template_file(
+    pool: &sqlx::AnyPool,
+    type_id: i64,
+) -> DbResult<Option<(String, String, String)>> {
+    let row = sqlx::query(
+        "SELECT t.template_name, f.sha256, f.mime FROM attachment_types t
+         JOIN files f ON f.id = t.template_file_id WHERE t.id = $1",
+    )
+    .bind(type_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let name: Option<String> = r.try_get("template_name")?;
+    Ok(Some((
+        name.unwrap_or_else(|| "template".into()),
+        r.try_get("sha256")?,
+        r.try_get("mime")?,
+    )))
+}
+
+#[derive(Clone, Debug)]
+pub struct Content {
+    pub title: String,
+    pub body: String,
+}
+
+pub async fn content(pool: &sqlx::AnyPool, key: &str) -> DbResult<Content> {
+    let row = sqlx::query("SELECT title, body FROM content WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some(r) => Ok(Content {
+            title: r.try_get("title")?,
+            body: r.try_get("body")?,
+        }),
+        None => Ok(Content {
+            title: String::new(),
+            body: String::new(),
+        }),
+    }
+}
+
+pub async fn setting(pool: &sqlx::AnyPool, key: &str) -> DbResult<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts a setting unless it exists (keeps edited values).
+pub async fn setting_default(conn: &mut Conn, key: &str, value: &str) -> DbResult<()> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_file(
+    conn: &mut Conn,
+    sha: &str,
+    size: i64,
+    mime: &str,
+    name: &str,
+    uploaded_by: Option<i64>,
+    now: i64,
+) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO files (sha256, size, mime, original_name, uploaded_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(sha)
+    .bind(size)
+    .bind(mime)
+    .bind(name)
+    .bind(uploaded_by)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(Clone, Debug)]
+pub struct FileMeta {
+    pub id: i64,
+    pub sha256: String,
+    pub size: i64,
+    pub mime: String,
+    pub original_name: String,
+    pub uploaded_by: Option<i64>,
+}
+
+pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {
+    let row = sqlx::query(
+        "SELECT id, sha256, size, mime, original_name, uploaded_by FROM files WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(FileMeta {
+        id: r.try_get("id")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get("size")?,
+        mime: r.try_get("mime")?,
+        original_name: r.try_get("original_name")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+    }))
+}

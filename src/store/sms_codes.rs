@@ -1,0 +1,113 @@
+//! SMS verification codes: stored as keyed hashes, single use, limited tries and sends.
+
+use sqlx::Row;
+
+use super::{Conn, DbResult};
+
+pub struct Code {
+    pub id: i64,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub attempts: i64,
+}
+
+/// Sends to this number since `since` (any purpose), and the newest send time.
+pub async fn sends_to(
+    pool: &sqlx::AnyPool,
+    mobile: &str,
+    since: i64,
+) -> DbResult<(i64, Option<i64>)> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n, MAX(created_at) AS last FROM sms_codes WHERE mobile = $1 AND created_at >= $2",
+    )
+    .bind(mobile)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok((r.try_get("n")?, r.try_get("last")?))
+}
+
+pub async fn sends_from_ip(pool: &sqlx::AnyPool, ip: &str, since: i64) -> DbResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sms_codes WHERE ip = $1 AND created_at >= $2")
+        .bind(ip)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+}
+
+/// Stores a new code and voids earlier unused ones for the same number and purpose.
+pub async fn insert(
+    conn: &mut Conn,
+    mobile: &str,
+    purpose: &str,
+    code_hash: &str,
+    ip: &str,
+    now: i64,
+    ttl: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE sms_codes SET consumed = 1 WHERE mobile = $1 AND purpose = $2 AND consumed = 0",
+    )
+    .bind(mobile)
+    .bind(purpose)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO sms_codes (mobile, purpose, code_hash, ip, created_at, expires_at, attempts, consumed)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0)",
+    )
+    .bind(mobile)
+    .bind(purpose)
+    .bind(code_hash)
+    .bind(ip)
+    .bind(now)
+    .bind(now + ttl)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest usable code for this number and purpose.
+pub async fn current(pool: &sqlx::AnyPool, mobile: &str, purpose: &str) -> DbResult<Option<Code>> {
+    let row = sqlx::query(
+        "SELECT id, code_hash, expires_at, attempts FROM sms_codes
+         WHERE mobile = $1 AND purpose = $2 AND consumed = 0 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(mobile)
+    .bind(purpose)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Code {
+        id: r.try_get("id")?,
+        code_hash: r.try_get("code_hash")?,
+        expires_at: r.try_get("expires_at")?,
+        attempts: r.try_get("attempts")?,
+    }))
+}
+
+/// Counts a wrong try; voids the code at `max`. Returns the tries so far.
+pub async fn wrong_try(pool: &sqlx::AnyPool, id: i64, max: i64) -> DbResult<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    if n >= max {
+        sqlx::query("UPDATE sms_codes SET consumed = 1 WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Uses the code up; false when someone else used it first.
+pub async fn consume(pool: &sqlx::AnyPool, id: i64) -> DbResult<bool> {
+    let r = sqlx::query("UPDATE sms_codes SET consumed = 1 WHERE id = $1 AND consumed = 0")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

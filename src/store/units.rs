@@ -1,0 +1,594 @@
+//! Inviting units: registration data, attachments, the review state machine and change requests.
+//!
+//! Every transition is one `UPDATE … WHERE state = …` so that two reviewers acting at once cannot
+//! both succeed; callers write the audit entry and message in the same transaction.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::reference::FileMeta;
+use super::{Conn, DbResult};
+use crate::domain::registration::{name_key, RegData, RegState};
+
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub id: i64,
+    pub data: RegData,
+    pub district_name: String,
+    pub mobile: String,
+    pub state: RegState,
+    pub return_reason: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub approved_at: Option<i64>,
+    pub blacklisted: bool,
+    pub blacklist_reason: Option<String>,
+    pub created_at: i64,
+}
+
+impl Unit {
+    pub fn submitted_text(&self) -> String {
+        crate::clock::fmt_opt_ts(self.submitted_at)
+    }
+    pub fn mobile_masked(&self) -> String {
+        crate::domain::Mobile::parse(&self.mobile)
+            .map(|m| m.masked())
+            .unwrap_or_default()
+    }
+}
+
+const COLS: &str = "u.id, u.name, u.english_name, u.credit_code, u.district_id, u.address, u.unit_type, \
+    u.legal_rep, u.contact_name, u.landline, u.mobile, u.email, u.state, u.return_reason, \
+    u.submitted_at, u.approved_at, u.blacklisted, u.blacklist_reason, u.created_at, d.name AS district_name";
+
+fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Unit> {
+    let state: String = r.try_get("state")?;
+    Ok(Unit {
+        id: r.try_get("id")?,
+        data: RegData {
+            name: r.try_get("name")?,
+            english_name: r.try_get("english_name")?,
+            credit_code: r.try_get("credit_code")?,
+            district_id: r.try_get("district_id")?,
+            address: r.try_get("address")?,
+            unit_type: r.try_get("unit_type")?,
+            legal_rep: r.try_get("legal_rep")?,
+            contact_name: r.try_get("contact_name")?,
+            landline: r.try_get("landline")?,
+            email: r.try_get("email")?,
+        },
+        district_name: r.try_get("district_name")?,
+        mobile: r.try_get("mobile")?,
+        state: RegState::parse(&state),
+        return_reason: r.try_get("return_reason")?,
+        submitted_at: r.try_get("submitted_at")?,
+        approved_at: r.try_get("approved_at")?,
+        blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
+        blacklist_reason: r.try_get("blacklist_reason")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Unit>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM units u JOIN districts d ON d.id = u.district_id WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Which of name and credit code another unit already uses: (name taken, code taken).
+pub async fn taken(
+    pool: &sqlx::AnyPool,
+    data: &RegData,
+    except_unit: Option<i64>,
+) -> DbResult<(bool, bool)> {
+    let except = except_unit.unwrap_or(0);
+    let name: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM units WHERE name_key = $1 AND id <> $2")
+            .bind(name_key(&data.name))
+            .bind(except)
+            .fetch_one(pool)
+            .await?;
+    let code: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM units WHERE credit_code = $1 AND id <> $2")
+            .bind(data.credit_code.as_str())
+            .bind(except)
+            .fetch_one(pool)
+            .await?;
+    Ok((name > 0, code > 0))
+}
+
+/// Creates a unit in `draft`.
+pub async fn insert(conn: &mut Conn, data: &RegData, mobile: &str, now: i64) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO units (name, name_key, english_name, credit_code, district_id, address, unit_type,
+            legal_rep, contact_name, landline, mobile, email, state, county_passed, blacklisted,
+            created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', 0, 0, $13, $13)
+         RETURNING id",
+    )
+    .bind(data.name.as_str())
+    .bind(name_key(&data.name))
+    .bind(data.english_name.as_str())
+    .bind(data.credit_code.as_str())
+    .bind(data.district_id)
+    .bind(data.address.as_str())
+    .bind(data.unit_type.as_str())
+    .bind(data.legal_rep.as_str())
+    .bind(data.contact_name.as_str())
+    .bind(data.landline.as_str())
+    .bind(mobile)
+    .bind(data.email.as_str())
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Overwrites the registration data. `only_editable` restricts it to draft/returned units.
+pub async fn update_data(
+    conn: &mut Conn,
+    unit_id: i64,
+    data: &RegData,
+    now: i64,
+    only_editable: bool,
+) -> DbResult<bool> {
+    let cond = if only_editable {
+        " AND state IN ('draft', 'returned')"
+    } else {
+        ""
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE units SET name = $1, name_key = $2, english_name = $3, credit_code = $4,
+            district_id = $5, address = $6, unit_type = $7, legal_rep = $8, contact_name = $9,
+            landline = $10, email = $11, updated_at = $12 WHERE id = $13{cond}"
+    ))
+    .bind(data.name.as_str())
+    .bind(name_key(&data.name))
+    .bind(data.english_name.as_str())
+    .bind(data.credit_code.as_str())
+    .bind(data.district_id)
+    .bind(data.address.as_str())
+    .bind(data.unit_type.as_str())
+    .bind(data.legal_rep.as_str())
+    .bind(data.contact_name.as_str())
+    .bind(data.landline.as_str())
+    .bind(data.email.as_str())
+    .bind(now)
+    .bind(unit_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_mobile(conn: &mut Conn, unit_id: i64, mobile: &str, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE units SET mobile = $1, updated_at = $2 WHERE id = $3")
+        .bind(mobile)
+        .bind(now)
+        .bind(unit_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The unit's current attachments by type id.
+pub async fn attachments(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<BTreeMap<i64, FileMeta>> {
+    let rows = sqlx::query(
+        "SELECT a.type_id, f.id, f.sha256, f.size, f.mime, f.original_name, f.uploaded_by
+         FROM unit_attachments a JOIN files f ON f.id = a.file_id WHERE a.unit_id = $1",
+    )
+    .bind(unit_id)
+    .fetch_all(pool)
+    .await?;
+    let mut map = BTreeMap::new();
+    for r in &rows {
+        map.insert(
+            r.try_get::<i64, _>("type_id")?,
+            FileMeta {
+                id: r.try_get("id")?,
+                sha256: r.try_get("sha256")?,
+                size: r.try_get("size")?,
+                mime: r.try_get("mime")?,
+                original_name: r.try_get("original_name")?,
+                uploaded_by: r.try_get("uploaded_by")?,
+            },
+        );
+    }
+    Ok(map)
+}
+
+pub async fn set_attachment(
+    conn: &mut Conn,
+    unit_id: i64,
+    type_id: i64,
+    file_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO unit_attachments (unit_id, type_id, file_id, uploaded_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (unit_id, type_id) DO UPDATE SET file_id = excluded.file_id,
+            uploaded_at = excluded.uploaded_at",
+    )
+    .bind(unit_id)
+    .bind(type_id)
+    .bind(file_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the file belongs to the unit: a current attachment or one of its change requests'.
+pub async fn owns_file(pool: &sqlx::AnyPool, unit_id: i64, file_id: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM unit_attachments WHERE unit_id = $1 AND file_id = $2",
+    )
+    .bind(unit_id)
+    .bind(file_id)
+    .fetch_one(pool)
+    .await?;
+    if n > 0 {
+        return Ok(true);
+    }
+    for change in changes_of(pool, unit_id).await? {
+        if change.attachments.values().any(|f| *f == file_id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `draft`/`returned` → `pending_county`.
+pub async fn submit(conn: &mut Conn, unit_id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE units SET state = 'pending_county', submitted_at = $1, return_reason = NULL,
+            county_passed = 0, updated_at = $1
+         WHERE id = $2 AND state IN ('draft', 'returned')",
+    )
+    .bind(now)
+    .bind(unit_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Who reviews, for scoping the transition.
+#[derive(Clone, Copy, Debug)]
+pub enum Reviewer {
+    County { district_id: i64 },
+    City,
+}
+
+impl Reviewer {
+    pub fn pending_state(self) -> RegState {
+        match self {
+            Reviewer::County { .. } => RegState::PendingCounty,
+            Reviewer::City => RegState::PendingCity,
+        }
+    }
+    pub fn approved_state(self) -> RegState {
+        match self {
+            Reviewer::County { .. } => RegState::PendingCity,
+            Reviewer::City => RegState::Approved,
+        }
+    }
+    pub fn action_prefix(self) -> &'static str {
+        match self {
+            Reviewer::County { .. } => "county",
+            Reviewer::City => "city",
+        }
+    }
+    fn district(self) -> i64 {
+        match self {
+            Reviewer::County { district_id } => district_id,
+            Reviewer::City => -1,
+        }
+    }
+}
+
+/// Approves (`reason` None) or returns a pending registration. False when it is not (any longer)
+/// in the state this reviewer acts on, or not in the county's district.
+pub async fn review(
+    conn: &mut Conn,
+    unit_id: i64,
+    reviewer: Reviewer,
+    reason: Option<&str>,
+    now: i64,
+) -> DbResult<bool> {
+    let from = reviewer.pending_state().as_str();
+    let (to, passed, approved_at) = match reason {
+        Some(_) => (RegState::Returned, None, None),
+        None => match reviewer {
+            Reviewer::County { .. } => (RegState::PendingCity, Some(1i64), None),
+            Reviewer::City => (RegState::Approved, None, Some(now)),
+        },
+    };
+    let r = sqlx::query(
+        "UPDATE units SET state = $1, return_reason = $2, county_passed = COALESCE($3, county_passed),
+            approved_at = COALESCE($4, approved_at), updated_at = $5
+         WHERE id = $6 AND state = $7 AND ($8 < 0 OR district_id = $8)",
+    )
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(passed)
+    .bind(approved_at)
+    .bind(now)
+    .bind(unit_id)
+    .bind(from)
+    .bind(reviewer.district())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A row of a review queue.
+#[derive(Clone, Debug)]
+pub struct QueueItem {
+    pub kind: &'static str,
+    pub id: i64,
+    pub unit_id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub district_name: String,
+    pub submitted_at: i64,
+}
+
+impl QueueItem {
+    pub fn submitted_text(&self) -> String {
+        crate::clock::fmt_ts(self.submitted_at)
+    }
+    pub fn kind_label(&self) -> &'static str {
+        if self.kind == "change" {
+            "变更申请"
+        } else {
+            "注册申请"
+        }
+    }
+    pub fn href(&self) -> String {
+        if self.kind == "change" {
+            format!("/review/changes/{}", self.id)
+        } else {
+            format!("/review/units/{}", self.id)
+        }
+    }
+}
+
+/// Registrations and change requests waiting for this reviewer, oldest first.
+pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<QueueItem>> {
+    let state = reviewer.pending_state().as_str();
+    let district = reviewer.district();
+    let regs = sqlx::query(
+        "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.submitted_at
+         FROM units u JOIN districts d ON d.id = u.district_id
+         WHERE u.state = $1 AND ($2 < 0 OR u.district_id = $2) ORDER BY u.submitted_at, u.id",
+    )
+    .bind(state)
+    .bind(district)
+    .fetch_all(pool)
+    .await?;
+    let changes = sqlx::query(
+        "SELECT c.id, c.unit_id, u.name, u.credit_code, d.name AS district_name, c.submitted_at
+         FROM unit_changes c JOIN units u ON u.id = c.unit_id JOIN districts d ON d.id = u.district_id
+         WHERE c.state = $1 AND ($2 < 0 OR u.district_id = $2) ORDER BY c.submitted_at, c.id",
+    )
+    .bind(state)
+    .bind(district)
+    .fetch_all(pool)
+    .await?;
+    let mut items = Vec::with_capacity(regs.len() + changes.len());
+    for r in &regs {
+        let id: i64 = r.try_get("id")?;
+        items.push(QueueItem {
+            kind: "registration",
+            id,
+            unit_id: id,
+            name: r.try_get("name")?,
+            credit_code: r.try_get("credit_code")?,
+            district_name: r.try_get("district_name")?,
+            submitted_at: r.try_get::<Option<i64>, _>("submitted_at")?.unwrap_or(0),
+        });
+    }
+    for r in &changes {
+        items.push(QueueItem {
+            kind: "change",
+            id: r.try_get("id")?,
+            unit_id: r.try_get("unit_id")?,
+            name: r.try_get("name")?,
+            credit_code: r.try_get("credit_code")?,
+            district_name: r.try_get("district_name")?,
+            submitted_at: r.try_get::<Option<i64>, _>("submitted_at")?.unwrap_or(0),
+        });
+    }
+    items.sort_by_key(|i| (i.submitted_at, i.id));
+    Ok(items)
+}
+
+/// Number of items waiting for this reviewer (for the navigation).
+pub async fn queue_count(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<i64> {
+    let state = reviewer.pending_state().as_str();
+    let district = reviewer.district();
+    let a: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM units WHERE state = $1 AND ($2 < 0 OR district_id = $2)",
+    )
+    .bind(state)
+    .bind(district)
+    .fetch_one(pool)
+    .await?;
+    let b: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM unit_changes c JOIN units u ON u.id = c.unit_id
+         WHERE c.state = $1 AND ($2 < 0 OR u.district_id = $2)",
+    )
+    .bind(state)
+    .bind(district)
+    .fetch_one(pool)
+    .await?;
+    Ok(a + b)
+}
+
+/// Whether county or city passed this unit's registration at least once (city may then see it).
+pub async fn county_passed(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<bool> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT county_passed FROM units WHERE id = $1")
+        .bind(unit_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(n.unwrap_or(0) != 0)
+}
+
+// ---- change requests ----
+
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub id: i64,
+    pub unit_id: i64,
+    pub data: RegData,
+    /// Attachment type id → file id, for replaced attachments only.
+    pub attachments: BTreeMap<i64, i64>,
+    pub state: RegState,
+    pub return_reason: Option<String>,
+    pub county_passed: bool,
+    pub submitted_at: Option<i64>,
+}
+
+fn change_from_row(r: &sqlx::any::AnyRow) -> DbResult<Change> {
+    let data: String = r.try_get("data")?;
+    let att: String = r.try_get("attachments")?;
+    let state: String = r.try_get("state")?;
+    Ok(Change {
+        id: r.try_get("id")?,
+        unit_id: r.try_get("unit_id")?,
+        data: serde_json::from_str(&data).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        attachments: serde_json::from_str(&att).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        state: RegState::parse(&state),
+        return_reason: r.try_get("return_reason")?,
+        county_passed: r.try_get::<i64, _>("county_passed")? != 0,
+        submitted_at: r.try_get("submitted_at")?,
+    })
+}
+
+const CHANGE_COLS: &str =
+    "id, unit_id, data, attachments, state, return_reason, county_passed, submitted_at";
+
+pub async fn change(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Change>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CHANGE_COLS} FROM unit_changes WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(change_from_row).transpose()
+}
+
+/// The unit's change request that is not yet approved, if any.
+pub async fn open_change(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<Option<Change>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CHANGE_COLS} FROM unit_changes WHERE unit_id = $1 AND state <> 'approved'
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(unit_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(change_from_row).transpose()
+}
+
+pub async fn changes_of(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<Vec<Change>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHANGE_COLS} FROM unit_changes WHERE unit_id = $1 ORDER BY id"
+    ))
+    .bind(unit_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(change_from_row).collect()
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> DbResult<String> {
+    serde_json::to_string(v).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// Creates a draft change request.
+pub async fn insert_change(
+    conn: &mut Conn,
+    unit_id: i64,
+    data: &RegData,
+    now: i64,
+) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO unit_changes (unit_id, data, attachments, state, county_passed, created_at, updated_at)
+         VALUES ($1, $2, '{}', 'draft', 0, $3, $3) RETURNING id",
+    )
+    .bind(unit_id)
+    .bind(encode(data)?)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Saves an editable (draft/returned) change request's data and attachments.
+pub async fn update_change(conn: &mut Conn, change: &Change, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE unit_changes SET data = $1, attachments = $2, updated_at = $3
+         WHERE id = $4 AND state IN ('draft', 'returned')",
+    )
+    .bind(encode(&change.data)?)
+    .bind(encode(&change.attachments)?)
+    .bind(now)
+    .bind(change.id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn submit_change(conn: &mut Conn, change_id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE unit_changes SET state = 'pending_county', submitted_at = $1, return_reason = NULL,
+            county_passed = 0, updated_at = $1
+         WHERE id = $2 AND state IN ('draft', 'returned')",
+    )
+    .bind(now)
+    .bind(change_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Approves or returns a pending change request; on final approval the caller applies it.
+pub async fn review_change(
+    conn: &mut Conn,
+    change_id: i64,
+    reviewer: Reviewer,
+    reason: Option<&str>,
+    now: i64,
+) -> DbResult<bool> {
+    let from = reviewer.pending_state().as_str();
+    let to = match reason {
+        Some(_) => RegState::Returned,
+        None => reviewer.approved_state(),
+    };
+    let passed = matches!((reviewer, reason), (Reviewer::County { .. }, None));
+    let r = sqlx::query(
+        "UPDATE unit_changes SET state = $1, return_reason = $2,
+            county_passed = CASE WHEN $3 = 1 THEN 1 ELSE county_passed END, updated_at = $4
+         WHERE id = $5 AND state = $6
+           AND ($7 < 0 OR unit_id IN (SELECT id FROM units WHERE district_id = $7))",
+    )
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(i64::from(passed))
+    .bind(now)
+    .bind(change_id)
+    .bind(from)
+    .bind(reviewer.district())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Puts an approved change request into force.
+pub async fn apply_change(conn: &mut Conn, change: &Change, now: i64) -> DbResult<()> {
+    update_data(conn, change.unit_id, &change.data, now, false).await?;
+    for (type_id, file_id) in &change.attachments {
+        set_attachment(conn, change.unit_id, *type_id, *file_id, now).await?;
+    }
+    Ok(())
+}

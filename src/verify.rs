@@ -1,0 +1,146 @@
+//! SMS verification codes: 6 digits, valid 5 minutes, stored as keyed hashes, single use; five
+//! wrong tries void a code; one send per number per 60 s, ten per 24 h, and a per-address cap.
+
+use rand::Rng;
+
+use crate::app::AppState;
+use crate::security::{hmac_hex, same};
+use crate::store::{audit, sms_codes, Actor};
+
+pub const CODE_TTL: i64 = 5 * 60;
+pub const RESEND_AFTER: i64 = 60;
+pub const DAILY_MAX: i64 = 10;
+pub const MAX_TRIES: i64 = 5;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    #[error("请{0}秒后再获取验证码")]
+    TooSoon(i64),
+    #[error("该手机号码今日获取验证码次数已达上限，请明天再试")]
+    DailyLimit,
+    #[error("获取验证码过于频繁，请稍后再试")]
+    IpLimit,
+    #[error("短信发送失败，请稍后再试")]
+    Failed,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CheckError {
+    #[error("请先获取验证码")]
+    NoCode,
+    #[error("验证码已过期，请重新获取")]
+    Expired,
+    #[error("验证码错误，还可尝试{0}次")]
+    Wrong(i64),
+    #[error("验证码错误次数过多，已失效，请重新获取")]
+    Voided,
+    #[error("请输入6位数字验证码")]
+    Malformed,
+}
+
+fn code_hash(state: &AppState, mobile: &str, purpose: &str, code: &str) -> String {
+    hmac_hex(&state.secret, &["sms", mobile, purpose, code])
+}
+
+/// Sends a new code for `purpose` ("register", "reset", "rebind") to `mobile`.
+pub async fn send_code(
+    state: &AppState,
+    mobile: &str,
+    purpose: &str,
+    ip: &str,
+) -> Result<(), SendError> {
+    let now = state.now();
+    let pool = state.pool();
+    let (today, last) = sms_codes::sends_to(pool, mobile, now - 86_400)
+        .await
+        .map_err(|_| SendError::Failed)?;
+    if let Some(last) = last {
+        if now - last < RESEND_AFTER {
+            return Err(SendError::TooSoon(RESEND_AFTER - (now - last)));
+        }
+    }
+    if today >= DAILY_MAX {
+        return Err(SendError::DailyLimit);
+    }
+    let from_ip = sms_codes::sends_from_ip(pool, ip, now - 3600)
+        .await
+        .map_err(|_| SendError::Failed)?;
+    if from_ip >= state.config.serve.sms_per_ip_hour {
+        return Err(SendError::IpLimit);
+    }
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let hash = code_hash(state, mobile, purpose, &code);
+    let stored = async {
+        let mut tx = state.db.begin().await?;
+        sms_codes::insert(tx.conn(), mobile, purpose, &hash, ip, now, CODE_TTL).await?;
+        audit::record(
+            tx.conn(),
+            &Actor::anonymous(ip),
+            now,
+            "sms.code_sent",
+            "mobile",
+            &masked(mobile),
+            purpose,
+        )
+        .await?;
+        tx.commit().await
+    };
+    stored.await.map_err(|e| {
+        tracing::error!("storing SMS code: {e}");
+        SendError::Failed
+    })?;
+    let text = format!(
+        "【{}】您的验证码为{code}，5分钟内有效，请勿告诉他人。",
+        state.site.office_name
+    );
+    state.sms.send(mobile, &text).await.map_err(|e| {
+        tracing::error!("sending SMS: {e}");
+        SendError::Failed
+    })
+}
+
+/// Checks (and on success uses up) the code typed for `mobile` and `purpose`.
+pub async fn check_code(
+    state: &AppState,
+    mobile: &str,
+    purpose: &str,
+    typed: &str,
+) -> Result<(), CheckError> {
+    let typed = typed.trim();
+    if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CheckError::Malformed);
+    }
+    let pool = state.pool();
+    let current = sms_codes::current(pool, mobile, purpose)
+        .await
+        .map_err(|_| CheckError::NoCode)?;
+    let Some(code) = current else {
+        return Err(CheckError::NoCode);
+    };
+    if code.attempts >= MAX_TRIES {
+        return Err(CheckError::Voided);
+    }
+    if state.now() > code.expires_at {
+        return Err(CheckError::Expired);
+    }
+    if same(&code.code_hash, &code_hash(state, mobile, purpose, typed)) {
+        return match sms_codes::consume(pool, code.id).await {
+            Ok(true) => Ok(()),
+            _ => Err(CheckError::NoCode),
+        };
+    }
+    let tries = sms_codes::wrong_try(pool, code.id, MAX_TRIES)
+        .await
+        .map_err(|_| CheckError::NoCode)?;
+    if tries >= MAX_TRIES {
+        Err(CheckError::Voided)
+    } else {
+        Err(CheckError::Wrong(MAX_TRIES - tries))
+    }
+}
+
+pub fn masked(mobile: &str) -> String {
+    crate::domain::Mobile::parse(mobile)
+        .map(|m| m.masked())
+        .unwrap_or_else(|_| "***".into())
+}

@@ -1,0 +1,109 @@
+//! Uploads and downloads. Downloads are authorised like the record they belong to.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::{AppError, AppResult, Ctx};
+use crate::app::AppState;
+use crate::store::{reference, units};
+
+/// Reads the file field `field` of a multipart form: (original file name, bytes).
+/// An absent or empty file gives empty bytes (the caller's check names the problem).
+pub async fn read_upload(mut multipart: Multipart, field: &str) -> AppResult<(String, Vec<u8>)> {
+    loop {
+        let next = multipart.next_field().await.map_err(|e| {
+            AppError::BadRequest(format!("上传失败，文件可能过大（单个文件不超过10MB）：{e}"))
+        })?;
+        let Some(f) = next else {
+            return Ok((String::new(), Vec::new()));
+        };
+        if f.name() == Some(field) {
+            let name = f
+                .file_name()
+                .unwrap_or("upload")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            let bytes = f.bytes().await.map_err(|_| {
+                AppError::BadRequest("上传失败，文件可能过大（单个文件不超过10MB）".into())
+            })?;
+            return Ok((name, bytes.to_vec()));
+        }
+    }
+}
+
+/// RFC 6266 / 5987 Content-Disposition with a UTF-8 file name.
+pub fn disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        super::urlencode(name)
+    )
+}
+
+/// An attachment of a unit, shown inline (PDF viewer) to whoever may see the unit.
+pub async fn unit_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((unit_id, file_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let user = ctx.user()?;
+    let unit = units::get(state.pool(), unit_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !super::review::may_view_unit(&state, user, &unit).await?
+        || !units::owns_file(state.pool(), unit_id, file_id).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let meta = reference::file(state.pool(), file_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.files.get(&meta.sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.mime.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                disposition("inline", &meta.original_name),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// 【样式模板】: the template of an attachment type (public: templates are blank forms).
+pub async fn template(
+    State(state): State<AppState>,
+    Path(type_id): Path<i64>,
+) -> AppResult<Response> {
+    let (name, sha, mime) = reference::template_file(state.pool(), type_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.files.get(&sha).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CONTENT_DISPOSITION,
+                disposition("attachment", &name),
+            ),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,131 @@
+//! Every route in one place, each with who may use it.
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+
+use super::{account, auth, files, guard, messages, registration, review, Access};
+use crate::app::AppState;
+
+/// Body limit of ordinary forms.
+const FORM_BODY: usize = 256 * 1024;
+/// Body limit of upload forms: above the 10 MB file limit so that an oversized file gets the
+/// form's own message rather than a bare refusal.
+const UPLOAD_BODY: usize = 16 * 1024 * 1024;
+
+/// The route table: (path, access, handler). Tests walk the same table.
+pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
+    use Access::*;
+    vec![
+        ("/", Public, get(auth::root)),
+        ("/login", Public, get(auth::login_page).post(auth::login)),
+        ("/logout", Public, post(auth::logout)),
+        ("/forgot", Public, get(auth::forgot_page).post(auth::forgot)),
+        (
+            "/forgot/sms",
+            Public,
+            get(auth::forgot_sms_page).post(auth::forgot_sms),
+        ),
+        (
+            "/forgot/reset",
+            Public,
+            get(auth::forgot_reset_page).post(auth::forgot_reset),
+        ),
+        (
+            "/register",
+            Public,
+            get(registration::start).post(registration::accept_notice),
+        ),
+        (
+            "/register/mobile",
+            Public,
+            get(registration::mobile_page).post(registration::mobile),
+        ),
+        (
+            "/register/org",
+            Public,
+            get(registration::org_form).post(registration::org),
+        ),
+        (
+            "/register/account",
+            Public,
+            get(registration::account_form).post(registration::account),
+        ),
+        ("/templates/{type_id}", Public, get(files::template)),
+        ("/home", Signed, get(auth::home)),
+        ("/account", Signed, get(account::info)),
+        (
+            "/account/password",
+            Signed,
+            get(account::password_form).post(account::password),
+        ),
+        (
+            "/account/mobile",
+            Unit,
+            get(account::mobile_form).post(account::mobile),
+        ),
+        ("/registration", Unit, get(registration::view)),
+        (
+            "/registration/edit",
+            Unit,
+            get(registration::edit_form).post(registration::edit),
+        ),
+        (
+            "/registration/attachments",
+            Unit,
+            get(registration::attachments),
+        ),
+        (
+            "/registration/attachments/{type_id}",
+            Unit,
+            post(registration::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
+        ),
+        ("/registration/submit", Unit, post(registration::submit)),
+        (
+            "/units/{unit_id}/files/{file_id}",
+            Signed,
+            get(files::unit_file),
+        ),
+        ("/messages", Unit, get(messages::list)),
+        ("/messages/{id}", Unit, get(messages::detail)),
+        ("/messages/{id}/read", Unit, post(messages::read)),
+        ("/messages/{id}/delete", Unit, post(messages::delete)),
+        ("/review", Staff, get(review::queue)),
+        ("/review/units/{id}", Staff, get(review::unit_detail)),
+        (
+            "/review/units/{id}/approve",
+            Staff,
+            post(review::unit_approve),
+        ),
+        (
+            "/review/units/{id}/return",
+            Staff,
+            post(review::unit_return),
+        ),
+        ("/review/changes/{id}", Staff, get(review::change_detail)),
+        (
+            "/review/changes/{id}/approve",
+            Staff,
+            post(review::change_approve),
+        ),
+        (
+            "/review/changes/{id}/return",
+            Staff,
+            post(review::change_return),
+        ),
+        ("/admin", Admin, get(review::admin_home)),
+    ]
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut r: Router<AppState> = Router::new();
+    for (path, access, handler) in routes() {
+        r = r.route(path, handler.layer(from_fn_with_state(access, guard)));
+    }
+    r.route("/static/{file}", get(super::static_file))
+        .fallback(|| async { super::AppError::NotFound })
+        .layer(DefaultBodyLimit::max(FORM_BODY))
+        .layer(from_fn_with_state(state.clone(), super::context))
+        .with_state(state)
+}
