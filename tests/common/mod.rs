@@ -1,0 +1,458 @@
+//! Test harness: starts the real server on port 0 with its own data folder and database
+//! (SQLite, or a fresh PostgreSQL database when LAIHUA_TEST_POSTGRES_URL is set), and drives it
+//! over HTTP like a browser: cookies kept, CSRF tokens read from the pages, SMS codes read from
+//! the outbox file.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use laihua::app::{AppState, Application};
+use laihua::clock::Clock;
+use laihua::config::{Common, Config, ServeArgs};
+use reqwest::cookie::Jar;
+use reqwest::multipart;
+
+pub const DEMO_PASSWORD: &str = laihua::seed::DEMO_PASSWORD;
+pub const UNIT_PASSWORD: &str = "Unit#2026pass";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    _tmp: tempdir::TempDir,
+}
+
+/// A valid, unique unified social credit code.
+pub fn credit_code(n: u32) -> String {
+    let first17 = format!("91320400{:09}", n);
+    let c = laihua::domain::credit_code::check_char(&first17).unwrap();
+    format!("{first17}{c}")
+}
+
+pub mod tempdir {
+    use std::path::{Path, PathBuf};
+    pub struct TempDir(PathBuf);
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let p = std::env::temp_dir().join(format!(
+                "laihua-test-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("LAIHUA_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let name = format!("laihua_test_{}", rand::random::<u64>());
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .expect("connect to LAIHUA_TEST_POSTGRES_URL");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            format!("{prefix}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("laihua.db").display()),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let tmp = tempdir::TempDir::new();
+        let data_dir = tmp.path().to_path_buf();
+        let mut serve = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            demo: true,
+            sms_provider: "outbox".into(),
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            sms_per_ip_hour: 1000,
+            aliyun_region: "cn-hangzhou".into(),
+            ..ServeArgs::default()
+        };
+        tweak(&mut serve);
+        let common = Common {
+            data_dir: data_dir.clone(),
+            database_url: Some(database_url(&data_dir).await),
+        };
+        let config = Config::new(&common, serve);
+        let app = Application::build(config, Clock::default()).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port);
+        let state = app.state.clone();
+        tokio::spawn(app.run());
+        TestApp {
+            base,
+            state,
+            data_dir,
+            _tmp: tmp,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// Every SMS sent so far: (to, text).
+    pub fn sms(&self) -> Vec<(String, String)> {
+        let path = self.data_dir.join("sms-outbox.jsonl");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert!(v["at"].as_str().unwrap().contains('T'));
+                (
+                    v["to"].as_str().unwrap().to_string(),
+                    v["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The newest verification code sent to `mobile`.
+    pub fn last_code(&self, mobile: &str) -> String {
+        let msgs = self.sms();
+        let text = msgs
+            .iter()
+            .rev()
+            .find(|(to, t)| to == mobile && t.contains("验证码"))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("no code sent to {mobile}: {msgs:?}"));
+        let start = text.find(|c: char| c.is_ascii_digit()).unwrap();
+        text[start..start + 6].to_string()
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.state.pool()).await.unwrap()
+    }
+
+    pub async fn district_id(&self, name: &str) -> i64 {
+        laihua::store::reference::district_by_name(self.state.pool(), name)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests follow them to check
+/// where they go), remembers the CSRF token of the last page.
+pub struct Client {
+    pub base: String,
+    http: reqwest::Client,
+    csrf: Arc<Mutex<String>>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+}
+
+impl Page {
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self
+    }
+    pub fn assert_redirect(&self, to: &str) -> &Self {
+        assert!(
+            (300..400).contains(&self.status) && self.location.starts_with(to),
+            "expected redirect to {to}, got {} {} {}",
+            self.status,
+            self.location,
+            self.body
+        );
+        self
+    }
+    pub fn has(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+    pub fn assert_has(&self, text: &str) -> &Self {
+        assert!(self.body.contains(text), "expected {text:?} in page:\n{}", self.body);
+        self
+    }
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(!self.body.contains(text), "did not expect {text:?} in page:\n{}", self.body);
+        self
+    }
+    /// The value of the input named `name` as rendered (to check typed values are kept).
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let needle = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&needle)? + needle.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_string())
+    }
+}
+
+fn csrf_in(body: &str) -> Option<String> {
+    let needle = "name=\"csrf\" value=\"";
+    let start = body.find(needle)? + needle.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_string())
+}
+
+impl Client {
+    pub fn new(base: &str) -> Client {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Client {
+            base: base.to_string(),
+            http,
+            csrf: Arc::new(Mutex::new(String::new())),
+        }
+    }
+
+    async fn page(&self, resp: reqwest::Response) -> Page {
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = resp.text().await.unwrap_or_default();
+        if let Some(t) = csrf_in(&body) {
+            *self.csrf.lock().unwrap() = t;
+        }
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        self.page(resp).await
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, resp.bytes().await.unwrap().to_vec())
+    }
+
+    /// GET, following redirects within the site.
+    pub async fn visit(&self, path: &str) -> Page {
+        let mut page = self.get(path).await;
+        for _ in 0..10 {
+            if !(300..400).contains(&page.status) {
+                break;
+            }
+            page = self.get(&page.location.clone()).await;
+        }
+        page
+    }
+
+    pub fn csrf(&self) -> String {
+        self.csrf.lock().unwrap().clone()
+    }
+
+    /// Posts a form with the CSRF token of the last page.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, String)> =
+            fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        all.push(("csrf", self.csrf()));
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, String)]) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
+    /// Uploads a file as a browser's multipart form would (token in the action's query).
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let part = multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = multipart::Form::new().part("file", part);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let resp = self
+            .http
+            .post(format!("{}{path}{sep}csrf={}", self.base, self.csrf()))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
+    pub async fn login(&self, login_id: &str, password: &str) -> Page {
+        self.get("/login").await;
+        self.post("/login", &[("login_id", login_id), ("password", password)]).await
+    }
+}
+
+/// A small valid PDF.
+pub fn pdf(label: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {label}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").into_bytes()
+}
+
+pub struct Registered {
+    pub unit_id: i64,
+    pub login: String,
+    pub mobile: String,
+    pub name: String,
+    pub code: String,
+}
+
+/// Organisation fields for the wizard.
+pub fn org_fields(name: &str, code: &str, district_id: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", name.to_string()),
+        ("english_name", "Changzhou Test Co., Ltd.".into()),
+        ("credit_code", code.to_string()),
+        ("district_id", district_id.to_string()),
+        ("address", "常州市天宁区测试路1号".into()),
+        ("unit_type", "企业".into()),
+        ("legal_rep", "张三".into()),
+        ("contact_name", "李四".into()),
+        ("landline", "0519-85680000".into()),
+        ("email", "test@example.com".into()),
+    ]
+}
+
+pub fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Walks the wizard to a created (draft) account: notice, mobile, organisation, account.
+pub async fn create_account(app: &TestApp, c: &Client, n: u32, district: &str) -> Registered {
+    let mobile = format!("139{:08}", 10_000_000 + n);
+    let name = format!("常州测试单位{n}有限公司");
+    let code = credit_code(n);
+    let login = format!("unit{n}");
+    c.get("/register").await.assert_ok().assert_has("我已阅读以上须知");
+    app.clock().advance(11);
+    c.post("/register", &[]).await.assert_redirect("/register/mobile");
+    c.get("/register/mobile").await.assert_ok();
+    c.post("/register/mobile", &[("action", "send"), ("mobile", &mobile)])
+        .await
+        .assert_ok()
+        .assert_has("验证码已发送");
+    let sms = app.last_code(&mobile);
+    c.post(
+        "/register/mobile",
+        &[("action", "verify"), ("mobile", &mobile), ("code", &sms)],
+    )
+    .await
+    .assert_redirect("/register/org");
+    c.get("/register/org").await.assert_ok();
+    let district_id = app.district_id(district).await;
+    let fields = org_fields(&name, &code, district_id);
+    c.post("/register/org", &as_refs(&fields))
+        .await
+        .assert_redirect("/register/account");
+    c.get("/register/account").await.assert_ok();
+    c.post(
+        "/register/account",
+        &[
+            ("login_id", &login),
+            ("password", UNIT_PASSWORD),
+            ("password2", UNIT_PASSWORD),
+        ],
+    )
+    .await
+    .assert_redirect("/registration/attachments");
+    let unit_id: i64 = sqlx::query_scalar("SELECT id FROM units WHERE credit_code = $1")
+        .bind(code.as_str())
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    Registered {
+        unit_id,
+        login,
+        mobile,
+        name,
+        code,
+    }
+}
+
+/// Attachment type ids of the registration, (id, required).
+pub async fn unit_types(app: &TestApp) -> Vec<(i64, bool)> {
+    laihua::store::reference::attachment_types(app.state.pool(), "unit")
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| (t.id, t.required))
+        .collect()
+}
+
+/// Uploads every required attachment and submits the registration.
+pub async fn upload_and_submit(app: &TestApp, c: &Client) {
+    c.get("/registration/attachments").await.assert_ok();
+    for (id, required) in unit_types(app).await {
+        if required {
+            c.upload(
+                &format!("/registration/attachments/{id}"),
+                "scan.pdf",
+                pdf(&format!("type {id}")),
+            )
+            .await
+            .assert_redirect("/registration/attachments");
+        }
+    }
+    c.get("/registration/attachments").await.assert_ok();
+    c.post("/registration/submit", &[])
+        .await
+        .assert_redirect("/registration?ok=submitted");
+}
+
+/// A unit registered, submitted and approved by county and city.
+pub async fn approved_unit(app: &TestApp, n: u32, district: &str, district_login: &str) -> (Registered, Client) {
+    let c = app.client();
+    let r = create_account(app, &c, n, district).await;
+    upload_and_submit(app, &c).await;
+    let county = app.client();
+    county.login(district_login, DEMO_PASSWORD).await.assert_redirect("/home");
+    county.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
+    county
+        .post(&format!("/review/units/{}/approve", r.unit_id), &[("comment", "")])
+        .await
+        .assert_redirect("/review");
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await.assert_redirect("/home");
+    city.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
+    city.post(&format!("/review/units/{}/approve", r.unit_id), &[("comment", "")])
+        .await
+        .assert_redirect("/review");
+    (r, c)
+}
