@@ -67,3 +67,120 @@ async fn unit_registers_and_is_approved_by_county_then_city() {
         assert_eq!(n, 1, "{action}");
     }
 }
+
+#[tokio::test]
+async fn returned_registration_is_edited_and_resubmitted_to_county() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let r = create_account(&app, &c, 2, "钟楼区").await;
+    upload_and_submit(&app, &c).await;
+    // Submitted: read-only for the unit.
+    c.get("/registration/edit").await.assert_redirect("/registration");
+    assert_eq!(c.post("/registration/submit", &[]).await.status, 409);
+
+    let county = app.client();
+    county.login("zhonglou", DEMO_PASSWORD).await;
+    county.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
+    // A return needs a reason; what was typed in the other box is kept.
+    let p = county.post(&format!("/review/units/{}/return", r.unit_id), &[("reason", "  ")]).await;
+    p.assert_ok().assert_has("请填写退回原因");
+    county
+        .post(&format!("/review/units/{}/return", r.unit_id), &[("reason", "营业执照副本不清晰，请重新扫描。\n备案表缺少公章。")])
+        .await
+        .assert_redirect("/review");
+    let texts: Vec<String> = app.sms().into_iter().filter(|(to, _)| *to == r.mobile).map(|(_, t)| t).collect();
+    assert!(texts.iter().any(|t| t.contains("退回补充")), "{texts:?}");
+
+    let page = c.get("/registration").await;
+    page.assert_ok().assert_has("退回补充").assert_has("营业执照副本不清晰").assert_has("备案表缺少公章");
+    c.get("/messages").await.assert_has("注册申请被退回补充");
+    c.get("/registration/edit").await.assert_ok();
+    let d = app.district_id("钟楼区").await;
+    let mut f = org_fields(&r.name, &r.code, d);
+    f[4].1 = "常州市钟楼区新地址8号".into();
+    c.post("/registration/edit", &as_refs(&f)).await.assert_redirect("/registration/attachments");
+    let t = unit_types(&app).await;
+    c.get("/registration/attachments").await;
+    c.upload(&format!("/registration/attachments/{}", t[3].0), "licence-v2.pdf", pdf("v2")).await.assert_redirect("/registration/attachments");
+    c.get("/registration/attachments").await.assert_has("licence-v2.pdf");
+    c.post("/registration/submit", &[]).await.assert_redirect("/registration?ok=submitted");
+    let (state, addr): (String, String) = sqlx::query_as("SELECT state, address FROM units WHERE id = $1")
+        .bind(r.unit_id)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    assert_eq!((state.as_str(), addr.as_str()), ("pending_county", "常州市钟楼区新地址8号"));
+    // Back with the county; the city's return also works and goes back to county on resubmit.
+    county.post(&format!("/review/units/{}/approve", r.unit_id), &[]).await.assert_redirect("/review");
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok().assert_has("营业执照副本不清晰");
+    city.post(&format!("/review/units/{}/return", r.unit_id), &[("reason", "信用公示证明须为近一个月内打印")]).await.assert_redirect("/review");
+    c.get("/registration").await.assert_has("市外办").assert_has("信用公示证明须为近一个月内打印");
+    c.get("/registration/attachments").await;
+    c.post("/registration/submit", &[]).await.assert_redirect("/registration?ok=submitted");
+    county.get("/review").await.assert_has(&r.name);
+}
+
+#[tokio::test]
+async fn approved_unit_change_request_goes_through_both_reviews_while_old_data_stays() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 3, "新北区", "xinbei").await;
+    let d = app.district_id("新北区").await;
+    let mut f = org_fields(&r.name, &r.code, d);
+    f[7].1 = "王五".into(); // contact_name
+    c.get("/registration/edit").await.assert_ok().assert_has("审核通过前原注册信息继续有效");
+    c.post("/registration/edit", &as_refs(&f)).await.assert_redirect("/registration/attachments");
+    c.get("/registration/attachments").await.assert_has("【提交】");
+    c.post("/registration/submit", &[]).await.assert_redirect("/registration?ok=change_submitted");
+    let contact = || async {
+        sqlx::query_scalar::<_, String>("SELECT contact_name FROM units WHERE id = $1")
+            .bind(r.unit_id)
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(contact().await, "李四");
+    c.get("/registration").await.assert_has("注册信息变更申请").assert_has("待县区外办初审");
+    // Still approved while the change is reviewed.
+    c.get("/home").await.assert_has("您的单位已审核通过");
+    let change_id = app.scalar("SELECT id FROM unit_changes").await;
+
+    let county = app.client();
+    county.login("xinbei", DEMO_PASSWORD).await;
+    county.get("/review").await.assert_has("变更申请");
+    county.get(&format!("/review/changes/{change_id}")).await.assert_ok().assert_has("王五").assert_has("申请变更为");
+    county.post(&format!("/review/changes/{change_id}/approve"), &[]).await.assert_redirect("/review");
+    assert_eq!(contact().await, "李四");
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.post(&format!("/review/changes/{change_id}/approve"), &[]).await.assert_redirect("/review");
+    assert_eq!(contact().await, "王五");
+    c.get("/messages").await.assert_has("注册信息变更审核通过");
+}
+
+#[tokio::test]
+async fn two_reviewers_acting_at_once_cannot_both_succeed() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let r = create_account(&app, &c, 4, "天宁区").await;
+    upload_and_submit(&app, &c).await;
+    // Two county accounts of the same district.
+    let d = app.district_id("天宁区").await;
+    laihua::seed::create_staff(&app.state.db, laihua::store::users::Role::County, "tianning2", Some(d), "天宁二", DEMO_PASSWORD, false, app.state.now())
+        .await
+        .unwrap();
+    let a = app.client();
+    a.login("tianning", DEMO_PASSWORD).await;
+    a.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
+    let b = app.client();
+    b.login("tianning2", DEMO_PASSWORD).await;
+    b.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
+    let path = format!("/review/units/{}/approve", r.unit_id);
+    let rpath = format!("/review/units/{}/return", r.unit_id);
+    let (pa, pb) = tokio::join!(a.post(&path, &[]), b.post(&rpath, &[("reason", "同时退回")]));
+    let statuses = [pa.status, pb.status];
+    assert!(statuses.contains(&303) && statuses.contains(&409), "{statuses:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('unit.county_approve', 'unit.county_return')").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM messages WHERE title IN ('注册申请初审通过', '注册申请被退回补充')").await, 1);
+}
