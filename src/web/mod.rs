@@ -126,14 +126,14 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     text.split('&')
-        .filter_map(|pair| {
+        .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let dec = |s: &str| {
                 percent_encoding::percent_decode_str(&s.replace('+', " "))
                     .decode_utf8_lossy()
                     .to_string()
             };
-            Some((dec(k), dec(v)))
+            (dec(k), dec(v))
         })
         .collect()
 }

@@ -505,7 +505,7 @@ pub async fn account(
 /// What the unit is editing: its registration (before approval) or a change request (after).
 enum Target {
     Unit,
-    Change(Change),
+    Change(Box<Change>),
 }
 
 struct Current {
@@ -535,7 +535,7 @@ fn editable_target(c: &Current) -> Option<Target> {
     }
     if c.unit.state == RegState::Approved {
         return match &c.open_change {
-            None => Some(Target::Change(Change {
+            None => Some(Target::Change(Box::new(Change {
                 id: 0,
                 unit_id: c.unit.id,
                 data: c.unit.data.clone(),
@@ -544,8 +544,8 @@ fn editable_target(c: &Current) -> Option<Target> {
                 return_reason: None,
                 county_passed: false,
                 submitted_at: None,
-            })),
-            Some(ch) if ch.state.editable() => Some(Target::Change(ch.clone())),
+            }))),
+            Some(ch) if ch.state.editable() => Some(Target::Change(Box::new(ch.clone()))),
             Some(_) => None,
         };
     }

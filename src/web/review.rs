@@ -158,6 +158,7 @@ struct DetailPage {
     unit_id: i64,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn detail_page(
     state: &AppState,
     ctx: &Ctx,
