@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS behind a reverse proxy).
     #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Take the client address from the X-Real-IP header set by the reverse proxy.
+    #[arg(long, env = "LAIHUA_TRUST_PROXY")]
+    pub trust_proxy: bool,
     /// SMS provider: outbox (JSON lines in the data folder) or aliyun.
     #[arg(long, env = "LAIHUA_SMS_PROVIDER", default_value = "outbox")]
     pub sms_provider: String,

@@ -105,7 +105,17 @@ pub fn cookie_header(state: &AppState, name: &str, value: &str, max_age: Option<
     c
 }
 
-fn client_ip(req: &Request) -> String {
+fn client_ip(state: &AppState, req: &Request) -> String {
+    if state.config.serve.trust_proxy {
+        if let Some(ip) = req
+            .headers()
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        {
+            return ip.to_string();
+        }
+    }
     req.extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|ci| ci.0.ip().to_string())
@@ -144,7 +154,7 @@ const FORM_LIMIT: usize = 256 * 1024;
 /// Builds the request context, checks CSRF on every unsafe method, loads the session, and adds
 /// the security headers to every response.
 pub async fn context(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip(&req);
+    let ip = client_ip(&state, &req);
     let cookies = parse_cookies(req.headers().get(header::COOKIE));
     let find = |n: &str| cookies.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let existing_seed = find(CSRF_COOKIE).filter(|s| s.len() >= 32 && s.len() <= 64);

@@ -146,7 +146,10 @@ impl TestApp {
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.state.pool()).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(self.state.pool())
+            .await
+            .unwrap()
     }
 
     pub async fn district_id(&self, name: &str) -> i64 {
@@ -190,11 +193,19 @@ impl Page {
         self.body.contains(text)
     }
     pub fn assert_has(&self, text: &str) -> &Self {
-        assert!(self.body.contains(text), "expected {text:?} in page:\n{}", self.body);
+        assert!(
+            self.body.contains(text),
+            "expected {text:?} in page:\n{}",
+            self.body
+        );
         self
     }
     pub fn assert_lacks(&self, text: &str) -> &Self {
-        assert!(!self.body.contains(text), "did not expect {text:?} in page:\n{}", self.body);
+        assert!(
+            !self.body.contains(text),
+            "did not expect {text:?} in page:\n{}",
+            self.body
+        );
         self
     }
     /// The value of the input named `name` as rendered (to check typed values are kept).
@@ -248,12 +259,22 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        let resp = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         self.page(resp).await
     }
 
     pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let resp = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let ct = resp
             .headers()
@@ -317,7 +338,8 @@ impl Client {
 
     pub async fn login(&self, login_id: &str, password: &str) -> Page {
         self.get("/login").await;
-        self.post("/login", &[("login_id", login_id), ("password", password)]).await
+        self.post("/login", &[("login_id", login_id), ("password", password)])
+            .await
     }
 }
 
@@ -360,14 +382,22 @@ pub async fn create_account(app: &TestApp, c: &Client, n: u32, district: &str) -
     let name = format!("常州测试单位{n}有限公司");
     let code = credit_code(n);
     let login = format!("unit{n}");
-    c.get("/register").await.assert_ok().assert_has("我已阅读以上须知");
-    app.clock().advance(11);
-    c.post("/register", &[]).await.assert_redirect("/register/mobile");
-    c.get("/register/mobile").await.assert_ok();
-    c.post("/register/mobile", &[("action", "send"), ("mobile", &mobile)])
+    c.get("/register")
         .await
         .assert_ok()
-        .assert_has("验证码已发送");
+        .assert_has("我已阅读以上须知");
+    app.clock().advance(11);
+    c.post("/register", &[])
+        .await
+        .assert_redirect("/register/mobile");
+    c.get("/register/mobile").await.assert_ok();
+    c.post(
+        "/register/mobile",
+        &[("action", "send"), ("mobile", &mobile)],
+    )
+    .await
+    .assert_ok()
+    .assert_has("验证码已发送");
     let sms = app.last_code(&mobile);
     c.post(
         "/register/mobile",
@@ -437,22 +467,43 @@ pub async fn upload_and_submit(app: &TestApp, c: &Client) {
 }
 
 /// A unit registered, submitted and approved by county and city.
-pub async fn approved_unit(app: &TestApp, n: u32, district: &str, district_login: &str) -> (Registered, Client) {
+pub async fn approved_unit(
+    app: &TestApp,
+    n: u32,
+    district: &str,
+    district_login: &str,
+) -> (Registered, Client) {
     let c = app.client();
     let r = create_account(app, &c, n, district).await;
     upload_and_submit(app, &c).await;
     let county = app.client();
-    county.login(district_login, DEMO_PASSWORD).await.assert_redirect("/home");
-    county.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
     county
-        .post(&format!("/review/units/{}/approve", r.unit_id), &[("comment", "")])
+        .login(district_login, DEMO_PASSWORD)
+        .await
+        .assert_redirect("/home");
+    county
+        .get(&format!("/review/units/{}", r.unit_id))
+        .await
+        .assert_ok();
+    county
+        .post(
+            &format!("/review/units/{}/approve", r.unit_id),
+            &[("comment", "")],
+        )
         .await
         .assert_redirect("/review");
     let city = app.client();
-    city.login("city", DEMO_PASSWORD).await.assert_redirect("/home");
-    city.get(&format!("/review/units/{}", r.unit_id)).await.assert_ok();
-    city.post(&format!("/review/units/{}/approve", r.unit_id), &[("comment", "")])
+    city.login("city", DEMO_PASSWORD)
         .await
-        .assert_redirect("/review");
+        .assert_redirect("/home");
+    city.get(&format!("/review/units/{}", r.unit_id))
+        .await
+        .assert_ok();
+    city.post(
+        &format!("/review/units/{}/approve", r.unit_id),
+        &[("comment", "")],
+    )
+    .await
+    .assert_redirect("/review");
     (r, c)
 }
