@@ -9,11 +9,28 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 #[derive(Clone, Default, Debug)]
 pub struct Clock {
     offset_secs: Arc<AtomicI64>,
+    /// Browser tests move the clock of a running server by writing seconds into this file.
+    offset_file: Option<Arc<std::path::PathBuf>>,
 }
 
 impl Clock {
+    /// A clock that adds the number of seconds found in `path` (a test aid; absent file = 0).
+    pub fn with_offset_file(path: std::path::PathBuf) -> Clock {
+        Clock {
+            offset_secs: Arc::default(),
+            offset_file: Some(Arc::new(path)),
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
+        let mut offset = self.offset_secs.load(Ordering::Relaxed);
+        if let Some(path) = &self.offset_file {
+            offset += std::fs::read_to_string(path.as_ref())
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+        }
+        Utc::now() + chrono::Duration::seconds(offset)
     }
     /// Unix seconds.
     pub fn ts(&self) -> i64 {

@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a session ends whatever the activity.
     #[arg(long, env = "LAIHUA_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: i64,
+    /// Test aid for browser tests: the server's clock runs ahead by the seconds written in this
+    /// file. Never set in production.
+    #[arg(long, env = "LAIHUA_TEST_CLOCK_FILE", hide = true)]
+    pub test_clock_file: Option<PathBuf>,
     /// SMS codes one client address may request per hour.
     #[arg(long, env = "LAIHUA_SMS_PER_IP_HOUR", default_value_t = 30)]
     pub sms_per_ip_hour: i64,

@@ -18,6 +18,10 @@ pub enum Kind {
     Jpeg,
     Png,
     Rtf,
+    /// Office Open XML (docx, xlsx): a zip container.
+    Ooxml,
+    /// Legacy Word or Excel (doc, xls): an OLE compound file.
+    Ole,
 }
 
 impl Kind {
@@ -27,6 +31,8 @@ impl Kind {
             Kind::Jpeg => "image/jpeg",
             Kind::Png => "image/png",
             Kind::Rtf => "application/rtf",
+            Kind::Ooxml => "application/octet-stream",
+            Kind::Ole => "application/octet-stream",
         }
     }
 }
@@ -50,6 +56,12 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(b"{\\rtf") {
         return Some(Kind::Rtf);
     }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Some(Kind::Ooxml);
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(Kind::Ole);
+    }
     None
 }
 
@@ -64,6 +76,8 @@ pub enum UploadError {
     NotPdf,
     #[error("文件内容不是有效的PDF、JPEG或PNG")]
     NotScan,
+    #[error("模板须为PDF、Word、Excel或RTF文件")]
+    NotTemplate,
 }
 
 /// Checks that an upload is a non-empty PDF of at most 10 MB.
@@ -77,6 +91,15 @@ pub fn check_scan(bytes: &[u8]) -> Result<Kind, UploadError> {
         bytes,
         &[Kind::Pdf, Kind::Jpeg, Kind::Png],
         UploadError::NotScan,
+    )
+}
+
+/// Checks a template file: PDF, Word, Excel or RTF of at most 10 MB.
+pub fn check_template(bytes: &[u8]) -> Result<Kind, UploadError> {
+    check(
+        bytes,
+        &[Kind::Pdf, Kind::Rtf, Kind::Ooxml, Kind::Ole],
+        UploadError::NotTemplate,
     )
 }
 

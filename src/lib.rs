@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod files;
+pub mod markdown;
 pub mod notify;
 pub mod security;
 pub mod seed;

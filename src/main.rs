@@ -79,7 +79,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let app = Application::build(config, Clock::default()).await?;
+    let clock = match &config.serve.test_clock_file {
+        Some(path) => {
+            tracing::warn!("test clock enabled: offset read from {}", path.display());
+            Clock::with_offset_file(path.clone())
+        }
+        None => Clock::default(),
+    };
+    let app = Application::build(config, clock).await?;
     for n in &app.notes {
         println!("{n}");
     }

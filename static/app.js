@@ -1,6 +1,10 @@
-// The little JavaScript the manual asks for: the registration notice countdown.
+// The little JavaScript the manual asks for: the registration notice countdown and the message
+// reminder at the bottom right. Everything also works without it (the reminder then shows at
+// each page load and its buttons are plain forms).
 (function () {
   "use strict";
+
+  // Registration notice: "我已阅读以上须知" is enabled after the countdown.
   var btn = document.getElementById("accept-notice");
   if (btn) {
     var left = parseInt(btn.getAttribute("data-countdown"), 10) || 0;
@@ -16,5 +20,113 @@
       window.setTimeout(tick, 1000);
     };
     tick();
+  }
+
+  // Message reminder (manual 2.2.2).
+  var meta = document.querySelector('meta[name="csrf"]');
+  var csrf = meta ? meta.getAttribute("content") : "";
+  var counter = document.getElementById("msgcount");
+
+  function setUnread(n) {
+    if (!counter) return;
+    n = Math.max(0, n);
+    counter.setAttribute("data-unread", String(n));
+    counter.textContent = "新消息" + n;
+    counter.classList.toggle("has", n > 0);
+  }
+
+  function post(url) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "fetch" },
+      body: "csrf=" + encodeURIComponent(csrf)
+    });
+  }
+
+  function wire(box) {
+    var id = box.getAttribute("data-id");
+    var close = function () { box.remove(); };
+    box.querySelector('[data-act="close"]').addEventListener("click", close);
+    ["read", "delete"].forEach(function (act) {
+      var form = box.querySelector('form[data-act="' + act + '"]');
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        post("/messages/" + id + "/" + act).then(function (r) {
+          if (r.ok) {
+            close();
+            setUnread(parseInt(counter ? counter.getAttribute("data-unread") : "1", 10) - 1);
+          } else {
+            form.submit();
+          }
+        });
+      });
+    });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function actionForm(id, act, label, cls) {
+    var f = el("form");
+    f.method = "post";
+    f.action = "/messages/" + id + "/" + act;
+    f.setAttribute("data-act", act);
+    var t = el("input");
+    t.type = "hidden"; t.name = "csrf"; t.value = csrf;
+    var b = el("button", cls, label);
+    b.type = "submit";
+    f.appendChild(t); f.appendChild(b);
+    return f;
+  }
+
+  function show(m) {
+    var box = el("aside", "popup");
+    box.id = "popup";
+    box.setAttribute("role", "alertdialog");
+    box.setAttribute("aria-labelledby", "popup-title");
+    box.setAttribute("data-id", String(m.id));
+    var head = el("div", "popup-head");
+    head.appendChild(el("span", "tag", "新消息"));
+    head.appendChild(document.createTextNode(" "));
+    var title = el("strong", "", m.title);
+    title.id = "popup-title";
+    head.appendChild(title);
+    box.appendChild(head);
+    box.appendChild(el("div", "popup-body pre", m.body));
+    box.appendChild(el("div", "popup-meta", m.sender + "　" + m.at));
+    var actions = el("div", "popup-actions");
+    var close = el("button", "secondary", "[关闭]");
+    close.type = "button";
+    close.setAttribute("data-act", "close");
+    actions.appendChild(close);
+    actions.appendChild(actionForm(m.id, "read", "[我知道了]", "primary"));
+    var view = el("a", "button", "[查看详细]");
+    view.href = "/messages/" + m.id;
+    view.setAttribute("data-act", "view");
+    actions.appendChild(view);
+    actions.appendChild(actionForm(m.id, "delete", "[删除]", "secondary"));
+    box.appendChild(actions);
+    document.body.appendChild(box);
+    setUnread(m.unread);
+    wire(box);
+  }
+
+  var existing = document.getElementById("popup");
+  if (existing) wire(existing);
+
+  // Ask the server every minute; it decides whether a reminder is due.
+  if (counter) {
+    window.setInterval(function () {
+      if (document.getElementById("popup")) return;
+      fetch("/messages/popup", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.status === 200 ? r.json() : null; })
+        .then(function (m) { if (m) show(m); })
+        .catch(function () {});
+    }, 60000);
   }
 })();

@@ -253,8 +253,11 @@ fn table() -> Vec<Row> {
         post("/register/org", EMPTY,                                [Redirect("/register/mobile"); 8]),
         get("/register/account",                                    [Redirect("/register/org"); 8]),
         post("/register/account", EMPTY,                            [Redirect("/register"); 8]),
+        get("/templates",                                           [Ok; 8])
+            .marker("模板下载"),
         get("/templates/{type_id}",                                 [Ok; 8])
             .marker("{\\rtf1"),
+        get("/help",                                                [Ok; 8]),
         get("/home",                                                [LR,                 Ok,      Ok,       Ok,      REVIEW,   REVIEW,  REVIEW,  Redirect("/admin")]),
         get("/account",                                             [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok]),
         get("/account/password",                                    [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok]),
@@ -277,6 +280,9 @@ fn table() -> Vec<Row> {
         get("/units/{unit_id}/files/{file_id}",                     [LR,                 NF,      Ok,       NF,      Ok,       NF,      Ok,      Ok])
             .marker("%PDF-1.4"),
         get("/messages",                                            [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F]),
+        // Public so that the page's script never gets a sign-in page: 204 unless a unit has a
+        // message due to pop up (then 200 with it as JSON).
+        get("/messages/popup",                                      [Ok; 8]),
         get("/messages/{id}",                                       [LR,                 NF,      Ok,       NF,      F,        F,       F,       F]),
         post("/messages/{id}/read", Input::Nothing,                 [LR,                 NF,      Redirect("/messages"),
                                                                                                             NF,      F,        F,       F,       F]),
@@ -289,6 +295,9 @@ fn table() -> Vec<Row> {
         // The unit is approved already: nothing left to approve or return.
         post("/review/units/{id}/approve", NO_COMMENT,              [LR,                 F,       F,        F,       C,        NF,      C,       F]),
         post("/review/units/{id}/return", WITH_REASON,              [LR,                 F,       F,        F,       C,        NF,      C,       F]),
+        // Without a title and body: the detail page again, with the errors.
+        post("/review/units/{id}/message", EMPTY,                   [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
+            .marker("请填写消息内容"),
         // The change request waits for the county. The city sees it already (the unit is approved).
         get("/review/changes/{id}",                                 [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F]),
         post("/review/changes/{id}/approve", NO_COMMENT,            [LR,                 F,       F,        F,       Redirect("/review?ok=approved"),
@@ -296,7 +305,15 @@ fn table() -> Vec<Row> {
             .deferred(&[County]),
         // Without a reason: the detail page again (with the error where the reviewer may act).
         post("/review/changes/{id}/return", NO_REASON,              [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F]),
+        // Broadcasts are the city's alone. Without a target, title and body: the form again.
+        get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
+        post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
+            .marker("请选择发送对象"),
         get("/admin",                                               [LR,                 F,       F,        F,       F,        F,       F,       Ok]),
+        get("/admin/templates",                                     [LR,                 F,       F,        F,       F,        F,       F,       Ok]),
+        // Not a template file: the list again with the error, the template unchanged.
+        post("/admin/templates/{type_id}", Input::NotPdf,           [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("模板须为PDF、Word、Excel或RTF文件"),
     ]
 }
 
@@ -389,6 +406,7 @@ async fn send(c: &Client, method: Method, path: &str, input: Input) -> Page {
 }
 
 /// One asserted cell.
+#[derive(Clone)]
 struct Cell {
     route: &'static str,
     method: Method,
@@ -630,10 +648,16 @@ async fn every_route_for_every_persona() {
     }
     let failed = cells.iter().filter(|c| !c.passed).count();
     if failed > 0 || !problems.is_empty() {
+        let failures: Vec<Cell> = cells
+            .iter()
+            .filter(|c| !c.passed)
+            .map(Cell::clone)
+            .collect();
         panic!(
-            "{failed} of {} cells failed\n{}\n{}",
+            "{failed} of {} cells failed\n\nThe whole table:\n{}\nThe failed cells:\n{}\n{}",
             cells.len(),
             render(&cells),
+            render(&failures),
             problems.join("\n")
         );
     }

@@ -127,3 +127,62 @@ pub async fn delete(pool: &sqlx::AnyPool, unit_id: i64, id: i64, now: i64) -> Db
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Minutes between two pop-ups of the same unread message.
+pub const POPUP_EVERY: i64 = 10 * 60;
+
+/// The unit's newest unread message if it is due to pop up, claimed so that no other tab or
+/// server instance shows it again within the next ten minutes.
+pub async fn claim_popup(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    now: i64,
+) -> DbResult<Option<Message>> {
+    let row = sqlx::query(
+        "SELECT id, sender_label, title, body, created_at, read_at, next_popup_at FROM messages
+         WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(unit_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let due: i64 = r.try_get("next_popup_at")?;
+    if due > now {
+        return Ok(None);
+    }
+    let m = from_row(&r)?;
+    let claimed = sqlx::query(
+        "UPDATE messages SET next_popup_at = $1 WHERE id = $2 AND next_popup_at = $3 AND read_at IS NULL AND deleted_at IS NULL",
+    )
+    .bind(now + POPUP_EVERY)
+    .bind(m.id)
+    .bind(due)
+    .execute(pool)
+    .await?;
+    Ok((claimed.rows_affected() == 1).then_some(m))
+}
+
+/// Writes the same message to every unit, or every unit of a district. Returns how many.
+pub async fn broadcast(
+    conn: &mut Conn,
+    district_id: Option<i64>,
+    sender: &Actor,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> DbResult<u64> {
+    let r = sqlx::query(
+        "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at, next_popup_at)
+         SELECT id, $1, $2, $3, $4, $5, $5 FROM units WHERE ($6 < 0 OR district_id = $6)",
+    )
+    .bind(sender.user_id)
+    .bind(sender.label.as_str())
+    .bind(title)
+    .bind(body)
+    .bind(now)
+    .bind(district_id.unwrap_or(-1))
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -2,8 +2,10 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
 
 use super::auth::render;
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
@@ -74,26 +76,77 @@ pub async fn detail(
     })
 }
 
+#[derive(Deserialize, Default)]
+pub struct BackForm {
+    #[serde(default)]
+    back: String,
+}
+
+/// After [我知道了] or [删除]: the page's script gets 204; a plain form goes back where it was.
+fn done(ctx: &Ctx, back: &str, default: &str) -> Response {
+    if ctx.fetch {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let to = super::safe_next(back).unwrap_or_else(|| default.to_string());
+    Redirect::to(&to).into_response()
+}
+
+/// [我知道了]: marks the message read.
 pub async fn read(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
+    Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
     let unit_id = ctx.unit_id()?;
     if !messages::mark_read(state.pool(), unit_id, id, state.now()).await? {
         return Err(AppError::NotFound);
     }
-    Ok(Redirect::to("/messages").into_response())
+    Ok(done(&ctx, &form.back, "/messages"))
 }
 
+/// [删除]: gone for this unit; it never pops up again.
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
+    Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
     let unit_id = ctx.unit_id()?;
     if !messages::delete(state.pool(), unit_id, id, state.now()).await? {
         return Err(AppError::NotFound);
     }
-    Ok(Redirect::to("/messages?ok=deleted").into_response())
+    Ok(done(&ctx, &form.back, "/messages?ok=deleted"))
+}
+
+#[derive(Serialize)]
+struct Popup {
+    id: i64,
+    title: String,
+    body: String,
+    sender: String,
+    at: String,
+    unread: i64,
+}
+
+/// The reminder the page's script asks for every minute: the newest unread message when it is
+/// due (claimed on the server, so tabs and instances agree), else 204. Without a unit session
+/// there is nothing to say: 204, never an error page.
+pub async fn popup(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let Ok(unit_id) = ctx.unit_id() else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let Some(m) = messages::claim_popup(state.pool(), unit_id, state.now()).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let unread = messages::unread_count(state.pool(), unit_id).await?;
+    Ok(Json(Popup {
+        id: m.id,
+        at: m.created_text(),
+        title: m.title,
+        body: m.body,
+        sender: m.sender_label,
+        unread,
+    })
+    .into_response())
 }

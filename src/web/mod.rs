@@ -4,7 +4,9 @@ pub mod account;
 pub mod auth;
 pub mod error;
 pub mod files;
+pub mod help;
 pub mod messages;
+pub mod notices;
 pub mod registration;
 pub mod review;
 pub mod router;
@@ -35,6 +37,10 @@ pub struct Ctx {
     pub user: Option<User>,
     pub session_id: Option<String>,
     pub cookies: Vec<(String, String)>,
+    /// Path and query of the request.
+    pub path: String,
+    /// The request came from the page's script (answer with data, not a page).
+    pub fetch: bool,
 }
 
 impl Ctx {
@@ -259,12 +265,23 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
         }
     }
 
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let fetch = req
+        .headers()
+        .get("x-requested-with")
+        .is_some_and(|v| v == "fetch");
     req.extensions_mut().insert(Ctx {
         ip,
         csrf,
         user,
         session_id,
         cookies,
+        path,
+        fetch,
     });
     let resp = next.run(req).await;
     with_headers(
@@ -384,6 +401,11 @@ pub struct Layout {
     pub queue: i64,
     pub approved: bool,
     pub flash: String,
+    /// The unread message that pops up at the bottom right on this page, if one is due.
+    pub popup: Option<crate::store::messages::Message>,
+    /// The path of this page (where the pop-up's buttons come back to).
+    pub path: String,
+    pub city: bool,
 }
 
 impl Layout {
@@ -402,6 +424,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
     let mut l = Layout {
         title: title.to_string(),
         csrf: ctx.csrf.clone(),
+        path: ctx.path.clone(),
         system_name: state.site.system_name.clone(),
         office_name: state.site.office_name.clone(),
         ..Layout::default()
@@ -418,6 +441,11 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                         l.approved = unit.state == crate::domain::registration::RegState::Approved;
                     }
                     l.unread = crate::store::messages::unread_count(state.pool(), unit_id).await?;
+                    if l.unread > 0 {
+                        l.popup =
+                            crate::store::messages::claim_popup(state.pool(), unit_id, state.now())
+                                .await?;
+                    }
                 }
             }
             Role::County | Role::City => {
@@ -425,6 +453,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                     l.queue = crate::store::units::queue_count(state.pool(), r).await?;
                 }
                 l.user_label = format!("{}（{}）", u.display_name, u.role.label());
+                l.city = u.role == Role::City;
             }
             Role::Admin => {}
         }
@@ -445,6 +474,7 @@ pub fn flash_text(code: &str) -> &'static str {
         "returned" => "已退回，并已通知申请单位。",
         "change_submitted" => "变更申请已提交，审核通过前原注册信息继续有效。",
         "deleted" => "已删除。",
+        "sent" => "站内信已发送。",
         _ => "",
     }
 }

@@ -154,20 +154,29 @@ struct DetailPage {
     reason: String,
     comment: String,
     errors: FieldErrors,
+    msg: super::notices::MessageForm,
+    msg_errors: FieldErrors,
     upload: bool,
     unit_id: i64,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a re-rendered detail page keeps: typed reason/comment, the message form, errors.
+#[derive(Default)]
+pub struct Extras {
+    pub reason: String,
+    pub comment: String,
+    pub errors: FieldErrors,
+    pub msg: super::notices::MessageForm,
+    pub msg_errors: FieldErrors,
+    pub flash: String,
+}
+
 async fn detail_page(
     state: &AppState,
     ctx: &Ctx,
     unit_id: i64,
     change_id: Option<i64>,
-    reason: String,
-    comment: String,
-    errors: FieldErrors,
-    flash: &str,
+    x: Extras,
 ) -> AppResult<Response> {
     let user = ctx.user()?;
     let unit = units::get(state.pool(), unit_id)
@@ -232,7 +241,7 @@ async fn detail_page(
         },
     )
     .await?;
-    l.flash = flash.to_string();
+    l.flash = x.flash;
     render(DetailPage {
         upload: false,
         unit_id: unit.id,
@@ -244,9 +253,11 @@ async fn detail_page(
         timeline,
         can_act,
         action_base,
-        reason,
-        comment,
-        errors,
+        reason: x.reason,
+        comment: x.comment,
+        errors: x.errors,
+        msg: x.msg,
+        msg_errors: x.msg_errors,
     })
 }
 
@@ -256,17 +267,34 @@ pub async fn unit_detail(
     Path(id): Path<i64>,
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
+    let flash = flash_text(&q.ok).to_string();
     detail_page(
         &state,
         &ctx,
         id,
         None,
-        String::new(),
-        String::new(),
-        FieldErrors::new(),
-        flash_text(&q.ok),
+        Extras {
+            flash,
+            ..Extras::default()
+        },
     )
     .await
+}
+
+/// The unit's detail page again, keeping a message that could not be sent.
+pub async fn unit_detail_with_message(
+    state: &AppState,
+    ctx: &Ctx,
+    unit_id: i64,
+    msg: super::notices::MessageForm,
+    msg_errors: FieldErrors,
+) -> AppResult<Response> {
+    let x = Extras {
+        msg,
+        msg_errors,
+        ..Extras::default()
+    };
+    detail_page(state, ctx, unit_id, None, x).await
 }
 
 pub async fn change_detail(
@@ -278,15 +306,16 @@ pub async fn change_detail(
     let change = units::change(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let flash = flash_text(&q.ok).to_string();
     detail_page(
         &state,
         &ctx,
         change.unit_id,
         Some(id),
-        String::new(),
-        String::new(),
-        FieldErrors::new(),
-        flash_text(&q.ok),
+        Extras {
+            flash,
+            ..Extras::default()
+        },
     )
     .await
 }
@@ -338,17 +367,13 @@ async fn decide(
             errors.add("reason", format!("退回原因不能超过{MAX_REASON}个字符"));
         }
         if !errors.is_empty() {
-            return detail_page(
-                &state,
-                &ctx,
-                unit_id,
-                change_id,
-                form.reason,
-                form.comment,
+            let x = Extras {
+                reason: form.reason,
+                comment: form.comment,
                 errors,
-                "",
-            )
-            .await;
+                ..Extras::default()
+            };
+            return detail_page(&state, &ctx, unit_id, change_id, x).await;
         }
     }
     let now = state.now();

@@ -5,7 +5,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
-use super::{account, auth, files, guard, messages, registration, review, Access};
+use super::{account, auth, files, guard, help, messages, notices, registration, review, Access};
 use crate::app::AppState;
 
 /// Body limit of ordinary forms.
@@ -52,7 +52,9 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Public,
             get(registration::account_form).post(registration::account),
         ),
+        ("/templates", Public, get(help::list)),
         ("/templates/{type_id}", Public, get(files::template)),
+        ("/help", Public, get(help::help)),
         ("/home", Signed, get(auth::home)),
         ("/account", Signed, get(account::info)),
         (
@@ -88,6 +90,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(files::unit_file),
         ),
         ("/messages", Unit, get(messages::list)),
+        ("/messages/popup", Public, get(messages::popup)),
         ("/messages/{id}", Unit, get(messages::detail)),
         ("/messages/{id}/read", Unit, post(messages::read)),
         ("/messages/{id}/delete", Unit, post(messages::delete)),
@@ -103,6 +106,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Staff,
             post(review::unit_return),
         ),
+        ("/review/units/{id}/message", Staff, post(notices::to_unit)),
         ("/review/changes/{id}", Staff, get(review::change_detail)),
         (
             "/review/changes/{id}/approve",
@@ -114,7 +118,15 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Staff,
             post(review::change_return),
         ),
+        ("/notices/new", Staff, get(notices::new_page)),
+        ("/notices", Staff, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
+        ("/admin/templates", Admin, get(help::admin_list)),
+        (
+            "/admin/templates/{type_id}",
+            Admin,
+            post(help::admin_replace).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
+        ),
     ]
 }
 

@@ -20,7 +20,8 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub data_dir: PathBuf,
-    _tmp: tempdir::TempDir,
+    pub database_url: String,
+    _tmp: Option<tempdir::TempDir>,
 }
 
 /// A valid, unique unified social credit code.
@@ -91,12 +92,19 @@ impl TestApp {
             ..ServeArgs::default()
         };
         tweak(&mut serve);
+        let url = database_url(&data_dir).await;
+        let mut app = Self::start(serve, data_dir, url, Clock::default()).await;
+        app._tmp = Some(tmp);
+        app
+    }
+
+    async fn start(serve: ServeArgs, data_dir: PathBuf, url: String, clock: Clock) -> TestApp {
         let common = Common {
             data_dir: data_dir.clone(),
-            database_url: Some(database_url(&data_dir).await),
+            database_url: Some(url.clone()),
         };
         let config = Config::new(&common, serve);
-        let app = Application::build(config, Clock::default()).await.unwrap();
+        let app = Application::build(config, clock).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port);
         let state = app.state.clone();
         tokio::spawn(app.run());
@@ -104,8 +112,24 @@ impl TestApp {
             base,
             state,
             data_dir,
-            _tmp: tmp,
+            database_url: url,
+            _tmp: None,
         }
+    }
+
+    /// A second server instance on the same database and data folder, sharing this one's clock.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let serve = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            ..self.state.config.serve.clone()
+        };
+        Self::start(
+            serve,
+            self.data_dir.clone(),
+            self.database_url.clone(),
+            self.state.clock.clone(),
+        )
+        .await
     }
 
     pub fn client(&self) -> Client {
@@ -297,6 +321,15 @@ impl Client {
         page
     }
 
+    /// The same browser (cookies, token) talking to another server instance.
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            http: self.http.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
     pub fn csrf(&self) -> String {
         self.csrf.lock().unwrap().clone()
     }
@@ -307,6 +340,19 @@ impl Client {
             fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
         all.push(("csrf", self.csrf()));
         self.post_raw(path, &all).await
+    }
+
+    /// Posts as the page's script does (X-Requested-With: fetch), with the CSRF token.
+    pub async fn post_fetch(&self, path: &str) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-requested-with", "fetch")
+            .form(&[("csrf", self.csrf())])
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
     }
 
     /// Posts exactly these fields (no CSRF token added).
