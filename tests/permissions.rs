@@ -74,6 +74,7 @@ impl Persona {
             Access::Signed => self != Anonymous,
             Access::Unit => matches!(self, PendingUnit | Unit | OtherUnit),
             Access::Staff => matches!(self, County | OtherCounty | City),
+            Access::City => self == City,
             Access::Admin => self == Admin,
         }
     }
@@ -298,13 +299,14 @@ fn table() -> Vec<Row> {
         // Without a title and body: the detail page again, with the errors.
         post("/review/units/{id}/message", EMPTY,                   [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
             .marker("请填写消息内容"),
-        // The change request waits for the county. The city sees it already (the unit is approved).
-        get("/review/changes/{id}",                                 [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F]),
+        // The change request waits for the county: the city does not see it until the county
+        // passed it.
+        get("/review/changes/{id}",                                 [LR,                 F,       F,        F,       Ok,       NF,      NF,      F]),
         post("/review/changes/{id}/approve", NO_COMMENT,            [LR,                 F,       F,        F,       Redirect("/review?ok=approved"),
-                                                                                                                               NF,      C,       F])
+                                                                                                                               NF,      NF,      F])
             .deferred(&[County]),
-        // Without a reason: the detail page again (with the error where the reviewer may act).
-        post("/review/changes/{id}/return", NO_REASON,              [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F]),
+        // Without a reason: the detail page again with the error.
+        post("/review/changes/{id}/return", NO_REASON,              [LR,                 F,       F,        F,       Ok,       NF,      NF,      F]),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
         post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
@@ -556,6 +558,7 @@ async fn served(
             Access::Public => &anonymous,
             Access::Signed | Access::Unit => client_of(Unit),
             Access::Staff => client_of(County),
+            Access::City => client_of(City),
             Access::Admin => client_of(Admin),
         };
         let path = fill(pattern, |_| 0);

@@ -220,8 +220,14 @@ pub async fn set_attachment(
     Ok(())
 }
 
-/// Whether the file belongs to the unit: a current attachment or one of its change requests'.
-pub async fn owns_file(pool: &sqlx::AnyPool, unit_id: i64, file_id: i64) -> DbResult<bool> {
+/// Whether the file belongs to the unit: a current attachment or one of its change requests'
+/// (drafts only when `with_drafts`: reviewers see what was submitted, not work in progress).
+pub async fn owns_file(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    file_id: i64,
+    with_drafts: bool,
+) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM unit_attachments WHERE unit_id = $1 AND file_id = $2",
     )
@@ -233,7 +239,9 @@ pub async fn owns_file(pool: &sqlx::AnyPool, unit_id: i64, file_id: i64) -> DbRe
         return Ok(true);
     }
     for change in changes_of(pool, unit_id).await? {
-        if change.attachments.values().any(|f| *f == file_id) {
+        if (with_drafts || change.submitted_at.is_some())
+            && change.attachments.values().any(|f| *f == file_id)
+        {
             return Ok(true);
         }
     }

@@ -206,11 +206,18 @@ pub async fn login(
         sessions::delete(state.pool(), old).await?;
     }
     let target = safe_next(&form.next).unwrap_or_else(|| "/home".into());
+    // A fresh CSRF seed too, so that no token from before the sign-in stays valid.
     Ok((
-        [(
-            header::SET_COOKIE,
-            cookie_header(&state, SESSION_COOKIE, &sid, None),
-        )],
+        axum::response::AppendHeaders([
+            (
+                header::SET_COOKIE,
+                cookie_header(&state, SESSION_COOKIE, &sid, None),
+            ),
+            (
+                header::SET_COOKIE,
+                cookie_header(&state, super::CSRF_COOKIE, &random_token(), None),
+            ),
+        ]),
         Redirect::to(&target),
     )
         .into_response())

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{AppError, AppResult, Ctx};
 use crate::app::AppState;
+use crate::store::users::Role;
 use crate::store::{reference, units};
 
 /// Reads the file field `field` of a multipart form: (original file name, bytes).
@@ -63,7 +64,7 @@ pub async fn unit_file(
         .await?
         .ok_or(AppError::NotFound)?;
     if !super::review::may_view_unit(&state, user, &unit).await?
-        || !units::owns_file(state.pool(), unit_id, file_id).await?
+        || !units::owns_file(state.pool(), unit_id, file_id, user.role == Role::Unit).await?
     {
         return Err(AppError::NotFound);
     }

@@ -169,18 +169,25 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
 
     let mut req = req;
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        let from_query = req
-            .uri()
-            .query()
-            .and_then(|q| form_field(q.as_bytes(), "csrf"));
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        // Upload forms carry the token in their action's query string (the body is a file);
+        // every other form carries it in its body.
+        let from_query = if content_type.starts_with("multipart/form-data") {
+            req.uri()
+                .query()
+                .and_then(|q| form_field(q.as_bytes(), "csrf"))
+        } else {
+            None
+        };
         let submitted = match from_query {
             Some(t) => Some(t),
             None => {
-                let is_form = req
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+                let is_form = content_type.starts_with("application/x-www-form-urlencoded");
                 if is_form {
                     let (parts, body) = req.into_parts();
                     let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
@@ -349,6 +356,8 @@ pub enum Access {
     Unit,
     /// County or city reviewers.
     Staff,
+    /// City reviewers only.
+    City,
     /// System administrators.
     Admin,
 }
@@ -368,6 +377,7 @@ pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Re
         (Access::Signed, Some(_)) => true,
         (Access::Unit, Some(u)) => u.role == Role::Unit,
         (Access::Staff, Some(u)) => u.role.is_staff(),
+        (Access::City, Some(u)) => u.role == Role::City,
         (Access::Admin, Some(u)) => u.role == Role::Admin,
     };
     if allowed {
@@ -383,8 +393,14 @@ pub fn urlencode(s: &str) -> String {
 
 /// A local path to return to after signing in (never another site).
 pub fn safe_next(next: &str) -> Option<String> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
-        .then(|| next.to_string())
+    // Browsers drop tabs and newlines from URLs and read a backslash as a slash, so any of them
+    // could turn "/…" into "//other.site": refuse them all.
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    ok.then(|| next.to_string())
 }
 
 /// Data of the shared page layout.
@@ -520,4 +536,25 @@ pub async fn static_file(axum::extract::Path(file): axum::extract::Path<String>)
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/review?x=1").as_deref(), Some("/review?x=1"));
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/\n/evil",
+            "/ /evil",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }

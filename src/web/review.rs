@@ -44,6 +44,17 @@ pub async fn may_view_unit(state: &AppState, user: &User, unit: &Unit) -> AppRes
     })
 }
 
+/// Whether this account may see a change request (of a unit it may see): county once submitted,
+/// city once county passed it.
+pub fn may_view_change(user: &User, change: &Change) -> bool {
+    match user.role {
+        Role::Unit => user.unit_id == Some(change.unit_id),
+        Role::County => change.submitted_at.is_some(),
+        Role::City => change.county_passed || change.state == RegState::Approved,
+        Role::Admin => true,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "review_queue.html")]
 struct QueuePage {
@@ -189,7 +200,7 @@ async fn detail_page(
         Some(id) => Some(
             units::change(state.pool(), id)
                 .await?
-                .filter(|c| c.unit_id == unit.id)
+                .filter(|c| c.unit_id == unit.id && may_view_change(user, c))
                 .ok_or(AppError::NotFound)?,
         ),
         None => None,
@@ -329,6 +340,7 @@ pub struct DecisionForm {
 }
 
 const MAX_REASON: usize = 2000;
+const STALE: &str = "该申请已被他人处理或状态已变化，请返回待办刷新后查看";
 
 fn who(reviewer: Reviewer) -> &'static str {
     match reviewer {
@@ -353,6 +365,19 @@ async fn decide(
         .ok_or(AppError::NotFound)?;
     if !may_view_unit(&state, &user, &unit).await? {
         return Err(AppError::NotFound);
+    }
+    let current = match change_id {
+        None => unit.state,
+        Some(cid) => {
+            let change = units::change(state.pool(), cid)
+                .await?
+                .filter(|c| c.unit_id == unit_id && may_view_change(&user, c))
+                .ok_or(AppError::NotFound)?;
+            change.state
+        }
+    };
+    if current != reviewer.pending_state() {
+        return Err(AppError::Conflict(STALE.into()));
     }
     let reason = form.reason.trim().to_string();
     let comment = form.comment.trim().to_string();
@@ -431,9 +456,7 @@ async fn decide(
         }
     };
     if !ok {
-        return Err(AppError::Conflict(
-            "该申请已被他人处理或状态已变化，请返回待办刷新后查看".into(),
-        ));
+        return Err(AppError::Conflict(STALE.into()));
     }
     let detail = if approve { comment } else { reason };
     audit::record(

@@ -118,8 +118,8 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Staff,
             post(review::change_return),
         ),
-        ("/notices/new", Staff, get(notices::new_page)),
-        ("/notices", Staff, post(notices::broadcast)),
+        ("/notices/new", City, get(notices::new_page)),
+        ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
         ("/admin/templates", Admin, get(help::admin_list)),
         (

@@ -382,10 +382,17 @@ impl Client {
         self.page(resp).await
     }
 
+    /// Signs in like a browser: the login form, then (on success) the page it leads to, whose
+    /// CSRF token is new. Returns the login answer.
     pub async fn login(&self, login_id: &str, password: &str) -> Page {
         self.get("/login").await;
-        self.post("/login", &[("login_id", login_id), ("password", password)])
-            .await
+        let page = self
+            .post("/login", &[("login_id", login_id), ("password", password)])
+            .await;
+        if (300..400).contains(&page.status) {
+            self.visit(&page.location.clone()).await;
+        }
+        page
     }
 }
 

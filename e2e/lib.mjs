@@ -1,0 +1,427 @@
+// Shared helpers of the end-to-end tests: start the real release binary with its own data folder
+// (and its own PostgreSQL database when LAIHUA_E2E_POSTGRES_URL is set), launch Debian's headless
+// Chromium, read SMS codes from the outbox, and walk the registration wizard by visible labels.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(E2E_DIR, '..');
+export const BINARY = path.join(REPO, 'target', 'release', 'laihua');
+export const SHOTS = path.join(REPO, 'docs', 'screenshots');
+export const RESULTS = path.join(E2E_DIR, 'test-results');
+
+export const DEMO_PASSWORD = 'Demo@2026';
+export const UNIT_PASSWORD = 'Unit#2026pass';
+
+const CHROMIUM = process.env.LAIHUA_E2E_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeout` ms. */
+export async function until(fn, what, timeout = 10_000, every = 100) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    }
+    await sleep(every);
+  }
+}
+
+/** Waits until the locator is visible (the first match when several). */
+export async function see(locator, timeout = 10_000) {
+  await locator.first().waitFor({ state: 'visible', timeout });
+  return locator.first();
+}
+
+/** Waits until the page's visible text contains `text`. */
+export async function seeText(page, text, timeout = 10_000) {
+  await see(page.getByText(text), timeout);
+}
+
+/** A valid unified social credit code (GB 32100-2015) built from a 9-digit serial. */
+export function creditCode(serial) {
+  const charset = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const first17 = `91320402${String(serial).padStart(9, '0')}`;
+  const sum = [...first17].reduce((s, c, i) => s + charset.indexOf(c) * weights[i], 0);
+  return first17 + charset[(31 - (sum % 31)) % 31];
+}
+
+/** The same code with a wrong check character. */
+export function withWrongCheck(code) {
+  const last = code.at(-1);
+  return code.slice(0, 17) + (last === '0' ? '1' : '0');
+}
+
+/** A small valid PDF. */
+export function pdf(label) {
+  return Buffer.from(`%PDF-1.4\n% ${label}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n`, 'latin1');
+}
+
+/** A unique suffix for names, mobiles and codes of one test run. */
+export function uniq() {
+  return randomBytes(4).readUInt32BE() % 100_000_000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function psql(baseUrl, sql) {
+  execFileSync('psql', [baseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * Starts `target/release/laihua --demo` on a free port with a fresh data folder (and a fresh
+ * PostgreSQL database when LAIHUA_E2E_POSTGRES_URL is set). Returns { base, dataDir, lastCode, stop }.
+ */
+export async function startServer(name) {
+  assert.ok(existsSync(BINARY), `${BINARY} is missing: run cargo build --release (e2e/run.sh does)`);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'laihua-e2e-'));
+  const args = ['--data-dir', dataDir, '--demo'];
+  let dbName = null;
+  const pgBase = process.env.LAIHUA_E2E_POSTGRES_URL;
+  if (pgBase) {
+    dbName = `laihua_e2e_${randomBytes(6).toString('hex')}`;
+    psql(pgBase, `CREATE DATABASE ${dbName}`);
+    const url = new URL(pgBase);
+    url.pathname = `/${dbName}`;
+    args.push('--database-url', url.toString());
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const logPath = path.join(RESULTS, `${name}-server.log`);
+  const logFd = openSync(logPath, 'w');
+
+  let child;
+  let base;
+  // A port found free can be taken before the server binds it: try a few times.
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(BINARY, [...args, '--bind', `127.0.0.1:${port}`], {
+      cwd: REPO,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+    });
+    let exited = null;
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+    });
+    try {
+      await until(
+        async () => {
+          if (exited) throw new Error(`server exited (${JSON.stringify(exited)}), see ${logPath}`);
+          const r = await fetch(`${base}/login`);
+          return r.ok;
+        },
+        `the server at ${base} (log: ${logPath})`,
+        60_000,
+        200,
+      );
+      break;
+    } catch (e) {
+      child.kill('SIGKILL');
+      if (attempt >= 2 || !exited) {
+        closeSync(logFd);
+        cleanup();
+        throw e;
+      }
+    }
+  }
+
+  // Never leave the server behind, even when the runner stops this file early.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  function cleanup() {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (dbName) {
+      try {
+        psql(pgBase, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      } catch (e) {
+        console.error(`could not drop database ${dbName}: ${e.message}`);
+      }
+    }
+  }
+
+  return {
+    base,
+    dataDir,
+    dbName,
+    logPath,
+    /** Which database the server uses, for the test log. */
+    database: dbName ? `PostgreSQL database ${dbName}` : `SQLite in ${dataDir}`,
+    /** Every SMS sent so far, oldest first: [{to, text, at}]. */
+    sms() {
+      let text = '';
+      try {
+        text = readFileSync(path.join(dataDir, 'sms-outbox.jsonl'), 'utf8');
+      } catch {
+        return [];
+      }
+      return text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
+    },
+    /** The 6-digit code in the newest SMS to `mobile`. */
+    lastCode(mobile) {
+      const all = this.sms();
+      const msg = all.reverse().find((m) => m.to === mobile && /\d{6}/.test(m.text));
+      assert.ok(msg, `no code sent to ${mobile}: ${JSON.stringify(all)}`);
+      return msg.text.match(/\d{6}/)[0];
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await gone;
+        clearTimeout(t);
+      }
+      process.removeListener('exit', killOnExit);
+      closeSync(logFd);
+      cleanup();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A fresh browser context (own cookies) with a 1280×800 viewport and one page. */
+export async function newPage(browser, base) {
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: { width: 1280, height: 800 },
+    locale: 'zh-CN',
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  return page;
+}
+
+/** Full-page screenshot into docs/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Screenshot of the current page into e2e/test-results (for failures). */
+export async function failureShot(page, name) {
+  try {
+    mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: path.join(RESULTS, `${name}-failure.png`), fullPage: true });
+  } catch {
+    /* the page may be gone */
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps a person takes
+
+/** A field by the start of its visible label ("密码" must not match "确认密码"). */
+export function field(page, label) {
+  const esc = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${esc}`));
+}
+
+export async function signIn(page, loginId, password) {
+  await page.goto('/login');
+  await field(page, '登录ID').fill(loginId);
+  await field(page, '密码').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await see(page.getByRole('button', { name: '注销' }));
+}
+
+export async function signOut(page) {
+  await page.getByRole('button', { name: '注销' }).click();
+  await see(page.getByRole('heading', { name: '用户登录' }));
+}
+
+/** The organisation of a test unit. */
+export function orgFor(n) {
+  return {
+    name: `常州测试单位${n}有限公司`,
+    englishName: `Changzhou Test ${n} Co., Ltd.`,
+    creditCode: creditCode(n),
+    district: '天宁区',
+    address: '常州市天宁区测试路1号',
+    unitType: '企业',
+    legalRep: '张三',
+    contact: '李四',
+    landline: '0519-85680000',
+    email: `unit${n}@example.com`,
+    mobile: `139${String(n % 100_000_000).padStart(8, '0')}`,
+    login: `unit${n}`,
+  };
+}
+
+export async function fillOrg(page, org, creditCodeValue = org.creditCode) {
+  await field(page, '单位全称').fill(org.name);
+  await field(page, '单位英文名称').fill(org.englishName);
+  await field(page, '统一社会信用代码').fill(creditCodeValue);
+  await field(page, '所属县区（属地）').selectOption({ label: org.district });
+  await field(page, '单位地址').fill(org.address);
+  await field(page, '单位类型').selectOption({ label: org.unitType });
+  await field(page, '法定代表人').fill(org.legalRep);
+  await field(page, '联系人').fill(org.contact);
+  await field(page, '联系电话').fill(org.landline);
+  await field(page, '电子邮箱').fill(org.email);
+}
+
+/**
+ * From the login page through the notice (real 10-second countdown) and the SMS check to the
+ * empty organisation form. Hooks: onNotice(page) right after the notice opens.
+ */
+export async function wizardToOrg(page, server, org, { onNotice } = {}) {
+  await page.goto('/login');
+  await page.getByRole('link', { name: '【用户注册】' }).click();
+  await see(page.getByRole('heading', { name: '用户注册', level: 1 }));
+  const accept = page.getByRole('button', { name: '我已阅读以上须知' });
+  await see(accept);
+  const opened = Date.now();
+  if (onNotice) await onNotice(page, accept, opened);
+  await until(() => accept.isEnabled(), 'the notice button to be enabled', 20_000, 200);
+  await accept.click();
+
+  await see(page.getByRole('heading', { name: '验证手机号码' }));
+  await field(page, '手机号码').fill(org.mobile);
+  await page.getByRole('button', { name: '[获取验证码]' }).click();
+  await seeText(page, '验证码已发送');
+  const code = await until(() => {
+    try {
+      return server.lastCode(org.mobile);
+    } catch {
+      return null;
+    }
+  }, `an SMS code to ${org.mobile}`);
+  await field(page, '短信验证码').fill(code);
+  await page.getByRole('button', { name: '[第一步：校验短信验证码]' }).click();
+  await see(page.getByRole('heading', { name: '补充机构信息' }));
+}
+
+/** Organisation form → account form → the attachments page of the new (draft) unit. */
+export async function orgToAttachments(page, org, { onOrg } = {}) {
+  await fillOrg(page, org);
+  if (onOrg) await onOrg(page);
+  await page.getByRole('button', { name: '[继续设置账号、密码]' }).click();
+  await see(page.getByRole('heading', { name: '填写注册账号信息' }));
+  await field(page, '登录ID').fill(org.login);
+  await field(page, '密码').fill(UNIT_PASSWORD);
+  await field(page, '确认密码').fill(UNIT_PASSWORD);
+  await page.getByRole('button', { name: '继续', exact: true }).click();
+  await see(page.getByRole('heading', { name: '添加附件' }));
+}
+
+/** Names of the attachment slots marked 必选 on the current page. */
+export async function requiredSlots(page) {
+  const rows = page
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: '必选', exact: true }) });
+  const n = await rows.count();
+  const names = [];
+  for (let i = 0; i < n; i++) {
+    names.push((await rows.nth(i).getByRole('cell').first().innerText()).trim());
+  }
+  return names;
+}
+
+/** The table row of the slot named `name`. */
+export function slotRow(page, name) {
+  return page.getByRole('row').filter({ has: page.getByLabel(`选择${name}（PDF，不超过10MB）`) });
+}
+
+/** Chooses a file for the slot and clicks its 上传 button. */
+export async function upload(page, slotName, file) {
+  await page.getByLabel(`选择${slotName}（PDF，不超过10MB）`).setInputFiles(file);
+  await Promise.all([
+    page.waitForEvent('load'),
+    slotRow(page, slotName).getByRole('button', { name: '上传' }).click(),
+  ]);
+}
+
+/** Uploads a generated PDF into every 必选 slot; returns the slot names. */
+export async function uploadRequired(page) {
+  const names = await requiredSlots(page);
+  assert.ok(names.length >= 1, 'at least one required attachment');
+  for (const [i, name] of names.entries()) {
+    const fileName = `scan-${i + 1}.pdf`;
+    await upload(page, name, { name: fileName, mimeType: 'application/pdf', buffer: pdf(name) });
+    await seeText(page, '附件已上传。');
+    await see(slotRow(page, name).getByRole('link', { name: fileName }));
+  }
+  return names;
+}
+
+/** The whole wizard for `org`, required uploads and [提交注册]; ends signed in as the unit. */
+export async function registerAndSubmit(page, server, org) {
+  await wizardToOrg(page, server, org);
+  await orgToAttachments(page, org);
+  await uploadRequired(page);
+  await page.getByRole('button', { name: '[提交注册]' }).click();
+  await see(page.getByRole('heading', { name: '用户注册信息' }));
+  await seeText(page, '待县区外办初审');
+}
+
+/** Staff: 待办 → the row of `unitName` → 审核. */
+export async function openFromQueue(page, unitName) {
+  await page.getByRole('navigation', { name: '功能菜单' }).getByRole('link', { name: /^待办/ }).click();
+  await see(page.getByRole('heading', { name: /^待办/ }));
+  const row = page.getByRole('row').filter({ hasText: unitName });
+  await see(row);
+  await row.getByRole('link', { name: '审核' }).click();
+  await see(page.getByRole('heading', { name: new RegExp(unitName) }));
+}
+
+/** Staff: open the unit from the queue and click 【审核通过】. */
+export async function approve(page, unitName) {
+  await openFromQueue(page, unitName);
+  await page.getByRole('button', { name: '【审核通过】' }).click();
+  await seeText(page, '已审核通过。');
+}
