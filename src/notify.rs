@@ -10,6 +10,8 @@ pub struct Notice {
     pub title: String,
     pub body: String,
     pub sms: Option<String>,
+    /// The unit caused this change itself: the message is kept as already read.
+    pub own_action: bool,
 }
 
 pub fn registration_submitted() -> Notice {
@@ -17,6 +19,7 @@ pub fn registration_submitted() -> Notice {
         title: "注册申请已提交".into(),
         body: "您的注册申请已提交，属地县区外办将进行初审，初审通过后由市外办审核。审核结果将以短信和站内信通知。".into(),
         sms: None,
+        own_action: true,
     }
 }
 
@@ -24,6 +27,7 @@ pub fn registration_county_passed(office: &str) -> Notice {
     Notice {
         title: "注册申请初审通过".into(),
         body: "您的注册申请已通过县区外办初审，已提交市外办审核。".into(),
+        own_action: false,
         sms: Some(format!(
             "【{office}】您单位的注册申请已通过县区外办初审，等待市外办审核。"
         )),
@@ -34,6 +38,7 @@ pub fn registration_approved(office: &str) -> Notice {
     Notice {
         title: "注册申请审核通过".into(),
         body: "您的注册申请已通过市外办审核，现在可以登录系统进行《邀请函》申请。".into(),
+        own_action: false,
         sms: Some(format!("【{office}】您单位的邀请外国人来华信息系统注册申请已审核通过，可登录系统申请《邀请函》。")),
     }
 }
@@ -42,6 +47,7 @@ pub fn registration_returned(office: &str, by: &str, reason: &str) -> Notice {
     Notice {
         title: "注册申请被退回补充".into(),
         body: format!("{by}退回了您的注册申请，请按以下要求补充材料后重新提交：\n{reason}"),
+        own_action: false,
         sms: Some(format!(
             "【{office}】您单位的注册申请被{by}退回补充，请登录系统查看原因，补充后重新提交。"
         )),
@@ -53,6 +59,7 @@ pub fn change_submitted() -> Notice {
         title: "注册信息变更已提交".into(),
         body: "您的注册信息变更申请已提交，审核通过前原注册信息继续有效。".into(),
         sms: None,
+        own_action: true,
     }
 }
 
@@ -60,6 +67,7 @@ pub fn change_county_passed(office: &str) -> Notice {
     Notice {
         title: "注册信息变更初审通过".into(),
         body: "您的注册信息变更申请已通过县区外办初审，已提交市外办审核。".into(),
+        own_action: false,
         sms: Some(format!(
             "【{office}】您单位的注册信息变更申请已通过县区外办初审，等待市外办审核。"
         )),
@@ -70,6 +78,7 @@ pub fn change_approved(office: &str) -> Notice {
     Notice {
         title: "注册信息变更审核通过".into(),
         body: "您的注册信息变更申请已审核通过，变更后的信息已生效。".into(),
+        own_action: false,
         sms: Some(format!("【{office}】您单位的注册信息变更申请已审核通过。")),
     }
 }
@@ -78,6 +87,7 @@ pub fn change_returned(office: &str, by: &str, reason: &str) -> Notice {
     Notice {
         title: "注册信息变更被退回".into(),
         body: format!("{by}退回了您的注册信息变更申请，原注册信息继续有效。原因：\n{reason}"),
+        own_action: false,
         sms: Some(format!(
             "【{office}】您单位的注册信息变更申请被{by}退回，请登录系统查看原因。"
         )),
@@ -92,7 +102,11 @@ pub async fn write(
     notice: &Notice,
     now: i64,
 ) -> DbResult<()> {
-    messages::send(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
+    if notice.own_action {
+        messages::record_read(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
+    } else {
+        messages::send(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
+    }
     Ok(())
 }
 

@@ -34,10 +34,10 @@ async fn newest_message_id(app: &TestApp, unit_id: i64) -> i64 {
 async fn returned_registration_pops_up_and_know_button_stops_it() {
     let app = TestApp::spawn().await;
     let (r, c) = returned_unit(&app, 40).await;
-    // Two unread messages (submitted, returned): the newest pops up.
+    // The submission was the unit's own act (kept as read); the return is new and pops up.
     let page = c.get("/registration").await;
     page.assert_ok()
-        .assert_has("新消息2")
+        .assert_has("新消息1")
         .assert_has("id=\"popup\"")
         .assert_has("注册申请被退回补充");
     for label in ["[关闭]", "[我知道了]", "[查看详细]", "[删除]"] {
@@ -65,10 +65,11 @@ async fn returned_registration_pops_up_and_know_button_stops_it() {
     p.assert_redirect("/registration");
     app.clock().advance(11 * 60);
     let page = c.get("/registration").await;
-    page.assert_has("新消息1");
-    // The remaining unread message is now the newest unread one, and pops up instead.
-    page.assert_has("注册申请已提交")
-        .assert_lacks("注册申请被退回补充</strong>");
+    page.assert_has("新消息0").assert_lacks("id=\"popup\"");
+    c.get("/messages")
+        .await
+        .assert_has("注册申请已提交")
+        .assert_has("注册申请被退回补充");
     let read: Option<i64> = sqlx::query_scalar("SELECT read_at FROM messages WHERE id = $1")
         .bind(id)
         .fetch_one(app.state.pool())
@@ -81,6 +82,19 @@ async fn returned_registration_pops_up_and_know_button_stops_it() {
 async fn delete_and_view_buttons_and_the_reminder_endpoint() {
     let app = TestApp::spawn().await;
     let (r, c) = returned_unit(&app, 41).await;
+    let returned_id = newest_message_id(&app, r.unit_id).await;
+    // A second unread message, from the county.
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county.get(&format!("/review/units/{}", r.unit_id)).await;
+    app.clock().advance(1);
+    county
+        .post(
+            &format!("/review/units/{}/message", r.unit_id),
+            &[("title", "补充材料提醒"), ("body", "请尽快补充")],
+        )
+        .await
+        .assert_redirect(&format!("/review/units/{}", r.unit_id));
     let id = newest_message_id(&app, r.unit_id).await;
     // The script's endpoint: JSON with the due message, then nothing until it is due again.
     let (status, ct, body) = c.get_bytes("/messages/popup").await;
@@ -107,13 +121,14 @@ async fn delete_and_view_buttons_and_the_reminder_endpoint() {
     let v: serde_json::Value =
         serde_json::from_slice(&c.get_bytes("/messages/popup").await.2).unwrap();
     assert_ne!(v["id"].as_i64().unwrap(), id);
-    c.get("/messages").await.assert_lacks("注册申请被退回补充");
+    c.get("/messages").await.assert_lacks("补充材料提醒");
     // [查看详细] opens the detail and marks it read.
     let other = v["id"].as_i64().unwrap();
+    assert_eq!(other, returned_id);
     c.get(&format!("/messages/{other}"))
         .await
         .assert_ok()
-        .assert_has("注册申请已提交");
+        .assert_has("注册申请被退回补充");
     assert_eq!(
         app.scalar(&format!(
             "SELECT COUNT(*) FROM messages WHERE id = {other} AND read_at IS NOT NULL"

@@ -31,9 +31,33 @@ pub async fn send(
     body: &str,
     now: i64,
 ) -> DbResult<i64> {
+    insert(conn, unit_id, sender, title, body, now, None).await
+}
+
+/// A record of something the unit did itself: kept in its list, already read (no reminder).
+pub async fn record_read(
+    conn: &mut Conn,
+    unit_id: i64,
+    sender: &Actor,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> DbResult<i64> {
+    insert(conn, unit_id, sender, title, body, now, Some(now)).await
+}
+
+async fn insert(
+    conn: &mut Conn,
+    unit_id: i64,
+    sender: &Actor,
+    title: &str,
+    body: &str,
+    now: i64,
+    read_at: Option<i64>,
+) -> DbResult<i64> {
     sqlx::query_scalar(
-        "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at, next_popup_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at, read_at, next_popup_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id",
     )
     .bind(unit_id)
     .bind(sender.user_id)
@@ -41,6 +65,7 @@ pub async fn send(
     .bind(title)
     .bind(body)
     .bind(now)
+    .bind(read_at)
     .fetch_one(conn)
     .await
 }
