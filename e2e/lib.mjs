@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,11 @@ function psql(baseUrl, sql) {
 export async function startServer(name) {
   assert.ok(existsSync(BINARY), `${BINARY} is missing: run cargo build --release (e2e/run.sh does)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'laihua-e2e-'));
-  const args = ['--data-dir', dataDir, '--demo'];
+  // The server's clock runs ahead by the seconds in this file (tests move it with advanceClock).
+  const clockFile = path.join(dataDir, 'test-clock-offset');
+  writeFileSync(clockFile, '0');
+  const args = ['--data-dir', dataDir, '--demo', '--test-clock-file', clockFile];
+  let clockOffset = 0;
   let dbName = null;
   const pgBase = process.env.LAIHUA_E2E_POSTGRES_URL;
   if (pgBase) {
@@ -191,6 +195,11 @@ export async function startServer(name) {
     logPath,
     /** Which database the server uses, for the test log. */
     database: dbName ? `PostgreSQL database ${dbName}` : `SQLite in ${dataDir}`,
+    /** Moves the server's clock forward by `seconds`. */
+    advanceClock(seconds) {
+      clockOffset += seconds;
+      writeFileSync(clockFile, String(clockOffset));
+    },
     /** Every SMS sent so far, oldest first: [{to, text, at}]. */
     sms() {
       let text = '';
