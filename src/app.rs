@@ -24,6 +24,8 @@ pub struct Inner {
     /// instance agrees).
     pub secret: Vec<u8>,
     pub site: crate::seed::Site,
+    /// The PDF printer with the CJK font found at start-up (read once).
+    pub printer: crate::pdf::Printer,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,6 +80,19 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         other => anyhow::bail!("unknown SMS provider {other:?} (use outbox or aliyun)"),
     };
     let seeded = crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await?;
+    let printer = crate::pdf::Printer::discover(config.serve.font.as_deref(), &config.data_dir);
+    let mut notes = seeded.notes;
+    match printer.missing_font_help(&config.data_dir) {
+        Some(help) => {
+            tracing::warn!("{help}");
+            notes.push(help);
+        }
+        None => {
+            if let Some(p) = printer.font_path() {
+                tracing::info!("CJK font for printing: {}", p.display());
+            }
+        }
+    }
     let state = AppState(Arc::new(Inner {
         config,
         db,
@@ -86,8 +101,9 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         clock,
         secret: seeded.secret,
         site: seeded.site,
+        printer,
     }));
-    Ok((state, seeded.notes))
+    Ok((state, notes))
 }
 
 /// A bound server, ready to run (tests bind port 0 and read the port).

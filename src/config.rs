@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS behind a reverse proxy).
     #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// A font file with Chinese glyphs for printed forms (else <data-dir>/fonts, then the
+    /// system's usual places).
+    #[arg(long, env = "LAIHUA_FONT")]
+    pub font: Option<PathBuf>,
     /// Take the client address from the X-Real-IP header set by the reverse proxy.
     #[arg(long, env = "LAIHUA_TRUST_PROXY")]
     pub trust_proxy: bool,

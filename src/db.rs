@@ -17,8 +17,10 @@ pub enum Backend {
 }
 
 /// Embedded migrations, in order. Never edit one that has shipped: append a new one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "groups", include_str!("../migrations/0002_groups.sql")),
+];
 
 #[derive(Clone)]
 pub struct Db {

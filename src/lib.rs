@@ -9,6 +9,8 @@ pub mod domain;
 pub mod files;
 pub mod markdown;
 pub mod notify;
+pub mod pdf;
+pub mod refdata;
 pub mod security;
 pub mod seed;
 pub mod sms;

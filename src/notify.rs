@@ -118,3 +118,61 @@ pub async fn send_sms(state: &AppState, mobile: &str, notice: &Notice) {
         }
     }
 }
+
+pub fn group_submitted(number: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}已提交"),
+        body: format!("团组{number}已提交，县区外办初审后由市外办审核受理。提交后团组不能修改。"),
+        sms: None,
+        own_action: true,
+    }
+}
+
+pub fn group_county_passed(number: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}初审通过"),
+        body: format!("团组{number}已通过县区外办初审，已提交市外办审核受理。"),
+        sms: None,
+        own_action: false,
+    }
+}
+
+pub fn group_accepted(number: &str, acceptance_no: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}已受理"),
+        body: format!("团组{number}已由市外办审核受理，受理编号：{acceptance_no}。"),
+        sms: None,
+        own_action: false,
+    }
+}
+
+pub fn group_reported(number: &str, verification_no: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}已上报外交部"),
+        body: format!("团组{number}已由市外办上报外交部，核实单号：{verification_no}。"),
+        sms: None,
+        own_action: false,
+    }
+}
+
+pub fn group_dispatched(office: &str, number: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}已发件"),
+        body: format!("团组{number}的邀请函已发件，请在“申报历史查询”中下载。外宾来访结束后，请按时办理销签登记。"),
+        sms: Some(format!("【{office}】您单位申报的团组{number}邀请函已发件，请登录系统下载。")),
+        own_action: false,
+    }
+}
+
+pub fn group_returned(office: &str, number: &str, by: &str, reason: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}退件"),
+        body: format!(
+            "{by}退回了团组{number}（退件），请按以下要求修改后重新打印、上传并提交：\n{reason}"
+        ),
+        sms: Some(format!(
+            "【{office}】您单位申报的团组{number}被{by}退件，请登录系统查看原因，修改后重新提交。"
+        )),
+        own_action: false,
+    }
+}

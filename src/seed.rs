@@ -214,6 +214,16 @@ pub const HELP: &str = r#"本页面向邀请单位的专办员，按办理顺序
 功能菜单中的“模板下载”列出所有附件的样式模板。
 "#;
 
+/// The invitation notice the unit confirms before a group (Markdown).
+pub const INVITATION_NOTICE: &str = "\
+1. 邀请单位应对被邀请外国人的身份、来华事由和在华活动负责，确保所填信息真实、准确，并与护照信息一致。
+2. 使领馆必须填写到外宾实际办理签证的使领馆。例如外宾在纽约总领事馆办理签证，必须选择“中国驻纽约总领事馆”，不能选择“中国驻美国大使馆”或其他领馆，否则外宾办理签证时无法核验邀请函，会被拒签。
+3. 入境次数一般为一次入境（3个月有效）。申请半年多次须为在苏投资企业的法定代表人，或提供上一年度出入境中国5次及以上的出入境记录页；申请一年多次须为在苏投资企业的法定代表人，或提供上一年度出入境中国10次及以上的出入境记录页。
+4. 每个团组最多邀请5人，超过5人请另建团组。外国人姓名无法区分姓氏和名字时，请将姓名填入“名”，“姓”留空；国籍须从列表中选择。
+5. 填写完成后点【保存】，再点【打印】生成《邀请外国人来华申请表》，由单位盖章、负责人签字后扫描上传，然后【提交】。提交后团组不能修改。
+6. 请至少在计划入境日期前30天提交申请，并确保护照有效期在计划出境日期后6个月以上。
+7. 外宾来访结束（或取消行程）后30天内，须在系统中办理销签登记。";
+
 /// A minimal RTF document (opens in Word, WPS and LibreOffice) with the given lines.
 pub fn rtf(lines: &[&str]) -> Vec<u8> {
     let mut out = String::from(
@@ -259,6 +269,19 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, "office_name", "常州市人民政府外事办公室").await?;
         setting_default(c, "office_phone", "").await?;
         setting_default(c, "system_name", "常州市邀请外国人来华信息系统").await?;
+        setting_default(c, "processing_days", "5").await?;
+        setting_default(c, "holidays", "").await?;
+        setting_default(c, "overdue_days", "30").await?;
+        crate::store::refs::seed(c).await?;
+        sqlx::query(
+            "INSERT INTO content (key, title, body, updated_at) VALUES ('invitation_notice', $1, $2, $3)
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind("邀请外国人来华须知")
+        .bind(INVITATION_NOTICE)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
         for (i, (name, _)) in DISTRICTS.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO districts (name, sort, retired) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",

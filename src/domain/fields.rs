@@ -21,6 +21,13 @@ impl FieldErrors {
     pub fn has(&self, field: &str) -> bool {
         self.0.contains_key(field)
     }
+    /// The message of field `name` of visitor block `index` (`v{index}_{name}`).
+    pub fn get_v(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> &str {
+        self.get(&format!("v{}_{name}", index.borrow()))
+    }
+    pub fn has_v(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> bool {
+        self.has(&format!("v{}_{name}", index.borrow()))
+    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -14,4 +14,5 @@ pub use login_id::LoginId;
 pub use mobile::Mobile;
 pub use password::Password;
 pub mod fields;
+pub mod group;
 pub mod registration;

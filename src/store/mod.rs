@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod flows;
+pub mod groups;
 pub mod messages;
 pub mod reference;
+pub mod refs;
 pub mod sessions;
 pub mod sms_codes;
 pub mod units;

@@ -4,6 +4,8 @@ pub mod account;
 pub mod auth;
 pub mod error;
 pub mod files;
+pub mod group_review;
+pub mod groups;
 pub mod help;
 pub mod messages;
 pub mod notices;
@@ -419,6 +421,8 @@ pub struct Layout {
     pub flash: String,
     /// The unread message that pops up at the bottom right on this page, if one is due.
     pub popup: Option<crate::store::messages::Message>,
+    /// Groups waiting for this reviewer.
+    pub group_queue: i64,
     /// The path of this page (where the pop-up's buttons come back to).
     pub path: String,
     pub city: bool,
@@ -470,6 +474,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                 }
                 l.user_label = format!("{}（{}）", u.display_name, u.role.label());
                 l.city = u.role == Role::City;
+                l.group_queue = group_review::queue_count(state, u).await?;
             }
             Role::Admin => {}
         }
@@ -491,6 +496,10 @@ pub fn flash_text(code: &str) -> &'static str {
         "change_submitted" => "变更申请已提交，审核通过前原注册信息继续有效。",
         "deleted" => "已删除。",
         "sent" => "站内信已发送。",
+        "group_submitted" => "团组已提交，已通知县区外办初审。提交后团组不能修改。",
+        "accepted" => "已受理。",
+        "reported" => "已上报外交部。",
+        "dispatched" => "已发件，并已短信通知邀请单位。",
         _ => "",
     }
 }

@@ -5,7 +5,10 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
-use super::{account, auth, files, guard, help, messages, notices, registration, review, Access};
+use super::{
+    account, auth, files, group_review, groups, guard, help, messages, notices, registration,
+    review, Access,
+};
 use crate::app::AppState;
 
 /// Body limit of ordinary forms.
@@ -89,6 +92,19 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Signed,
             get(files::unit_file),
         ),
+        ("/groups", Unit, get(groups::home).post(groups::create)),
+        ("/groups/new", Unit, get(groups::notice)),
+        ("/groups/form", Unit, get(groups::new_form)),
+        ("/groups/{id}", Unit, get(groups::page).post(groups::save)),
+        ("/groups/{id}/print", Unit, post(groups::print)),
+        (
+            "/groups/{id}/upload/{slot}",
+            Unit,
+            post(groups::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
+        ),
+        ("/groups/{id}/submit", Unit, post(groups::submit)),
+        ("/groups/{id}/files/{file_id}", Signed, get(groups::file)),
+        ("/history", Unit, get(groups::history)),
         ("/messages", Unit, get(messages::list)),
         ("/messages/popup", Public, get(messages::popup)),
         ("/messages/{id}", Unit, get(messages::detail)),
@@ -117,6 +133,38 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             "/review/changes/{id}/return",
             Staff,
             post(review::change_return),
+        ),
+        ("/review/groups", Staff, get(group_review::queue)),
+        ("/review/groups/{id}", Staff, get(group_review::detail)),
+        (
+            "/review/groups/{id}/print",
+            Staff,
+            post(group_review::print),
+        ),
+        (
+            "/review/groups/{id}/approve",
+            Staff,
+            post(group_review::approve),
+        ),
+        (
+            "/review/groups/{id}/return",
+            Staff,
+            post(group_review::return_group),
+        ),
+        (
+            "/review/groups/{id}/accept",
+            City,
+            post(group_review::accept),
+        ),
+        (
+            "/review/groups/{id}/report",
+            City,
+            post(group_review::report),
+        ),
+        (
+            "/review/groups/{id}/dispatch",
+            City,
+            post(group_review::dispatch).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),

@@ -234,10 +234,13 @@ impl Page {
     }
     /// The value of the input named `name` as rendered (to check typed values are kept).
     pub fn input_value(&self, name: &str) -> Option<String> {
-        let needle = format!("name=\"{name}\" value=\"");
+        let needle = format!("name=\"{name}\"");
         let start = self.body.find(&needle)? + needle.len();
-        let end = self.body[start..].find('"')? + start;
-        Some(self.body[start..end].to_string())
+        let tag_end = self.body[start..].find('>')? + start;
+        let tag = &self.body[start..tag_end];
+        let v = tag.find("value=\"")? + "value=\"".len();
+        let end = tag[v..].find('"')? + v;
+        Some(tag[v..end].to_string())
     }
 }
 

@@ -1,0 +1,659 @@
+//! Invitation groups: data, visitors, files, the review state machine, queues and history.
+//!
+//! Every transition is one `UPDATE … WHERE state = …` (plus the unit's district for county
+//! staff), so two reviewers acting at once cannot both succeed.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::reference::FileMeta;
+use super::{Conn, DbResult};
+use crate::domain::group::{parse_date, GroupData, GroupState, VisitorData};
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub id: i64,
+    pub unit_id: i64,
+    pub number: String,
+    pub state: GroupState,
+    pub data: GroupData,
+    pub data_hash: String,
+    pub printed_hash: Option<String>,
+    pub scan_file_id: Option<i64>,
+    pub scan_hash: Option<String>,
+    pub return_reason: Option<String>,
+    pub returned_by: Option<String>,
+    pub acceptance_no: Option<String>,
+    pub verification_no: Option<String>,
+    pub letter_file_id: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub county_passed_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub reported_at: Option<i64>,
+    pub dispatched_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Joined: the unit's name and district.
+    pub unit_name: String,
+    pub district_id: i64,
+    pub district_name: String,
+    /// Joined: the mission's name and host country.
+    pub mission_name: String,
+    pub country: String,
+    pub country_name: String,
+}
+
+impl Group {
+    /// The print is of the current data.
+    pub fn printed_current(&self) -> bool {
+        self.printed_hash.as_deref() == Some(self.data_hash.as_str())
+    }
+    /// The stamped scan belongs to the current print.
+    pub fn scan_current(&self) -> bool {
+        self.scan_file_id.is_some() && self.scan_hash.as_deref() == Some(self.data_hash.as_str())
+    }
+    pub fn created_text(&self) -> String {
+        crate::clock::fmt_ts(self.created_at)
+    }
+    pub fn submitted_text(&self) -> String {
+        crate::clock::fmt_opt_ts(self.submitted_at)
+    }
+    pub fn short_hash(&self) -> &str {
+        &self.data_hash[..16.min(self.data_hash.len())]
+    }
+}
+
+const COLS: &str = "g.id, g.unit_id, g.number, g.state, g.name, g.purpose, g.arrival, g.departure, \
+    g.places, g.cost_bearer, g.mission_id, g.entry_type, g.ground, g.contact_name, g.contact_phone, \
+    g.remarks, g.data_hash, g.printed_hash, g.scan_file_id, g.scan_hash, g.return_reason, \
+    g.returned_by, g.acceptance_no, g.verification_no, g.letter_file_id, g.submitted_at, \
+    g.county_passed_at, g.accepted_at, g.reported_at, g.dispatched_at, g.created_at, g.updated_at, \
+    u.name AS unit_name, u.district_id, d.name AS district_name, m.name_zh AS mission_name, \
+    m.host_alpha3 AS country, c.name_zh AS country_name";
+
+const FROM: &str = "FROM invitation_groups g JOIN units u ON u.id = g.unit_id \
+    JOIN districts d ON d.id = u.district_id JOIN missions m ON m.id = g.mission_id \
+    JOIN countries c ON c.alpha3 = m.host_alpha3";
+
+fn date(r: &sqlx::any::AnyRow, col: &str) -> DbResult<chrono::NaiveDate> {
+    let s: String = r.try_get(col)?;
+    parse_date(&s).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
+    let state: String = r.try_get("state")?;
+    Ok(Group {
+        id: r.try_get("id")?,
+        unit_id: r.try_get("unit_id")?,
+        number: r.try_get("number")?,
+        state: GroupState::parse(&state).unwrap_or(GroupState::Draft),
+        data: GroupData {
+            name: r.try_get("name")?,
+            purpose: r.try_get("purpose")?,
+            arrival: date(r, "arrival")?,
+            departure: date(r, "departure")?,
+            places: r.try_get("places")?,
+            cost_bearer: r.try_get("cost_bearer")?,
+            mission_id: r.try_get("mission_id")?,
+            entry_type: r.try_get("entry_type")?,
+            ground: r.try_get("ground")?,
+            contact_name: r.try_get("contact_name")?,
+            contact_phone: r.try_get("contact_phone")?,
+            remarks: r.try_get("remarks")?,
+        },
+        data_hash: r.try_get("data_hash")?,
+        printed_hash: r.try_get("printed_hash")?,
+        scan_file_id: r.try_get("scan_file_id")?,
+        scan_hash: r.try_get("scan_hash")?,
+        return_reason: r.try_get("return_reason")?,
+        returned_by: r.try_get("returned_by")?,
+        acceptance_no: r.try_get("acceptance_no")?,
+        verification_no: r.try_get("verification_no")?,
+        letter_file_id: r.try_get("letter_file_id")?,
+        submitted_at: r.try_get("submitted_at")?,
+        county_passed_at: r.try_get("county_passed_at")?,
+        accepted_at: r.try_get("accepted_at")?,
+        reported_at: r.try_get("reported_at")?,
+        dispatched_at: r.try_get("dispatched_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        unit_name: r.try_get("unit_name")?,
+        district_id: r.try_get("district_id")?,
+        district_name: r.try_get("district_name")?,
+        mission_name: r.try_get("mission_name")?,
+        country: r.try_get("country")?,
+        country_name: r.try_get("country_name")?,
+    })
+}
+
+pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Group>> {
+    let row = sqlx::query(&format!("SELECT {COLS} {FROM} WHERE g.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The next value of a per-year sequence ("group", "acceptance").
+pub async fn next_in_sequence(conn: &mut Conn, name: &str, year: i64) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO counters (name, year, value) VALUES ($1, $2, 1)
+         ON CONFLICT (name, year) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(name)
+    .bind(year)
+    .fetch_one(conn)
+    .await
+}
+
+fn bind_data<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    d: &'q GroupData,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(d.name.as_str())
+        .bind(d.purpose.as_str())
+        .bind(d.arrival.to_string())
+        .bind(d.departure.to_string())
+        .bind(d.places.as_str())
+        .bind(d.cost_bearer.as_str())
+        .bind(d.mission_id)
+        .bind(d.entry_type.as_str())
+        .bind(d.ground.as_str())
+        .bind(d.contact_name.as_str())
+        .bind(d.contact_phone.as_str())
+        .bind(d.remarks.as_str())
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    unit_id: i64,
+    number: &str,
+    data: &GroupData,
+    hash: &str,
+    now: i64,
+) -> DbResult<i64> {
+    let q = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO invitation_groups (name, purpose, arrival, departure, places, cost_bearer,
+            mission_id, entry_type, ground, contact_name, contact_phone, remarks,
+            unit_id, number, state, data_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'draft', $15, $16, $16)
+         RETURNING id",
+    );
+    q.bind(data.name.as_str())
+        .bind(data.purpose.as_str())
+        .bind(data.arrival.to_string())
+        .bind(data.departure.to_string())
+        .bind(data.places.as_str())
+        .bind(data.cost_bearer.as_str())
+        .bind(data.mission_id)
+        .bind(data.entry_type.as_str())
+        .bind(data.ground.as_str())
+        .bind(data.contact_name.as_str())
+        .bind(data.contact_phone.as_str())
+        .bind(data.remarks.as_str())
+        .bind(unit_id)
+        .bind(number)
+        .bind(hash)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+}
+
+/// Saves the data of an editable group; false when it is not editable (any more).
+pub async fn update(
+    conn: &mut Conn,
+    id: i64,
+    data: &GroupData,
+    hash: &str,
+    now: i64,
+) -> DbResult<bool> {
+    let q = sqlx::query(
+        "UPDATE invitation_groups SET name = $1, purpose = $2, arrival = $3, departure = $4,
+            places = $5, cost_bearer = $6, mission_id = $7, entry_type = $8, ground = $9,
+            contact_name = $10, contact_phone = $11, remarks = $12, data_hash = $13, updated_at = $14
+         WHERE id = $15 AND state IN ('draft', 'returned')",
+    );
+    let r = bind_data(q, data)
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub id: i64,
+    pub seq: i64,
+    pub data: VisitorData,
+    pub passport_file_id: Option<i64>,
+    pub visa_file_id: Option<i64>,
+}
+
+pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visitor>> {
+    let rows = sqlx::query(
+        "SELECT id, seq, surname, given_name, sex, birth_date, nationality, passport_no,
+            passport_expiry, employer, position, passport_file_id, visa_file_id
+         FROM group_visitors WHERE group_id = $1 ORDER BY seq, id",
+    )
+    .bind(group_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Visitor {
+                id: r.try_get("id")?,
+                seq: r.try_get("seq")?,
+                data: VisitorData {
+                    surname: r.try_get("surname")?,
+                    given_name: r.try_get("given_name")?,
+                    sex: r.try_get("sex")?,
+                    birth_date: date(r, "birth_date")?,
+                    nationality: r.try_get("nationality")?,
+                    passport_no: r.try_get("passport_no")?,
+                    passport_expiry: date(r, "passport_expiry")?,
+                    employer: r.try_get("employer")?,
+                    position: r.try_get("position")?,
+                },
+                passport_file_id: r.try_get("passport_file_id")?,
+                visa_file_id: r.try_get("visa_file_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the visitors: rows with a known id of this group are updated (their scans kept),
+/// new ones inserted, the rest deleted.
+pub async fn save_visitors(
+    conn: &mut Conn,
+    group_id: i64,
+    visitors: &[(Option<i64>, VisitorData)],
+) -> DbResult<()> {
+    let existing: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM group_visitors WHERE group_id = $1")
+            .bind(group_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let kept: Vec<i64> = visitors
+        .iter()
+        .filter_map(|(id, _)| *id)
+        .filter(|id| existing.contains(id))
+        .collect();
+    for id in existing.iter().filter(|id| !kept.contains(id)) {
+        sqlx::query("DELETE FROM group_visitors WHERE id = $1")
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (i, (id, v)) in visitors.iter().enumerate() {
+        let seq = i as i64 + 1;
+        let known = id.filter(|id| existing.contains(id));
+        let sql = match known {
+            Some(_) => {
+                "UPDATE group_visitors SET seq = $1, surname = $2, given_name = $3, sex = $4,
+                    birth_date = $5, nationality = $6, passport_no = $7, passport_expiry = $8,
+                    employer = $9, position = $10 WHERE id = $11"
+            }
+            None => {
+                "INSERT INTO group_visitors (seq, surname, given_name, sex, birth_date, nationality,
+                    passport_no, passport_expiry, employer, position, group_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            }
+        };
+        sqlx::query(sql)
+            .bind(seq)
+            .bind(v.surname.as_str())
+            .bind(v.given_name.as_str())
+            .bind(v.sex.as_str())
+            .bind(v.birth_date.to_string())
+            .bind(v.nationality.as_str())
+            .bind(v.passport_no.as_str())
+            .bind(v.passport_expiry.to_string())
+            .bind(v.employer.as_str())
+            .bind(v.position.as_str())
+            .bind(known.unwrap_or(group_id))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sets a visitor's passport ("passport") or earlier-visa ("visa") scan.
+pub async fn set_visitor_file(
+    conn: &mut Conn,
+    group_id: i64,
+    visitor_id: i64,
+    kind: &str,
+    file_id: i64,
+) -> DbResult<bool> {
+    let col = if kind == "visa" {
+        "visa_file_id"
+    } else {
+        "passport_file_id"
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE group_visitors SET {col} = $1 WHERE id = $2 AND group_id = $3"
+    ))
+    .bind(file_id)
+    .bind(visitor_id)
+    .bind(group_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Group-level attachments by type code.
+pub async fn attachments(
+    pool: &sqlx::AnyPool,
+    group_id: i64,
+) -> DbResult<BTreeMap<String, FileMeta>> {
+    let rows = sqlx::query(
+        "SELECT a.type_code, f.id, f.sha256, f.size, f.mime, f.original_name, f.uploaded_by
+         FROM group_attachments a JOIN files f ON f.id = a.file_id WHERE a.group_id = $1",
+    )
+    .bind(group_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for r in &rows {
+        out.insert(
+            r.try_get::<String, _>("type_code")?,
+            FileMeta {
+                id: r.try_get("id")?,
+                sha256: r.try_get("sha256")?,
+                size: r.try_get("size")?,
+                mime: r.try_get("mime")?,
+                original_name: r.try_get("original_name")?,
+                uploaded_by: r.try_get("uploaded_by")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+pub async fn set_attachment(
+    conn: &mut Conn,
+    group_id: i64,
+    code: &str,
+    file_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO group_attachments (group_id, type_code, file_id, uploaded_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, type_code) DO UPDATE SET file_id = excluded.file_id,
+            uploaded_at = excluded.uploaded_at",
+    )
+    .bind(group_id)
+    .bind(code)
+    .bind(file_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a file belongs to this group (any of its scans, attachments or the letter).
+pub async fn owns_file(pool: &sqlx::AnyPool, group_id: i64, file_id: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT
+            (SELECT COUNT(*) FROM group_attachments WHERE group_id = $1 AND file_id = $2)
+          + (SELECT COUNT(*) FROM group_visitors WHERE group_id = $1 AND (passport_file_id = $2 OR visa_file_id = $2))
+          + (SELECT COUNT(*) FROM invitation_groups WHERE id = $1 AND (scan_file_id = $2 OR letter_file_id = $2))",
+    )
+    .bind(group_id)
+    .bind(file_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
+
+/// 【打印】: records that the current version was printed.
+pub async fn mark_printed(conn: &mut Conn, id: i64, hash: &str) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE invitation_groups SET printed_hash = $1
+         WHERE id = $2 AND data_hash = $1 AND state IN ('draft', 'returned')",
+    )
+    .bind(hash)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The stamped scan of the current print.
+pub async fn set_scan(conn: &mut Conn, id: i64, file_id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE invitation_groups SET scan_file_id = $1, scan_hash = printed_hash, updated_at = $2
+         WHERE id = $3 AND printed_hash = data_hash AND state IN ('draft', 'returned')",
+    )
+    .bind(file_id)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// 【提交】: `draft`/`returned` → `pending_county`, only with a current stamped scan. The clock
+/// of the time limit (re)starts now.
+pub async fn submit(conn: &mut Conn, id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE invitation_groups SET state = 'pending_county', submitted_at = $1, updated_at = $1,
+            return_reason = NULL, returned_by = NULL
+         WHERE id = $2 AND state IN ('draft', 'returned') AND scan_file_id IS NOT NULL
+           AND scan_hash = data_hash",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A guarded transition: `from` → `to`, within the county's district when given.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    conn: &mut Conn,
+    id: i64,
+    from: GroupState,
+    to: GroupState,
+    district: Option<i64>,
+    set: &str,
+    values: &[Option<String>],
+    now: i64,
+) -> DbResult<bool> {
+    // `set` holds extra assignments using $6.. for `values` (e.g. ", acceptance_no = $6").
+    let sql = format!(
+        "UPDATE invitation_groups SET state = $1, updated_at = $2{set}
+         WHERE id = $3 AND state = $4 AND ({d} < 0 OR unit_id IN (SELECT id FROM units WHERE district_id = {d}))",
+        d = "$5",
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .bind(district.unwrap_or(-1));
+    for v in values {
+        q = q.bind(v.clone());
+    }
+    let r = q.execute(conn).await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A row of a review queue or the history.
+#[derive(Clone, Debug)]
+pub struct GroupRow {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub unit_name: String,
+    pub district_name: String,
+    pub state: GroupState,
+    pub arrival: String,
+    pub departure: String,
+    pub visitors: i64,
+    pub submitted_at: Option<i64>,
+    pub created_at: i64,
+    pub acceptance_no: Option<String>,
+    pub verification_no: Option<String>,
+    pub return_reason: Option<String>,
+    pub letter_file_id: Option<i64>,
+    /// Working days left against the limit (queues only).
+    pub days_left: i64,
+}
+
+impl GroupRow {
+    pub fn submitted_text(&self) -> String {
+        crate::clock::fmt_opt_ts(self.submitted_at)
+    }
+    pub fn created_text(&self) -> String {
+        crate::clock::fmt_ts(self.created_at)
+    }
+}
+
+const ROW_COLS: &str =
+    "g.id, g.number, g.name, u.name AS unit_name, d.name AS district_name, g.state, \
+    g.arrival, g.departure, g.submitted_at, g.created_at, g.acceptance_no, g.verification_no, \
+    g.return_reason, g.letter_file_id, \
+    (SELECT COUNT(*) FROM group_visitors v WHERE v.group_id = g.id) AS visitors";
+
+fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
+    let state: String = r.try_get("state")?;
+    Ok(GroupRow {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        name: r.try_get("name")?,
+        unit_name: r.try_get("unit_name")?,
+        district_name: r.try_get("district_name")?,
+        state: GroupState::parse(&state).unwrap_or(GroupState::Draft),
+        arrival: r.try_get("arrival")?,
+        departure: r.try_get("departure")?,
+        visitors: r.try_get("visitors")?,
+        submitted_at: r.try_get("submitted_at")?,
+        created_at: r.try_get("created_at")?,
+        acceptance_no: r.try_get("acceptance_no")?,
+        verification_no: r.try_get("verification_no")?,
+        return_reason: r.try_get("return_reason")?,
+        letter_file_id: r.try_get("letter_file_id")?,
+        days_left: 0,
+    })
+}
+
+/// Groups in the given states (within a district for county staff), oldest submission first.
+pub async fn queue(
+    pool: &sqlx::AnyPool,
+    states: &[GroupState],
+    district: Option<i64>,
+) -> DbResult<Vec<GroupRow>> {
+    let list = states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         JOIN districts d ON d.id = u.district_id
+         WHERE g.state IN ({list}) AND ($1 < 0 OR u.district_id = $1)
+         ORDER BY g.submitted_at, g.id LIMIT 500"
+    ))
+    .bind(district.unwrap_or(-1))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(row_from).collect()
+}
+
+pub async fn queue_count(
+    pool: &sqlx::AnyPool,
+    states: &[GroupState],
+    district: Option<i64>,
+) -> DbResult<i64> {
+    let list = states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         WHERE g.state IN ({list}) AND ($1 < 0 OR u.district_id = $1)"
+    ))
+    .bind(district.unwrap_or(-1))
+    .fetch_one(pool)
+    .await
+}
+
+/// Filters of 申报历史查询.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryFilter {
+    pub from_ts: Option<i64>,
+    pub to_ts: Option<i64>,
+    pub state: Option<GroupState>,
+    pub text: String,
+}
+
+/// A page of the unit's groups, newest first, and the total.
+pub async fn history(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    f: &HistoryFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<GroupRow>, i64)> {
+    let like = format!("%{}%", f.text.trim().replace('%', "").replace('_', ""));
+    let cond = "g.unit_id = $1 AND g.created_at >= $2 AND g.created_at < $3
+        AND ($4 = '' OR g.state = $4)
+        AND ($5 = '%%' OR g.name LIKE $5 OR g.number LIKE $5 OR g.acceptance_no LIKE $5
+             OR g.verification_no LIKE $5
+             OR EXISTS (SELECT 1 FROM group_visitors v WHERE v.group_id = g.id
+                        AND (v.given_name LIKE $5 OR v.surname LIKE $5 OR v.passport_no LIKE $5)))";
+    let state = f.state.map(|s| s.as_str()).unwrap_or("");
+    let from = f.from_ts.unwrap_or(i64::MIN / 2);
+    let to = f.to_ts.unwrap_or(i64::MAX / 2);
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         JOIN districts d ON d.id = u.district_id WHERE {cond}
+         ORDER BY g.created_at DESC, g.id DESC LIMIT $6 OFFSET $7"
+    ))
+    .bind(unit_id)
+    .bind(from)
+    .bind(to)
+    .bind(state)
+    .bind(like.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM invitation_groups g WHERE {cond}"
+    ))
+    .bind(unit_id)
+    .bind(from)
+    .bind(to)
+    .bind(state)
+    .bind(like.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok((rows.iter().map(row_from).collect::<DbResult<_>>()?, total))
+}
+
+/// Numbers of other groups in which this passport appears for an overlapping period.
+pub async fn overlapping(
+    pool: &sqlx::AnyPool,
+    group_id: i64,
+    passport_no: &str,
+    arrival: &str,
+    departure: &str,
+) -> DbResult<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT g.number FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id
+         WHERE v.passport_no = $1 AND g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4",
+    )
+    .bind(passport_no)
+    .bind(group_id)
+    .bind(departure)
+    .bind(arrival)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,225 @@
+//! Reference data of groups and visits: countries, missions, ports and code lists.
+
+use sqlx::Row;
+
+use super::{Conn, DbResult};
+
+#[derive(Clone, Debug)]
+pub struct Country {
+    pub alpha3: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MissionRef {
+    pub id: i64,
+    pub host_alpha3: String,
+    pub name_zh: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Code {
+    pub code: String,
+    pub name_zh: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub id: i64,
+    pub name_zh: String,
+    pub kind: String,
+    pub province_zh: String,
+}
+
+/// Everything the group form offers, loaded together.
+#[derive(Clone, Debug, Default)]
+pub struct Lists {
+    pub countries: Vec<Country>,
+    pub missions: Vec<MissionRef>,
+    pub purposes: Vec<Code>,
+    pub cost_bearers: Vec<Code>,
+}
+
+/// Regions whose people are not foreigners for this purpose.
+pub const NOT_FOREIGN: &[&str] = &["CHN", "HKG", "MAC", "TWN"];
+
+impl Lists {
+    /// Countries that can be a visitor's nationality.
+    pub fn nationalities(&self) -> Vec<&Country> {
+        self.countries
+            .iter()
+            .filter(|c| !NOT_FOREIGN.contains(&c.alpha3.as_str()))
+            .collect()
+    }
+    /// Countries that host at least one mission.
+    pub fn host_countries(&self) -> Vec<&Country> {
+        self.countries
+            .iter()
+            .filter(|c| self.missions.iter().any(|m| m.host_alpha3 == c.alpha3))
+            .collect()
+    }
+    pub fn country_name(&self, alpha3: &str) -> String {
+        self.countries
+            .iter()
+            .find(|c| c.alpha3 == alpha3)
+            .map(|c| c.name_zh.clone())
+            .unwrap_or_else(|| alpha3.to_string())
+    }
+    pub fn purpose_name(&self, code: &str) -> String {
+        code_name(&self.purposes, code)
+    }
+    pub fn cost_bearer_name(&self, code: &str) -> String {
+        code_name(&self.cost_bearers, code)
+    }
+}
+
+fn code_name(list: &[Code], code: &str) -> String {
+    list.iter()
+        .find(|c| c.code == code)
+        .map(|c| c.name_zh.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
+    let countries = sqlx::query(
+        "SELECT alpha3, name_zh, name_en FROM countries WHERE retired = 0 ORDER BY sort, alpha3",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Country {
+            alpha3: r.try_get("alpha3")?,
+            name_zh: r.try_get("name_zh")?,
+            name_en: r.try_get("name_en")?,
+        })
+    })
+    .collect::<DbResult<Vec<_>>>()?;
+    let missions = sqlx::query(
+        "SELECT id, host_alpha3, name_zh FROM missions WHERE retired = 0 ORDER BY host_alpha3, sort, id",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(MissionRef {
+            id: r.try_get("id")?,
+            host_alpha3: r.try_get("host_alpha3")?,
+            name_zh: r.try_get("name_zh")?,
+        })
+    })
+    .collect::<DbResult<Vec<_>>>()?;
+    Ok(Lists {
+        countries,
+        missions,
+        purposes: codes(pool, "purpose").await?,
+        cost_bearers: codes(pool, "cost_bearer").await?,
+    })
+}
+
+pub async fn codes(pool: &sqlx::AnyPool, kind: &str) -> DbResult<Vec<Code>> {
+    sqlx::query(
+        "SELECT code, name_zh FROM codes WHERE kind = $1 AND retired = 0 ORDER BY sort, code",
+    )
+    .bind(kind)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Code {
+            code: r.try_get("code")?,
+            name_zh: r.try_get("name_zh")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn ports(pool: &sqlx::AnyPool) -> DbResult<Vec<Port>> {
+    sqlx::query("SELECT id, name_zh, kind, province_zh FROM ports WHERE retired = 0 ORDER BY kind, sort, id")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Port {
+                id: r.try_get("id")?,
+                name_zh: r.try_get("name_zh")?,
+                kind: r.try_get("kind")?,
+                province_zh: r.try_get("province_zh")?,
+            })
+        })
+        .collect()
+}
+
+/// Seeds the reference data from the files in `data/refdata` (kept in the binary); entries
+/// already present are left as the administrator edited them.
+pub async fn seed(conn: &mut Conn) -> DbResult<()> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM countries")
+        .fetch_one(&mut *conn)
+        .await?;
+    if n == 0 {
+        for (i, c) in crate::refdata::countries().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO countries (alpha3, alpha2, name_zh, name_en, sort, retired) VALUES ($1, $2, $3, $4, $5, 0)",
+            )
+            .bind(c.alpha3)
+            .bind(c.alpha2)
+            .bind(c.name_zh)
+            .bind(c.name_en)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM missions")
+        .fetch_one(&mut *conn)
+        .await?;
+    if n == 0 {
+        for (i, m) in crate::refdata::missions().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO missions (host_alpha3, kind, name_zh, city_zh, sort, retired) VALUES ($1, $2, $3, $4, $5, 0)",
+            )
+            .bind(m.host_alpha3)
+            .bind(m.kind.as_str())
+            .bind(m.name_zh)
+            .bind(m.city_zh)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ports")
+        .fetch_one(&mut *conn)
+        .await?;
+    if n == 0 {
+        for (i, p) in crate::refdata::ports().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO ports (name_zh, kind, province_zh, sort, retired) VALUES ($1, $2, $3, $4, 0)",
+            )
+            .bind(p.name_zh)
+            .bind(p.kind.as_str())
+            .bind(p.province_zh)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for (kind, list) in [
+        ("purpose", crate::refdata::purposes()),
+        ("cost_bearer", crate::refdata::cost_bearers()),
+    ] {
+        for (i, c) in list.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO codes (kind, code, name_zh, sort, retired) VALUES ($1, $2, $3, $4, 0)
+                 ON CONFLICT (kind, code) DO NOTHING",
+            )
+            .bind(kind)
+            .bind(c.code)
+            .bind(c.name_zh)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
