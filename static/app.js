@@ -22,6 +22,35 @@
     tick();
   }
 
+  // Group form: choose the host country first, then only its missions are offered; the
+  // multiple-entry ground matters only for the multiple entry types.
+  var country = document.getElementById("country");
+  var mission = document.getElementById("mission");
+  if (country && mission) {
+    var filter = function () {
+      var c = country.value;
+      Array.prototype.forEach.call(mission.options, function (o) {
+        var own = o.getAttribute("data-country");
+        var show = !own || own === c;
+        o.hidden = !show;
+        o.disabled = !show;
+      });
+      var sel = mission.options[mission.selectedIndex];
+      if (sel && sel.disabled) mission.value = "";
+    };
+    country.addEventListener("change", filter);
+    filter();
+  }
+  var entry = document.getElementById("entry_type");
+  var groundField = document.getElementById("ground-field");
+  if (entry && groundField) {
+    var toggle = function () { groundField.hidden = entry.value === "single"; };
+    entry.addEventListener("change", toggle);
+    toggle();
+  }
+  var printNow = document.getElementById("print-now");
+  if (printNow) printNow.addEventListener("click", function () { window.print(); });
+
   // Message reminder (manual 2.2.2).
   var meta = document.querySelector('meta[name="csrf"]');
   var csrf = meta ? meta.getAttribute("content") : "";

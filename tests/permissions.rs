@@ -1,7 +1,8 @@
 //! The permission matrix: every route of `laihua::web::router::routes()`, every method it serves,
 //! for eight kinds of visitor, with the expected answer of each cell. Path parameters address the
 //! objects of one approved unit of 天宁区 ("the unit"): its id, one of its attachments, one of its
-//! site messages, and its pending change request.
+//! site messages, its pending change request, and its two invitation groups (one passed by the
+//! county, one a draft) with one of their files.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -101,6 +102,9 @@ enum Outcome {
     Ok,
     /// 3xx to exactly this location, optionally followed by a query string.
     Redirect(&'static str),
+    /// 3xx to the record the row acts on (the row's path less its last segment), optionally
+    /// followed by a query string.
+    Parent,
     /// The guard's 3xx to the sign-in page (`/login?next=<path>` for GET, `/login` for POST).
     LoginRedirect,
     Forbidden,
@@ -113,6 +117,7 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Ok => f.write_str("200"),
             Outcome::Redirect(to) => write!(f, "3xx → {to}"),
+            Outcome::Parent => f.write_str("3xx → the record"),
             Outcome::LoginRedirect => f.write_str("3xx → /login"),
             Outcome::Forbidden => f.write_str("403"),
             Outcome::NotFound => f.write_str("404"),
@@ -124,13 +129,15 @@ impl fmt::Display for Outcome {
 impl Outcome {
     fn matches(self, method: Method, path: &str, page: &Page) -> bool {
         let redirect = (300..400).contains(&page.status);
+        let redirect_to = |to: &str| {
+            redirect
+                && page.location.starts_with(to)
+                && matches!(page.location[to.len()..].chars().next(), None | Some('?'))
+        };
         match self {
             Outcome::Ok => (200..300).contains(&page.status),
-            Outcome::Redirect(to) => {
-                redirect
-                    && page.location.starts_with(to)
-                    && matches!(page.location[to.len()..].chars().next(), None | Some('?'))
-            }
+            Outcome::Redirect(to) => redirect_to(to),
+            Outcome::Parent => path.rsplit_once('/').is_some_and(|(up, _)| redirect_to(up)),
             Outcome::LoginRedirect => {
                 redirect
                     && match method {
@@ -165,8 +172,9 @@ struct Row {
     /// Cells that change state when they succeed: run after every other cell, each with a freshly
     /// signed-in client, so that they cannot disturb the rest of the table.
     deferred: &'static [Persona],
-    /// Text that every 2xx answer of the row must contain (so that a 200 is the expected page).
-    marker: Option<&'static str>,
+    /// Text that every 2xx answer of the row must contain, one of these when there are several
+    /// (so that a 200 is the expected page).
+    markers: Vec<&'static str>,
 }
 
 impl Row {
@@ -175,7 +183,13 @@ impl Row {
         self
     }
     fn marker(mut self, text: &'static str) -> Row {
-        self.marker = Some(text);
+        self.markers = vec![text];
+        self
+    }
+    /// The printed application form: a PDF, or the HTML page to print where the server has no
+    /// Chinese font.
+    fn printed_form(mut self) -> Row {
+        self.markers = vec!["%PDF-", "邀请外国人来华申请表"];
         self
     }
 }
@@ -187,7 +201,7 @@ fn get(path: &'static str, expect: [Outcome; 8]) -> Row {
         input: Input::Nothing,
         expect,
         deferred: &[],
-        marker: None,
+        markers: Vec::new(),
     }
 }
 
@@ -198,7 +212,7 @@ fn post(path: &'static str, input: Input, expect: [Outcome; 8]) -> Row {
         input,
         expect,
         deferred: &[],
-        marker: None,
+        markers: Vec::new(),
     }
 }
 
@@ -213,13 +227,19 @@ const BAD_MOBILE: Input = Input::Form(&[("action", "send"), ("mobile", "123")]);
 const NO_COMMENT: Input = Input::Form(&[("comment", "")]);
 const WITH_REASON: Input = Input::Form(&[("reason", "请补充营业执照副本")]);
 const NO_REASON: Input = Input::Form(&[("reason", "")]);
+/// 【保存】 of a group form with no field filled: the form again with the errors, nothing saved.
+const SAVE_EMPTY: Input = Input::Form(&[("action", "save")]);
+/// A 核实单号 with a space and a dash: refused with the form's error where the state allows.
+const BAD_VERIFICATION_NO: Input = Input::Form(&[("verification_no", "HW 3255-0202")]);
 
 /// The expected answers. Columns: anonymous, pending unit, the unit, other unit,
 /// county (tianning), county (wujin), city, admin.
 ///
 /// Fixture state the answers rely on: the unit is approved and has a change request waiting for
 /// the county (so its own registration is not editable); the pending unit waits for the county;
-/// the other unit is approved with no change request (so it may edit and submit one).
+/// the other unit is approved with no change request (so it may edit and submit one). The unit has
+/// an invitation group that the county passed (待审核受理, `pending_city`), and a draft group that
+/// is saved, not printed, with its clerk's ID uploaded.
 #[rustfmt::skip]
 fn table() -> Vec<Row> {
     use Outcome::*;
@@ -280,6 +300,34 @@ fn table() -> Vec<Row> {
             .deferred(&[OtherUnit]),
         get("/units/{unit_id}/files/{file_id}",                     [LR,                 NF,      Ok,       NF,      Ok,       NF,      Ok,      Ok])
             .marker("%PDF-1.4"),
+        // Invitation groups (来华申报): a unit not yet approved has none (409); another unit's group
+        // is 404. {id} is the unit's draft group, except for print and files: the group the county
+        // passed, which printing does not change. {slot} is `clerk_id`.
+        get("/groups",                                              [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("最近的团组"),
+        post("/groups", SAVE_EMPTY,                                 [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("请至少填写一名到访人员"),
+        get("/groups/new",                                          [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("我已阅读，确认继续"),
+        get("/groups/form",                                         [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("【保存】"),
+        get("/groups/{id}",                                         [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("【提交】"),
+        post("/groups/{id}", SAVE_EMPTY,                            [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("请至少填写一名到访人员"),
+        post("/groups/{id}/print", Input::Nothing,                  [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .printed_form(),
+        post("/groups/{id}/upload/{slot}", Input::NotPdf,           [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("文件内容不是有效的PDF、JPEG或PNG"),
+        // The draft is not printed: the form again, naming what is missing.
+        post("/groups/{id}/submit", Input::Nothing,                 [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("提交前请补齐"),
+        // Whoever may see the group: its unit, the county of its district once submitted, the city
+        // once the county passed it, the administrator always.
+        get("/groups/{id}/files/{file_id}",                         [LR,                 NF,      Ok,       NF,      Ok,       NF,      Ok,      Ok])
+            .marker("%PDF-1.4"),
+        get("/history",                                             [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("有[受理编号]表示市外办已审核受理"),
         get("/messages",                                            [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F]),
         // Public so that the page's script never gets a sign-in page: 204 unless a unit has a
         // message due to pop up (then 200 with it as JSON).
@@ -307,6 +355,24 @@ fn table() -> Vec<Row> {
             .deferred(&[County]),
         // Without a reason: the detail page again with the error.
         post("/review/changes/{id}/return", NO_REASON,              [LR,                 F,       F,        F,       Ok,       NF,      NF,      F]),
+        // The group the county passed: its county still sees it, the other county does not.
+        get("/review/groups",                                       [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      F])
+            .marker("办理时限"),
+        get("/review/groups/{id}",                                  [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
+            .marker("办理记录"),
+        post("/review/groups/{id}/print", Input::Nothing,           [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
+            .printed_form(),
+        // 初审 is the county's and done already; the city may not.
+        post("/review/groups/{id}/approve", Input::Nothing,         [LR,                 F,       F,        F,       C,        NF,      F,       F]),
+        // The county is past its turn; the city gets the detail page again with the error.
+        post("/review/groups/{id}/return", NO_REASON,               [LR,                 F,       F,        F,       C,        NF,      Ok,      F])
+            .marker("请填写退件原因"),
+        // 【受理】 assigns the 受理编号 and leads back to the group.
+        post("/review/groups/{id}/accept", Input::Nothing,          [LR,                 F,       F,        F,       F,        F,       Parent,  F])
+            .deferred(&[City]),
+        // Not accepted, not reported yet: 409 before the number or the file is looked at.
+        post("/review/groups/{id}/report", BAD_VERIFICATION_NO,     [LR,                 F,       F,        F,       F,        F,       C,       F]),
+        post("/review/groups/{id}/dispatch", Input::NotPdf,         [LR,                 F,       F,        F,       F,        F,       C,       F]),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
         post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
@@ -334,21 +400,39 @@ struct Fixture {
     change_id: i64,
     /// A registration attachment type.
     type_id: i64,
+    /// The unit's group that the county passed (`pending_city`), the passport scan of its visitor
+    /// (bytes too), its number.
+    group: SampleGroup,
+    /// The unit's draft group, its clerk's ID scan (bytes too), its number.
+    draft: SampleGroup,
+}
+
+/// One of the unit's invitation groups and one of its files.
+struct SampleGroup {
+    id: i64,
+    number: String,
+    file_id: i64,
+    file_bytes: Vec<u8>,
 }
 
 impl Fixture {
     /// The route pattern with its parameters filled in.
     fn path(&self, pattern: &str) -> String {
+        let group = pattern == "/groups/{id}/print" || pattern.starts_with("/groups/{id}/files/");
         fill(pattern, |name| match name {
-            "unit_id" => self.unit.unit_id,
-            "file_id" => self.file_id,
-            "type_id" => self.type_id,
+            "unit_id" => self.unit.unit_id.to_string(),
+            "file_id" if pattern.starts_with("/groups/") => self.group.file_id.to_string(),
+            "file_id" => self.file_id.to_string(),
+            "type_id" => self.type_id.to_string(),
+            "slot" => "clerk_id".to_string(),
+            "id" if group || pattern.starts_with("/review/groups/") => self.group.id.to_string(),
+            "id" if pattern.starts_with("/groups/") => self.draft.id.to_string(),
             "id" if pattern.starts_with("/messages/") && pattern.ends_with("/delete") => {
-                self.doomed_message_id
+                self.doomed_message_id.to_string()
             }
-            "id" if pattern.starts_with("/messages/") => self.message_id,
-            "id" if pattern.starts_with("/review/units/") => self.unit.unit_id,
-            "id" if pattern.starts_with("/review/changes/") => self.change_id,
+            "id" if pattern.starts_with("/messages/") => self.message_id.to_string(),
+            "id" if pattern.starts_with("/review/units/") => self.unit.unit_id.to_string(),
+            "id" if pattern.starts_with("/review/changes/") => self.change_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),
         })
     }
@@ -368,13 +452,13 @@ impl Fixture {
 }
 
 /// Replaces every `{name}` of a route pattern.
-fn fill(pattern: &str, value: impl Fn(&str) -> i64) -> String {
+fn fill(pattern: &str, value: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = pattern;
     while let Some(start) = rest.find('{') {
         let end = start + rest[start..].find('}').unwrap();
         out.push_str(&rest[..start]);
-        out.push_str(&value(&rest[start + 1..end]).to_string());
+        out.push_str(&value(&rest[start + 1..end]));
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -437,13 +521,14 @@ async fn run_cell(
     let page = send(c, row.method, &path, row.input).await;
     let mut passed = expected.matches(row.method, &path, &page);
     let mut actual = describe(&page);
-    if passed && expected == Outcome::Ok {
-        if let Some(marker) = row.marker {
-            if !page.has(marker) {
-                passed = false;
-                actual.push_str(&format!(" without {marker:?}"));
-            }
-        }
+    if passed
+        && expected == Outcome::Ok
+        && !row.markers.is_empty()
+        && !row.markers.iter().any(|m| page.has(m))
+    {
+        passed = false;
+        let wanted: Vec<String> = row.markers.iter().map(|m| format!("{m:?}")).collect();
+        actual.push_str(&format!(" without {}", wanted.join(" or ")));
     }
     Cell {
         route: row.path,
@@ -472,6 +557,151 @@ fn render(cells: &[Cell]) -> String {
         ));
     }
     out
+}
+
+/// A group form with one visitor, for 【保存】.
+async fn group_form(app: &TestApp, name: &str, passport_no: &str) -> Vec<(&'static str, String)> {
+    let mission: i64 = sqlx::query_scalar("SELECT id FROM missions WHERE name_zh = $1")
+        .bind("中国驻纽约总领事馆")
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    let today = app
+        .clock()
+        .now()
+        .with_timezone(&laihua::clock::beijing())
+        .date_naive();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    vec![
+        ("name", name.to_string()),
+        ("purpose", "business".into()),
+        ("arrival", day(60)),
+        ("departure", day(70)),
+        ("places", "常州".into()),
+        ("cost_bearer", "inviting_unit".into()),
+        ("country", "USA".into()),
+        ("mission", mission.to_string()),
+        ("entry_type", "single".into()),
+        ("ground", String::new()),
+        ("contact_name", "李四".into()),
+        ("contact_phone", "13900000000".into()),
+        ("remarks", String::new()),
+        ("v0_surname", "SMITH".into()),
+        ("v0_given_name", "JOHN".into()),
+        ("v0_sex", "M".into()),
+        ("v0_birth_date", "1980-05-05".into()),
+        ("v0_nationality", "USA".into()),
+        ("v0_passport_no", passport_no.to_string()),
+        ("v0_passport_expiry", day(3000)),
+        ("v0_employer", "ACME Corp.".into()),
+        ("v0_position", "Engineer".into()),
+        ("action", "save".into()),
+    ]
+}
+
+/// A new draft group of the signed-in unit, saved, with its clerk's ID scan uploaded.
+async fn draft_group(app: &TestApp, c: &Client, name: &str, passport_no: &str) -> SampleGroup {
+    c.get("/groups/form").await.assert_ok();
+    let fields = group_form(app, name, passport_no).await;
+    let saved = c.post("/groups", &as_refs(&fields)).await;
+    saved.assert_redirect("/groups/");
+    let id: i64 = saved.location["/groups/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let path = format!("/groups/{id}");
+    c.get(&path).await.assert_ok();
+    let file_bytes = pdf(&format!("clerk id of {passport_no}"));
+    c.upload(
+        &format!("{path}/upload/clerk_id"),
+        "clerk.pdf",
+        file_bytes.clone(),
+    )
+    .await
+    .assert_redirect(&path);
+    let (number, file_id): (String, i64) = sqlx::query_as(
+        "SELECT g.number, a.file_id FROM invitation_groups g
+         JOIN group_attachments a ON a.group_id = g.id
+         WHERE g.id = $1 AND a.type_code = 'clerk_id'",
+    )
+    .bind(id)
+    .fetch_one(app.state.pool())
+    .await
+    .unwrap();
+    SampleGroup {
+        id,
+        number,
+        file_id,
+        file_bytes,
+    }
+}
+
+/// A group of the signed-in unit of 天宁区 taken through 【打印】, the stamped scan and 【提交】,
+/// and passed by the county: 待审核受理. Its file is the visitor's passport scan.
+async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
+    let draft = draft_group(app, c, "美国客户技术交流团", "E1000001").await;
+    let id = draft.id;
+    let path = format!("/groups/{id}");
+    let visitor: i64 = sqlx::query_scalar("SELECT id FROM group_visitors WHERE group_id = $1")
+        .bind(id)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    let file_bytes = pdf("passport of E1000001");
+    c.upload(
+        &format!("{path}/upload/passport-{visitor}"),
+        "passport.pdf",
+        file_bytes.clone(),
+    )
+    .await
+    .assert_redirect(&path);
+    c.get(&path).await.assert_ok();
+    assert_eq!(c.post(&format!("{path}/print"), &[]).await.status, 200);
+    c.get(&path).await.assert_ok();
+    c.upload(
+        &format!("{path}/upload/scan"),
+        "stamped.pdf",
+        pdf("stamped"),
+    )
+    .await
+    .assert_redirect(&path);
+    c.get(&path).await.assert_ok();
+    c.post(&format!("{path}/submit"), &[])
+        .await
+        .assert_redirect(&format!("{path}?ok=group_submitted"));
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county
+        .get(&format!("/review/groups/{id}"))
+        .await
+        .assert_ok()
+        .assert_has("【审核通过】");
+    county
+        .post(&format!("/review/groups/{id}/approve"), &[])
+        .await
+        .assert_redirect("/review/groups?ok=approved");
+    assert_eq!(group_state(app, id).await, "pending_city");
+    let file_id: i64 =
+        sqlx::query_scalar("SELECT passport_file_id FROM group_visitors WHERE id = $1")
+            .bind(visitor)
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap();
+    SampleGroup {
+        file_id,
+        file_bytes,
+        ..draft
+    }
+}
+
+async fn group_state(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM invitation_groups WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap()
 }
 
 async fn build_fixture(app: &TestApp) -> Fixture {
@@ -507,6 +737,10 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         .await
         .assert_redirect("/registration?ok=change_submitted");
 
+    // Its invitation groups: one passed by the county, one a draft.
+    let group = passed_group(app, &unit_client).await;
+    let draft = draft_group(app, &unit_client, "德国客户考察团", "E2000002").await;
+
     let pool = app.state.pool();
     let change_id: i64 = sqlx::query_scalar("SELECT id FROM unit_changes WHERE unit_id = $1")
         .bind(unit.unit_id)
@@ -539,6 +773,8 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         doomed_message_id: messages[messages.len() - 1],
         change_id,
         type_id,
+        group,
+        draft,
     }
 }
 
@@ -561,7 +797,7 @@ async fn served(
             Access::City => client_of(City),
             Access::Admin => client_of(Admin),
         };
-        let path = fill(pattern, |_| 0);
+        let path = fill(pattern, |_| "0".to_string());
         for method in [Method::Get, Method::Post] {
             let page = send(c, method, &path, Input::Nothing).await;
             if page.status != 405 {
@@ -769,4 +1005,138 @@ async fn every_route_for_every_persona() {
         .await
         .unwrap();
     assert_eq!(state, "pending_city");
+
+    // (e) Invitation groups. A draft is its unit's alone: no county, city or other unit sees it,
+    // prints it or opens its file (the administrator opens its file: may_view_group admits
+    // administrators to every group).
+    let draft = &fx.draft;
+    let draft_file = format!("/groups/{}/files/{}", draft.id, draft.file_id);
+    for (p, c) in [(County, &tianning), (OtherCounty, &wujin), (City, &city)] {
+        let page = c.get(&format!("/review/groups/{}", draft.id)).await;
+        assert_eq!(page.status, 404, "{}", p.label());
+        page.assert_lacks(&draft.number);
+        let page = c
+            .post(&format!("/review/groups/{}/print", draft.id), &[])
+            .await;
+        assert_eq!(page.status, 404, "{}", p.label());
+        c.get("/review/groups").await.assert_lacks(&draft.number);
+    }
+    // A draft's files are the unit's own until it submits (administrators included).
+    for p in [PendingUnit, OtherUnit, County, OtherCounty, City, Admin] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&draft_file).await;
+        assert_eq!(status, 404, "{}", p.label());
+        assert!(!contains(&bytes, &draft.file_bytes), "{}", p.label());
+    }
+    for p in [Unit] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&draft_file).await;
+        assert_eq!((status, &bytes), (200, &draft.file_bytes), "{}", p.label());
+    }
+    // A file asked for under another group, or under the unit, than its own: 404, also to those
+    // who may see both.
+    let group = &fx.group;
+    for (p, path) in [
+        (
+            Unit,
+            format!("/groups/{}/files/{}", group.id, draft.file_id),
+        ),
+        (
+            Admin,
+            format!("/groups/{}/files/{}", group.id, draft.file_id),
+        ),
+        (City, format!("/groups/{}/files/{}", group.id, fx.file_id)),
+        (
+            City,
+            format!("/units/{}/files/{}", fx.unit.unit_id, group.file_id),
+        ),
+    ] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&path).await;
+        assert_eq!(status, 404, "{} {path}", p.label());
+        assert!(!String::from_utf8_lossy(&bytes).contains("%PDF"));
+    }
+    // Lists: the other county and the other unit see none of the unit's groups; the county's
+    // queue holds only what waits for it; the city's holds the group it accepted in the deferred
+    // pass.
+    assert_eq!(group_state(&app, group.id).await, "accepted");
+    wujin
+        .get("/review/groups")
+        .await
+        .assert_ok()
+        .assert_lacks(&group.number);
+    tianning
+        .get("/review/groups")
+        .await
+        .assert_ok()
+        .assert_lacks(&group.number);
+    city.get("/review/groups")
+        .await
+        .assert_ok()
+        .assert_has(&group.number);
+    let other = client_for(&app, &fx, OtherUnit).await;
+    for path in ["/groups", "/history", "/history?q=E1000001"] {
+        let page = other.get(path).await;
+        page.assert_ok()
+            .assert_lacks(&group.number)
+            .assert_lacks(&draft.number);
+    }
+    let unit = client_for(&app, &fx, Unit).await;
+    unit.get("/history")
+        .await
+        .assert_ok()
+        .assert_has(&group.number)
+        .assert_has(&draft.number);
+
+    // The table's 【保存】 cells saved no group.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invitation_groups").await,
+        2
+    );
+
+    // The submitted group is read-only to its unit: refused by its state, whatever is sent.
+    let path = format!("/groups/{}", group.id);
+    unit.get(&path)
+        .await
+        .assert_ok()
+        .assert_has(&group.number)
+        .assert_lacks("【保存】");
+    let fields = group_form(&app, "改过的团组名称", "E1000001").await;
+    assert_eq!(unit.post(&path, &as_refs(&fields)).await.status, 409);
+    let upload = unit
+        .upload(&format!("{path}/upload/clerk_id"), "clerk.pdf", pdf("late"))
+        .await;
+    assert_eq!(upload.status, 409);
+    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    let (name, uploads): (String, i64) = sqlx::query_as(
+        "SELECT name, (SELECT COUNT(*) FROM group_attachments WHERE group_id = $1)
+         FROM invitation_groups WHERE id = $1",
+    )
+    .bind(group.id)
+    .fetch_one(app.state.pool())
+    .await
+    .unwrap();
+    assert_eq!((name.as_str(), uploads), ("美国客户技术交流团", 1));
+
+    // Accepted now: the city's 核实单号 is checked (the form again with the error, nothing
+    // changed), and 【发件】 is still refused by the state, even with a real PDF.
+    let record = format!("/review/groups/{}", group.id);
+    city.get(&record)
+        .await
+        .assert_ok()
+        .assert_has("【上报外交部】");
+    city.post(
+        &format!("{record}/report"),
+        &[("verification_no", "HW 3255-0202")],
+    )
+    .await
+    .assert_ok()
+    .assert_has("只能由字母和数字组成");
+    let dispatch = city
+        .upload(&format!("{record}/dispatch"), "letter.pdf", pdf("letter"))
+        .await;
+    assert_eq!(dispatch.status, 409);
+    assert_eq!(group_state(&app, group.id).await, "accepted");
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }

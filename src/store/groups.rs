@@ -601,7 +601,7 @@ pub async fn history(
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<GroupRow>, i64)> {
-    let like = format!("%{}%", f.text.trim().replace('%', "").replace('_', ""));
+    let like = format!("%{}%", f.text.trim().replace(['%', '_'], ""));
     let cond = "g.unit_id = $1 AND g.created_at >= $2 AND g.created_at < $3
         AND ($4 = '' OR g.state = $4)
         AND ($5 = '%%' OR g.name LIKE $5 OR g.number LIKE $5 OR g.acceptance_no LIKE $5

@@ -25,14 +25,18 @@ use crate::store::refs::{self, Lists};
 use crate::store::users::{Role, User};
 use crate::store::{audit, units};
 
-/// Who may see a group: its unit; county staff of its district once submitted; city staff once
-/// the county passed it; administrators.
+/// Who may see a group: its unit always; county staff of its district while it is with the
+/// offices (not a draft, not back with the unit after a return); city staff once the county
+/// passed it and while it is not back with the unit; administrators once submitted.
 pub fn may_view_group(user: &User, g: &Group) -> bool {
+    use GroupState::*;
     match user.role {
         Role::Unit => user.unit_id == Some(g.unit_id),
-        Role::County => user.district_id == Some(g.district_id) && g.submitted_at.is_some(),
-        Role::City => g.county_passed_at.is_some(),
-        Role::Admin => true,
+        Role::County => {
+            user.district_id == Some(g.district_id) && !matches!(g.state, Draft | Returned)
+        }
+        Role::City => matches!(g.state, PendingCity | Accepted | Reported | Dispatched),
+        Role::Admin => !matches!(g.state, Draft | Returned),
     }
 }
 

@@ -407,12 +407,15 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
     })
 }
 
+/// A visitor to save, with its row id when it exists already.
+type KeptVisitor = (Option<i64>, VisitorData);
+
 /// Validates the whole form; (group, visitors) or the errors.
 fn validate(
     lists: &Lists,
     posted: &Posted,
     today: NaiveDate,
-) -> Result<(GroupData, Vec<(Option<i64>, VisitorData)>), FieldErrors> {
+) -> Result<(GroupData, Vec<KeptVisitor>), FieldErrors> {
     let purposes: Vec<&str> = lists.purposes.iter().map(|c| c.code.as_str()).collect();
     let bearers: Vec<&str> = lists.cost_bearers.iter().map(|c| c.code.as_str()).collect();
     let missions: Vec<(i64, &str)> = lists
@@ -976,7 +979,14 @@ pub async fn print_group(state: &AppState, ctx: &Ctx, group: &Group) -> AppResul
         tx.commit().await?;
     }
     let file_name = format!("邀请外国人来华申请表-{}.pdf", group.number);
-    match state.printer.render(&data) {
+    let printer = state.printer.clone();
+    let rendered = {
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || printer.render(&data))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("printing task: {e}")))?
+    };
+    match rendered {
         Ok(pdf) => Ok((
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
