@@ -273,6 +273,12 @@ async fn group_goes_from_application_through_return_to_dispatch() {
         .assert_has(&number)
         .assert_has("退件")
         .assert_has("访问地点请写明具体单位地址");
+    // Back with the unit: the offices no longer see the work in progress.
+    assert_eq!(city.get(&format!("/review/groups/{id}")).await.status, 404);
+    assert_eq!(
+        county.get(&format!("/review/groups/{id}")).await.status,
+        404
+    );
 
     // The unit edits: the print and the scan go stale; a new print and scan are needed.
     let mut f = group_fields(&app, 2).await;
@@ -310,6 +316,9 @@ async fn group_goes_from_application_through_return_to_dispatch() {
         .unwrap();
     assert!(after > before, "the clock restarts at resubmission");
     assert_eq!(state_of(&app, id).await, "pending_county");
+    // The city sees the new version only after the county passed it.
+    city.login("city", DEMO_PASSWORD).await;
+    assert_eq!(city.get(&format!("/review/groups/{id}")).await.status, 404);
 
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
