@@ -785,6 +785,14 @@ pub async fn upload(
     if !ok {
         return Err(AppError::Conflict("团组已变化，请刷新页面后重试".into()));
     }
+    let what = match (visitor, slot.as_str()) {
+        (Some(("visa", _)), _) => "曾来华签证页",
+        (Some(_), _) => "护照首页",
+        (None, "scan") => "盖章签字的申请表扫描件",
+        (None, "clerk_id") => "经办人身份证复印件",
+        (None, "multi_entry_proof") => "多次入境证明材料",
+        _ => "其他证明材料",
+    };
     audit::record(
         tx.conn(),
         &ctx.actor(),
@@ -792,7 +800,7 @@ pub async fn upload(
         "group.file",
         "group",
         &id.to_string(),
-        &format!("{slot}：{name}"),
+        &format!("{what}：{name}"),
     )
     .await?;
     tx.commit().await?;
