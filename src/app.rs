@@ -132,6 +132,10 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         let router = crate::web::router::router(self.state.clone());
         crate::web::spawn_housekeeping(self.state.clone());
+        crate::web::visits::spawn_overdue_job(
+            self.state.clone(),
+            self.state.config.serve.overdue_job_seconds,
+        );
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

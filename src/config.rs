@@ -91,6 +91,9 @@ pub struct ServeArgs {
     /// file. Never set in production.
     #[arg(long, env = "LAIHUA_TEST_CLOCK_FILE", hide = true)]
     pub test_clock_file: Option<PathBuf>,
+    /// Seconds between two runs of the overdue post-visit registration reminders.
+    #[arg(long, env = "LAIHUA_OVERDUE_JOB_SECONDS", default_value_t = 300)]
+    pub overdue_job_seconds: u64,
     /// SMS codes one client address may request per hour.
     #[arg(long, env = "LAIHUA_SMS_PER_IP_HOUR", default_value_t = 30)]
     pub sms_per_ip_hour: i64,

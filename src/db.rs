@@ -20,6 +20,7 @@ pub enum Backend {
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "groups", include_str!("../migrations/0002_groups.sql")),
+    (3, "visits", include_str!("../migrations/0003_visits.sql")),
 ];
 
 #[derive(Clone)]

@@ -176,3 +176,45 @@ pub fn group_returned(office: &str, number: &str, by: &str, reason: &str) -> Not
         own_action: false,
     }
 }
+
+pub fn visit_county_passed(name: &str, number: &str) -> Notice {
+    Notice {
+        title: format!("{name}的销签登记初审通过"),
+        body: format!("团组{number}到访人员{name}的销签登记已通过县区外办审核，已提交市外办审核。"),
+        sms: None,
+        own_action: false,
+    }
+}
+
+pub fn visit_completed(name: &str, number: &str) -> Notice {
+    Notice {
+        title: format!("{name}已销签"),
+        body: format!("团组{number}到访人员{name}的销签登记已审核完成（已销签）。"),
+        sms: None,
+        own_action: false,
+    }
+}
+
+pub fn visit_returned(office: &str, name: &str, number: &str, by: &str, reason: &str) -> Notice {
+    Notice {
+        title: format!("{name}的销签登记被退回"),
+        body: format!("{by}退回了团组{number}到访人员{name}的销签登记，请按以下要求修改后重新提交：\n{reason}"),
+        sms: Some(format!("【{office}】您单位团组{number}到访人员{name}的销签登记被{by}退回，请登录系统查看原因。")),
+        own_action: false,
+    }
+}
+
+pub fn visit_overdue(office: &str, visitors: &[String]) -> Notice {
+    Notice {
+        title: "销签登记逾期提醒".into(),
+        body: format!(
+            "以下到访人员计划出境已超过规定期限，尚未办理销签登记，请尽快登记：\n{}",
+            visitors.join("\n")
+        ),
+        sms: Some(format!(
+            "【{office}】您单位有{}名到访人员的销签登记已逾期，请尽快登录系统办理。",
+            visitors.len()
+        )),
+        own_action: false,
+    }
+}

@@ -272,6 +272,8 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, "processing_days", "5").await?;
         setting_default(c, "holidays", "").await?;
         setting_default(c, "overdue_days", "30").await?;
+        setting_default(c, "overdue_warn_days", "0").await?;
+        setting_default(c, "overdue_blocks_applications", "0").await?;
         crate::store::refs::seed(c).await?;
         sqlx::query(
             "INSERT INTO content (key, title, body, updated_at) VALUES ('invitation_notice', $1, $2, $3)

@@ -16,3 +16,4 @@ pub use password::Password;
 pub mod fields;
 pub mod group;
 pub mod registration;
+pub mod visit;

@@ -10,6 +10,7 @@ pub mod sessions;
 pub mod sms_codes;
 pub mod units;
 pub mod users;
+pub mod visits;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 pub type Conn = sqlx::AnyConnection;

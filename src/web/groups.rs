@@ -69,15 +69,32 @@ async fn own_group(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Unit, Gro
 struct HomePage {
     l: Layout,
     rows: Vec<GroupRow>,
+    overdue: String,
+}
+
+/// The warning about overdue post-visit registrations, and whether it blocks new groups.
+async fn overdue_notice(state: &AppState, unit_id: i64) -> AppResult<(String, bool)> {
+    let (n, blocks) = super::visits::overdue_warning(state, unit_id).await?;
+    if n == 0 {
+        return Ok((String::new(), false));
+    }
+    let text = if blocks {
+        format!("您单位有{n}名到访人员的销签登记已逾期。按市外办规定，请先办理销签登记，再申报新的团组。")
+    } else {
+        format!("您单位有{n}名到访人员的销签登记已逾期，请尽快在“销签登记”中办理。")
+    };
+    Ok((text, blocks))
 }
 
 /// 来华申报.
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let unit = approved_unit(&state, &ctx).await?;
     let (rows, _) = groups::history(state.pool(), unit.id, &HistoryFilter::default(), 5, 0).await?;
+    let (overdue, _) = overdue_notice(&state, unit.id).await?;
     render(HomePage {
         l: layout(&state, &ctx, "来华申报").await?,
         rows,
+        overdue,
     })
 }
 
@@ -308,6 +325,9 @@ async fn with_files(
 /// 2.3.2: a new, empty group form (contact prefilled from the registration).
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let unit = approved_unit(&state, &ctx).await?;
+    if let (text, true) = overdue_notice(&state, unit.id).await? {
+        return Err(AppError::Conflict(text));
+    }
     let form = GroupForm {
         contact_name: unit.data.contact_name.clone(),
         contact_phone: unit.mobile.clone(),

@@ -12,6 +12,7 @@ pub mod notices;
 pub mod registration;
 pub mod review;
 pub mod router;
+pub mod visits;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -423,6 +424,8 @@ pub struct Layout {
     pub popup: Option<crate::store::messages::Message>,
     /// Groups waiting for this reviewer.
     pub group_queue: i64,
+    /// Post-visit registrations waiting for this reviewer.
+    pub visit_queue: i64,
     /// The path of this page (where the pop-up's buttons come back to).
     pub path: String,
     pub city: bool,
@@ -475,6 +478,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                 l.user_label = format!("{}（{}）", u.display_name, u.role.label());
                 l.city = u.role == Role::City;
                 l.group_queue = group_review::queue_count(state, u).await?;
+                l.visit_queue = visits::queue_count(state, u).await?;
             }
             Role::Admin => {}
         }
@@ -500,6 +504,7 @@ pub fn flash_text(code: &str) -> &'static str {
         "accepted" => "已受理。",
         "reported" => "已上报外交部。",
         "dispatched" => "已发件，并已短信通知邀请单位。",
+        "visit_submitted" => "销签登记已提交，等待县区外办审核。",
         _ => "",
     }
 }

@@ -7,7 +7,7 @@ use axum::Router;
 
 use super::{
     account, auth, files, group_review, groups, guard, help, messages, notices, registration,
-    review, Access,
+    review, visits, Access,
 };
 use crate::app::AppState;
 
@@ -105,6 +105,35 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/groups/{id}/submit", Unit, post(groups::submit)),
         ("/groups/{id}/files/{file_id}", Signed, get(groups::file)),
         ("/history", Unit, get(groups::history)),
+        ("/visits", Unit, get(visits::list)),
+        (
+            "/visits/{visitor_id}",
+            Unit,
+            get(visits::form).post(visits::save),
+        ),
+        (
+            "/visits/{visitor_id}/upload/{kind}",
+            Unit,
+            post(visits::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
+        ),
+        ("/visits/{visitor_id}/submit", Unit, post(visits::submit)),
+        (
+            "/visits/{visitor_id}/files/{file_id}",
+            Signed,
+            get(visits::file),
+        ),
+        ("/review/visits", Staff, get(visits::queue)),
+        ("/review/visits/{visitor_id}", Staff, get(visits::detail)),
+        (
+            "/review/visits/{visitor_id}/approve",
+            Staff,
+            post(visits::approve),
+        ),
+        (
+            "/review/visits/{visitor_id}/return",
+            Staff,
+            post(visits::return_visit),
+        ),
         ("/messages", Unit, get(messages::list)),
         ("/messages/popup", Public, get(messages::popup)),
         ("/messages/{id}", Unit, get(messages::detail)),

@@ -563,3 +563,187 @@ pub async fn approved_unit(
     .assert_redirect("/review");
     (r, c)
 }
+
+// ---- invitation groups ----
+
+pub async fn mission(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM missions WHERE name_zh = $1")
+        .bind(name)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap()
+}
+
+pub fn date_in(app: &TestApp, days: i64) -> String {
+    let today = app
+        .state
+        .clock
+        .now()
+        .with_timezone(&laihua::clock::beijing())
+        .date_naive();
+    (today + chrono::Duration::days(days)).to_string()
+}
+
+/// A complete group form with `n` visitors.
+pub async fn group_fields(app: &TestApp, n: usize) -> Vec<(String, String)> {
+    let ny = mission(app, "中国驻纽约总领事馆").await;
+    let mut f: Vec<(String, String)> = vec![
+        ("name".into(), "美国客户技术交流团".into()),
+        ("purpose".into(), "business".into()),
+        ("arrival".into(), date_in(app, 60)),
+        ("departure".into(), date_in(app, 70)),
+        ("places".into(), "常州、苏州".into()),
+        ("cost_bearer".into(), "inviting_unit".into()),
+        ("country".into(), "USA".into()),
+        ("mission".into(), ny.to_string()),
+        ("entry_type".into(), "single".into()),
+        ("ground".into(), "".into()),
+        ("contact_name".into(), "李四".into()),
+        ("contact_phone".into(), "13900000000".into()),
+        ("remarks".into(), "".into()),
+    ];
+    for i in 0..n {
+        let p = |k: &str| format!("v{i}_{k}");
+        f.push((
+            p("surname"),
+            if i == 0 { "".into() } else { "SMITH".into() },
+        ));
+        f.push((
+            p("given_name"),
+            if i == 0 {
+                "LISA MOHAMODE".into()
+            } else {
+                format!("JOHN{i}")
+            },
+        ));
+        f.push((p("sex"), if i == 0 { "F".into() } else { "M".into() }));
+        f.push((p("birth_date"), "1980-05-05".into()));
+        f.push((p("nationality"), "USA".into()));
+        f.push((p("passport_no"), format!("E{:07}", 1000 + i)));
+        f.push((p("passport_expiry"), date_in(app, 3000)));
+        f.push((p("employer"), "ACME Corp.".into()));
+        f.push((p("position"), "Engineer".into()));
+    }
+    f.push(("action".into(), "save".into()));
+    f
+}
+
+pub fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+pub fn set(v: &mut [(String, String)], key: &str, value: &str) {
+    for (k, x) in v.iter_mut() {
+        if k == key {
+            *x = value.to_string();
+        }
+    }
+}
+
+/// Creates a saved group; returns its id.
+pub async fn saved_group(app: &TestApp, c: &Client, n: usize) -> i64 {
+    c.get("/groups/form").await.assert_ok();
+    let f = group_fields(app, n).await;
+    let p = c.post("/groups", &refs(&f)).await;
+    p.assert_redirect("/groups/");
+    p.location
+        .trim_start_matches("/groups/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+pub async fn visitor_ids(app: &TestApp, group: i64) -> Vec<i64> {
+    sqlx::query_scalar("SELECT id FROM group_visitors WHERE group_id = $1 ORDER BY seq")
+        .bind(group)
+        .fetch_all(app.state.pool())
+        .await
+        .unwrap()
+}
+
+pub async fn upload_required(app: &TestApp, c: &Client, id: i64) {
+    c.get(&format!("/groups/{id}")).await.assert_ok();
+    for v in visitor_ids(app, id).await {
+        c.upload(
+            &format!("/groups/{id}/upload/passport-{v}"),
+            "passport.pdf",
+            pdf("passport"),
+        )
+        .await
+        .assert_redirect(&format!("/groups/{id}"));
+    }
+    c.upload(
+        &format!("/groups/{id}/upload/clerk_id"),
+        "clerk.png",
+        vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0],
+    )
+    .await
+    .assert_redirect(&format!("/groups/{id}"));
+}
+
+/// 【打印】 then the stamped scan.
+pub async fn print_and_scan(c: &Client, id: i64) {
+    c.get(&format!("/groups/{id}")).await;
+    let p = c.post(&format!("/groups/{id}/print"), &[]).await;
+    assert_eq!(p.status, 200);
+    c.get(&format!("/groups/{id}"))
+        .await
+        .assert_has("已打印当前版本");
+    c.upload(
+        &format!("/groups/{id}/upload/scan"),
+        "stamped.pdf",
+        pdf("stamped"),
+    )
+    .await
+    .assert_redirect(&format!("/groups/{id}"));
+}
+
+pub async fn state_of(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM invitation_groups WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap()
+}
+
+/// A group of `n` visitors driven to dispatched: saved, scanned, printed, submitted, passed by
+/// the county, accepted, reported and dispatched. Returns its id.
+pub async fn dispatched_group(app: &TestApp, c: &Client, n: usize, county_login: &str) -> i64 {
+    let id = saved_group(app, c, n).await;
+    upload_required(app, c, id).await;
+    print_and_scan(c, id).await;
+    c.get(&format!("/groups/{id}")).await;
+    c.post(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_redirect(&format!("/groups/{id}"));
+    let county = app.client();
+    county.login(county_login, DEMO_PASSWORD).await;
+    county.get(&format!("/review/groups/{id}")).await;
+    county
+        .post(&format!("/review/groups/{id}/approve"), &[])
+        .await
+        .assert_redirect("/review/groups");
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get(&format!("/review/groups/{id}")).await;
+    city.post(&format!("/review/groups/{id}/accept"), &[])
+        .await
+        .assert_redirect(&format!("/review/groups/{id}"));
+    city.post(
+        &format!("/review/groups/{id}/report"),
+        &[("verification_no", "HW3255020200727800043")],
+    )
+    .await
+    .assert_redirect(&format!("/review/groups/{id}"));
+    city.get(&format!("/review/groups/{id}")).await;
+    city.upload(
+        &format!("/review/groups/{id}/dispatch"),
+        "letter.pdf",
+        pdf("letter"),
+    )
+    .await
+    .assert_redirect(&format!("/review/groups/{id}"));
+    id
+}

@@ -1,0 +1,460 @@
+//! Post-visit registration records, their files, review transitions, overdue lists and the
+//! reminder claims.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::reference::FileMeta;
+use super::{Conn, DbResult};
+use crate::domain::group::parse_date;
+use crate::domain::visit::{VisitData, VisitState};
+
+/// A visitor of a dispatched group with its registration, as listed.
+#[derive(Clone, Debug)]
+pub struct VisitRow {
+    pub visitor_id: i64,
+    pub group_id: i64,
+    pub unit_id: i64,
+    pub group_number: String,
+    pub name: String,
+    pub passport_no: String,
+    pub nationality: String,
+    pub arrival: String,
+    pub departure: String,
+    pub acceptance_no: String,
+    pub verification_no: String,
+    pub unit_name: String,
+    pub district_name: String,
+    pub state: Option<VisitState>,
+    pub submitted_at: Option<i64>,
+    pub overdue: bool,
+}
+
+impl VisitRow {
+    pub fn state_label(&self) -> &'static str {
+        self.state.map(|s| s.label()).unwrap_or("未登记")
+    }
+    pub fn registered(&self) -> bool {
+        self.state.is_some_and(|s| s.registered())
+    }
+    pub fn submitted_text(&self) -> String {
+        crate::clock::fmt_opt_ts(self.submitted_at)
+    }
+}
+
+const ROW: &str = "v.id AS visitor_id, g.id AS group_id, g.unit_id, g.number, v.surname, v.given_name, v.passport_no, \
+    v.nationality, g.arrival, g.departure, COALESCE(g.acceptance_no, '') AS acceptance_no, \
+    COALESCE(g.verification_no, '') AS verification_no, u.name AS unit_name, d.name AS district_name, \
+    r.state AS visit_state, r.submitted_at AS visit_submitted";
+
+const FROM: &str = "FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id \
+    JOIN units u ON u.id = g.unit_id JOIN districts d ON d.id = u.district_id \
+    LEFT JOIN visit_records r ON r.visitor_id = v.id";
+
+fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbResult<VisitRow> {
+    let surname: String = r.try_get("surname")?;
+    let given: String = r.try_get("given_name")?;
+    let state: Option<String> = r.try_get("visit_state")?;
+    let state = state.as_deref().and_then(VisitState::parse);
+    let departure: String = r.try_get("departure")?;
+    let registered = state.is_some_and(|s| s.registered());
+    let overdue = parse_date(&departure)
+        .is_some_and(|d| crate::domain::visit::overdue(d, today, days, registered));
+    Ok(VisitRow {
+        visitor_id: r.try_get("visitor_id")?,
+        group_id: r.try_get("group_id")?,
+        unit_id: r.try_get("unit_id")?,
+        group_number: r.try_get("number")?,
+        name: if surname.is_empty() {
+            given
+        } else {
+            format!("{surname} {given}")
+        },
+        passport_no: r.try_get("passport_no")?,
+        nationality: r.try_get("nationality")?,
+        arrival: r.try_get("arrival")?,
+        departure,
+        acceptance_no: r.try_get("acceptance_no")?,
+        verification_no: r.try_get("verification_no")?,
+        unit_name: r.try_get("unit_name")?,
+        district_name: r.try_get("district_name")?,
+        state,
+        submitted_at: r.try_get("visit_submitted")?,
+        overdue,
+    })
+}
+
+/// The unit's visitors of dispatched groups (optionally of one group): overdue first.
+pub async fn for_unit(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    group: Option<i64>,
+    today: chrono::NaiveDate,
+    days: i64,
+) -> DbResult<Vec<VisitRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW} {FROM} WHERE g.unit_id = $1 AND g.state = 'dispatched' AND ($2 < 0 OR g.id = $2)
+         ORDER BY g.departure, g.id, v.seq LIMIT 2000"
+    ))
+    .bind(unit_id)
+    .bind(group.unwrap_or(-1))
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<VisitRow> = rows
+        .iter()
+        .map(|r| row_from(r, today, days))
+        .collect::<DbResult<_>>()?;
+    out.sort_by_key(|r| !r.overdue);
+    Ok(out)
+}
+
+/// Overdue visitors (planned departure before `cutoff`, not registered), within a district.
+pub async fn overdue(
+    pool: &sqlx::AnyPool,
+    district: Option<i64>,
+    cutoff: &str,
+    today: chrono::NaiveDate,
+    days: i64,
+) -> DbResult<Vec<VisitRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW} {FROM} WHERE g.state = 'dispatched' AND g.departure < $1
+           AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))
+           AND ($2 < 0 OR u.district_id = $2)
+         ORDER BY g.departure, g.id, v.seq LIMIT 2000"
+    ))
+    .bind(cutoff)
+    .bind(district.unwrap_or(-1))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| row_from(r, today, days)).collect()
+}
+
+/// Registrations waiting in a state, within a district, oldest first.
+pub async fn queue(
+    pool: &sqlx::AnyPool,
+    state: VisitState,
+    district: Option<i64>,
+    today: chrono::NaiveDate,
+    days: i64,
+) -> DbResult<Vec<VisitRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW} {FROM} WHERE r.state = $1 AND ($2 < 0 OR u.district_id = $2)
+         ORDER BY r.submitted_at, r.id LIMIT 500"
+    ))
+    .bind(state.as_str())
+    .bind(district.unwrap_or(-1))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| row_from(r, today, days)).collect()
+}
+
+pub async fn queue_count(
+    pool: &sqlx::AnyPool,
+    state: VisitState,
+    district: Option<i64>,
+) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
+         WHERE r.state = $1 AND ($2 < 0 OR u.district_id = $2)",
+    )
+    .bind(state.as_str())
+    .bind(district.unwrap_or(-1))
+    .fetch_one(pool)
+    .await
+}
+
+/// A visitor with its group (for the form and the review page).
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub visitor_id: i64,
+    pub group_id: i64,
+    pub group_number: String,
+    pub group_state: String,
+    pub unit_id: i64,
+    pub district_id: i64,
+    pub name: String,
+    pub passport_no: String,
+    pub nationality: String,
+    pub arrival: String,
+    pub departure: String,
+    pub dispatched_at: Option<i64>,
+}
+
+pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Subject>> {
+    let row = sqlx::query(
+        "SELECT v.id, g.id AS group_id, g.number, g.state, g.unit_id, u.district_id, v.surname,
+            v.given_name, v.passport_no, v.nationality, g.arrival, g.departure, g.dispatched_at
+         FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id JOIN units u ON u.id = g.unit_id
+         WHERE v.id = $1",
+    )
+    .bind(visitor_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let surname: String = r.try_get("surname")?;
+    let given: String = r.try_get("given_name")?;
+    Ok(Some(Subject {
+        visitor_id: r.try_get("id")?,
+        group_id: r.try_get("group_id")?,
+        group_number: r.try_get("number")?,
+        group_state: r.try_get("state")?,
+        unit_id: r.try_get("unit_id")?,
+        district_id: r.try_get("district_id")?,
+        name: if surname.is_empty() {
+            given
+        } else {
+            format!("{surname} {given}")
+        },
+        passport_no: r.try_get("passport_no")?,
+        nationality: r.try_get("nationality")?,
+        arrival: r.try_get("arrival")?,
+        departure: r.try_get("departure")?,
+        dispatched_at: r.try_get("dispatched_at")?,
+    }))
+}
+
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub id: i64,
+    pub state: VisitState,
+    pub kind: String,
+    pub entry_date: Option<String>,
+    pub entry_port_id: Option<i64>,
+    pub exit_date: Option<String>,
+    pub exit_port_id: Option<i64>,
+    pub cancel_reason: Option<String>,
+    pub return_reason: Option<String>,
+    pub returned_by: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub county_passed_at: Option<i64>,
+}
+
+pub async fn record(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Record>> {
+    let row = sqlx::query(
+        "SELECT id, state, kind, entry_date, entry_port_id, exit_date, exit_port_id, cancel_reason,
+            return_reason, returned_by, submitted_at, county_passed_at
+         FROM visit_records WHERE visitor_id = $1",
+    )
+    .bind(visitor_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let state: String = r.try_get("state")?;
+    Ok(Some(Record {
+        id: r.try_get("id")?,
+        state: VisitState::parse(&state).unwrap_or(VisitState::Draft),
+        kind: r.try_get("kind")?,
+        entry_date: r.try_get("entry_date")?,
+        entry_port_id: r.try_get("entry_port_id")?,
+        exit_date: r.try_get("exit_date")?,
+        exit_port_id: r.try_get("exit_port_id")?,
+        cancel_reason: r.try_get("cancel_reason")?,
+        return_reason: r.try_get("return_reason")?,
+        returned_by: r.try_get("returned_by")?,
+        submitted_at: r.try_get("submitted_at")?,
+        county_passed_at: r.try_get("county_passed_at")?,
+    }))
+}
+
+/// Saves the unit's registration while editable; returns the record id, or None when it is
+/// under review or done.
+pub async fn save(
+    conn: &mut Conn,
+    s: &Subject,
+    data: &VisitData,
+    now: i64,
+) -> DbResult<Option<i64>> {
+    let (state, entry_date, entry_port, exit_date, exit_port, reason) = match data {
+        VisitData::Travelled {
+            entry_date,
+            entry_port,
+            exit,
+        } => (
+            if exit.is_some() {
+                VisitState::Draft
+            } else {
+                VisitState::Entered
+            },
+            Some(entry_date.to_string()),
+            Some(*entry_port),
+            exit.map(|(d, _)| d.to_string()),
+            exit.map(|(_, p)| p),
+            None,
+        ),
+        VisitData::Cancelled { reason } => (
+            VisitState::Draft,
+            None,
+            None,
+            None,
+            None,
+            Some(reason.clone()),
+        ),
+    };
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO visit_records (visitor_id, group_id, unit_id, state, kind, entry_date, entry_port_id,
+            exit_date, exit_port_id, cancel_reason, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+         ON CONFLICT (visitor_id) DO UPDATE SET
+            state = CASE WHEN visit_records.state = 'returned' AND excluded.state = 'draft' THEN 'returned' ELSE excluded.state END,
+            kind = excluded.kind, entry_date = excluded.entry_date, entry_port_id = excluded.entry_port_id,
+            exit_date = excluded.exit_date, exit_port_id = excluded.exit_port_id,
+            cancel_reason = excluded.cancel_reason, updated_at = excluded.updated_at
+         WHERE visit_records.state IN ('entered', 'draft', 'returned')
+         RETURNING id",
+    )
+    .bind(s.visitor_id)
+    .bind(s.group_id)
+    .bind(s.unit_id)
+    .bind(state.as_str())
+    .bind(data.kind())
+    .bind(entry_date)
+    .bind(entry_port)
+    .bind(exit_date)
+    .bind(exit_port)
+    .bind(reason)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<String, FileMeta>> {
+    let rows = sqlx::query(
+        "SELECT a.kind, f.id, f.sha256, f.size, f.mime, f.original_name, f.uploaded_by
+         FROM visit_files a JOIN files f ON f.id = a.file_id WHERE a.record_id = $1",
+    )
+    .bind(record_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for r in &rows {
+        out.insert(
+            r.try_get::<String, _>("kind")?,
+            FileMeta {
+                id: r.try_get("id")?,
+                sha256: r.try_get("sha256")?,
+                size: r.try_get("size")?,
+                mime: r.try_get("mime")?,
+                original_name: r.try_get("original_name")?,
+                uploaded_by: r.try_get("uploaded_by")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+pub async fn set_file(
+    conn: &mut Conn,
+    record_id: i64,
+    kind: &str,
+    file_id: i64,
+    now: i64,
+) -> DbResult<bool> {
+    let editable: Option<String> = sqlx::query_scalar(
+        "SELECT state FROM visit_records WHERE id = $1 AND state IN ('entered', 'draft', 'returned')",
+    )
+    .bind(record_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if editable.is_none() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO visit_files (record_id, kind, file_id, uploaded_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (record_id, kind) DO UPDATE SET file_id = excluded.file_id, uploaded_at = excluded.uploaded_at",
+    )
+    .bind(record_id)
+    .bind(kind)
+    .bind(file_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+pub async fn owns_file(pool: &sqlx::AnyPool, record_id: i64, file_id: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM visit_files WHERE record_id = $1 AND file_id = $2",
+    )
+    .bind(record_id)
+    .bind(file_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
+
+/// [提交]: `draft`/`returned` → `pending_county`.
+pub async fn submit(conn: &mut Conn, record_id: i64, now: i64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE visit_records SET state = 'pending_county', submitted_at = $1, updated_at = $1,
+            return_reason = NULL, returned_by = NULL
+         WHERE id = $2 AND state IN ('draft', 'returned')",
+    )
+    .bind(now)
+    .bind(record_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A guarded review transition within the county's district when given.
+pub async fn transition(
+    conn: &mut Conn,
+    record_id: i64,
+    from: VisitState,
+    to: VisitState,
+    district: Option<i64>,
+    reason: Option<(&str, &str)>,
+    now: i64,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE visit_records SET state = $1, updated_at = $2,
+            return_reason = COALESCE($3, return_reason), returned_by = COALESCE($4, returned_by),
+            county_passed_at = CASE WHEN $1 = 'pending_city' THEN $2 ELSE county_passed_at END,
+            completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE completed_at END
+         WHERE id = $5 AND state = $6
+           AND ($7 < 0 OR unit_id IN (SELECT id FROM units WHERE district_id = $7))",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(reason.map(|(r, _)| r.to_string()))
+    .bind(reason.map(|(_, by)| by.to_string()))
+    .bind(record_id)
+    .bind(from.as_str())
+    .bind(district.unwrap_or(-1))
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Claims the reminder of an overdue visitor: the first one, or a weekly one after
+/// `every` seconds. True when this caller won the claim and must send it.
+pub async fn claim_reminder(
+    conn: &mut Conn,
+    visitor_id: i64,
+    now: i64,
+    every: i64,
+) -> DbResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO visit_reminders (visitor_id, first_sent_at, last_sent_at, sent_count)
+         VALUES ($1, $2, $2, 1) ON CONFLICT (visitor_id) DO NOTHING",
+    )
+    .bind(visitor_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let updated = sqlx::query(
+        "UPDATE visit_reminders SET last_sent_at = $1, sent_count = sent_count + 1
+         WHERE visitor_id = $2 AND last_sent_at <= $3",
+    )
+    .bind(now)
+    .bind(visitor_id)
+    .bind(now - every)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}

@@ -1,0 +1,827 @@
+//! 销签登记 (manual 2.3.8): the list of visitors of dispatched groups, the registration form
+//! (实际成行 or 取消行程) with its scans, [提交], the county and city review, the overdue lists,
+//! and the overdue reminder job.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::auth::render;
+use super::groups::today;
+use super::registration::OkQuery;
+use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
+use crate::app::AppState;
+use crate::domain::fields::FieldErrors;
+use crate::domain::visit::{VisitForm, VisitState};
+use crate::notify;
+use crate::store::reference::{self, FileMeta};
+use crate::store::refs::{self, Port};
+use crate::store::users::{Role, User};
+use crate::store::visits::{self, Record, Subject, VisitRow};
+use crate::store::{audit, units, Actor};
+
+/// Days after the planned departure when an unregistered visitor is overdue (setting).
+pub async fn overdue_days(state: &AppState) -> AppResult<i64> {
+    Ok(reference::setting(state.pool(), "overdue_days")
+        .await?
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(30))
+}
+
+fn cutoff(today: NaiveDate, days: i64) -> String {
+    (today - chrono::Duration::days(days)).to_string()
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    group: Option<i64>,
+    #[serde(default)]
+    ok: String,
+}
+
+#[derive(Template)]
+#[template(path = "visits.html")]
+struct ListPage {
+    l: Layout,
+    rows: Vec<VisitRow>,
+    countries: BTreeMap<String, String>,
+    days: i64,
+}
+
+async fn country_names(state: &AppState) -> AppResult<BTreeMap<String, String>> {
+    Ok(refs::lists(state.pool())
+        .await?
+        .countries
+        .into_iter()
+        .map(|c| (c.alpha3, c.name_zh))
+        .collect())
+}
+
+/// The unit's list: one row per visitor of its dispatched groups, overdue rows first in red.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let unit_id = ctx.unit_id()?;
+    let days = overdue_days(&state).await?;
+    let rows = visits::for_unit(state.pool(), unit_id, q.group, today(&state), days).await?;
+    let mut l = layout(&state, &ctx, "销签登记").await?;
+    l.flash = flash_text(&q.ok).to_string();
+    render(ListPage {
+        l,
+        rows,
+        countries: country_names(&state).await?,
+        days,
+    })
+}
+
+/// The unit's own visitor of a dispatched group.
+async fn own_subject(state: &AppState, ctx: &Ctx, visitor_id: i64) -> AppResult<Subject> {
+    let unit_id = ctx.unit_id()?;
+    let s = visits::subject(state.pool(), visitor_id)
+        .await?
+        .filter(|s| s.unit_id == unit_id)
+        .ok_or(AppError::NotFound)?;
+    if s.group_state != "dispatched" {
+        return Err(AppError::Conflict(
+            "只有市外办发件后的团组，才能进行销签登记".into(),
+        ));
+    }
+    Ok(s)
+}
+
+fn dispatch_date(s: &Subject) -> NaiveDate {
+    chrono::DateTime::from_timestamp(s.dispatched_at.unwrap_or(0), 0)
+        .map(|t| t.with_timezone(&crate::clock::beijing()).date_naive())
+        .unwrap_or_default()
+}
+
+pub struct FileSlot {
+    pub kind: &'static str,
+    pub name: &'static str,
+    pub file: Option<FileMeta>,
+}
+
+fn slots(kind: &str, files: &BTreeMap<String, FileMeta>) -> Vec<FileSlot> {
+    let list: &[(&'static str, &'static str)] = if kind == "cancelled" {
+        &[("statement", "情况说明（PDF）")]
+    } else {
+        &[
+            ("entry_stamp", "入境章扫描件"),
+            ("exit_stamp", "出境章扫描件"),
+            ("visa_page", "签证页扫描件"),
+        ]
+    };
+    list.iter()
+        .map(|(k, n)| FileSlot {
+            kind: k,
+            name: n,
+            file: files.get(*k).cloned(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "visit_form.html")]
+struct FormPage {
+    l: Layout,
+    s: Subject,
+    record: Option<Record>,
+    form: VisitForm,
+    errors: FieldErrors,
+    ports: Vec<Port>,
+    slots: Vec<FileSlot>,
+    file_error: (String, String),
+    submit_error: String,
+    editable: bool,
+    nationality: String,
+}
+
+fn form_of(r: &Record) -> VisitForm {
+    VisitForm {
+        kind: r.kind.clone(),
+        entry_date: r.entry_date.clone().unwrap_or_default(),
+        entry_port: r.entry_port_id.map(|p| p.to_string()).unwrap_or_default(),
+        exit_date: r.exit_date.clone().unwrap_or_default(),
+        exit_port: r.exit_port_id.map(|p| p.to_string()).unwrap_or_default(),
+        cancel_reason: r.cancel_reason.clone().unwrap_or_default(),
+    }
+}
+
+struct Extra {
+    form: Option<VisitForm>,
+    errors: FieldErrors,
+    file_error: (String, String),
+    submit_error: String,
+    flash: String,
+}
+
+async fn form_page(state: &AppState, ctx: &Ctx, s: Subject, x: Extra) -> AppResult<Response> {
+    let record = visits::record(state.pool(), s.visitor_id).await?;
+    let form = x.form.unwrap_or_else(|| {
+        record.as_ref().map(form_of).unwrap_or(VisitForm {
+            kind: "travelled".into(),
+            ..VisitForm::default()
+        })
+    });
+    let files = match &record {
+        Some(r) => visits::files(state.pool(), r.id).await?,
+        None => BTreeMap::new(),
+    };
+    let editable = record.as_ref().is_none_or(|r| r.state.editable());
+    let mut l = layout(state, ctx, "销签登记").await?;
+    l.flash = x.flash;
+    let nationality = country_names(state)
+        .await?
+        .get(&s.nationality)
+        .cloned()
+        .unwrap_or_default();
+    render(FormPage {
+        l,
+        slots: slots(&form.kind, &files),
+        s,
+        record,
+        form,
+        errors: x.errors,
+        ports: refs::ports(state.pool()).await?,
+        file_error: x.file_error,
+        submit_error: x.submit_error,
+        editable,
+        nationality,
+    })
+}
+
+fn extra() -> Extra {
+    Extra {
+        form: None,
+        errors: FieldErrors::new(),
+        file_error: (String::new(), String::new()),
+        submit_error: String::new(),
+        flash: String::new(),
+    }
+}
+
+/// [未登记] → the form.
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    Query(q): Query<OkQuery>,
+) -> AppResult<Response> {
+    let s = own_subject(&state, &ctx, visitor_id).await?;
+    let x = Extra {
+        flash: flash_text(&q.ok).to_string(),
+        ..extra()
+    };
+    form_page(&state, &ctx, s, x).await
+}
+
+/// Saves what was entered (entry alone while the visitor is still in China).
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    Form(f): Form<VisitForm>,
+) -> AppResult<Response> {
+    let s = own_subject(&state, &ctx, visitor_id).await?;
+    let ports: Vec<i64> = refs::ports(state.pool())
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    let data = match f.validate(&ports, dispatch_date(&s), today(&state)) {
+        Ok(d) => d,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &ctx,
+                s,
+                Extra {
+                    form: Some(f),
+                    errors,
+                    ..extra()
+                },
+            )
+            .await
+        }
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let Some(id) = visits::save(tx.conn(), &s, &data, now).await? else {
+        return Err(AppError::Conflict(
+            "销签登记已提交或已完成，不能修改".into(),
+        ));
+    };
+    audit::record(
+        tx.conn(),
+        &ctx.actor(),
+        now,
+        "visit.save",
+        "visit",
+        &id.to_string(),
+        &format!("{}（{}）", s.name, data.kind()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=saved")).into_response())
+}
+
+/// Scans: entry stamp, exit stamp, visa page (PDF, JPEG or PNG); the statement (PDF).
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((visitor_id, kind)): Path<(i64, String)>,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let s = own_subject(&state, &ctx, visitor_id).await?;
+    if !matches!(
+        kind.as_str(),
+        "entry_stamp" | "exit_stamp" | "visa_page" | "statement"
+    ) {
+        return Err(AppError::NotFound);
+    }
+    let Some(record) = visits::record(state.pool(), visitor_id).await? else {
+        let x = Extra {
+            file_error: (kind, "请先填写登记信息并【保存】，再上传扫描件".into()),
+            ..extra()
+        };
+        return form_page(&state, &ctx, s, x).await;
+    };
+    if !record.state.editable() {
+        return Err(AppError::Conflict(
+            "销签登记已提交或已完成，不能修改".into(),
+        ));
+    }
+    let (name, bytes) = super::files::read_upload(multipart, "file").await?;
+    let checked = if kind == "statement" {
+        crate::files::check_pdf(&bytes)
+    } else {
+        crate::files::check_scan(&bytes)
+    };
+    let file_kind = match checked {
+        Ok(k) => k,
+        Err(e) => {
+            let x = Extra {
+                file_error: (kind, e.to_string()),
+                ..extra()
+            };
+            return form_page(&state, &ctx, s, x).await;
+        }
+    };
+    let sha = state.files.put(&bytes).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let file_id = reference::insert_file(
+        tx.conn(),
+        &sha,
+        bytes.len() as i64,
+        file_kind.mime(),
+        &name,
+        Some(ctx.user()?.id),
+        now,
+    )
+    .await?;
+    if !visits::set_file(tx.conn(), record.id, &kind, file_id, now).await? {
+        return Err(AppError::Conflict(
+            "销签登记已提交或已完成，不能修改".into(),
+        ));
+    }
+    audit::record(
+        tx.conn(),
+        &ctx.actor(),
+        now,
+        "visit.file",
+        "visit",
+        &record.id.to_string(),
+        &name,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=uploaded")).into_response())
+}
+
+/// [提交]: complete data and scans go to the county office.
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+) -> AppResult<Response> {
+    let s = own_subject(&state, &ctx, visitor_id).await?;
+    let Some(r) = visits::record(state.pool(), visitor_id).await? else {
+        let x = Extra {
+            submit_error: "请先填写登记信息并【保存】".into(),
+            ..extra()
+        };
+        return form_page(&state, &ctx, s, x).await;
+    };
+    if !r.state.editable() {
+        return Err(AppError::Conflict(
+            "销签登记已提交或已完成，请勿重复提交".into(),
+        ));
+    }
+    let files = visits::files(state.pool(), r.id).await?;
+    let mut missing: Vec<&str> = slots(&r.kind, &files)
+        .iter()
+        .filter(|s| s.file.is_none())
+        .map(|s| s.name)
+        .collect();
+    if r.kind == "travelled" && r.exit_date.is_none() {
+        missing.insert(0, "实际出境日期和口岸（外宾出境后填写）");
+    }
+    if !missing.is_empty() {
+        let x = Extra {
+            submit_error: format!("提交前请补齐：{}", missing.join("、")),
+            ..extra()
+        };
+        return form_page(&state, &ctx, s, x).await;
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if !visits::submit(tx.conn(), r.id, now).await? {
+        return Err(AppError::Conflict(
+            "销签登记已提交或已完成，请勿重复提交".into(),
+        ));
+    }
+    audit::record(
+        tx.conn(),
+        &ctx.actor(),
+        now,
+        "visit.submit",
+        "visit",
+        &r.id.to_string(),
+        &s.name,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/visits?ok=visit_submitted").into_response())
+}
+
+/// Who may see a registration: its unit; county staff of the district once submitted; city
+/// staff once the county passed it; administrators once submitted.
+fn may_view(user: &User, s: &Subject, r: &Record) -> bool {
+    match user.role {
+        Role::Unit => user.unit_id == Some(s.unit_id),
+        Role::County => user.district_id == Some(s.district_id) && r.state.registered(),
+        Role::City => matches!(r.state, VisitState::PendingCity | VisitState::Completed),
+        Role::Admin => r.state.registered(),
+    }
+}
+
+/// A scan of a registration.
+pub async fn file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((visitor_id, file_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let s = visits::subject(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let r = visits::record(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_view(&user, &s, &r) || !visits::owns_file(state.pool(), r.id, file_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let meta = reference::file(state.pool(), file_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.files.get(&meta.sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.mime.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                super::files::disposition("inline", &meta.original_name),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---- review ----
+
+fn district_of(user: &User) -> Option<i64> {
+    (user.role == Role::County).then(|| user.district_id.unwrap_or(0))
+}
+
+fn pending_of(user: &User) -> Option<VisitState> {
+    match user.role {
+        Role::County => Some(VisitState::PendingCounty),
+        Role::City => Some(VisitState::PendingCity),
+        _ => None,
+    }
+}
+
+pub async fn queue_count(state: &AppState, user: &User) -> AppResult<i64> {
+    match pending_of(user) {
+        Some(s) => Ok(visits::queue_count(state.pool(), s, district_of(user)).await?),
+        None => Ok(0),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "review_visits.html")]
+struct QueuePage {
+    l: Layout,
+    rows: Vec<VisitRow>,
+    overdue: Vec<VisitRow>,
+    counts: Vec<(String, usize)>,
+    days: i64,
+    countries: BTreeMap<String, String>,
+}
+
+/// 销签待办 and the overdue list of the reviewer's district (all districts for the city).
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OkQuery>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let days = overdue_days(&state).await?;
+    let today = today(&state);
+    let rows = match pending_of(&user) {
+        Some(s) => visits::queue(state.pool(), s, district_of(&user), today, days).await?,
+        None => Vec::new(),
+    };
+    let overdue = visits::overdue(
+        state.pool(),
+        district_of(&user),
+        &cutoff(today, days),
+        today,
+        days,
+    )
+    .await?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &overdue {
+        *counts.entry(r.district_name.clone()).or_default() += 1;
+    }
+    let mut l = layout(&state, &ctx, "销签待办").await?;
+    l.flash = flash_text(&q.ok).to_string();
+    render(QueuePage {
+        l,
+        rows,
+        overdue,
+        counts: counts.into_iter().collect(),
+        days,
+        countries: country_names(&state).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "review_visit.html")]
+struct DetailPage {
+    l: Layout,
+    s: Subject,
+    r: Record,
+    slots: Vec<FileSlot>,
+    entry_port: String,
+    exit_port: String,
+    timeline: Vec<audit::Entry>,
+    can_act: bool,
+    reason: String,
+    errors: FieldErrors,
+    nationality: String,
+}
+
+async fn detail_page(
+    state: &AppState,
+    ctx: &Ctx,
+    visitor_id: i64,
+    reason: String,
+    errors: FieldErrors,
+    flash: &str,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let s = visits::subject(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let r = visits::record(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_view(&user, &s, &r) {
+        return Err(AppError::NotFound);
+    }
+    let files = visits::files(state.pool(), r.id).await?;
+    let ports = refs::ports(state.pool()).await?;
+    let port = |id: Option<i64>| {
+        ports
+            .iter()
+            .find(|p| Some(p.id) == id)
+            .map(|p| p.name_zh.clone())
+            .unwrap_or_default()
+    };
+    let timeline = audit::for_object(state.pool(), "visit", &r.id.to_string()).await?;
+    let mut l = layout(state, ctx, "销签登记审核").await?;
+    l.flash = flash.to_string();
+    let nationality = country_names(state)
+        .await?
+        .get(&s.nationality)
+        .cloned()
+        .unwrap_or_default();
+    render(DetailPage {
+        l,
+        can_act: pending_of(&user) == Some(r.state),
+        slots: slots(&r.kind, &files),
+        entry_port: port(r.entry_port_id),
+        exit_port: port(r.exit_port_id),
+        s,
+        r,
+        timeline,
+        reason,
+        errors,
+        nationality,
+    })
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    Query(q): Query<OkQuery>,
+) -> AppResult<Response> {
+    detail_page(
+        &state,
+        &ctx,
+        visitor_id,
+        String::new(),
+        FieldErrors::new(),
+        flash_text(&q.ok),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+const STALE: &str = "该销签登记已被他人处理或状态已变化，请返回待办刷新后查看";
+
+async fn decide(
+    state: AppState,
+    ctx: Ctx,
+    visitor_id: i64,
+    reason: Option<String>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let s = visits::subject(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let r = visits::record(state.pool(), visitor_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_view(&user, &s, &r) {
+        return Err(AppError::NotFound);
+    }
+    let from = pending_of(&user).ok_or(AppError::Forbidden)?;
+    if r.state != from {
+        return Err(AppError::Conflict(STALE.into()));
+    }
+    let by = if user.role == Role::County {
+        "县区外办"
+    } else {
+        "市外办"
+    };
+    if let Some(text) = &reason {
+        if text.trim().is_empty() {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "reason",
+                "请填写退回原因，一次性告知需要修改或补充的全部内容",
+            );
+            return detail_page(&state, &ctx, visitor_id, text.clone(), errors, "").await;
+        }
+    }
+    let to = match (&reason, user.role) {
+        (Some(_), _) => VisitState::Returned,
+        (None, Role::County) => VisitState::PendingCity,
+        (None, _) => VisitState::Completed,
+    };
+    let now = state.now();
+    let actor = ctx.actor();
+    let mut tx = state.db.begin().await?;
+    let reason_ref = reason.as_deref().map(|r| (r.trim(), by));
+    if !visits::transition(
+        tx.conn(),
+        r.id,
+        from,
+        to,
+        district_of(&user),
+        reason_ref,
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(STALE.into()));
+    }
+    let action = match to {
+        VisitState::Returned => {
+            if user.role == Role::County {
+                "visit.county_return"
+            } else {
+                "visit.city_return"
+            }
+        }
+        VisitState::PendingCity => "visit.county_approve",
+        _ => "visit.complete",
+    };
+    audit::record(
+        tx.conn(),
+        &actor,
+        now,
+        action,
+        "visit",
+        &r.id.to_string(),
+        reason.as_deref().unwrap_or(""),
+    )
+    .await?;
+    let notice = match to {
+        VisitState::Returned => notify::visit_returned(
+            &state.site.office_name,
+            &s.name,
+            &s.group_number,
+            by,
+            reason.as_deref().unwrap_or(""),
+        ),
+        VisitState::PendingCity => notify::visit_county_passed(&s.name, &s.group_number),
+        _ => notify::visit_completed(&s.name, &s.group_number),
+    };
+    notify::write(tx.conn(), s.unit_id, &actor, &notice, now).await?;
+    tx.commit().await?;
+    if let Some(unit) = units::get(state.pool(), s.unit_id).await? {
+        notify::send_sms(&state, &unit.mobile, &notice).await;
+    }
+    Ok(Redirect::to(&format!(
+        "/review/visits?ok={}",
+        if reason.is_some() {
+            "returned"
+        } else {
+            "approved"
+        }
+    ))
+    .into_response())
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+) -> AppResult<Response> {
+    decide(state, ctx, visitor_id, None).await
+}
+
+pub async fn return_visit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> AppResult<Response> {
+    decide(state, ctx, visitor_id, Some(f.reason)).await
+}
+
+// ---- the overdue job ----
+
+/// Sends the first reminder to units whose visitors became overdue and a weekly one after.
+/// Each reminder is claimed in the database, so several server instances send it once.
+/// Returns the number of visitors reminded.
+pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
+    let days = overdue_days(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let today = today(state);
+    let rows = visits::overdue(state.pool(), None, &cutoff(today, days), today, days).await?;
+    let now = state.now();
+    let mut by_unit: BTreeMap<i64, Vec<VisitRow>> = BTreeMap::new();
+    for r in rows {
+        by_unit.entry(r.unit_id).or_default().push(r);
+    }
+    let mut n = 0;
+    for (unit_id, rows) in by_unit {
+        let mut tx = state.db.begin().await?;
+        // Lock the unit first: another instance working on the same unit waits here, then
+        // finds every reminder already claimed.
+        sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1")
+            .bind(unit_id)
+            .execute(tx.conn())
+            .await?;
+        let mut claimed = Vec::new();
+        for r in rows {
+            if visits::claim_reminder(tx.conn(), r.visitor_id, now, 7 * 86_400).await? {
+                claimed.push(r);
+            }
+        }
+        if claimed.is_empty() {
+            tx.commit().await?;
+            continue;
+        }
+        n += claimed.len();
+        let list: Vec<String> = claimed
+            .iter()
+            .map(|r| {
+                format!(
+                    "团组{} {}（计划{}出境）",
+                    r.group_number, r.name, r.departure
+                )
+            })
+            .collect();
+        let notice = notify::visit_overdue(&state.site.office_name, &list);
+        notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
+        audit::record(
+            tx.conn(),
+            &Actor::system(),
+            now,
+            "visit.overdue_reminder",
+            "unit",
+            &unit_id.to_string(),
+            &list.join("；"),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(unit) = units::get(state.pool(), unit_id).await? {
+            notify::send_sms(state, &unit.mobile, &notice).await;
+        }
+    }
+    Ok(n)
+}
+
+/// Runs the overdue job every `every` seconds in the background.
+pub fn spawn_overdue_job(state: AppState, every: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every.max(1)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_overdue(&state).await {
+                tracing::warn!("overdue reminders: {e:#}");
+            }
+        }
+    });
+}
+
+/// Whether the unit has overdue registrations older than the configured limit, and whether the
+/// office blocks new applications then (a setting, off by default).
+pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize, bool)> {
+    let days = overdue_days(state).await?;
+    let extra: i64 = reference::setting(state.pool(), "overdue_warn_days")
+        .await?
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let block = reference::setting(state.pool(), "overdue_blocks_applications")
+        .await?
+        .is_some_and(|v| v.trim() == "1");
+    let today = today(state);
+    let rows = visits::for_unit(state.pool(), unit_id, None, today, days + extra).await?;
+    let n = rows.iter().filter(|r| r.overdue).count();
+    Ok((n, block && n > 0))
+}
