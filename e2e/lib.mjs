@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
 
 export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(E2E_DIR, '..');
@@ -115,13 +116,13 @@ function psql(baseUrl, sql) {
  * Starts `target/release/laihua --demo` on a free port with a fresh data folder (and a fresh
  * PostgreSQL database when LAIHUA_E2E_POSTGRES_URL is set). Returns { base, dataDir, lastCode, stop }.
  */
-export async function startServer(name) {
+export async function startServer(name, extraArgs = []) {
   assert.ok(existsSync(BINARY), `${BINARY} is missing: run cargo build --release (e2e/run.sh does)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'laihua-e2e-'));
   // The server's clock runs ahead by the seconds in this file (tests move it with advanceClock).
   const clockFile = path.join(dataDir, 'test-clock-offset');
   writeFileSync(clockFile, '0');
-  const args = ['--data-dir', dataDir, '--demo', '--test-clock-file', clockFile];
+  const args = ['--data-dir', dataDir, '--demo', '--test-clock-file', clockFile, ...extraArgs];
   let clockOffset = 0;
   let dbName = null;
   const pgBase = process.env.LAIHUA_E2E_POSTGRES_URL;
@@ -433,4 +434,93 @@ export async function approve(page, unitName) {
   await openFromQueue(page, unitName);
   await page.getByRole('button', { name: '【审核通过】' }).click();
   await seeText(page, '已审核通过。');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invitation groups
+
+export function isoDaysFromNow(days) {
+  const d = new Date(Date.now() + days * 86_400_000 + 8 * 3_600_000);
+  return d.toISOString().slice(0, 10);
+}
+
+export const pdfFile = (label) => ({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: pdf(label) });
+
+export const png = () => {
+  const img = new PNG({ width: 2, height: 2 });
+  return { name: 'scan.png', mimeType: 'image/png', buffer: PNG.sync.write(img) };
+};
+
+export async function fillVisitor(page, n, v) {
+  const box = page.getByRole('group', { name: `到访人员${n}` });
+  await see(box);
+  if (v.surname) await box.getByLabel(/^姓/).fill(v.surname);
+  await box.getByLabel(/^名/).fill(v.given);
+  await box.getByLabel(/^性别/).selectOption({ label: v.sex });
+  await box.getByLabel(/^出生日期/).fill(v.birth);
+  await box.getByLabel(/^国籍/).selectOption({ label: v.nationality });
+  await box.getByLabel(/^护照号码/).fill(v.passport);
+  await box.getByLabel(/^护照有效期至/).fill(v.expiry);
+  await box.getByLabel(/^工作单位/).fill(v.employer);
+  await box.getByLabel(/^职务/).fill(v.position);
+}
+
+/** Chooses a file for the upload labelled 选择<what> and presses its 上传 button. */
+export async function uploadRow(page, what, file) {
+  const input = page.getByLabel(`选择${what}`);
+  await input.setInputFiles(file);
+  const form = input.locator('xpath=ancestor::form');
+  await Promise.all([page.waitForEvent('load'), form.getByRole('button', { name: '上传' }).click()]);
+  await seeText(page, '附件已上传。');
+}
+
+/** 【打印】: the button opens the PDF in a new tab (Chromium's viewer shows it); the same form
+ * request, sent again with the page's cookies and token, gives the PDF bytes to check. */
+export async function printPdf(page, work) {
+  const context = page.context();
+  const opened = context.waitForEvent('response', { predicate: (r) => r.url().endsWith('/print'), timeout: 20_000 });
+  const button = page.getByRole('button', { name: '【打印】' }).first();
+  const form = button.locator('xpath=ancestor::form');
+  const action = await form.getAttribute('action');
+  const csrf = await form.locator('input[name=csrf]').inputValue();
+  await button.click();
+  const response = await opened;
+  assert.equal(response.status(), 200);
+  assert.equal(response.headers()['content-type'], 'application/pdf');
+  for (const p of context.pages()) if (p !== page) await p.close().catch(() => {});
+  const again = await page.request.post(action, { form: { csrf } });
+  assert.equal(again.status(), 200);
+  const file = path.join(work, `form-${Date.now()}.pdf`);
+  writeFileSync(file, await again.body());
+  return file;
+}
+
+/** The group form filled for two visitors (LISA MOHAMODE and JOHN SMITH), saved; returns its number. */
+export async function newGroupOfTwo(page) {
+  await page.getByRole('navigation', { name: '功能菜单' }).getByRole('link', { name: '来华申报' }).click();
+  await page.getByRole('link', { name: '团组申报' }).click();
+  await page.getByRole('link', { name: '我已阅读，确认继续' }).click();
+  await field(page, '团组名称').fill('美国客户技术交流团');
+  await field(page, '来华事由').selectOption({ label: '商务洽谈' });
+  await field(page, '计划入境日期').fill(isoDaysFromNow(60));
+  await field(page, '计划出境日期').fill(isoDaysFromNow(70));
+  await field(page, '访问地点').fill('常州、苏州');
+  await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
+  await field(page, '签证申办国家').selectOption({ label: '美国' });
+  await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
+  await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
+  await page.getByRole('button', { name: '添加到访人员' }).click();
+  await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });
+  await page.getByRole('button', { name: '【保存】' }).click();
+  await seeText(page, '已保存。');
+  const heading = await page.getByRole('heading', { level: 1 }).textContent();
+  return heading.match(/\d{8}/)[0];
+}
+
+/** Staff: 团组待办 → the group → a button; waits for the confirmation. */
+export async function actOnGroup(page, number, button, confirmation) {
+  await page.getByRole('link', { name: /^团组待办/ }).click();
+  await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
+  await page.getByRole('button', { name: button }).click();
+  await seeText(page, confirmation);
 }

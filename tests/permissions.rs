@@ -1,8 +1,9 @@
 //! The permission matrix: every route of `laihua::web::router::routes()`, every method it serves,
 //! for eight kinds of visitor, with the expected answer of each cell. Path parameters address the
 //! objects of one approved unit of 天宁区 ("the unit"): its id, one of its attachments, one of its
-//! site messages, its pending change request, and its two invitation groups (one passed by the
-//! county, one a draft) with one of their files.
+//! site messages, its pending change request, its two invitation groups (one passed by the
+//! county, one a draft) with one of their files, and the visitors of its dispatched group
+//! (销签登记) with their scans.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -238,8 +239,10 @@ const BAD_VERIFICATION_NO: Input = Input::Form(&[("verification_no", "HW 3255-02
 /// Fixture state the answers rely on: the unit is approved and has a change request waiting for
 /// the county (so its own registration is not editable); the pending unit waits for the county;
 /// the other unit is approved with no change request (so it may edit and submit one). The unit has
-/// an invitation group that the county passed (待审核受理, `pending_city`), and a draft group that
-/// is saved, not printed, with its clerk's ID uploaded.
+/// an invitation group that the county passed (待审核受理, `pending_city`), a draft group that
+/// is saved, not printed, with its clerk's ID uploaded, and a dispatched group of three visitors:
+/// one cancelled and submitted with its statement (待县区外办审核, `pending_county`), one not
+/// registered, one registered as entered (已入境, `entered`) with its entry stamp.
 #[rustfmt::skip]
 fn table() -> Vec<Row> {
     use Outcome::*;
@@ -373,6 +376,39 @@ fn table() -> Vec<Row> {
         // Not accepted, not reported yet: 409 before the number or the file is looked at.
         post("/review/groups/{id}/report", BAD_VERIFICATION_NO,     [LR,                 F,       F,        F,       F,        F,       C,       F]),
         post("/review/groups/{id}/dispatch", Input::NotPdf,         [LR,                 F,       F,        F,       F,        F,       C,       F]),
+        // 销签登记 of the visitors of the unit's dispatched group. {visitor_id} is the visitor not
+        // registered for the form, the one registered as entered (已入境, its entry stamp
+        // uploaded) for the upload and 【提交】, and the cancelled one the unit submitted
+        // (待县区外办审核) for its statement ({file_id}) and the review. {kind} is `exit_stamp`.
+        // Another unit's visitor is 404; a unit not yet approved has no 销签登记 (409, like the
+        // group pages).
+        get("/visits",                                              [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("只有市外办发件后的团组才能进行销签登记"),
+        get("/visits/{visitor_id}",                                 [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
+            .marker("【保存】登记信息后可上传扫描件"),
+        // Neither 实际成行 nor 取消行程: the form again with the error, nothing saved.
+        post("/visits/{visitor_id}", EMPTY,                         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
+            .marker("请选择实际成行或取消行程"),
+        post("/visits/{visitor_id}/upload/{kind}", Input::NotPdf,   [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
+            .marker("文件内容不是有效的PDF、JPEG或PNG"),
+        // Still in China: the form again, naming what is missing.
+        post("/visits/{visitor_id}/submit", Input::Nothing,         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
+            .marker("提交前请补齐：实际出境日期和口岸"),
+        // Whoever may see the registration: its unit, the county of its district and the
+        // administrator once submitted, the city once the county passed it.
+        get("/visits/{visitor_id}/files/{file_id}",                 [LR,                 NF,      Ok,       NF,      Ok,       NF,      NF,      Ok])
+            .marker("%PDF-1.4"),
+        get("/review/visits",                                       [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      F])
+            .marker("逾期未销签"),
+        // Waiting for the county: the other county and the city do not see it.
+        get("/review/visits/{visitor_id}",                          [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
+            .marker("【审核通过】"),
+        post("/review/visits/{visitor_id}/approve", Input::Nothing, [LR,                 F,       F,        F,       Redirect("/review/visits?ok=approved"),
+                                                                                                                               NF,      NF,      F])
+            .deferred(&[County]),
+        // Without a reason: the detail page again with the error.
+        post("/review/visits/{visitor_id}/return", NO_REASON,       [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
+            .marker("请填写退回原因"),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
         post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
@@ -405,6 +441,28 @@ struct Fixture {
     group: SampleGroup,
     /// The unit's draft group, its clerk's ID scan (bytes too), its number.
     draft: SampleGroup,
+    /// The visitors of the unit's dispatched group.
+    visits: SampleVisits,
+}
+
+/// The three visitors of the unit's dispatched group (销签登记).
+struct SampleVisits {
+    group_id: i64,
+    /// 取消行程 with its statement, submitted: 待县区外办审核 (`pending_county`).
+    submitted: i64,
+    /// Its statement.
+    statement: SampleFile,
+    /// Not registered.
+    unregistered: i64,
+    /// 实际成行 with the entry alone (已入境, `entered`): the unit's until it submits.
+    entered: i64,
+    /// Its entry stamp.
+    entry_stamp: SampleFile,
+}
+
+struct SampleFile {
+    id: i64,
+    bytes: Vec<u8>,
 }
 
 /// One of the unit's invitation groups and one of its files.
@@ -422,9 +480,20 @@ impl Fixture {
         fill(pattern, |name| match name {
             "unit_id" => self.unit.unit_id.to_string(),
             "file_id" if pattern.starts_with("/groups/") => self.group.file_id.to_string(),
+            "file_id" if pattern.starts_with("/visits/") => self.visits.statement.id.to_string(),
             "file_id" => self.file_id.to_string(),
             "type_id" => self.type_id.to_string(),
             "slot" => "clerk_id".to_string(),
+            "kind" => "exit_stamp".to_string(),
+            "visitor_id"
+                if pattern.starts_with("/review/visits/") || pattern.contains("/files/") =>
+            {
+                self.visits.submitted.to_string()
+            }
+            "visitor_id" if pattern.ends_with("/upload/{kind}") || pattern.ends_with("/submit") => {
+                self.visits.entered.to_string()
+            }
+            "visitor_id" => self.visits.unregistered.to_string(),
             "id" if group || pattern.starts_with("/review/groups/") => self.group.id.to_string(),
             "id" if pattern.starts_with("/groups/") => self.draft.id.to_string(),
             "id" if pattern.starts_with("/messages/") && pattern.ends_with("/delete") => {
@@ -696,6 +765,102 @@ async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
     }
 }
 
+/// A group of three visitors of the signed-in unit of 天宁区, dispatched: the first cancelled and
+/// submitted with its statement, the second not registered, the third entered China today (the
+/// day of dispatch) with its entry stamp.
+async fn sample_visits(app: &TestApp, c: &Client) -> SampleVisits {
+    let group_id = dispatched_group(app, c, 3, "tianning").await;
+    let v = visitor_ids(app, group_id).await;
+    let (submitted, unregistered, entered) = (v[0], v[1], v[2]);
+
+    let path = format!("/visits/{submitted}");
+    c.get(&path).await.assert_ok();
+    c.post(
+        &path,
+        &[("kind", "cancelled"), ("cancel_reason", "签证未获批准")],
+    )
+    .await
+    .assert_redirect(&path);
+    let statement = pdf("statement of the cancelled visit");
+    c.upload(
+        &format!("{path}/upload/statement"),
+        "说明.pdf",
+        statement.clone(),
+    )
+    .await
+    .assert_redirect(&path);
+    c.get(&path).await.assert_ok();
+    c.post(&format!("{path}/submit"), &[])
+        .await
+        .assert_redirect("/visits?ok=visit_submitted");
+
+    let port: i64 = sqlx::query_scalar("SELECT id FROM ports WHERE name_zh = $1")
+        .bind("上海浦东国际机场")
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    let path = format!("/visits/{entered}");
+    c.get(&path).await.assert_ok();
+    c.post(
+        &path,
+        &[
+            ("kind", "travelled"),
+            ("entry_date", &date_in(app, 0)),
+            ("entry_port", &port.to_string()),
+            ("exit_date", ""),
+            ("exit_port", ""),
+        ],
+    )
+    .await
+    .assert_redirect(&path);
+    let entry_stamp = pdf("entry stamp");
+    c.upload(
+        &format!("{path}/upload/entry_stamp"),
+        "入境章.pdf",
+        entry_stamp.clone(),
+    )
+    .await
+    .assert_redirect(&path);
+
+    assert_eq!(visit_state(app, submitted).await, "pending_county");
+    assert_eq!(visit_state(app, entered).await, "entered");
+    SampleVisits {
+        group_id,
+        submitted,
+        statement: SampleFile {
+            id: visit_file(app, submitted, "statement").await,
+            bytes: statement,
+        },
+        unregistered,
+        entered,
+        entry_stamp: SampleFile {
+            id: visit_file(app, entered, "entry_stamp").await,
+            bytes: entry_stamp,
+        },
+    }
+}
+
+async fn visit_state(app: &TestApp, visitor: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM visit_records WHERE visitor_id = $1")
+        .bind(visitor)
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap()
+}
+
+/// The file of a kind of a visitor's registration.
+async fn visit_file(app: &TestApp, visitor: i64, kind: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT f.file_id FROM visit_files f JOIN visit_records r ON r.id = f.record_id
+         WHERE r.visitor_id = $1 AND f.kind = $2",
+    )
+    .bind(visitor)
+    .bind(kind)
+    .fetch_one(app.state.pool())
+    .await
+    .unwrap()
+}
+
 async fn group_state(app: &TestApp, id: i64) -> String {
     sqlx::query_scalar("SELECT state FROM invitation_groups WHERE id = $1")
         .bind(id)
@@ -740,6 +905,8 @@ async fn build_fixture(app: &TestApp) -> Fixture {
     // Its invitation groups: one passed by the county, one a draft.
     let group = passed_group(app, &unit_client).await;
     let draft = draft_group(app, &unit_client, "德国客户考察团", "E2000002").await;
+    // Its dispatched group, whose visitors it registers.
+    let visits = sample_visits(app, &unit_client).await;
 
     let pool = app.state.pool();
     let change_id: i64 = sqlx::query_scalar("SELECT id FROM unit_changes WHERE unit_id = $1")
@@ -775,6 +942,7 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         type_id,
         group,
         draft,
+        visits,
     }
 }
 
@@ -1085,10 +1253,10 @@ async fn every_route_for_every_persona() {
         .assert_has(&group.number)
         .assert_has(&draft.number);
 
-    // The table's 【保存】 cells saved no group.
+    // The table's 【保存】 cells saved no group (the unit has three: passed, draft, dispatched).
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM invitation_groups").await,
-        2
+        3
     );
 
     // The submitted group is read-only to its unit: refused by its state, whatever is sent.
@@ -1134,6 +1302,197 @@ async fn every_route_for_every_persona() {
         .await;
     assert_eq!(dispatch.status, 409);
     assert_eq!(group_state(&app, group.id).await, "accepted");
+
+    // (f) 销签登记. The table changed nothing but the county's 【审核通过】 of the submitted
+    // registration (deferred pass): no record for the unregistered visitor, the entered one still
+    // entered with its entry stamp alone.
+    let visits = &fx.visits;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 2);
+    assert_eq!(visit_state(&app, visits.submitted).await, "pending_city");
+    assert_eq!(visit_state(&app, visits.entered).await, "entered");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_files").await, 2);
+
+    // Lists: the unit's holds its three visitors; a unit that is not theirs sees none.
+    unit.get("/visits")
+        .await
+        .assert_ok()
+        .assert_has("LISA MOHAMODE")
+        .assert_has("JOHN1")
+        .assert_has("JOHN2")
+        .assert_has(&format!("/visits/{}", visits.unregistered));
+    let pending = client_for(&app, &fx, PendingUnit).await;
+    let page = pending.get("/visits").await;
+    assert_eq!(page.status, 409);
+    page.assert_lacks("LISA MOHAMODE");
+    for c in [&other] {
+        c.get("/visits")
+            .await
+            .assert_ok()
+            .assert_has("暂无已发件团组的到访人员")
+            .assert_lacks("LISA MOHAMODE")
+            .assert_lacks(&format!("/visits/{}", visits.submitted));
+    }
+    // Queues, now that the county passed it: the city's holds it, neither county's does.
+    city.get("/review/visits")
+        .await
+        .assert_ok()
+        .assert_has("LISA MOHAMODE");
+    for c in [&tianning, &wujin] {
+        c.get("/review/visits")
+            .await
+            .assert_ok()
+            .assert_lacks("LISA MOHAMODE");
+    }
+
+    // The city sees the registration and its statement now; the county still sees it but may no
+    // longer act on it; the other county sees none of it.
+    let record = format!("/review/visits/{}", visits.submitted);
+    city.get(&record)
+        .await
+        .assert_ok()
+        .assert_has("签证未获批准")
+        .assert_has("【审核通过】");
+    city.post(&format!("{record}/return"), &[("reason", " ")])
+        .await
+        .assert_ok()
+        .assert_has("请填写退回原因");
+    tianning
+        .get(&record)
+        .await
+        .assert_ok()
+        .assert_lacks("【审核通过】");
+    assert_eq!(
+        tianning
+            .post(&format!("{record}/approve"), &[])
+            .await
+            .status,
+        409
+    );
+    assert_eq!(
+        tianning
+            .post(&format!("{record}/return"), &[("reason", "请补充")])
+            .await
+            .status,
+        409
+    );
+    let page = wujin.get(&record).await;
+    assert_eq!(page.status, 404);
+    page.assert_lacks("LISA MOHAMODE")
+        .assert_lacks("签证未获批准");
+    assert_eq!(visit_state(&app, visits.submitted).await, "pending_city");
+    let statement = format!("/visits/{}/files/{}", visits.submitted, visits.statement.id);
+    for p in [Unit, County, City, Admin] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&statement).await;
+        assert_eq!(
+            (status, &bytes),
+            (200, &visits.statement.bytes),
+            "{}",
+            p.label()
+        );
+    }
+    for p in [PendingUnit, OtherUnit, OtherCounty] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&statement).await;
+        assert_eq!(status, 404, "{}", p.label());
+        assert!(!contains(&bytes, &visits.statement.bytes), "{}", p.label());
+    }
+
+    // A registration not submitted is its unit's alone: no office, administrator or other unit
+    // sees it or its scan; a visitor not registered has nothing to review.
+    let stamp = format!("/visits/{}/files/{}", visits.entered, visits.entry_stamp.id);
+    for p in [PendingUnit, OtherUnit, County, OtherCounty, City, Admin] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&stamp).await;
+        assert_eq!(status, 404, "{}", p.label());
+        assert!(
+            !contains(&bytes, &visits.entry_stamp.bytes),
+            "{}",
+            p.label()
+        );
+    }
+    let (status, _, bytes) = unit.get_bytes(&stamp).await;
+    assert_eq!((status, &bytes), (200, &visits.entry_stamp.bytes));
+    for (p, c) in [(County, &tianning), (City, &city)] {
+        for visitor in [visits.entered, visits.unregistered] {
+            let path = format!("/review/visits/{visitor}");
+            assert_eq!(c.get(&path).await.status, 404, "{} {path}", p.label());
+            assert_eq!(
+                c.post(&format!("{path}/approve"), &[]).await.status,
+                404,
+                "{} {path}",
+                p.label()
+            );
+        }
+    }
+    // A file asked for under another visitor, or another route, than its own: 404, also to those
+    // who may see both.
+    for (p, path) in [
+        (
+            Unit,
+            format!(
+                "/visits/{}/files/{}",
+                visits.submitted, visits.entry_stamp.id
+            ),
+        ),
+        (
+            Unit,
+            format!("/visits/{}/files/{}", visits.submitted, group.file_id),
+        ),
+        (
+            City,
+            format!("/visits/{}/files/{}", visits.submitted, fx.file_id),
+        ),
+        (
+            City,
+            format!("/groups/{}/files/{}", visits.group_id, visits.statement.id),
+        ),
+        (
+            City,
+            format!("/units/{}/files/{}", fx.unit.unit_id, visits.statement.id),
+        ),
+    ] {
+        let (status, _, bytes) = client_for(&app, &fx, p).await.get_bytes(&path).await;
+        assert_eq!(status, 404, "{} {path}", p.label());
+        assert!(!String::from_utf8_lossy(&bytes).contains("%PDF"));
+    }
+
+    // Another unit reaches none of the unit's visitors, even with a complete form or a real scan;
+    // the unit's own visitor of a group not dispatched is refused by its state.
+    let cancel = [("kind", "cancelled"), ("cancel_reason", "行程取消")];
+    for visitor in [visits.unregistered, visits.entered] {
+        let path = format!("/visits/{visitor}");
+        assert_eq!(other.post(&path, &cancel).await.status, 404);
+        let page = other
+            .upload(&format!("{path}/upload/exit_stamp"), "stamp.pdf", pdf("x"))
+            .await;
+        assert_eq!(page.status, 404);
+        assert_eq!(other.post(&format!("{path}/submit"), &[]).await.status, 404);
+    }
+    let not_dispatched = visitor_ids(&app, group.id).await[0];
+    assert_eq!(
+        unit.get(&format!("/visits/{not_dispatched}")).await.status,
+        409
+    );
+    assert_eq!(
+        other.get(&format!("/visits/{not_dispatched}")).await.status,
+        404
+    );
+
+    // The submitted registration is read-only to its unit, whatever is sent.
+    let path = format!("/visits/{}", visits.submitted);
+    unit.get(&path)
+        .await
+        .assert_ok()
+        .assert_has("审核期间不能修改")
+        .assert_lacks("【保存】");
+    assert_eq!(unit.post(&path, &cancel).await.status, 409);
+    let page = unit
+        .upload(&format!("{path}/upload/statement"), "说明.pdf", pdf("late"))
+        .await;
+    assert_eq!(page.status, 409);
+    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_files").await, 2);
+    assert_eq!(visit_state(&app, visits.submitted).await, "pending_city");
+    assert_eq!(visit_state(&app, visits.entered).await, "entered");
 }
 
 /// Whether `needle` occurs in `haystack`.

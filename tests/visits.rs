@@ -440,3 +440,32 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     county.login("tianning", DEMO_PASSWORD).await;
     assert_eq!(run_overdue(&app.state).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn scans_of_the_other_registration_type_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 73, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &c, 1, "tianning").await;
+    let v = visitor_ids(&app, id).await[0];
+    c.get(&format!("/visits/{v}")).await;
+    c.post(
+        &format!("/visits/{v}"),
+        &[("kind", "cancelled"), ("cancel_reason", "行程取消")],
+    )
+    .await
+    .assert_redirect(&format!("/visits/{v}"));
+    c.get(&format!("/visits/{v}")).await;
+    c.upload(
+        &format!("/visits/{v}/upload/entry_stamp"),
+        "x.pdf",
+        pdf("x"),
+    )
+    .await
+    .assert_ok()
+    .assert_has("该材料与登记类型不符");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_files").await, 0);
+    // A unit not yet approved has no 销签登记.
+    let pending = app.client();
+    create_account(&app, &pending, 74, "天宁区").await;
+    assert_eq!(pending.get("/visits").await.status, 409);
+}

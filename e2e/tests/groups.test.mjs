@@ -14,6 +14,7 @@ import { PNG } from 'pngjs';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
+  isoDaysFromNow, pdfFile, png, fillVisitor, uploadRow, printPdf,
 } from '../lib.mjs';
 
 let server;
@@ -32,62 +33,6 @@ after(async () => {
   await server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
-
-function isoDaysFromNow(days) {
-  const d = new Date(Date.now() + days * 86_400_000 + 8 * 3_600_000);
-  return d.toISOString().slice(0, 10);
-}
-
-const pdfFile = (label) => ({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: pdf(label) });
-
-const png = () => {
-  const img = new PNG({ width: 2, height: 2 });
-  return { name: 'scan.png', mimeType: 'image/png', buffer: PNG.sync.write(img) };
-};
-
-async function fillVisitor(n, v) {
-  const box = page.getByRole('group', { name: `到访人员${n}` });
-  await see(box);
-  if (v.surname) await box.getByLabel(/^姓/).fill(v.surname);
-  await box.getByLabel(/^名/).fill(v.given);
-  await box.getByLabel(/^性别/).selectOption({ label: v.sex });
-  await box.getByLabel(/^出生日期/).fill(v.birth);
-  await box.getByLabel(/^国籍/).selectOption({ label: v.nationality });
-  await box.getByLabel(/^护照号码/).fill(v.passport);
-  await box.getByLabel(/^护照有效期至/).fill(v.expiry);
-  await box.getByLabel(/^工作单位/).fill(v.employer);
-  await box.getByLabel(/^职务/).fill(v.position);
-}
-
-/** Chooses a file for the upload labelled 选择<what> and presses its 上传 button. */
-async function uploadRow(what, file) {
-  const input = page.getByLabel(`选择${what}`);
-  await input.setInputFiles(file);
-  const form = input.locator('xpath=ancestor::form');
-  await Promise.all([page.waitForEvent('load'), form.getByRole('button', { name: '上传' }).click()]);
-  await seeText(page, '附件已上传。');
-}
-
-/** 【打印】: the button opens the PDF in a new tab (Chromium's viewer shows it); the same form
- * request, sent again with the page's cookies and token, gives the PDF bytes to check. */
-async function printPdf() {
-  const context = page.context();
-  const opened = context.waitForEvent('response', { predicate: (r) => r.url().endsWith('/print'), timeout: 20_000 });
-  const button = page.getByRole('button', { name: '【打印】' }).first();
-  const form = button.locator('xpath=ancestor::form');
-  const action = await form.getAttribute('action');
-  const csrf = await form.locator('input[name=csrf]').inputValue();
-  await button.click();
-  const response = await opened;
-  assert.equal(response.status(), 200);
-  assert.equal(response.headers()['content-type'], 'application/pdf');
-  for (const p of context.pages()) if (p !== page) await p.close().catch(() => {});
-  const again = await page.request.post(action, { form: { csrf } });
-  assert.equal(again.status(), 200);
-  const file = path.join(work, `form-${Date.now()}.pdf`);
-  writeFileSync(file, await again.body());
-  return file;
-}
 
 function checkPdf(file, number, unitName) {
   const bytes = readFileSync(file);
@@ -136,9 +81,9 @@ test('a group of two visitors from application through a return to dispatch', { 
     await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
     await field(page, '签证申办国家').selectOption({ label: '美国' });
     await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
-    await fillVisitor(1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
+    await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
     await page.getByRole('button', { name: '添加到访人员' }).click();
-    await fillVisitor(2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });
+    await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });
     // What was typed in block 1 survived adding block 2.
     await see(page.getByRole('group', { name: '到访人员1' }).getByLabel(/^名/));
     assert.equal(await page.getByRole('group', { name: '到访人员1' }).getByLabel(/^名/).inputValue(), 'LISA MOHAMODE');
@@ -149,13 +94,13 @@ test('a group of two visitors from application through a return to dispatch', { 
     await see(page.getByRole('button', { name: '【提交】' }));
 
     // Scans, 【打印】, the stamped form, 【提交】.
-    await uploadRow('LISA MOHAMODE的护照首页', pdfFile('passport 1'));
-    await uploadRow('SMITH JOHN的护照首页', png());
-    await uploadRow('经办人身份证复印件（加盖单位公章）', pdfFile('clerk id'));
-    const first = checkPdf(await printPdf(), number, org.name);
+    await uploadRow(page, 'LISA MOHAMODE的护照首页', pdfFile('passport 1'));
+    await uploadRow(page, 'SMITH JOHN的护照首页', png());
+    await uploadRow(page, '经办人身份证复印件（加盖单位公章）', pdfFile('clerk id'));
+    const first = checkPdf(await printPdf(page, work), number, org.name);
     await page.reload();
     await seeText(page, '已打印当前版本');
-    await uploadRow('盖章签字的申请表扫描件', pdfFile('stamped v1'));
+    await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped v1'));
     await seeText(page, '已上传当前版本的盖章扫描件');
     await screenshot(page, 'group-form');
     await page.getByRole('button', { name: '【提交】' }).click();
@@ -192,10 +137,10 @@ test('a group of two visitors from application through a return to dispatch', { 
     await seeText(page, '原打印件已作废');
     await page.getByRole('button', { name: '【提交】' }).click();
     await seeText(page, '提交前请补齐');
-    const second = checkPdf(await printPdf(), number, org.name);
+    const second = checkPdf(await printPdf(page, work), number, org.name);
     assert.notEqual(second, first, 'the QR code carries the new version');
     await page.reload();
-    await uploadRow('盖章签字的申请表扫描件', pdfFile('stamped v2'));
+    await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped v2'));
     await page.getByRole('button', { name: '【提交】' }).click();
     await seeText(page, '团组已提交');
     await signOut(page);

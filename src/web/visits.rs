@@ -71,6 +71,14 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let unit_id = ctx.unit_id()?;
+    let unit = units::get(state.pool(), unit_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if unit.state != crate::domain::registration::RegState::Approved {
+        return Err(AppError::Conflict(
+            "审核通过前无数据申报功能，请等待注册审核通过。".into(),
+        ));
+    }
     let days = overdue_days(&state).await?;
     let rows = visits::for_unit(state.pool(), unit_id, q.group, today(&state), days).await?;
     let mut l = layout(&state, &ctx, "销签登记").await?;
@@ -299,6 +307,18 @@ pub async fn upload(
         return Err(AppError::Conflict(
             "销签登记已提交或已完成，不能修改".into(),
         ));
+    }
+    // Only the scans of the registration's own type (travelled or cancelled).
+    if !slots(&record.kind, &BTreeMap::new())
+        .iter()
+        .any(|sl| sl.kind == kind)
+    {
+        let msg = "该材料与登记类型不符，请先选择正确的登记类型并【保存】";
+        let x = Extra {
+            submit_error: msg.into(),
+            ..extra()
+        };
+        return form_page(&state, &ctx, s, x).await;
     }
     let (name, bytes) = super::files::read_upload(multipart, "file").await?;
     let checked = if kind == "statement" {
