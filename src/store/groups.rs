@@ -360,14 +360,7 @@ pub async fn attachments(
     for r in &rows {
         out.insert(
             r.try_get::<String, _>("type_code")?,
-            FileMeta {
-                id: r.try_get("id")?,
-                sha256: r.try_get("sha256")?,
-                size: r.try_get("size")?,
-                mime: r.try_get("mime")?,
-                original_name: r.try_get("original_name")?,
-                uploaded_by: r.try_get("uploaded_by")?,
-            },
+            super::reference::file_meta(r)?,
         );
     }
     Ok(out)

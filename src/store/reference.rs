@@ -166,6 +166,19 @@ pub struct FileMeta {
     pub uploaded_by: Option<i64>,
 }
 
+/// Reads a file's metadata from a row with the columns id, sha256, size, mime, original_name
+/// and uploaded_by.
+pub fn file_meta(r: &sqlx::any::AnyRow) -> DbResult<FileMeta> {
+    Ok(FileMeta {
+        id: r.try_get("id")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get("size")?,
+        mime: r.try_get("mime")?,
+        original_name: r.try_get("original_name")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+    })
+}
+
 pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {
     let row = sqlx::query(
         "SELECT id, sha256, size, mime, original_name, uploaded_by FROM files WHERE id = $1",
@@ -173,13 +186,5 @@ pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(FileMeta {
-        id: r.try_get("id")?,
-        sha256: r.try_get("sha256")?,
-        size: r.try_get("size")?,
-        mime: r.try_get("mime")?,
-        original_name: r.try_get("original_name")?,
-        uploaded_by: r.try_get("uploaded_by")?,
-    }))
+    row.as_ref().map(file_meta).transpose()
 }

@@ -186,14 +186,7 @@ pub async fn attachments(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<BTreeMa
     for r in &rows {
         map.insert(
             r.try_get::<i64, _>("type_id")?,
-            FileMeta {
-                id: r.try_get("id")?,
-                sha256: r.try_get("sha256")?,
-                size: r.try_get("size")?,
-                mime: r.try_get("mime")?,
-                original_name: r.try_get("original_name")?,
-                uploaded_by: r.try_get("uploaded_by")?,
-            },
+            super::reference::file_meta(r)?,
         );
     }
     Ok(map)

@@ -331,14 +331,7 @@ pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<St
     for r in &rows {
         out.insert(
             r.try_get::<String, _>("kind")?,
-            FileMeta {
-                id: r.try_get("id")?,
-                sha256: r.try_get("sha256")?,
-                size: r.try_get("size")?,
-                mime: r.try_get("mime")?,
-                original_name: r.try_get("original_name")?,
-                uploaded_by: r.try_get("uploaded_by")?,
-            },
+            super::reference::file_meta(r)?,
         );
     }
     Ok(out)

@@ -53,21 +53,9 @@ pub fn disposition(kind: &str, name: &str) -> String {
     )
 }
 
-/// An attachment of a unit, shown inline (PDF viewer) to whoever may see the unit.
-pub async fn unit_file(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path((unit_id, file_id)): Path<(i64, i64)>,
-) -> AppResult<Response> {
-    let user = ctx.user()?;
-    let unit = units::get(state.pool(), unit_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !super::review::may_view_unit(&state, user, &unit).await?
-        || !units::owns_file(state.pool(), unit_id, file_id, user.role == Role::Unit).await?
-    {
-        return Err(AppError::NotFound);
-    }
+/// Sends a stored file inline (the browser's PDF viewer or image view). Callers have checked
+/// that the viewer may see the record the file belongs to.
+pub async fn serve_inline(state: &AppState, file_id: i64) -> AppResult<Response> {
     let meta = reference::file(state.pool(), file_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -84,6 +72,24 @@ pub async fn unit_file(
         bytes,
     )
         .into_response())
+}
+
+/// An attachment of a unit, shown inline (PDF viewer) to whoever may see the unit.
+pub async fn unit_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((unit_id, file_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let user = ctx.user()?;
+    let unit = units::get(state.pool(), unit_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !super::review::may_view_unit(&state, user, &unit).await?
+        || !units::owns_file(state.pool(), unit_id, file_id, user.role == Role::Unit).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    serve_inline(&state, file_id).await
 }
 
 /// 【样式模板】: the template of an attachment type (public: templates are blank forms).

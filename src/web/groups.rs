@@ -1057,22 +1057,7 @@ pub async fn file(
     {
         return Err(AppError::NotFound);
     }
-    let meta = reference::file(state.pool(), file_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let bytes = state.files.get(&meta.sha256).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.mime.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                super::files::disposition("inline", &meta.original_name),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::files::serve_inline(&state, file_id).await
 }
 
 #[derive(Deserialize, Default)]

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
@@ -451,22 +450,7 @@ pub async fn file(
     if !may_view(&user, &s, &r) || !visits::owns_file(state.pool(), r.id, file_id).await? {
         return Err(AppError::NotFound);
     }
-    let meta = reference::file(state.pool(), file_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let bytes = state.files.get(&meta.sha256).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.mime.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                super::files::disposition("inline", &meta.original_name),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::files::serve_inline(&state, file_id).await
 }
 
 // ---- review ----

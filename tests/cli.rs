@@ -1,0 +1,134 @@
+//! The command line: `laihua migrate` and `laihua staff add` (password on standard input).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+async fn database(dir: &std::path::Path) -> String {
+    match std::env::var("LAIHUA_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let name = format!("laihua_test_{}", rand::random::<u64>());
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .unwrap();
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            format!("{prefix}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("laihua.db").display()),
+    }
+}
+
+fn laihua(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_laihua"))
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn migrate_creates_the_first_administrator_and_staff_add_reads_the_password() {
+    let tmp = common::tempdir::TempDir::new();
+    let dir = tmp.path();
+    let url = database(dir).await;
+    let (ok, out) = laihua(dir, &url, &["migrate"], "");
+    assert!(ok, "{out}");
+    assert!(out.contains("登录ID admin"), "{out}");
+    // Running it again changes nothing and prints no new password.
+    let (ok, out) = laihua(dir, &url, &["migrate"], "");
+    assert!(ok && !out.contains("登录ID admin"), "{out}");
+
+    let (ok, out) = laihua(
+        dir,
+        &url,
+        &[
+            "staff",
+            "add",
+            "--role",
+            "county",
+            "--login",
+            "tianning9",
+            "--district",
+            "天宁区",
+            "--name",
+            "天宁区外办九",
+        ],
+        "Strong#Pass1\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = laihua(
+        dir,
+        &url,
+        &[
+            "staff",
+            "add",
+            "--role",
+            "county",
+            "--login",
+            "weak1",
+            "--district",
+            "天宁区",
+        ],
+        "weak\n",
+    );
+    assert!(!ok && out.contains("密码"), "{out}");
+    let (ok, out) = laihua(
+        dir,
+        &url,
+        &["staff", "add", "--role", "county", "--login", "nodistrict"],
+        "Strong#Pass1\n",
+    );
+    assert!(!ok && out.contains("--district"), "{out}");
+    let (ok, out) = laihua(
+        dir,
+        &url,
+        &["staff", "add", "--role", "city", "--login", "TIANNING9"],
+        "Strong#Pass1\n",
+    );
+    assert!(!ok && out.contains("taken"), "{out}");
+
+    let db = laihua::db::Db::connect(&url).await.unwrap();
+    let user = laihua::store::users::by_login_key(&db.pool, "tianning9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, laihua::store::users::Role::County);
+    assert!(laihua::security::verify_password(
+        "Strong#Pass1",
+        &user.password_hash
+    ));
+    let district = laihua::store::reference::district_name(&db.pool, user.district_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(district, "天宁区");
+    assert!(laihua::store::users::by_login_key(&db.pool, "weak1")
+        .await
+        .unwrap()
+        .is_none());
+}
