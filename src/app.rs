@@ -80,7 +80,11 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         other => anyhow::bail!("unknown SMS provider {other:?} (use outbox or aliyun)"),
     };
     let seeded = crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await?;
-    let printer = crate::pdf::Printer::discover(config.serve.font.as_deref(), &config.data_dir);
+    // `--font none` prints the HTML form the browser prints, even where a CJK font exists.
+    let printer = match config.serve.font.as_deref() {
+        Some(p) if p.as_os_str() == "none" => crate::pdf::Printer::without_font(),
+        configured => crate::pdf::Printer::discover(configured, &config.data_dir),
+    };
     let mut notes = seeded.notes;
     match printer.missing_font_help(&config.data_dir) {
         Some(help) => {

@@ -51,7 +51,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// A font file with Chinese glyphs for printed forms (else <data-dir>/fonts, then the
-    /// system's usual places).
+    /// system's usual places); `none` prints the form as an HTML page instead of a PDF.
     #[arg(long, env = "LAIHUA_FONT")]
     pub font: Option<PathBuf>,
     /// Take the client address from the X-Real-IP header set by the reverse proxy.

@@ -561,3 +561,54 @@ async fn history_filters_by_state_text_and_date_and_pages() {
         .await
         .assert_has("日期格式应为");
 }
+
+#[tokio::test]
+async fn print_gives_the_pdf_or_without_a_font_the_html_form() {
+    for no_font in [false, true] {
+        let app = TestApp::spawn_with(|s| {
+            if no_font {
+                s.font = Some("none".into());
+            }
+        })
+        .await;
+        let (_r, c) = approved_unit(&app, 68, "天宁区", "tianning").await;
+        let id = saved_group(&app, &c, 1).await;
+        c.get(&format!("/groups/{id}")).await;
+        let page = c.post(&format!("/groups/{id}/print"), &[]).await;
+        assert_eq!(page.status, 200);
+        let number: String =
+            sqlx::query_scalar("SELECT number FROM invitation_groups WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.state.pool())
+                .await
+                .unwrap();
+        if no_font || app.state.printer.font_path().is_none() {
+            page.assert_has("邀请外国人来华申请表")
+                .assert_has(&number)
+                .assert_has("<svg")
+                .assert_has("LISA MOHAMODE");
+        } else {
+            assert!(
+                page.body.starts_with("%PDF-"),
+                "a PDF when a CJK font exists"
+            );
+        }
+        // Either way the print of this version is recorded.
+        let printed: Option<String> =
+            sqlx::query_scalar("SELECT printed_hash FROM invitation_groups WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.state.pool())
+                .await
+                .unwrap();
+        assert!(printed.is_some());
+        if no_font {
+            let admin = app.client();
+            admin.login("demoadmin", DEMO_PASSWORD).await;
+            admin
+                .get("/admin")
+                .await
+                .assert_has("未找到中文字体")
+                .assert_has("fonts-noto-cjk");
+        }
+    }
+}

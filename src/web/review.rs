@@ -544,6 +544,8 @@ struct AdminHome {
     staff: Vec<User>,
     counts: Vec<(String, i64)>,
     recent: Vec<audit::Entry>,
+    font: String,
+    font_missing: String,
 }
 
 /// The administrator's overview: staff accounts, units by state, latest audit entries.
@@ -564,7 +566,18 @@ pub async fn admin_home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Re
         counts.push((s.label().to_string(), n));
     }
     let recent = audit::recent(state.pool(), 30).await?;
+    let font = state
+        .printer
+        .font_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let font_missing = state
+        .printer
+        .missing_font_help(&state.config.data_dir)
+        .unwrap_or_default();
     render(AdminHome {
+        font,
+        font_missing,
         l: layout(&state, &ctx, "系统管理").await?,
         staff,
         counts,
