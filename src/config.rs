@@ -37,6 +37,17 @@ pub enum Command {
     },
     /// Apply database migrations and seed reference data, then exit.
     Migrate,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute the hash chain of the audit log; exit 1 if an entry was altered or removed.
+    Verify,
 }
 
 #[derive(Args, Debug, Clone, Default)]

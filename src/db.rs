@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "groups", include_str!("../migrations/0002_groups.sql")),
     (3, "visits", include_str!("../migrations/0003_visits.sql")),
+    (
+        4,
+        "audit_chain",
+        include_str!("../migrations/0004_audit_chain.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use laihua::app::{prepare, Application};
 use laihua::clock::Clock;
-use laihua::config::{Cli, Command, Config, StaffCommand};
+use laihua::config::{AuditCommand, Cli, Command, Config, StaffCommand};
 use laihua::store::users::Role;
 
 #[tokio::main]
@@ -27,6 +27,23 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("数据库已是最新 / database is up to date");
             Ok(())
+        }
+        Some(Command::Audit {
+            command: AuditCommand::Verify,
+        }) => {
+            let config = Config::new(&cli.common, cli.serve);
+            let db = laihua::db::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            match laihua::store::audit::verify(&db.pool).await? {
+                laihua::store::audit::Verdict::Intact(n) => {
+                    println!("审计日志完整 / audit log intact: {n} entries checked");
+                    Ok(())
+                }
+                laihua::store::audit::Verdict::Broken(id, why) => {
+                    eprintln!("审计日志被篡改 / audit log tampered: entry {id}: {why}");
+                    std::process::exit(1);
+                }
+            }
         }
         Some(Command::Staff {
             command:

@@ -132,3 +132,57 @@ async fn migrate_creates_the_first_administrator_and_staff_add_reads_the_passwor
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn audit_verify_passes_and_fails_after_a_row_is_altered_or_removed() {
+    let tmp = common::tempdir::TempDir::new();
+    let dir = tmp.path();
+    let url = database(dir).await;
+    let (ok, out) = laihua(dir, &url, &["migrate"], "");
+    assert!(ok, "{out}");
+    for login in ["auditor1", "auditor2", "auditor3"] {
+        let (ok, out) = laihua(
+            dir,
+            &url,
+            &["staff", "add", "--role", "city", "--login", login],
+            "Strong#Pass1\n",
+        );
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(ok && out.contains("4 entries checked"), "{out}");
+
+    let db = laihua::db::Db::connect(&url).await.unwrap();
+    // Altering what an entry says is detected.
+    let id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM audit_log")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET detail = 'city somebody-else' WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(!ok && out.contains(&format!("entry {id}")), "{out}");
+    // Restored, it passes again; removing an entry is detected.
+    sqlx::query("UPDATE audit_log SET detail = 'admin admin' WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(ok, "{out}");
+    let second: i64 = sqlx::query_scalar("SELECT MIN(id) FROM audit_log WHERE id > $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE id = $1")
+        .bind(second)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(!ok && out.contains("删除"), "{out}");
+}

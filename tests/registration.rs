@@ -330,6 +330,13 @@ async fn two_reviewers_acting_at_once_cannot_both_succeed() {
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('unit.county_approve', 'unit.county_return')").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM messages WHERE title IN ('注册申请初审通过', '注册申请被退回补充')").await, 1);
+    // The audit chain stays intact under concurrent writers.
+    assert!(matches!(
+        laihua::store::audit::verify(app.state.pool())
+            .await
+            .unwrap(),
+        laihua::store::audit::Verdict::Intact(_)
+    ));
 }
 
 #[tokio::test]

@@ -4,7 +4,40 @@ use sqlx::Row;
 
 use super::{Actor, Conn, DbResult};
 
-/// Writes one audit entry on the given connection (usually inside the transaction of the change).
+/// The hash of an entry: its fields and the hash of the entry before it.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    prev: &str,
+    at: i64,
+    actor_user_id: Option<i64>,
+    actor: &str,
+    ip: &str,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    detail: &str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &at.to_string(),
+        &actor_user_id.map(|u| u.to_string()).unwrap_or_default(),
+        actor,
+        ip,
+        action,
+        object_type,
+        object_id,
+        detail,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Writes one audit entry on the given connection (inside the transaction of the change). The
+/// chain head is locked first, so entries chain in the order they are written.
 pub async fn record(
     conn: &mut Conn,
     actor: &Actor,
@@ -14,9 +47,26 @@ pub async fn record(
     object_id: &str,
     detail: &str,
 ) -> DbResult<()> {
+    sqlx::query("UPDATE audit_chain SET last_hash = last_hash WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    let prev: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let hash = entry_hash(
+        &prev,
+        at,
+        actor.user_id,
+        &actor.label,
+        &actor.ip,
+        action,
+        object_type,
+        object_id,
+        detail,
+    );
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(at)
     .bind(actor.user_id)
@@ -26,9 +76,91 @@ pub async fn record(
     .bind(object_type)
     .bind(object_id)
     .bind(detail)
-    .execute(conn)
+    .bind(prev.as_str())
+    .bind(hash.as_str())
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
+        .bind(hash.as_str())
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// Outcome of checking the chain.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every chained entry checks out; the number of entries checked.
+    Intact(u64),
+    /// The first entry that does not match (its id), and why.
+    Broken(i64, String),
+}
+
+/// Recomputes the chain from the first hashed entry to the head.
+pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
+    let mut last: Option<String> = None;
+    let mut checked = 0u64;
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash
+             FROM audit_log WHERE id > $1 AND hash IS NOT NULL ORDER BY id LIMIT 5000",
+        )
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            after = id;
+            let prev: String = r.try_get("prev_hash")?;
+            let stored: String = r.try_get("hash")?;
+            if let Some(l) = &last {
+                if *l != prev {
+                    return Ok(Verdict::Broken(
+                        id,
+                        "与前一条记录的链接不符（记录被删除或插入）".into(),
+                    ));
+                }
+            }
+            let actor: String = r.try_get("actor")?;
+            let ip: String = r.try_get("ip")?;
+            let action: String = r.try_get("action")?;
+            let object_type: String = r.try_get("object_type")?;
+            let object_id: String = r.try_get("object_id")?;
+            let detail: String = r.try_get("detail")?;
+            let computed = entry_hash(
+                &prev,
+                r.try_get("at")?,
+                r.try_get("actor_user_id")?,
+                &actor,
+                &ip,
+                &action,
+                &object_type,
+                &object_id,
+                &detail,
+            );
+            if computed != stored {
+                return Ok(Verdict::Broken(id, "记录内容被修改".into()));
+            }
+            last = Some(stored);
+            checked += 1;
+        }
+    }
+    let head: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    if let Some(l) = last {
+        if l != head {
+            return Ok(Verdict::Broken(
+                after,
+                "最后的记录与链头不符（末尾的记录被删除）".into(),
+            ));
+        }
+    }
+    Ok(Verdict::Intact(checked))
 }
 
 #[derive(Clone, Debug)]
