@@ -418,6 +418,19 @@ fn table() -> Vec<Row> {
         // Not a template file: the list again with the error, the template unchanged.
         post("/admin/templates/{type_id}", Input::NotPdf,           [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("模板须为PDF、Word、Excel或RTF文件"),
+        // Staff accounts are the administrators' alone. Empty forms: the page again with the
+        // errors, nothing created or changed. `{id}` is the first administrator `admin`.
+        get("/admin/staff",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("新增工作人员帐号"),
+        post("/admin/staff", EMPTY,                                 [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写登录ID"),
+        get("/admin/staff/{id}",                                    [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("修改工作人员帐号"),
+        post("/admin/staff/{id}", EMPTY,                            [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请选择角色"),
+        // Resets the first administrator's password (no persona signs in as it).
+        post("/admin/staff/{id}/reset", Input::Nothing,             [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("密码已重置"),
     ]
 }
 
@@ -443,6 +456,8 @@ struct Fixture {
     draft: SampleGroup,
     /// The visitors of the unit's dispatched group.
     visits: SampleVisits,
+    /// The first administrator's account (`admin`), for the staff-account rows.
+    admin_id: i64,
 }
 
 /// The three visitors of the unit's dispatched group (销签登记).
@@ -502,6 +517,7 @@ impl Fixture {
             "id" if pattern.starts_with("/messages/") => self.message_id.to_string(),
             "id" if pattern.starts_with("/review/units/") => self.unit.unit_id.to_string(),
             "id" if pattern.starts_with("/review/changes/") => self.change_id.to_string(),
+            "id" if pattern.starts_with("/admin/staff/") => self.admin_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),
         })
     }
@@ -943,6 +959,9 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         group,
         draft,
         visits,
+        admin_id: app
+            .scalar("SELECT id FROM users WHERE login_key = 'admin'")
+            .await,
     }
 }
 

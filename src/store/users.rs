@@ -243,3 +243,31 @@ pub async fn clear_failures(conn: &mut Conn, key: &str) -> DbResult<()> {
         .await?;
     Ok(())
 }
+
+/// Changes a staff account's name, role, district and whether it is disabled. Refuses (false)
+/// when that would leave no active administrator. Runs inside the caller's transaction.
+pub async fn update_staff(
+    conn: &mut Conn,
+    id: i64,
+    name: &str,
+    role: Role,
+    district_id: Option<i64>,
+    disabled: bool,
+) -> DbResult<bool> {
+    sqlx::query(
+        "UPDATE users SET display_name = $1, role = $2, district_id = $3, disabled = $4
+         WHERE id = $5 AND role <> 'unit'",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(district_id)
+    .bind(i64::from(disabled))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    let admins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(admins > 0)
+}

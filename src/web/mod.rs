@@ -1,6 +1,7 @@
 //! The web application: request context (client address, CSRF, session), access guards, layout.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod files;

@@ -6,8 +6,8 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, auth, files, group_review, groups, guard, help, messages, notices, registration,
-    review, visits, Access,
+    account, admin, auth, files, group_review, groups, guard, help, messages, notices,
+    registration, review, visits, Access,
 };
 use crate::app::AppState;
 
@@ -198,6 +198,13 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
+        ("/admin/staff", Admin, get(admin::list).post(admin::create)),
+        (
+            "/admin/staff/{id}",
+            Admin,
+            get(admin::edit_form).post(admin::edit),
+        ),
+        ("/admin/staff/{id}/reset", Admin, post(admin::reset)),
         ("/admin/templates", Admin, get(help::admin_list)),
         (
             "/admin/templates/{type_id}",

@@ -1,0 +1,271 @@
+//! Administration: staff accounts (issue 6, first part).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+
+fn shown_password(page: &Page) -> String {
+    let marker = "class=\"secret\">";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let end = page.body[start..].find('<').unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+#[tokio::test]
+async fn admin_creates_a_county_account_that_sees_only_its_district() {
+    let app = TestApp::spawn().await;
+    // A submitted registration in each of two districts.
+    let a = app.client();
+    let ra = create_account(&app, &a, 80, "天宁区").await;
+    upload_and_submit(&app, &a).await;
+    let b = app.client();
+    let rb = create_account(&app, &b, 81, "武进区").await;
+    upload_and_submit(&app, &b).await;
+
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    admin
+        .get("/admin/staff")
+        .await
+        .assert_ok()
+        .assert_has("新增工作人员帐号");
+    let wujin = app.district_id("武进区").await.to_string();
+    // Bad input: no district for a county account; a login ID that exists (any case); no name.
+    admin
+        .post(
+            "/admin/staff",
+            &[
+                ("login_id", "wujin2"),
+                ("name", "武进二"),
+                ("role", "county"),
+                ("district_id", ""),
+            ],
+        )
+        .await
+        .assert_ok()
+        .assert_has("须选择所属县区");
+    admin
+        .post(
+            "/admin/staff",
+            &[
+                ("login_id", "CITY"),
+                ("name", "x"),
+                ("role", "city"),
+                ("district_id", ""),
+            ],
+        )
+        .await
+        .assert_ok()
+        .assert_has("该登录ID已被使用");
+    let p = admin
+        .post(
+            "/admin/staff",
+            &[
+                ("login_id", "wujin2"),
+                ("name", ""),
+                ("role", "county"),
+                ("district_id", &wujin),
+            ],
+        )
+        .await;
+    p.assert_ok().assert_has("请填写姓名");
+    assert_eq!(p.input_value("login_id").unwrap(), "wujin2");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM users WHERE login_key = 'wujin2'")
+            .await,
+        0
+    );
+    let p = admin
+        .post(
+            "/admin/staff",
+            &[
+                ("login_id", "wujin2"),
+                ("name", "武进二"),
+                ("role", "county"),
+                ("district_id", &wujin),
+            ],
+        )
+        .await;
+    p.assert_ok().assert_has("只显示这一次");
+    let password = shown_password(&p);
+    // The shown password works once, and must be changed first.
+    let county = app.client();
+    county
+        .login("wujin2", &password)
+        .await
+        .assert_redirect("/home");
+    county
+        .get("/review")
+        .await
+        .assert_redirect("/account/password");
+    county.get("/account/password").await;
+    county
+        .post(
+            "/account/password",
+            &[
+                ("old_password", &password),
+                ("password", "Wujin#2026ok"),
+                ("password2", "Wujin#2026ok"),
+            ],
+        )
+        .await
+        .assert_redirect("/home");
+    let q = county.get("/review").await;
+    q.assert_ok().assert_has(&rb.name).assert_lacks(&ra.name);
+    assert_eq!(
+        county
+            .get(&format!("/review/units/{}", ra.unit_id))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'staff.create' AND detail = 'county wujin2'").await, 1);
+}
+
+#[tokio::test]
+async fn only_admins_manage_staff_and_the_last_admin_stays() {
+    let app = TestApp::spawn().await;
+    let city_id = app
+        .scalar("SELECT id FROM users WHERE login_key = 'city'")
+        .await;
+    // A city user posting the admin forms by hand is refused and changes nothing.
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get("/review").await;
+    assert_eq!(city.get("/admin/staff").await.status, 403);
+    assert_eq!(
+        city.post(
+            &format!("/admin/staff/{city_id}"),
+            &[("name", "市外办"), ("role", "admin"), ("district_id", "")]
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        city.post(
+            "/admin/staff",
+            &[("login_id", "sneaky"), ("name", "x"), ("role", "admin")]
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+            .await,
+        2
+    );
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    assert_eq!(county.get("/admin").await.status, 403);
+
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    // Disabling the first administrator is fine while another one is active.
+    let first = app
+        .scalar("SELECT id FROM users WHERE login_key = 'admin'")
+        .await;
+    admin
+        .get(&format!("/admin/staff/{first}"))
+        .await
+        .assert_ok();
+    admin
+        .post(
+            &format!("/admin/staff/{first}"),
+            &[
+                ("name", "系统管理员"),
+                ("role", "admin"),
+                ("district_id", ""),
+                ("disabled", "1"),
+            ],
+        )
+        .await
+        .assert_redirect("/admin/staff");
+    // The last active one can neither be disabled nor given another role.
+    let me = app
+        .scalar("SELECT id FROM users WHERE login_key = 'demoadmin'")
+        .await;
+    admin.get(&format!("/admin/staff/{me}")).await;
+    admin
+        .post(
+            &format!("/admin/staff/{me}"),
+            &[
+                ("name", "演示管理员"),
+                ("role", "admin"),
+                ("district_id", ""),
+                ("disabled", "1"),
+            ],
+        )
+        .await
+        .assert_ok()
+        .assert_has("最后一个启用的管理员");
+    admin
+        .post(
+            &format!("/admin/staff/{me}"),
+            &[
+                ("name", "演示管理员"),
+                ("role", "city"),
+                ("district_id", ""),
+            ],
+        )
+        .await
+        .assert_ok()
+        .assert_has("最后一个启用的管理员");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+            .await,
+        1
+    );
+    // Disabling a staff account ends its sessions and sign-ins.
+    admin.get(&format!("/admin/staff/{city_id}")).await;
+    admin
+        .post(
+            &format!("/admin/staff/{city_id}"),
+            &[
+                ("name", "市外办"),
+                ("role", "city"),
+                ("district_id", ""),
+                ("disabled", "1"),
+            ],
+        )
+        .await
+        .assert_redirect("/admin/staff");
+    city.get("/review").await.assert_redirect("/login");
+    app.client()
+        .login("city", DEMO_PASSWORD)
+        .await
+        .assert_has("登录ID或密码错误");
+}
+
+#[tokio::test]
+async fn reset_password_is_shown_once_and_must_be_changed() {
+    let app = TestApp::spawn().await;
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    let id = app
+        .scalar("SELECT id FROM users WHERE login_key = 'tianning'")
+        .await;
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    admin.get(&format!("/admin/staff/{id}")).await;
+    let p = admin.post(&format!("/admin/staff/{id}/reset"), &[]).await;
+    p.assert_ok().assert_has("密码已重置");
+    let password = shown_password(&p);
+    // The old session and password are gone; the new one must be changed first.
+    county.get("/review").await.assert_redirect("/login");
+    app.client()
+        .login("tianning", DEMO_PASSWORD)
+        .await
+        .assert_has("登录ID或密码错误");
+    let c = app.client();
+    c.login("tianning", &password)
+        .await
+        .assert_redirect("/home");
+    c.get("/review").await.assert_redirect("/account/password");
+    // The password is not shown again.
+    admin
+        .get(&format!("/admin/staff/{id}"))
+        .await
+        .assert_lacks(&password);
+}
