@@ -269,3 +269,130 @@ async fn reset_password_is_shown_once_and_must_be_changed() {
         .await
         .assert_lacks(&password);
 }
+
+#[tokio::test]
+async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 82, "天宁区", "tianning").await;
+    let (_o, _) = approved_unit(&app, 83, "武进区", "wujin").await;
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    // Search by credit code, by login ID in another case, by district.
+    admin
+        .get(&format!("/admin/units?q={}", r.code))
+        .await
+        .assert_has("共1个单位")
+        .assert_has(&r.name);
+    admin
+        .get(&format!("/admin/units?q={}", r.login.to_uppercase()))
+        .await
+        .assert_has("共1个单位");
+    let wujin = app.district_id("武进区").await;
+    admin
+        .get(&format!("/admin/units?district={wujin}"))
+        .await
+        .assert_has("共1个单位")
+        .assert_lacks(&r.name);
+    admin
+        .get("/admin/units?state=approved")
+        .await
+        .assert_has("共2个单位");
+
+    // The dishonesty list: a reason is required; the unit's session ends and sign-in is refused.
+    admin
+        .get(&format!("/admin/units/{}", r.unit_id))
+        .await
+        .assert_ok()
+        .assert_has(&r.name);
+    admin
+        .post(
+            &format!("/admin/units/{}/blacklist", r.unit_id),
+            &[("reason", " ")],
+        )
+        .await
+        .assert_ok()
+        .assert_has("请填写列入失信企业名单的原因");
+    admin
+        .post(
+            &format!("/admin/units/{}/blacklist", r.unit_id),
+            &[("reason", "提供虚假材料")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/units/{}", r.unit_id));
+    c.get("/home").await.assert_redirect("/login");
+    app.client()
+        .login(&r.login, UNIT_PASSWORD)
+        .await
+        .assert_has("帐号状态异常");
+    admin
+        .get(&format!("/admin/units/{}", r.unit_id))
+        .await
+        .assert_has("提供虚假材料")
+        .assert_has("移出失信企业名单");
+    admin
+        .post(&format!("/admin/units/{}/unblacklist", r.unit_id), &[])
+        .await
+        .assert_redirect(&format!("/admin/units/{}", r.unit_id));
+    app.client()
+        .login(&r.login, UNIT_PASSWORD)
+        .await
+        .assert_redirect("/home");
+
+    // A unit that lost its phone: staff rebind it, the next code goes to the new number.
+    admin.get(&format!("/admin/units/{}", r.unit_id)).await;
+    admin
+        .post(
+            &format!("/admin/units/{}/mobile", r.unit_id),
+            &[("mobile", "12345")],
+        )
+        .await
+        .assert_ok()
+        .assert_has("请输入正确的11位手机号码");
+    admin
+        .post(
+            &format!("/admin/units/{}/mobile", r.unit_id),
+            &[("mobile", "15900000082")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/units/{}", r.unit_id));
+    let f = app.client();
+    f.get("/forgot").await;
+    f.post("/forgot", &[("credit_code", &r.code), ("name", &r.name)])
+        .await
+        .assert_redirect("/forgot/sms");
+    f.get("/forgot/sms").await.assert_has("159****0082");
+    f.post("/forgot/sms", &[("action", "send")])
+        .await
+        .assert_has("验证码已发送");
+    assert_eq!(app.sms().last().unwrap().0, "15900000082");
+
+    // Password reset by staff: shown once, to be changed at the next sign-in.
+    admin.get(&format!("/admin/units/{}", r.unit_id)).await;
+    let p = admin
+        .post(&format!("/admin/units/{}/reset", r.unit_id), &[])
+        .await;
+    p.assert_ok().assert_has("密码已重置");
+    let password = shown_password(&p);
+    app.client()
+        .login(&r.login, UNIT_PASSWORD)
+        .await
+        .assert_has("登录ID或密码错误");
+    let u = app.client();
+    u.login(&r.login, &password).await.assert_redirect("/home");
+    u.get("/home").await.assert_redirect("/account/password");
+    for action in [
+        "unit.blacklist",
+        "unit.unblacklist",
+        "unit.mobile_by_staff",
+        "unit.reset_password",
+    ] {
+        assert_eq!(
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+            ))
+            .await,
+            1,
+            "{action}"
+        );
+    }
+}

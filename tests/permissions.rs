@@ -431,6 +431,19 @@ fn table() -> Vec<Row> {
         // Resets the first administrator's password (no persona signs in as it).
         post("/admin/staff/{id}/reset", Input::Nothing,             [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("密码已重置"),
+        // Units are managed by administrators. `{id}` is a spare unit no persona signs in as;
+        // the inputs change nothing but the reset (of that spare unit's password).
+        get("/admin/units",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("邀请单位管理"),
+        get("/admin/units/{id}",                                    [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("失信企业名单"),
+        post("/admin/units/{id}/blacklist", EMPTY,                  [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写列入失信企业名单的原因"),
+        post("/admin/units/{id}/unblacklist", Input::Nothing,       [LR,                 F,       F,        F,       F,        F,       F,       Parent]),
+        post("/admin/units/{id}/mobile", EMPTY,                     [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写手机号码"),
+        post("/admin/units/{id}/reset", Input::Nothing,             [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("密码已重置"),
     ]
 }
 
@@ -458,6 +471,8 @@ struct Fixture {
     visits: SampleVisits,
     /// The first administrator's account (`admin`), for the staff-account rows.
     admin_id: i64,
+    /// A unit no persona signs in as, for the unit-management rows.
+    spare_unit_id: i64,
 }
 
 /// The three visitors of the unit's dispatched group (销签登记).
@@ -518,6 +533,7 @@ impl Fixture {
             "id" if pattern.starts_with("/review/units/") => self.unit.unit_id.to_string(),
             "id" if pattern.starts_with("/review/changes/") => self.change_id.to_string(),
             "id" if pattern.starts_with("/admin/staff/") => self.admin_id.to_string(),
+            "id" if pattern.starts_with("/admin/units/") => self.spare_unit_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),
         })
     }
@@ -962,6 +978,9 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         admin_id: app
             .scalar("SELECT id FROM users WHERE login_key = 'admin'")
             .await,
+        spare_unit_id: create_account(app, &app.client(), 990, "天宁区")
+            .await
+            .unit_id,
     }
 }
 

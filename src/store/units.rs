@@ -593,3 +593,87 @@ pub async fn apply_change(conn: &mut Conn, change: &Change, now: i64) -> DbResul
     }
     Ok(())
 }
+
+/// A row of the administrators' unit search.
+#[derive(Clone, Debug)]
+pub struct SearchRow {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub district_name: String,
+    pub state: RegState,
+    pub login_id: String,
+    pub blacklisted: bool,
+}
+
+/// Units by name, credit code or login ID (part of any), district and state; newest first.
+pub async fn search(
+    pool: &sqlx::AnyPool,
+    text: &str,
+    district: Option<i64>,
+    state: Option<RegState>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<SearchRow>, i64)> {
+    let like = format!("%{}%", text.trim().to_lowercase().replace(['%', '_'], ""));
+    let cond =
+        "($1 = '%%' OR u.name_key LIKE $1 OR LOWER(u.credit_code) LIKE $1 OR s.login_key LIKE $1)
+        AND ($2 < 0 OR u.district_id = $2) AND ($3 = '' OR u.state = $3)";
+    let st = state.map(|s| s.as_str()).unwrap_or("");
+    let rows = sqlx::query(&format!(
+        "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.state, u.blacklisted,
+            COALESCE(s.login_id, '') AS login_id
+         FROM units u JOIN districts d ON d.id = u.district_id LEFT JOIN users s ON s.unit_id = u.id
+         WHERE {cond} ORDER BY u.id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(like.as_str())
+    .bind(district.unwrap_or(-1))
+    .bind(st)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM units u LEFT JOIN users s ON s.unit_id = u.id WHERE {cond}"
+    ))
+    .bind(like.as_str())
+    .bind(district.unwrap_or(-1))
+    .bind(st)
+    .fetch_one(pool)
+    .await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(SearchRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                credit_code: r.try_get("credit_code")?,
+                district_name: r.try_get("district_name")?,
+                state: RegState::parse(&state),
+                login_id: r.try_get("login_id")?,
+                blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+/// Puts a unit on the dishonesty list (with the reason) or takes it off (reason None).
+pub async fn set_blacklist(
+    conn: &mut Conn,
+    unit_id: i64,
+    reason: Option<&str>,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE units SET blacklisted = $1, blacklist_reason = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(i64::from(reason.is_some()))
+    .bind(reason)
+    .bind(now)
+    .bind(unit_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_units;
 pub mod auth;
 pub mod error;
 pub mod files;

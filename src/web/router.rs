@@ -6,7 +6,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, admin, auth, files, group_review, groups, guard, help, messages, notices,
+    account, admin, admin_units, auth, files, group_review, groups, guard, help, messages, notices,
     registration, review, visits, Access,
 };
 use crate::app::AppState;
@@ -205,6 +205,20 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(admin::edit_form).post(admin::edit),
         ),
         ("/admin/staff/{id}/reset", Admin, post(admin::reset)),
+        ("/admin/units", Admin, get(admin_units::search)),
+        ("/admin/units/{id}", Admin, get(admin_units::unit)),
+        (
+            "/admin/units/{id}/blacklist",
+            Admin,
+            post(admin_units::blacklist),
+        ),
+        (
+            "/admin/units/{id}/unblacklist",
+            Admin,
+            post(admin_units::unblacklist),
+        ),
+        ("/admin/units/{id}/mobile", Admin, post(admin_units::rebind)),
+        ("/admin/units/{id}/reset", Admin, post(admin_units::reset)),
         ("/admin/templates", Admin, get(help::admin_list)),
         (
             "/admin/templates/{type_id}",
