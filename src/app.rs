@@ -23,7 +23,6 @@ pub struct Inner {
     /// Server secret for CSRF tokens and SMS code hashes (kept in the database so that every
     /// instance agrees).
     pub secret: Vec<u8>,
-    pub site: crate::seed::Site,
     /// The PDF printer with the CJK font found at start-up (read once).
     pub printer: crate::pdf::Printer,
 }
@@ -41,6 +40,11 @@ impl AppState {
     }
     pub fn now(&self) -> i64 {
         self.clock.ts()
+    }
+    /// City, office and system names and the office phone, as the settings say now (read per
+    /// use, so that every instance shows an administrator's change at once).
+    pub async fn site(&self) -> Result<crate::seed::Site, sqlx::Error> {
+        crate::seed::load_site(self.pool()).await
     }
 }
 
@@ -104,7 +108,6 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         sms,
         clock,
         secret: seeded.secret,
-        site: seeded.site,
         printer,
     }));
     Ok((state, notes))

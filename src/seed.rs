@@ -17,9 +17,35 @@ pub struct Site {
 
 pub struct Seeded {
     pub secret: Vec<u8>,
-    pub site: Site,
     /// Lines to print at start-up (first administrator, demo accounts).
     pub notes: Vec<String>,
+}
+
+/// Reads the site's names and phone from the settings.
+pub async fn load_site(pool: &sqlx::AnyPool) -> Result<Site, sqlx::Error> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT key, value FROM settings WHERE key IN ('city_name', 'office_name', 'office_phone', 'system_name')",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut site = Site {
+        city_name: String::new(),
+        office_name: String::new(),
+        office_phone: String::new(),
+        system_name: String::new(),
+    };
+    for r in &rows {
+        let key: String = r.try_get("key")?;
+        let value: String = r.try_get("value")?;
+        match key.as_str() {
+            "city_name" => site.city_name = value,
+            "office_name" => site.office_name = value,
+            "office_phone" => site.office_phone = value,
+            _ => site.system_name = value,
+        }
+    }
+    Ok(site)
 }
 
 /// Changzhou's districts, the reference deployment.
@@ -425,17 +451,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
     let secret_hex = setting(pool, "secret").await?.unwrap_or_default();
     let secret = hex::decode(secret_hex).unwrap_or_default();
     anyhow::ensure!(secret.len() >= 16, "server secret missing in settings");
-    let site = Site {
-        city_name: setting(pool, "city_name").await?.unwrap_or_default(),
-        office_name: setting(pool, "office_name").await?.unwrap_or_default(),
-        office_phone: setting(pool, "office_phone").await?.unwrap_or_default(),
-        system_name: setting(pool, "system_name").await?.unwrap_or_default(),
-    };
-    Ok(Seeded {
-        secret,
-        site,
-        notes,
-    })
+    Ok(Seeded { secret, notes })
 }
 
 /// Creates a staff account unless the login ID exists. Returns whether it was created.

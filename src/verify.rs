@@ -91,7 +91,11 @@ pub async fn send_code(
     })?;
     let text = format!(
         "【{}】您的验证码为{code}，5分钟内有效，请勿告诉他人。",
-        state.site.office_name
+        state
+            .site()
+            .await
+            .map_err(|_| SendError::Failed)?
+            .office_name
     );
     state.sms.send(mobile, &text).await.map_err(|e| {
         tracing::error!("sending SMS: {e}");

@@ -396,3 +396,108 @@ async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
         );
     }
 }
+
+#[tokio::test]
+async fn settings_and_texts_are_edited_and_rendered_safely() {
+    let app = TestApp::spawn().await;
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    let page = admin.get("/admin/settings").await;
+    page.assert_ok();
+    assert_eq!(
+        page.input_value("office_name").unwrap(),
+        "常州市人民政府外事办公室"
+    );
+    let fields = |phone: &str, days: &str, holidays: &str| {
+        vec![
+            ("city_name", "常州市".to_string()),
+            ("office_name", "常州市人民政府外事办公室".to_string()),
+            ("system_name", "常州市邀请外国人来华信息系统".to_string()),
+            ("office_phone", phone.to_string()),
+            ("processing_days", days.to_string()),
+            ("overdue_days", "30".to_string()),
+            ("overdue_warn_days", "0".to_string()),
+            ("holidays", holidays.to_string()),
+        ]
+    };
+    // Bad values are refused beside their fields; nothing is saved.
+    let bad = fields("abc", "0", "2026-10-01\n2026-13-01");
+    let p = admin.post("/admin/settings", &as_refs(&bad)).await;
+    p.assert_ok()
+        .assert_has("请输入正确的电话号码")
+        .assert_has("办理时限应为1至60之间的整数")
+        .assert_has("2026-13-01");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM settings WHERE key = 'processing_days' AND value = '5'")
+            .await,
+        1
+    );
+    let good = fields("0519-85681234", "7", "2026-10-02\n2026-10-01");
+    admin
+        .post("/admin/settings", &as_refs(&good))
+        .await
+        .assert_redirect("/admin/settings?ok=saved");
+    let holidays: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'holidays'")
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    assert_eq!(holidays, "2026-10-01,2026-10-02");
+    // Every instance shows the change at once: the help page has the new phone.
+    app.client().get("/help").await.assert_has("0519-85681234");
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county
+        .get("/review/groups")
+        .await
+        .assert_has("提交后7个工作日");
+
+    // Texts in Markdown: script shows as text, a javascript: link loses its target.
+    admin
+        .get("/admin/content/help")
+        .await
+        .assert_ok()
+        .assert_has("预览");
+    admin
+        .post("/admin/content/help", &[("body", "## 新帮助\n\n<script>alert(1)</script>\n\n[点我](javascript:alert(1)) [登录](/login)")])
+        .await
+        .assert_redirect("/admin/content/help?ok=saved");
+    let help = app.client().get("/help").await;
+    help.assert_has("<h2>新帮助</h2>")
+        .assert_lacks("<script>alert(1)")
+        .assert_lacks("javascript:")
+        .assert_has("href=\"/login\"");
+    admin
+        .post("/admin/content/help", &[("body", "  ")])
+        .await
+        .assert_ok()
+        .assert_has("内容不能为空");
+    assert_eq!(admin.get("/admin/content/nonsense").await.status, 404);
+    // The registration notice edited here is what the wizard shows.
+    admin
+        .post(
+            "/admin/content/registration_notice",
+            &[("body", "第一条：新的注册须知。")],
+        )
+        .await
+        .assert_redirect("/admin/content/registration_notice");
+    app.client()
+        .get("/register")
+        .await
+        .assert_has("第一条：新的注册须知。");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('settings.update', 'content.update')"
+        )
+        .await,
+        3
+    );
+    // Only administrators.
+    assert_eq!(county.get("/admin/settings").await.status, 403);
+    assert_eq!(
+        county
+            .post("/admin/content/help", &[("body", "x")])
+            .await
+            .status,
+        403
+    );
+}

@@ -443,7 +443,15 @@ fn table() -> Vec<Row> {
         post("/admin/units/{id}/mobile", EMPTY,                     [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("请填写手机号码"),
         post("/admin/units/{id}/reset", Input::Nothing,             [LR,                 F,       F,        F,       F,        F,       F,       Ok])
-            .marker("密码已重置"),
+            .marker("密码已重置"),        // Settings and texts: empty forms give the page again with the errors.
+        get("/admin/settings",                                      [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("系统设置"),
+        post("/admin/settings", EMPTY,                              [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写城市名称"),
+        get("/admin/content/{key}",                                 [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("预览"),
+        post("/admin/content/{key}", EMPTY,                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("内容不能为空"),
     ]
 }
 
@@ -515,6 +523,7 @@ impl Fixture {
             "type_id" => self.type_id.to_string(),
             "slot" => "clerk_id".to_string(),
             "kind" => "exit_stamp".to_string(),
+            "key" => "help".to_string(),
             "visitor_id"
                 if pattern.starts_with("/review/visits/") || pattern.contains("/files/") =>
             {

@@ -216,6 +216,8 @@ pub fn action_label(action: &str) -> &str {
         "group.dispatch" => "发件",
         "message.send" => "发送站内信",
         "staff.create" => "创建工作人员帐号",
+        "settings.update" => "修改系统设置",
+        "content.update" => "修改须知或帮助",
         "unit.blacklist" => "列入失信企业名单",
         "unit.unblacklist" => "移出失信企业名单",
         "unit.mobile_by_staff" => "工作人员更换绑定手机",

@@ -464,7 +464,7 @@ pub async fn return_group(
     if !ok {
         return Err(AppError::Conflict(STALE.into()));
     }
-    let notice = notify::group_returned(&state.site.office_name, &g.number, by, &reason);
+    let notice = notify::group_returned(&state.site().await?.office_name, &g.number, by, &reason);
     finish(
         &state,
         &ctx,
@@ -671,7 +671,7 @@ pub async fn dispatch(
     .bind(id)
     .execute(tx.conn())
     .await?;
-    let notice = notify::group_dispatched(&state.site.office_name, &g.number);
+    let notice = notify::group_dispatched(&state.site().await?.office_name, &g.number);
     finish(
         &state,
         &ctx,

@@ -914,7 +914,7 @@ pub async fn form_data(state: &AppState, group: &Group) -> AppResult<crate::pdf:
         group_number: group.number.clone(),
         data_hash: group.data_hash.clone(),
         printed_at: crate::clock::fmt_ts(state.now()),
-        office_name: state.site.office_name.clone(),
+        office_name: state.site().await?.office_name.clone(),
         unit: crate::pdf::UnitInfo {
             name: unit.data.name.clone(),
             english_name: unit.data.english_name.clone(),

@@ -69,9 +69,9 @@ pub async fn help(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         .await?
         .unwrap_or_default();
     let contact = if phone.trim().is_empty() {
-        format!("请与{}联系", state.site.office_name)
+        format!("请与{}联系", state.site().await?.office_name)
     } else {
-        format!("{}，电话 {}", state.site.office_name, phone.trim())
+        format!("{}，电话 {}", state.site().await?.office_name, phone.trim())
     };
     let text = c.body.replace("{office_contact}", &contact);
     render(HelpPage {

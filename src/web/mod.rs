@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_settings;
 pub mod admin_units;
 pub mod auth;
 pub mod error;
@@ -446,12 +447,13 @@ impl Layout {
 }
 
 pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layout> {
+    let site = state.site().await?;
     let mut l = Layout {
         title: title.to_string(),
         csrf: ctx.csrf.clone(),
         path: ctx.path.clone(),
-        system_name: state.site.system_name.clone(),
-        office_name: state.site.office_name.clone(),
+        system_name: site.system_name,
+        office_name: site.office_name,
         ..Layout::default()
     };
     if let Some(u) = &ctx.user {

@@ -403,7 +403,7 @@ async fn decide(
     }
     let now = state.now();
     let actor: Actor = ctx.actor();
-    let office = state.site.office_name.clone();
+    let office = state.site().await?.office_name.clone();
     let stage = reviewer.action_prefix();
     let verb = if approve { "approve" } else { "return" };
     let mut tx = state.db.begin().await?;

@@ -6,8 +6,8 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, admin, admin_units, auth, files, group_review, groups, guard, help, messages, notices,
-    registration, review, visits, Access,
+    account, admin, admin_settings, admin_units, auth, files, group_review, groups, guard, help,
+    messages, notices, registration, review, visits, Access,
 };
 use crate::app::AppState;
 
@@ -219,6 +219,16 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ),
         ("/admin/units/{id}/mobile", Admin, post(admin_units::rebind)),
         ("/admin/units/{id}/reset", Admin, post(admin_units::reset)),
+        (
+            "/admin/settings",
+            Admin,
+            get(admin_settings::settings_page).post(admin_settings::save_settings),
+        ),
+        (
+            "/admin/content/{key}",
+            Admin,
+            get(admin_settings::content_page).post(admin_settings::save_content),
+        ),
         ("/admin/templates", Admin, get(help::admin_list)),
         (
             "/admin/templates/{type_id}",

@@ -693,7 +693,7 @@ async fn decide(
     .await?;
     let notice = match to {
         VisitState::Returned => notify::visit_returned(
-            &state.site.office_name,
+            &state.site().await?.office_name,
             &s.name,
             &s.group_number,
             by,
@@ -780,7 +780,7 @@ pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
                 )
             })
             .collect();
-        let notice = notify::visit_overdue(&state.site.office_name, &list);
+        let notice = notify::visit_overdue(&state.site().await?.office_name, &list);
         notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
         audit::record(
             tx.conn(),
