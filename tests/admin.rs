@@ -501,3 +501,49 @@ async fn settings_and_texts_are_edited_and_rendered_safely() {
         403
     );
 }
+
+#[tokio::test]
+async fn audit_log_viewer_filters_and_links_to_objects() {
+    let app = TestApp::spawn().await;
+    let (r, _c) = approved_unit(&app, 84, "天宁区", "tianning").await;
+    app.client().login("city", "Wrong#pass1").await;
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    let all = admin.get("/admin/audit").await;
+    all.assert_ok()
+        .assert_has("laihua audit verify")
+        .assert_has("unit.city_approve");
+    let failed = admin.get("/admin/audit?action=login.failed").await;
+    failed
+        .assert_has("共1条记录")
+        .assert_has("登录失败")
+        .assert_lacks("unit.city_approve");
+    let unit = admin
+        .get(&format!(
+            "/admin/audit?object_type=unit&object_id={}",
+            r.unit_id
+        ))
+        .await;
+    unit.assert_has(&format!("href=\"/admin/units/{}\"", r.unit_id))
+        .assert_has("市外办审核通过")
+        .assert_lacks("login.failed");
+    admin
+        .get("/admin/audit?actor=%E5%A4%A9%E5%AE%81")
+        .await
+        .assert_has("县区外办初审通过")
+        .assert_lacks("市外办审核通过</td>");
+    let tomorrow = date_in(&app, 1);
+    admin
+        .get(&format!("/admin/audit?from={tomorrow}"))
+        .await
+        .assert_has("共0条记录");
+    admin
+        .get("/admin/audit?from=2026-02-30")
+        .await
+        .assert_has("日期格式应为");
+    // No route changes the log.
+    assert_eq!(admin.post("/admin/audit", &[]).await.status, 405);
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    assert_eq!(county.get("/admin/audit").await.status, 403);
+}

@@ -451,7 +451,9 @@ fn table() -> Vec<Row> {
         get("/admin/content/{key}",                                 [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("预览"),
         post("/admin/content/{key}", EMPTY,                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
-            .marker("内容不能为空"),
+            .marker("内容不能为空"),        // The audit log: read-only, administrators only.
+        get("/admin/audit",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("审计日志只能查看"),
     ]
 }
 

@@ -285,3 +285,67 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Entry> {
         detail: r.try_get("detail")?,
     })
 }
+
+/// Filters of the audit log viewer.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// A page of the audit log, newest first, and the total.
+pub async fn search(
+    pool: &sqlx::AnyPool,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Entry>, i64)> {
+    let clean = |s: &str| s.trim().replace(['%', '_'], "");
+    let actor = format!("%{}%", clean(&f.actor));
+    let action = format!("{}%", clean(&f.action));
+    let cond = "actor LIKE $1 AND action LIKE $2 AND ($3 = '' OR object_type = $3)
+        AND ($4 = '' OR object_id = $4) AND at >= $5 AND at < $6";
+    let from = f.from.unwrap_or(i64::MIN / 2);
+    let to = f.to.unwrap_or(i64::MAX / 2);
+    let rows = sqlx::query(&format!(
+        "SELECT id, at, actor, ip, action, object_type, object_id, detail FROM audit_log
+         WHERE {cond} ORDER BY id DESC LIMIT $7 OFFSET $8"
+    ))
+    .bind(actor.as_str())
+    .bind(action.as_str())
+    .bind(f.object_type.trim())
+    .bind(f.object_id.trim())
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE {cond}"))
+        .bind(actor.as_str())
+        .bind(action.as_str())
+        .bind(f.object_type.trim())
+        .bind(f.object_id.trim())
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows.iter().map(from_row).collect::<DbResult<_>>()?, total))
+}
+
+impl Entry {
+    /// Where an administrator sees the object of this entry, if it has a page.
+    pub fn object_link(&self) -> Option<String> {
+        match self.object_type.as_str() {
+            "unit" => Some(format!("/admin/units/{}", self.object_id)),
+            "user" => Some(format!("/admin/staff/{}", self.object_id)),
+            "content" => Some(format!("/admin/content/{}", self.object_id)),
+            "settings" => Some("/admin/settings".into()),
+            _ => None,
+        }
+    }
+}

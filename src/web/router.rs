@@ -229,6 +229,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             Admin,
             get(admin_settings::content_page).post(admin_settings::save_content),
         ),
+        ("/admin/audit", Admin, get(admin_settings::audit_log)),
         ("/admin/templates", Admin, get(help::admin_list)),
         (
             "/admin/templates/{type_id}",
