@@ -231,6 +231,14 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     .await
     .assert_redirect(&format!("/review/groups/{id}"));
     assert_eq!(state_of(&app, id).await, "dispatched");
+    // Each step's time is recorded with its transition.
+    let stamped = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM invitation_groups WHERE id = {id} AND county_passed_at IS NOT NULL
+               AND accepted_at IS NOT NULL AND reported_at IS NOT NULL AND dispatched_at IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(stamped, 1);
     assert!(app
         .sms()
         .iter()

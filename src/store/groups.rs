@@ -445,7 +445,8 @@ pub async fn submit(conn: &mut Conn, id: i64, now: i64) -> DbResult<bool> {
     Ok(r.rows_affected() == 1)
 }
 
-/// A guarded transition: `from` → `to`, within the county's district when given.
+/// A guarded transition: `from` → `to`, within the county's district when given. The time the
+/// group reached its new state (county passed, accepted, reported, dispatched) is recorded here.
 #[allow(clippy::too_many_arguments)]
 pub async fn transition(
     conn: &mut Conn,
@@ -459,7 +460,11 @@ pub async fn transition(
 ) -> DbResult<bool> {
     // `set` holds extra assignments using $6.. for `values` (e.g. ", acceptance_no = $6").
     let sql = format!(
-        "UPDATE invitation_groups SET state = $1, updated_at = $2{set}
+        "UPDATE invitation_groups SET state = $1, updated_at = $2,
+            county_passed_at = CASE WHEN $1 = 'pending_city' THEN $2 ELSE county_passed_at END,
+            accepted_at = CASE WHEN $1 = 'accepted' THEN $2 ELSE accepted_at END,
+            reported_at = CASE WHEN $1 = 'reported' THEN $2 ELSE reported_at END,
+            dispatched_at = CASE WHEN $1 = 'dispatched' THEN $2 ELSE dispatched_at END{set}
          WHERE id = $3 AND state = $4 AND ({d} < 0 OR unit_id IN (SELECT id FROM units WHERE district_id = {d}))",
         d = "$5",
     );

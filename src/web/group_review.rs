@@ -384,11 +384,6 @@ pub async fn approve(
     if !ok {
         return Err(AppError::Conflict(STALE.into()));
     }
-    sqlx::query("UPDATE invitation_groups SET county_passed_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
     finish(
         &state,
         &ctx,
@@ -519,9 +514,8 @@ pub async fn accept(
     }
     let seq = groups::next_in_sequence(tx.conn(), "acceptance", year).await?;
     let no = format!("SL{year}{seq:05}");
-    sqlx::query("UPDATE invitation_groups SET acceptance_no = $1, accepted_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE invitation_groups SET acceptance_no = $1 WHERE id = $2")
         .bind(no.as_str())
-        .bind(now)
         .bind(id)
         .execute(tx.conn())
         .await?;
@@ -589,11 +583,6 @@ pub async fn report(
     if !ok {
         return Err(AppError::Conflict(STALE.into()));
     }
-    sqlx::query("UPDATE invitation_groups SET reported_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
     finish(
         &state,
         &ctx,
@@ -663,14 +652,11 @@ pub async fn dispatch(
     if !ok {
         return Err(AppError::Conflict(STALE.into()));
     }
-    sqlx::query(
-        "UPDATE invitation_groups SET dispatched_at = $1, letter_file_id = $2 WHERE id = $3",
-    )
-    .bind(now)
-    .bind(file_id)
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("UPDATE invitation_groups SET letter_file_id = $1 WHERE id = $2")
+        .bind(file_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
     let notice = notify::group_dispatched(&state.site().await?.office_name, &g.number);
     finish(
         &state,
