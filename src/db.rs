@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chain",
         include_str!("../migrations/0004_audit_chain.sql"),
     ),
+    (7, "search", include_str!("../migrations/0007_search.sql")),
 ];
 
 #[derive(Clone)]

@@ -78,6 +78,7 @@ impl Persona {
             Access::Staff => matches!(self, County | OtherCounty | City),
             Access::City => self == City,
             Access::Admin => self == Admin,
+            Access::Oversight => matches!(self, County | OtherCounty | City | Admin),
         }
     }
 }
@@ -108,6 +109,8 @@ enum Outcome {
     Parent,
     /// The guard's 3xx to the sign-in page (`/login?next=<path>` for GET, `/login` for POST).
     LoginRedirect,
+    /// 3xx to a path starting with this (the record's id follows).
+    Under(&'static str),
     Forbidden,
     NotFound,
     Conflict,
@@ -120,6 +123,7 @@ impl fmt::Display for Outcome {
             Outcome::Redirect(to) => write!(f, "3xx → {to}"),
             Outcome::Parent => f.write_str("3xx → the record"),
             Outcome::LoginRedirect => f.write_str("3xx → /login"),
+            Outcome::Under(to) => write!(f, "3xx → {to}…"),
             Outcome::Forbidden => f.write_str("403"),
             Outcome::NotFound => f.write_str("404"),
             Outcome::Conflict => f.write_str("409"),
@@ -146,6 +150,7 @@ impl Outcome {
                         Method::Post => page.location == "/login",
                     }
             }
+            Outcome::Under(to) => redirect && page.location.starts_with(to),
             Outcome::Forbidden => page.status == 403,
             Outcome::NotFound => page.status == 404,
             Outcome::Conflict => page.status == 409,
@@ -343,7 +348,7 @@ fn table() -> Vec<Row> {
                                                                                                             NF,      F,        F,       F,       F])
             .deferred(&[Unit]),
         get("/review",                                              [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      F]),
-        get("/review/units/{id}",                                   [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F]),
+        get("/review/units/{id}",                                   [LR,                 F,       F,        F,       Ok,       NF,      Ok,      Ok]),
         // The unit is approved already: nothing left to approve or return.
         post("/review/units/{id}/approve", NO_COMMENT,              [LR,                 F,       F,        F,       C,        NF,      C,       F]),
         post("/review/units/{id}/return", WITH_REASON,              [LR,                 F,       F,        F,       C,        NF,      C,       F]),
@@ -352,7 +357,7 @@ fn table() -> Vec<Row> {
             .marker("请填写消息内容"),
         // The change request waits for the county: the city does not see it until the county
         // passed it.
-        get("/review/changes/{id}",                                 [LR,                 F,       F,        F,       Ok,       NF,      NF,      F]),
+        get("/review/changes/{id}",                                 [LR,                 F,       F,        F,       Ok,       NF,      NF,      Ok]),
         post("/review/changes/{id}/approve", NO_COMMENT,            [LR,                 F,       F,        F,       Redirect("/review?ok=approved"),
                                                                                                                                NF,      NF,      F])
             .deferred(&[County]),
@@ -361,7 +366,8 @@ fn table() -> Vec<Row> {
         // The group the county passed: its county still sees it, the other county does not.
         get("/review/groups",                                       [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      F])
             .marker("办理时限"),
-        get("/review/groups/{id}",                                  [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
+        // Administrators read every submitted group (audit links, search); no actions.
+        get("/review/groups/{id}",                                  [LR,                 F,       F,        F,       Ok,       NF,      Ok,      Ok])
             .marker("办理记录"),
         post("/review/groups/{id}/print", Input::Nothing,           [LR,                 F,       F,        F,       Ok,       NF,      Ok,      F])
             .printed_form(),
@@ -401,8 +407,14 @@ fn table() -> Vec<Row> {
         get("/review/visits",                                       [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      F])
             .marker("逾期未销签"),
         // Waiting for the county: the other county and the city do not see it.
-        get("/review/visits/{visitor_id}",                          [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
-            .marker("【审核通过】"),
+        get("/review/visits/{visitor_id}",                          [LR,                 F,       F,        F,       Ok,       NF,      NF,      Ok])
+            .marker("办理记录"),
+        // An audit entry's registration number leads to the visitor's review page, which
+        // checks who may see it.
+        get("/review/visit-records/{id}",                           [LR,                 F,       F,        F,       Under("/review/visits/"),
+                                                                                                                               Under("/review/visits/"),
+                                                                                                                                        Under("/review/visits/"),
+                                                                                                                                                 Under("/review/visits/")]),
         post("/review/visits/{visitor_id}/approve", Input::Nothing, [LR,                 F,       F,        F,       Redirect("/review/visits?ok=approved"),
                                                                                                                                NF,      NF,      F])
             .deferred(&[County]),
@@ -410,6 +422,9 @@ fn table() -> Vec<Row> {
         post("/review/visits/{visitor_id}/return", NO_REASON,       [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
             .marker("请填写退回原因"),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
+        // Staff search: every reviewer and the administrators; nothing searched without a query.
+        get("/search",                                              [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
+            .marker("综合查询"),
         get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
         post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
             .marker("请选择发送对象"),
@@ -490,6 +505,8 @@ struct SampleVisits {
     group_id: i64,
     /// 取消行程 with its statement, submitted: 待县区外办审核 (`pending_county`).
     submitted: i64,
+    /// Its registration (`visit_records.id`), as audit entries name it.
+    submitted_record: i64,
     /// Its statement.
     statement: SampleFile,
     /// Not registered.
@@ -544,6 +561,9 @@ impl Fixture {
             "id" if pattern.starts_with("/review/units/") => self.unit.unit_id.to_string(),
             "id" if pattern.starts_with("/review/changes/") => self.change_id.to_string(),
             "id" if pattern.starts_with("/admin/staff/") => self.admin_id.to_string(),
+            "id" if pattern.starts_with("/review/visit-records/") => {
+                self.visits.submitted_record.to_string()
+            }
             "id" if pattern.starts_with("/admin/units/") => self.spare_unit_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),
         })
@@ -870,6 +890,11 @@ async fn sample_visits(app: &TestApp, c: &Client) -> SampleVisits {
     SampleVisits {
         group_id,
         submitted,
+        submitted_record: app
+            .scalar(&format!(
+                "SELECT id FROM visit_records WHERE visitor_id = {submitted}"
+            ))
+            .await,
         statement: SampleFile {
             id: visit_file(app, submitted, "statement").await,
             bytes: statement,
@@ -1010,7 +1035,7 @@ async fn served(
         let c = match access {
             Access::Public => &anonymous,
             Access::Signed | Access::Unit => client_of(Unit),
-            Access::Staff => client_of(County),
+            Access::Staff | Access::Oversight => client_of(County),
             Access::City => client_of(City),
             Access::Admin => client_of(Admin),
         };

@@ -234,6 +234,7 @@ pub fn action_label(action: &str) -> &str {
         "visit.overdue_reminder" => "逾期提醒",
         "message.broadcast" => "发送通知",
         "template.replace" => "更换样式模板",
+        "export" => "导出Excel",
         "login.success" => "登录",
         "login.failed" => "登录失败",
         "login.lockout" => "帐号锁定",
@@ -345,6 +346,9 @@ impl Entry {
             "user" => Some(format!("/admin/staff/{}", self.object_id)),
             "content" => Some(format!("/admin/content/{}", self.object_id)),
             "settings" => Some("/admin/settings".into()),
+            "group" => Some(format!("/review/groups/{}", self.object_id)),
+            "change" => Some(format!("/review/changes/{}", self.object_id)),
+            "visit" => Some(format!("/review/visit-records/{}", self.object_id)),
             _ => None,
         }
     }

@@ -636,6 +636,44 @@ pub async fn history(
     Ok((rows.iter().map(row_from).collect::<DbResult<_>>()?, total))
 }
 
+/// Staff search (issue 6): groups whose number, 受理编号 or 核实单号 equals `text`, or with a
+/// visitor whose passport number, surname, given name or full name equals it (case-insensitive
+/// for Latin letters). Exact matches only, so that every branch is an index lookup at any size.
+/// Limited to the given states and, for county staff, to one district; newest first.
+pub async fn search_staff(
+    pool: &sqlx::AnyPool,
+    text: &str,
+    states: &[GroupState],
+    district: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<GroupRow>> {
+    let key = text.trim().to_uppercase();
+    if key.is_empty() || states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         JOIN districts d ON d.id = u.district_id
+         WHERE g.state IN ({list}) AND ($2 < 0 OR u.district_id = $2)
+           AND (g.number = $1 OR g.acceptance_no = $1 OR g.verification_no = $1
+                OR g.id IN (SELECT v.group_id FROM group_visitors v WHERE v.passport_no = $1
+                    OR UPPER(v.surname) = $1 OR UPPER(v.given_name) = $1
+                    OR UPPER(v.surname || ' ' || v.given_name) = $1))
+         ORDER BY g.id DESC LIMIT $3"
+    ))
+    .bind(key.as_str())
+    .bind(district.unwrap_or(-1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(row_from).collect()
+}
+
 /// Numbers of other groups in which this passport appears for an overlapping period.
 pub async fn overlapping(
     pool: &sqlx::AnyPool,

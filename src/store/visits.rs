@@ -230,6 +230,14 @@ pub struct Record {
     pub county_passed_at: Option<i64>,
 }
 
+/// The visitor a post-visit registration belongs to (audit entries name the registration).
+pub async fn visitor_of_record(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<Option<i64>> {
+    sqlx::query_scalar("SELECT visitor_id FROM visit_records WHERE id = $1")
+        .bind(record_id)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn record(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Record>> {
     let row = sqlx::query(
         "SELECT id, state, kind, entry_date, entry_port_id, exit_date, exit_port_id, cancel_reason,

@@ -8,6 +8,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
 use super::registration::OkQuery;
 use super::{layout, AppError, AppResult, Ctx, Layout};
 use crate::app::AppState;
@@ -346,6 +347,8 @@ pub struct AuditQuery {
     to: String,
     #[serde(default)]
     page: Option<i64>,
+    #[serde(default)]
+    format: String,
 }
 
 #[derive(Template)]
@@ -394,6 +397,45 @@ pub async fn audit_log(
         from: day(&q.from),
         to: day(&q.to).map(|t| t + 86_400),
     };
+    if wants_xlsx(&q.format) && error.is_empty() {
+        let (entries, _) = audit::search(state.pool(), &f, MAX_ROWS, 0).await?;
+        let mut sheet = Sheet::new(
+            "审计日志",
+            &[
+                "编号",
+                "时间",
+                "操作人",
+                "地址",
+                "操作",
+                "操作代码",
+                "对象类型",
+                "对象编号",
+                "说明",
+            ],
+        );
+        for e in &entries {
+            sheet.push(vec![
+                e.id.into(),
+                e.at_text().into(),
+                (&e.actor).into(),
+                (&e.ip).into(),
+                e.action_text().into(),
+                (&e.action).into(),
+                (&e.object_type).into(),
+                (&e.object_id).into(),
+                (&e.detail).into(),
+            ]);
+        }
+        let filters = describe(&[
+            ("操作人", q.actor.as_str()),
+            ("操作", q.action.as_str()),
+            ("对象类型", q.object_type.as_str()),
+            ("对象编号", q.object_id.as_str()),
+            ("日期自", q.from.as_str()),
+            ("至", q.to.as_str()),
+        ]);
+        return respond(&state, &ctx, "audit", "审计日志", &filters, vec![sheet]).await;
+    }
     let page = q.page.unwrap_or(1).max(1);
     let (entries, total) =
         audit::search(state.pool(), &f, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;

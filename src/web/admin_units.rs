@@ -9,6 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
 use super::registration::OkQuery;
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
 use crate::app::AppState;
@@ -31,6 +32,8 @@ pub struct SearchQuery {
     state: String,
     #[serde(default)]
     page: Option<i64>,
+    #[serde(default)]
+    format: String,
 }
 
 #[derive(Template)]
@@ -66,6 +69,44 @@ pub async fn search(
     ]
     .into_iter()
     .find(|s| s.as_str() == q.state.trim());
+    if wants_xlsx(&q.format) {
+        let (rows, _) = units::search(state.pool(), &q.q, district, st, MAX_ROWS, 0).await?;
+        let mut sheet = Sheet::new(
+            "邀请单位",
+            &[
+                "单位全称",
+                "统一社会信用代码",
+                "登录ID",
+                "所属县区",
+                "状态",
+                "失信企业名单",
+            ],
+        );
+        for r in &rows {
+            sheet.push(vec![
+                (&r.name).into(),
+                (&r.credit_code).into(),
+                (&r.login_id).into(),
+                (&r.district_name).into(),
+                r.state.label().into(),
+                if r.blacklisted { "是" } else { "" }.into(),
+            ]);
+        }
+        let filters = describe(&[
+            ("关键字", q.q.as_str()),
+            ("县区", q.district.as_str()),
+            ("状态", q.state.as_str()),
+        ]);
+        return respond(
+            &state,
+            &ctx,
+            "admin.units",
+            "邀请单位管理",
+            &filters,
+            vec![sheet],
+        )
+        .await;
+    }
     let page = q.page.unwrap_or(1).max(1);
     let (rows, total) =
         units::search(state.pool(), &q.q, district, st, PAGE, (page - 1) * PAGE).await?;

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{respond, wants_xlsx, ListQuery, Sheet};
 use super::groups::{file_slots, today, FileSlot};
 use super::registration::OkQuery;
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
@@ -102,7 +103,7 @@ struct QueuePage {
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<OkQuery>,
+    Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (limit, holidays) = limits(&state).await?;
@@ -125,6 +126,40 @@ pub async fn queue(
             _ => "已上报，待发件",
         };
         sections.push(Section { title, rows });
+    }
+    if wants_xlsx(&q.format) {
+        let mut sheet = Sheet::new(
+            "团组待办",
+            &[
+                "办理环节",
+                "团组编号",
+                "团组名称",
+                "邀请单位",
+                "县区",
+                "人数",
+                "提交时间",
+                "剩余工作日",
+                "受理编号",
+                "核实单号",
+            ],
+        );
+        for s in &sections {
+            for r in &s.rows {
+                sheet.push(vec![
+                    s.title.into(),
+                    (&r.number).into(),
+                    (&r.name).into(),
+                    (&r.unit_name).into(),
+                    (&r.district_name).into(),
+                    r.visitors.into(),
+                    r.submitted_text().into(),
+                    r.days_left.into(),
+                    r.acceptance_no.clone().into(),
+                    r.verification_no.clone().into(),
+                ]);
+            }
+        }
+        return respond(&state, &ctx, "review.groups", "团组待办", "", vec![sheet]).await;
     }
     let mut l = layout(&state, &ctx, "团组待办").await?;
     l.flash = flash_text(&q.ok).to_string();

@@ -6,6 +6,7 @@ pub mod admin_settings;
 pub mod admin_units;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod group_review;
 pub mod groups;
@@ -15,6 +16,7 @@ pub mod notices;
 pub mod registration;
 pub mod review;
 pub mod router;
+pub mod search;
 pub mod visits;
 
 use axum::body::Body;
@@ -366,6 +368,8 @@ pub enum Access {
     City,
     /// System administrators.
     Admin,
+    /// County or city reviewers and administrators: read-only oversight pages.
+    Oversight,
 }
 
 pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Response {
@@ -385,6 +389,7 @@ pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Re
         (Access::Staff, Some(u)) => u.role.is_staff(),
         (Access::City, Some(u)) => u.role == Role::City,
         (Access::Admin, Some(u)) => u.role == Role::Admin,
+        (Access::Oversight, Some(u)) => u.role.is_staff() || u.role == Role::Admin,
     };
     if allowed {
         next.run(req).await

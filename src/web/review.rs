@@ -9,6 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{respond, wants_xlsx, ListQuery, Sheet};
 use super::registration::{OkQuery, Slot};
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
 use crate::app::AppState;
@@ -67,10 +68,40 @@ struct QueuePage {
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<OkQuery>,
+    Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let reviewer = reviewer_of(ctx.user()?).ok_or(AppError::Forbidden)?;
     let items = units::queue(state.pool(), reviewer).await?;
+    if wants_xlsx(&q.format) {
+        let mut sheet = Sheet::new(
+            "待办",
+            &[
+                "类型",
+                "单位全称",
+                "统一社会信用代码",
+                "所属县区",
+                "提交时间",
+            ],
+        );
+        for i in &items {
+            sheet.push(vec![
+                i.kind_label().into(),
+                (&i.name).into(),
+                (&i.credit_code).into(),
+                (&i.district_name).into(),
+                i.submitted_text().into(),
+            ]);
+        }
+        return respond(
+            &state,
+            &ctx,
+            "review.units",
+            "注册审核待办",
+            "",
+            vec![sheet],
+        )
+        .await;
+    }
     let mut l = layout(&state, &ctx, "待办").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(QueuePage {

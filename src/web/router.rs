@@ -7,7 +7,7 @@ use axum::Router;
 
 use super::{
     account, admin, admin_settings, admin_units, auth, files, group_review, groups, guard, help,
-    messages, notices, registration, review, visits, Access,
+    messages, notices, registration, review, search, visits, Access,
 };
 use crate::app::AppState;
 
@@ -123,7 +123,16 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(visits::file),
         ),
         ("/review/visits", Staff, get(visits::queue)),
-        ("/review/visits/{visitor_id}", Staff, get(visits::detail)),
+        (
+            "/review/visits/{visitor_id}",
+            Oversight,
+            get(visits::detail),
+        ),
+        (
+            "/review/visit-records/{id}",
+            Oversight,
+            get(visits::record_link),
+        ),
         (
             "/review/visits/{visitor_id}/approve",
             Staff,
@@ -140,7 +149,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/messages/{id}/read", Unit, post(messages::read)),
         ("/messages/{id}/delete", Unit, post(messages::delete)),
         ("/review", Staff, get(review::queue)),
-        ("/review/units/{id}", Staff, get(review::unit_detail)),
+        ("/review/units/{id}", Oversight, get(review::unit_detail)),
         (
             "/review/units/{id}/approve",
             Staff,
@@ -152,7 +161,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             post(review::unit_return),
         ),
         ("/review/units/{id}/message", Staff, post(notices::to_unit)),
-        ("/review/changes/{id}", Staff, get(review::change_detail)),
+        (
+            "/review/changes/{id}",
+            Oversight,
+            get(review::change_detail),
+        ),
         (
             "/review/changes/{id}/approve",
             Staff,
@@ -164,7 +177,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             post(review::change_return),
         ),
         ("/review/groups", Staff, get(group_review::queue)),
-        ("/review/groups/{id}", Staff, get(group_review::detail)),
+        ("/review/groups/{id}", Oversight, get(group_review::detail)),
         (
             "/review/groups/{id}/print",
             Staff,
@@ -195,6 +208,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             City,
             post(group_review::dispatch).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
+        ("/search", Oversight, get(search::search)),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
 use super::groups::today;
 use super::registration::OkQuery;
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
@@ -489,7 +490,7 @@ struct QueuePage {
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<OkQuery>,
+    Query(q): Query<xlsx::ListQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let days = overdue_days(&state).await?;
@@ -510,6 +511,67 @@ pub async fn queue(
     for r in &overdue {
         *counts.entry(r.district_name.clone()).or_default() += 1;
     }
+    let countries = country_names(&state).await?;
+    if wants_xlsx(&q.format) {
+        let nat = |a: &str| countries.get(a).cloned().unwrap_or_else(|| a.to_string());
+        let mut pending = Sheet::new(
+            "销签待办",
+            &[
+                "团组编号",
+                "邀请单位",
+                "县区",
+                "姓名",
+                "护照号码",
+                "国籍",
+                "提交时间",
+            ],
+        );
+        for r in &rows {
+            pending.push(vec![
+                (&r.group_number).into(),
+                (&r.unit_name).into(),
+                (&r.district_name).into(),
+                (&r.name).into(),
+                (&r.passport_no).into(),
+                nat(&r.nationality).into(),
+                r.submitted_text().into(),
+            ]);
+        }
+        let mut late = Sheet::new(
+            "逾期未销签",
+            &[
+                "团组编号",
+                "邀请单位",
+                "县区",
+                "姓名",
+                "护照号码",
+                "国籍",
+                "计划出境",
+                "状态",
+            ],
+        );
+        for r in &overdue {
+            late.push(vec![
+                (&r.group_number).into(),
+                (&r.unit_name).into(),
+                (&r.district_name).into(),
+                (&r.name).into(),
+                (&r.passport_no).into(),
+                nat(&r.nationality).into(),
+                (&r.departure).into(),
+                r.state_label().into(),
+            ]);
+        }
+        return respond(
+            &state,
+            &ctx,
+            "review.visits",
+            "销签待办",
+            "",
+            vec![pending, late],
+        )
+        .await;
+    }
     let mut l = layout(&state, &ctx, "销签待办").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(QueuePage {
@@ -518,7 +580,7 @@ pub async fn queue(
         overdue,
         counts: counts.into_iter().collect(),
         days,
-        countries: country_names(&state).await?,
+        countries,
     })
 }
 
@@ -586,6 +648,17 @@ async fn detail_page(
         errors,
         nationality,
     })
+}
+
+/// From an audit entry's registration number to its review page (which checks visibility).
+pub async fn record_link(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let visitor_id = visits::visitor_of_record(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(axum::response::Redirect::to(&format!("/review/visits/{visitor_id}")).into_response())
 }
 
 pub async fn detail(

@@ -749,3 +749,44 @@ pub async fn dispatched_group(app: &TestApp, c: &Client, n: usize, county_login:
     .assert_redirect(&format!("/review/groups/{id}"));
     id
 }
+
+// ---- Excel exports ----
+
+/// Every sheet of an .xlsx file opened with calamine: (name, rows of cell texts, header first).
+pub fn xlsx_sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a valid .xlsx");
+    let names = book.sheet_names().to_owned();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).expect("sheet");
+            let rows = range
+                .rows()
+                .map(|r| {
+                    r.iter()
+                        .map(|c| match c {
+                            Data::Empty => String::new(),
+                            Data::String(s) => s.clone(),
+                            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// Downloads an export and opens it; asserts the content type.
+pub async fn export(c: &Client, path: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let (status, ctype, bytes) = c.get_bytes(path).await;
+    assert_eq!(status, 200, "{path}");
+    assert_eq!(
+        ctype, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "{path}"
+    );
+    xlsx_sheets(&bytes)
+}
