@@ -182,12 +182,19 @@ async fn admin_exports_unit_search_and_audit_log_with_their_filters() {
         .assert_ok()
         .assert_has("日期格式应为2026-01-31");
     assert_eq!(exports_logged(&app, "audit").await, before);
+    // The staff accounts.
+    let sheets = export(&admin, "/admin/staff?format=xlsx").await;
+    let rows = &sheets[0].1;
+    assert!(rows.iter().any(|r| r[0] == "tianning" && r[3] == "天宁区" && r[4] == "正常"));
+    assert_eq!(exports_logged(&app, "admin.staff").await, 1);
     // A county user reaches no admin list, export or not.
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     let (status, _, _) = county.get_bytes("/admin/audit?format=xlsx").await;
     assert_eq!(status, 403);
     let (status, _, _) = county.get_bytes("/admin/units?format=xlsx").await;
+    assert_eq!(status, 403);
+    let (status, _, _) = county.get_bytes("/admin/staff?format=xlsx").await;
     assert_eq!(status, 403);
 }
 

@@ -3,12 +3,13 @@
 //! cannot be disabled or given another role.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{respond, wants_xlsx, ListQuery, Sheet};
 use super::{layout, AppError, AppResult, Ctx, Layout};
 use crate::app::AppState;
 use crate::domain::fields::{required, FieldErrors};
@@ -80,7 +81,27 @@ async fn list_page(
     })
 }
 
-pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    if wants_xlsx(&q.format) {
+        let mut sheet = Sheet::new(
+            "工作人员帐号",
+            &["登录ID", "姓名", "角色", "所属县区", "状态"],
+        );
+        for r in rows(&state).await? {
+            sheet.push(vec![
+                (&r.u.login_id).into(),
+                (&r.u.display_name).into(),
+                r.u.role.label().into(),
+                (&r.district).into(),
+                if r.u.disabled { "已停用" } else { "正常" }.into(),
+            ]);
+        }
+        return respond(&state, &ctx, "admin.staff", "工作人员帐号", "", vec![sheet]).await;
+    }
     let form = StaffForm {
         role: "county".into(),
         ..StaffForm::default()
