@@ -15,6 +15,7 @@ pub mod notices;
 pub mod registration;
 pub mod review;
 pub mod router;
+pub mod svg;
 pub mod visits;
 
 use axum::body::Body;
