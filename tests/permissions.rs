@@ -78,6 +78,7 @@ impl Persona {
             Access::Staff => matches!(self, County | OtherCounty | City),
             Access::City => self == City,
             Access::Admin => self == Admin,
+            Access::Oversight => matches!(self, County | OtherCounty | City | Admin),
         }
     }
 }
@@ -409,6 +410,9 @@ fn table() -> Vec<Row> {
         // Without a reason: the detail page again with the error.
         post("/review/visits/{visitor_id}/return", NO_REASON,       [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
             .marker("请填写退回原因"),
+        // Statistics: county staff (their district's figures), the city and administrators.
+        get("/stats",                                               [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
+            .marker("统计口径"),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         get("/notices/new",                                         [LR,                 F,       F,        F,       F,        F,       Ok,      F]),
         post("/notices", EMPTY,                                     [LR,                 F,       F,        F,       F,        F,       Ok,      F])
@@ -1010,7 +1014,7 @@ async fn served(
         let c = match access {
             Access::Public => &anonymous,
             Access::Signed | Access::Unit => client_of(Unit),
-            Access::Staff => client_of(County),
+            Access::Staff | Access::Oversight => client_of(County),
             Access::City => client_of(City),
             Access::Admin => client_of(Admin),
         };

@@ -15,6 +15,7 @@ pub mod notices;
 pub mod registration;
 pub mod review;
 pub mod router;
+pub mod stats;
 pub mod svg;
 pub mod visits;
 
@@ -367,6 +368,9 @@ pub enum Access {
     City,
     /// System administrators.
     Admin,
+    /// Those who oversee the work: county and city reviewers and administrators (statistics).
+    /// County staff see their own district's figures only; the handler narrows the data.
+    Oversight,
 }
 
 pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Response {
@@ -386,6 +390,9 @@ pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Re
         (Access::Staff, Some(u)) => u.role.is_staff(),
         (Access::City, Some(u)) => u.role == Role::City,
         (Access::Admin, Some(u)) => u.role == Role::Admin,
+        (Access::Oversight, Some(u)) => {
+            matches!(u.role, Role::County | Role::City | Role::Admin)
+        }
     };
     if allowed {
         next.run(req).await

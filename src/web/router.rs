@@ -7,7 +7,7 @@ use axum::Router;
 
 use super::{
     account, admin, admin_settings, admin_units, auth, files, group_review, groups, guard, help,
-    messages, notices, registration, review, visits, Access,
+    messages, notices, registration, review, stats, visits, Access,
 };
 use crate::app::AppState;
 
@@ -195,6 +195,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             City,
             post(group_review::dispatch).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
+        ("/stats", Oversight, get(stats::page)),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
