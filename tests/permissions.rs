@@ -421,6 +421,9 @@ fn table() -> Vec<Row> {
         // Without a reason: the detail page again with the error.
         post("/review/visits/{visitor_id}/return", NO_REASON,       [LR,                 F,       F,        F,       Ok,       NF,      NF,      F])
             .marker("请填写退回原因"),
+        // Statistics: county staff (their district's figures), the city and administrators.
+        get("/stats",                                               [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
+            .marker("统计口径"),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         // Staff search: every reviewer and the administrators; nothing searched without a query.
         get("/search",                                              [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])

@@ -8,6 +8,7 @@ pub mod reference;
 pub mod refs;
 pub mod sessions;
 pub mod sms_codes;
+pub mod stats;
 pub mod units;
 pub mod users;
 pub mod visits;

@@ -17,6 +17,8 @@ pub mod registration;
 pub mod review;
 pub mod router;
 pub mod search;
+pub mod stats;
+pub mod svg;
 pub mod visits;
 
 use axum::body::Body;
@@ -368,7 +370,9 @@ pub enum Access {
     City,
     /// System administrators.
     Admin,
-    /// County or city reviewers and administrators: read-only oversight pages.
+    /// Those who oversee the work: county and city reviewers and administrators (search,
+    /// statistics, read-only detail pages). County staff see their own district only; the
+    /// handlers narrow the data.
     Oversight,
 }
 

@@ -7,7 +7,7 @@ use axum::Router;
 
 use super::{
     account, admin, admin_settings, admin_units, auth, files, group_review, groups, guard, help,
-    messages, notices, registration, review, search, visits, Access,
+    messages, notices, registration, review, search, stats, visits, Access,
 };
 use crate::app::AppState;
 
@@ -209,6 +209,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             post(group_review::dispatch).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
         ("/search", Oversight, get(search::search)),
+        ("/stats", Oversight, get(stats::page)),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
