@@ -234,6 +234,10 @@ pub fn action_label(action: &str) -> &str {
         "visit.overdue_reminder" => "逾期提醒",
         "message.broadcast" => "发送通知",
         "template.replace" => "更换样式模板",
+        "refdata.add" => "新增基础数据",
+        "refdata.update" => "修改基础数据",
+        "refdata.retire" => "停用基础数据",
+        "refdata.restore" => "恢复使用基础数据",
         "login.success" => "登录",
         "login.failed" => "登录失败",
         "login.lockout" => "帐号锁定",
@@ -345,6 +349,28 @@ impl Entry {
             "user" => Some(format!("/admin/staff/{}", self.object_id)),
             "content" => Some(format!("/admin/content/{}", self.object_id)),
             "settings" => Some("/admin/settings".into()),
+            "country" | "mission" | "port" | "district" | "attachment_type" => {
+                let list = crate::store::refadmin::SPECS
+                    .iter()
+                    .find(|s| s.object_type == self.object_type)?;
+                Some(format!(
+                    "/admin/refdata/{}/{}",
+                    list.slug,
+                    crate::web::urlencode(&self.object_id)
+                ))
+            }
+            // Codes are "kind:code" (purpose:business).
+            "code" => {
+                let (kind, code) = self.object_id.split_once(':')?;
+                let list = crate::store::refadmin::SPECS
+                    .iter()
+                    .find(|s| s.code_kind == Some(kind))?;
+                Some(format!(
+                    "/admin/refdata/{}/{}",
+                    list.slug,
+                    crate::web::urlencode(code)
+                ))
+            }
             _ => None,
         }
     }
