@@ -353,23 +353,16 @@ impl Entry {
                 let list = crate::store::refadmin::SPECS
                     .iter()
                     .find(|s| s.object_type == self.object_type)?;
-                Some(format!(
-                    "/admin/refdata/{}/{}",
-                    list.slug,
-                    crate::web::urlencode(&self.object_id)
-                ))
+                Some(format!("/admin/refdata/{}/{}", list.slug, self.object_id))
             }
-            // Codes are "kind:code" (purpose:business).
+            // Keys are ASCII (ids, alpha-3 codes, lowercase codes): no escaping needed. Codes
+            // are "kind:code" (purpose:business).
             "code" => {
                 let (kind, code) = self.object_id.split_once(':')?;
                 let list = crate::store::refadmin::SPECS
                     .iter()
                     .find(|s| s.code_kind == Some(kind))?;
-                Some(format!(
-                    "/admin/refdata/{}/{}",
-                    list.slug,
-                    crate::web::urlencode(code)
-                ))
+                Some(format!("/admin/refdata/{}/{code}", list.slug))
             }
             _ => None,
         }
