@@ -472,6 +472,22 @@ fn table() -> Vec<Row> {
             .marker("内容不能为空"),        // The audit log: read-only, administrators only.
         get("/admin/audit",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("审计日志只能查看"),
+        // Reference data, administrators only. `{list}` is the districts, `{item}` 天宁区, which
+        // has units: empty forms give the page again with the errors, retiring it is refused with
+        // the reason, restoring an entry in use changes nothing.
+        get("/admin/refdata",                                       [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("基础数据管理"),
+        get("/admin/refdata/{list}",                                [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("新增县区"),
+        post("/admin/refdata/{list}", EMPTY,                        [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写名称"),
+        get("/admin/refdata/{list}/{item}",                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("停用后表单中不再供选择"),
+        post("/admin/refdata/{list}/{item}", EMPTY,                 [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("请填写名称"),
+        post("/admin/refdata/{list}/{item}/retire", Input::Nothing, [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("不能停用"),
+        post("/admin/refdata/{list}/{item}/restore", Input::Nothing,[LR,                 F,       F,        F,       F,        F,       F,       Parent]),
     ]
 }
 
@@ -501,6 +517,8 @@ struct Fixture {
     admin_id: i64,
     /// A unit no persona signs in as, for the unit-management rows.
     spare_unit_id: i64,
+    /// 天宁区, a district with units, for the reference-data rows.
+    district_id: i64,
 }
 
 /// The three visitors of the unit's dispatched group (销签登记).
@@ -568,6 +586,8 @@ impl Fixture {
                 self.visits.submitted_record.to_string()
             }
             "id" if pattern.starts_with("/admin/units/") => self.spare_unit_id.to_string(),
+            "list" if pattern.starts_with("/admin/refdata/") => "districts".to_string(),
+            "item" if pattern.starts_with("/admin/refdata/") => self.district_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),
         })
     }
@@ -1020,6 +1040,7 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         spare_unit_id: create_account(app, &app.client(), 990, "天宁区")
             .await
             .unit_id,
+        district_id: app.district_id("天宁区").await,
     }
 }
 

@@ -235,6 +235,10 @@ pub fn action_label(action: &str) -> &str {
         "message.broadcast" => "发送通知",
         "template.replace" => "更换样式模板",
         "export" => "导出Excel",
+        "refdata.add" => "新增基础数据",
+        "refdata.update" => "修改基础数据",
+        "refdata.retire" => "停用基础数据",
+        "refdata.restore" => "恢复使用基础数据",
         "login.success" => "登录",
         "login.failed" => "登录失败",
         "login.lockout" => "帐号锁定",
@@ -349,6 +353,21 @@ impl Entry {
             "group" => Some(format!("/review/groups/{}", self.object_id)),
             "change" => Some(format!("/review/changes/{}", self.object_id)),
             "visit" => Some(format!("/review/visit-records/{}", self.object_id)),
+            "country" | "mission" | "port" | "district" | "attachment_type" => {
+                let list = crate::store::refadmin::SPECS
+                    .iter()
+                    .find(|s| s.object_type == self.object_type)?;
+                Some(format!("/admin/refdata/{}/{}", list.slug, self.object_id))
+            }
+            // Keys are ASCII (ids, alpha-3 codes, lowercase codes): no escaping needed. Codes
+            // are "kind:code" (purpose:business).
+            "code" => {
+                let (kind, code) = self.object_id.split_once(':')?;
+                let list = crate::store::refadmin::SPECS
+                    .iter()
+                    .find(|s| s.code_kind == Some(kind))?;
+                Some(format!("/admin/refdata/{}/{code}", list.slug))
+            }
             _ => None,
         }
     }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod flows;
 pub mod groups;
 pub mod messages;
+pub mod refadmin;
 pub mod reference;
 pub mod refs;
 pub mod sessions;

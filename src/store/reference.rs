@@ -24,6 +24,26 @@ pub async fn districts(pool: &sqlx::AnyPool) -> DbResult<Vec<District>> {
         .collect()
 }
 
+/// The active districts, and `keep` (marked) if it is retired: a staff account keeps the
+/// district it belongs to.
+pub async fn districts_with(pool: &sqlx::AnyPool, keep: Option<i64>) -> DbResult<Vec<District>> {
+    let mut out = districts(pool).await?;
+    if let Some(id) = keep.filter(|id| !out.iter().any(|d| d.id == *id)) {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM districts WHERE id = $1 AND retired <> 0")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some(n) = name {
+            out.push(District {
+                id,
+                name: format!("{n}（已停用）"),
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub async fn district_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<String> {
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM districts WHERE id = $1")
         .bind(id)
@@ -47,29 +67,49 @@ pub struct AttachmentType {
     pub required: bool,
     pub template_name: Option<String>,
     pub template_file_id: Option<i64>,
+    /// Retired by the administrator: no longer asked for, still shown where a file was given.
+    pub retired: bool,
 }
 
 /// Active attachment types of a scope ("unit" for registrations), in display order.
 pub async fn attachment_types(pool: &sqlx::AnyPool, scope: &str) -> DbResult<Vec<AttachmentType>> {
+    Ok(attachment_types_shown(pool, scope, &[])
+        .await?
+        .into_iter()
+        .filter(|t| !t.retired)
+        .collect())
+}
+
+/// The active attachment types of a scope and the retired ones in `keep` (those a record has a
+/// file of), in display order.
+pub async fn attachment_types_shown(
+    pool: &sqlx::AnyPool,
+    scope: &str,
+    keep: &[i64],
+) -> DbResult<Vec<AttachmentType>> {
     let rows = sqlx::query(
-        "SELECT id, code, name, required, template_name, template_file_id FROM attachment_types
-         WHERE scope = $1 AND retired = 0 ORDER BY sort, id",
+        "SELECT id, code, name, required, template_name, template_file_id, retired
+         FROM attachment_types WHERE scope = $1 ORDER BY sort, id",
     )
     .bind(scope)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AttachmentType {
-                id: r.try_get("id")?,
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                required: r.try_get::<i64, _>("required")? != 0,
-                template_name: r.try_get("template_name")?,
-                template_file_id: r.try_get("template_file_id")?,
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for r in &rows {
+        let t = AttachmentType {
+            id: r.try_get("id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            required: r.try_get::<i64, _>("required")? != 0,
+            template_name: r.try_get("template_name")?,
+            template_file_id: r.try_get("template_file_id")?,
+            retired: r.try_get::<i64, _>("retired")? != 0,
+        };
+        if !t.retired || keep.contains(&t.id) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// The stored template of an attachment type: (download name, sha256, mime).

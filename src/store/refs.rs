@@ -1,5 +1,7 @@
 //! Reference data of groups and visits: countries, missions, ports and code lists.
 
+use std::collections::BTreeMap;
+
 use sqlx::Row;
 
 use super::{Conn, DbResult};
@@ -32,13 +34,20 @@ pub struct Port {
     pub province_zh: String,
 }
 
-/// Everything the group form offers, loaded together.
+/// Everything the group form offers (active entries only), loaded together, and the names of
+/// every entry, retired ones included, for showing old records.
 #[derive(Clone, Debug, Default)]
 pub struct Lists {
     pub countries: Vec<Country>,
     pub missions: Vec<MissionRef>,
     pub purposes: Vec<Code>,
     pub cost_bearers: Vec<Code>,
+    /// alpha3 → Chinese name, retired countries included.
+    pub country_names: BTreeMap<String, String>,
+    /// (kind, code) → Chinese name, retired codes included.
+    code_names: BTreeMap<(String, String), String>,
+    /// Retired missions: id → (host alpha3, name).
+    pub retired_missions: BTreeMap<i64, (String, String)>,
 }
 
 /// Regions whose people are not foreigners for this purpose.
@@ -59,26 +68,44 @@ impl Lists {
             .filter(|c| self.missions.iter().any(|m| m.host_alpha3 == c.alpha3))
             .collect()
     }
+    /// The name of a country, retired or not (the code itself when unknown).
     pub fn country_name(&self, alpha3: &str) -> String {
-        self.countries
-            .iter()
-            .find(|c| c.alpha3 == alpha3)
-            .map(|c| c.name_zh.clone())
+        self.country_names
+            .get(alpha3)
+            .cloned()
             .unwrap_or_else(|| alpha3.to_string())
     }
     pub fn purpose_name(&self, code: &str) -> String {
-        code_name(&self.purposes, code)
+        self.code_name("purpose", code)
     }
     pub fn cost_bearer_name(&self, code: &str) -> String {
-        code_name(&self.cost_bearers, code)
+        self.code_name("cost_bearer", code)
+    }
+    fn code_name(&self, kind: &str, code: &str) -> String {
+        self.code_names
+            .get(&(kind.to_string(), code.to_string()))
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+    /// Whether a code of this kind exists but is retired.
+    pub fn code_retired(&self, kind: &str, code: &str) -> bool {
+        let offered = match kind {
+            "purpose" => &self.purposes,
+            _ => &self.cost_bearers,
+        };
+        !offered.iter().any(|c| c.code == code)
+            && self
+                .code_names
+                .contains_key(&(kind.to_string(), code.to_string()))
     }
 }
 
-fn code_name(list: &[Code], code: &str) -> String {
-    list.iter()
-        .find(|c| c.code == code)
-        .map(|c| c.name_zh.clone())
-        .unwrap_or_else(|| code.to_string())
+/// Names of every country, retired ones included: alpha3 → Chinese name.
+pub async fn country_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<String, String>> {
+    sqlx::query_as::<_, (String, String)>("SELECT alpha3, name_zh FROM countries")
+        .fetch_all(pool)
+        .await
+        .map(|v| v.into_iter().collect())
 }
 
 pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
@@ -97,7 +124,8 @@ pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
     })
     .collect::<DbResult<Vec<_>>>()?;
     let missions = sqlx::query(
-        "SELECT id, host_alpha3, name_zh FROM missions WHERE retired = 0 ORDER BY host_alpha3, sort, id",
+        "SELECT m.id, m.host_alpha3, m.name_zh FROM missions m JOIN countries c ON c.alpha3 = m.host_alpha3
+         WHERE m.retired = 0 AND c.retired = 0 ORDER BY m.host_alpha3, m.sort, m.id",
     )
     .fetch_all(pool)
     .await?
@@ -110,11 +138,30 @@ pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
         })
     })
     .collect::<DbResult<Vec<_>>>()?;
+    let code_names =
+        sqlx::query_as::<_, (String, String, String)>("SELECT kind, code, name_zh FROM codes")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(k, c, n)| ((k, c), n))
+            .collect();
+    let retired_missions = sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT m.id, m.host_alpha3, m.name_zh FROM missions m JOIN countries c ON c.alpha3 = m.host_alpha3
+         WHERE m.retired <> 0 OR c.retired <> 0",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(id, h, n)| (id, (h, n)))
+    .collect();
     Ok(Lists {
         countries,
         missions,
         purposes: codes(pool, "purpose").await?,
         cost_bearers: codes(pool, "cost_bearer").await?,
+        country_names: country_names(pool).await?,
+        code_names,
+        retired_missions,
     })
 }
 
@@ -149,6 +196,14 @@ pub async fn ports(pool: &sqlx::AnyPool) -> DbResult<Vec<Port>> {
             })
         })
         .collect()
+}
+
+/// Names of every port, retired ones included: id → Chinese name.
+pub async fn port_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<i64, String>> {
+    sqlx::query_as::<_, (i64, String)>("SELECT id, name_zh FROM ports")
+        .fetch_all(pool)
+        .await
+        .map(|v| v.into_iter().collect())
 }
 
 /// Seeds the reference data from the files in `data/refdata` (kept in the binary); entries

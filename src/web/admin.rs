@@ -245,12 +245,13 @@ async fn edit_page(
     errors: FieldErrors,
     new_password: String,
 ) -> AppResult<Response> {
+    let districts = reference::districts_with(state.pool(), u.district_id).await?;
     render(EditPage {
         l: layout(state, ctx, "修改工作人员帐号").await?,
         u,
         form,
         errors,
-        districts: reference::districts(state.pool()).await?,
+        districts,
         new_password,
     })
 }
@@ -273,7 +274,7 @@ pub async fn edit(
     Form(form): Form<StaffForm>,
 ) -> AppResult<Response> {
     let u = staff_user(&state, id).await?;
-    let districts = reference::districts(state.pool()).await?;
+    let districts = reference::districts_with(state.pool(), u.district_id).await?;
     let mut e = FieldErrors::new();
     let name = required(&mut e, "name", &form.name, "姓名", 50);
     let rd = role_and_district(&form, &districts, &mut e);

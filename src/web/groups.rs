@@ -23,7 +23,7 @@ use crate::domain::group::{
 use crate::domain::registration::RegState;
 use crate::store::groups::{self, Group, GroupRow, HistoryFilter, Visitor};
 use crate::store::reference::{self, FileMeta};
-use crate::store::refs::{self, Country, Lists};
+use crate::store::refs::{self, Code, Country, Lists, MissionRef};
 use crate::store::units::{self, Unit};
 use crate::store::{audit, Actor};
 
@@ -231,7 +231,8 @@ struct PageInput {
 }
 
 async fn form_page(state: &AppState, ctx: &Ctx, p: PageInput) -> AppResult<Response> {
-    let lists = refs::lists(state.pool()).await?;
+    let mut lists = refs::lists(state.pool()).await?;
+    let (hosts, nationalities) = keep_retired_choices(&mut lists, &p.form, &p.visitors);
     let (warnings, attachments) = match &p.group {
         Some(g) => {
             let vs = groups::visitors(state.pool(), g.id).await?;
@@ -252,8 +253,8 @@ async fn form_page(state: &AppState, ctx: &Ctx, p: PageInput) -> AppResult<Respo
         form: p.form,
         visitors: p.visitors,
         errors: p.errors,
-        nationalities: lists.nationalities().into_iter().cloned().collect(),
-        hosts: lists.host_countries().into_iter().cloned().collect(),
+        nationalities,
+        hosts,
         lists,
         entry_types: entry_types(),
         grounds: grounds(),
@@ -264,6 +265,68 @@ async fn form_page(state: &AppState, ctx: &Ctx, p: PageInput) -> AppResult<Respo
         submit_error: p.submit_error,
         max_visitors: MAX_VISITORS,
     })
+}
+
+/// The choices of the form, plus the entries retired since this group chose them, marked, so
+/// that a saved group still shows what it chose (saving again asks for an active entry).
+/// Returns the host countries and the nationalities to offer.
+fn keep_retired_choices(
+    lists: &mut Lists,
+    form: &GroupForm,
+    visitors: &[VisitorSlot],
+) -> (Vec<Country>, Vec<Country>) {
+    let mark = |name: String| format!("{name}（已停用）");
+    for (kind, code) in [
+        ("purpose", &form.purpose),
+        ("cost_bearer", &form.cost_bearer),
+    ] {
+        if !code.is_empty() && lists.code_retired(kind, code) {
+            let name = match kind {
+                "purpose" => lists.purpose_name(code),
+                _ => lists.cost_bearer_name(code),
+            };
+            let c = Code {
+                code: code.clone(),
+                name_zh: mark(name),
+            };
+            match kind {
+                "purpose" => lists.purposes.push(c),
+                _ => lists.cost_bearers.push(c),
+            }
+        }
+    }
+    if let Ok(id) = form.mission.parse::<i64>() {
+        if let Some((host, name)) = lists.retired_missions.get(&id).cloned() {
+            lists.missions.push(MissionRef {
+                id,
+                host_alpha3: host,
+                name_zh: mark(name),
+            });
+        }
+    }
+    let retired_country = |lists: &Lists, alpha3: &str| Country {
+        alpha3: alpha3.to_string(),
+        name_zh: mark(lists.country_name(alpha3)),
+        name_en: String::new(),
+    };
+    let mut hosts: Vec<Country> = lists.host_countries().into_iter().cloned().collect();
+    if !form.country.is_empty()
+        && !hosts.iter().any(|c| c.alpha3 == form.country)
+        && lists.country_names.contains_key(&form.country)
+    {
+        hosts.push(retired_country(lists, &form.country));
+    }
+    let mut nationalities: Vec<Country> = lists.nationalities().into_iter().cloned().collect();
+    for v in visitors {
+        let n = &v.form.nationality;
+        if !n.is_empty()
+            && !nationalities.iter().any(|c| &c.alpha3 == n)
+            && lists.country_names.contains_key(n)
+        {
+            nationalities.push(retired_country(lists, n));
+        }
+    }
+    (hosts, nationalities)
 }
 
 /// Warnings of the saved version: passport validity, arrival soon, the same passport elsewhere.

@@ -17,7 +17,9 @@ pub struct TemplateGroup {
     pub items: Vec<AttachmentType>,
 }
 
-async fn groups(state: &AppState) -> AppResult<Vec<TemplateGroup>> {
+/// The attachment types with a template; for the administrator every active type, so that a
+/// type added without one can get its template here.
+async fn groups(state: &AppState, admin: bool) -> AppResult<Vec<TemplateGroup>> {
     let mut out = Vec::new();
     for (scope, title) in [
         ("unit", "注册附件"),
@@ -27,7 +29,7 @@ async fn groups(state: &AppState) -> AppResult<Vec<TemplateGroup>> {
         let items: Vec<AttachmentType> = reference::attachment_types(state.pool(), scope)
             .await?
             .into_iter()
-            .filter(|t| t.template_file_id.is_some())
+            .filter(|t| admin || t.template_file_id.is_some())
             .collect();
         if !items.is_empty() {
             out.push(TemplateGroup { title, items });
@@ -49,7 +51,7 @@ struct ListPage {
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     render(ListPage {
         l: layout(&state, &ctx, "模板下载").await?,
-        groups: groups(&state).await?,
+        groups: groups(&state, false).await?,
         admin: false,
         error: String::new(),
     })
@@ -90,7 +92,7 @@ pub async fn admin_list(
     l.flash = flash_text(&q.ok).to_string();
     render(ListPage {
         l,
-        groups: groups(&state).await?,
+        groups: groups(&state, true).await?,
         admin: true,
         error: String::new(),
     })
@@ -115,7 +117,7 @@ pub async fn admin_replace(
         Err(e) => {
             return render(ListPage {
                 l: layout(&state, &ctx, "样式模板管理").await?,
-                groups: groups(&state).await?,
+                groups: groups(&state, true).await?,
                 admin: true,
                 error: format!("{type_name}：{e}"),
             })

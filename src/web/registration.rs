@@ -585,7 +585,9 @@ async fn slots(
     files: &BTreeMap<i64, FileMeta>,
     replaced: &BTreeMap<i64, i64>,
 ) -> AppResult<Vec<Slot>> {
-    let types = reference::attachment_types(state.pool(), "unit").await?;
+    // Retired types stay listed where the unit gave a file of them.
+    let keep: Vec<i64> = files.keys().chain(replaced.keys()).copied().collect();
+    let types = reference::attachment_types_shown(state.pool(), "unit", &keep).await?;
     let mut out = Vec::with_capacity(types.len());
     for t in types {
         let (file, is_new) = match replaced.get(&t.id) {

@@ -246,7 +246,12 @@ async fn detail_page(
             .into_iter()
             .collect();
     let current = units::attachments(state.pool(), unit.id).await?;
-    let types = reference::attachment_types(state.pool(), "unit").await?;
+    // Retired types stay listed where the unit gave a file of them.
+    let mut keep: Vec<i64> = current.keys().copied().collect();
+    if let Some(c) = &change {
+        keep.extend(c.attachments.keys());
+    }
+    let types = reference::attachment_types_shown(state.pool(), "unit", &keep).await?;
     let mut slots = Vec::new();
     for t in types {
         let replaced = change

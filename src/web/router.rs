@@ -6,8 +6,8 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, admin, admin_settings, admin_units, auth, files, group_review, groups, guard, help,
-    messages, notices, registration, review, search, stats, visits, Access,
+    account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_review, groups,
+    guard, help, messages, notices, registration, review, search, stats, visits, Access,
 };
 use crate::app::AppState;
 
@@ -245,6 +245,27 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(admin_settings::content_page).post(admin_settings::save_content),
         ),
         ("/admin/audit", Admin, get(admin_settings::audit_log)),
+        ("/admin/refdata", Admin, get(admin_refdata::overview)),
+        (
+            "/admin/refdata/{list}",
+            Admin,
+            get(admin_refdata::list).post(admin_refdata::add),
+        ),
+        (
+            "/admin/refdata/{list}/{item}",
+            Admin,
+            get(admin_refdata::item).post(admin_refdata::save),
+        ),
+        (
+            "/admin/refdata/{list}/{item}/retire",
+            Admin,
+            post(admin_refdata::retire),
+        ),
+        (
+            "/admin/refdata/{list}/{item}/restore",
+            Admin,
+            post(admin_refdata::restore),
+        ),
         ("/admin/templates", Admin, get(help::admin_list)),
         (
             "/admin/templates/{type_id}",

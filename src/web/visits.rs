@@ -55,13 +55,9 @@ struct ListPage {
     days: i64,
 }
 
+/// Names of every country, retired ones included (old records keep theirs).
 async fn country_names(state: &AppState) -> AppResult<BTreeMap<String, String>> {
-    Ok(refs::lists(state.pool())
-        .await?
-        .countries
-        .into_iter()
-        .map(|c| (c.alpha3, c.name_zh))
-        .collect())
+    Ok(refs::country_names(state.pool()).await?)
 }
 
 /// The unit's list: one row per visitor of its dispatched groups, overdue rows first in red.
@@ -192,6 +188,21 @@ async fn form_page(state: &AppState, ctx: &Ctx, s: Subject, x: Extra) -> AppResu
         .get(&s.nationality)
         .cloned()
         .unwrap_or_default();
+    let mut ports = refs::ports(state.pool()).await?;
+    // A port retired since it was chosen stays visible (marked) until another is chosen.
+    let names = refs::port_names(state.pool()).await?;
+    for chosen in [&form.entry_port, &form.exit_port] {
+        if let Ok(id) = chosen.parse::<i64>() {
+            if let (false, Some(name)) = (ports.iter().any(|p| p.id == id), names.get(&id)) {
+                ports.push(Port {
+                    id,
+                    name_zh: name.clone(),
+                    kind: String::new(),
+                    province_zh: "已停用".into(),
+                });
+            }
+        }
+    }
     render(FormPage {
         l,
         slots: slots(&form.kind, &files),
@@ -199,7 +210,7 @@ async fn form_page(state: &AppState, ctx: &Ctx, s: Subject, x: Extra) -> AppResu
         record,
         form,
         errors: x.errors,
-        ports: refs::ports(state.pool()).await?,
+        ports,
         file_error: x.file_error,
         submit_error: x.submit_error,
         editable,
@@ -619,12 +630,11 @@ async fn detail_page(
         return Err(AppError::NotFound);
     }
     let files = visits::files(state.pool(), r.id).await?;
-    let ports = refs::ports(state.pool()).await?;
+    // Every port, retired ones included: the record keeps the port it was registered with.
+    let ports = refs::port_names(state.pool()).await?;
     let port = |id: Option<i64>| {
-        ports
-            .iter()
-            .find(|p| Some(p.id) == id)
-            .map(|p| p.name_zh.clone())
+        id.and_then(|id| ports.get(&id))
+            .cloned()
             .unwrap_or_default()
     };
     let timeline = audit::for_object(state.pool(), "visit", &r.id.to_string()).await?;
