@@ -125,13 +125,15 @@ export async function startServer(name, extraArgs = []) {
   const args = ['--data-dir', dataDir, '--demo', '--test-clock-file', clockFile, ...extraArgs];
   let clockOffset = 0;
   let dbName = null;
+  let databaseUrl = null;
   const pgBase = process.env.LAIHUA_E2E_POSTGRES_URL;
   if (pgBase) {
     dbName = `laihua_e2e_${randomBytes(6).toString('hex')}`;
     psql(pgBase, `CREATE DATABASE ${dbName}`);
     const url = new URL(pgBase);
     url.pathname = `/${dbName}`;
-    args.push('--database-url', url.toString());
+    databaseUrl = url.toString();
+    args.push('--database-url', databaseUrl);
   }
   mkdirSync(RESULTS, { recursive: true });
   const logPath = path.join(RESULTS, `${name}-server.log`);
@@ -196,6 +198,31 @@ export async function startServer(name, extraArgs = []) {
     logPath,
     /** Which database the server uses, for the test log. */
     database: dbName ? `PostgreSQL database ${dbName}` : `SQLite in ${dataDir}`,
+    /**
+     * Runs one SQL statement directly on the server's database, behind its back (psql or the
+     * sqlite3 shell): for tests of tampering.
+     */
+    sql(statement) {
+      if (databaseUrl) {
+        psql(databaseUrl, statement);
+      } else {
+        execFileSync('sqlite3', [path.join(dataDir, 'laihua.db'), statement], { stdio: ['ignore', 'ignore', 'pipe'] });
+      }
+    },
+    /** Runs the binary's command line on the same database: { ok, output }. */
+    cli(cliArgs) {
+      const db = databaseUrl ? ['--database-url', databaseUrl] : [];
+      try {
+        const output = execFileSync(BINARY, ['--data-dir', dataDir, ...db, ...cliArgs], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, RUST_LOG: 'error' },
+        });
+        return { ok: true, output };
+      } catch (e) {
+        return { ok: false, output: `${e.stdout || ''}${e.stderr || ''}` };
+      }
+    },
     /** Moves the server's clock forward by `seconds`. */
     advanceClock(seconds) {
       clockOffset += seconds;

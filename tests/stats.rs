@@ -278,6 +278,33 @@ async fn figures_by_category_period_and_district_scope() {
     assert_eq!(row(&nat, "美国"), cells(&["美国", "1", "2"]));
     assert!(!p.has("德国") && !p.has("武进区"));
     assert_eq!(table(&p, "processing").len(), 2);
+    // Its export: one sheet per table, the same rows (合计 included), nothing of 武进区.
+    let sheets = export(
+        &county,
+        &format!("/stats?from={from}&to={today}&format=xlsx"),
+    )
+    .await;
+    let by_district = &sheets.iter().find(|s| s.0 == "按县区统计").unwrap().1;
+    assert_eq!(
+        by_district[1..],
+        vec![cells(&["天宁区", "2", "3"]), cells(&["合计", "2", "3"])][..]
+    );
+    let by_month = &sheets[0].1;
+    assert_eq!(by_month.last().unwrap(), &cells(&["合计", "2", "3"]));
+    assert!(!sheets
+        .iter()
+        .flat_map(|s| s.1.iter().flatten())
+        .any(|c| c.contains("武进区") || c == "德国"));
+    let logged: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'export' AND object_id = 'stats'",
+    )
+    .fetch_one(app.state.pool())
+    .await
+    .unwrap();
+    assert!(
+        logged.contains(&format!("天宁区，{from}至{today}")),
+        "{logged}"
+    );
 
     // Long after the planned departures: every visitor is overdue except the one whose
     // cancellation the unit submitted.

@@ -74,7 +74,7 @@ impl From<Option<String>> for Cell {
 #[derive(Clone, Debug, Default)]
 pub struct Sheet {
     pub title: String,
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -82,7 +82,7 @@ impl Sheet {
     pub fn new(title: impl Into<String>, headers: &[&'static str]) -> Self {
         Sheet {
             title: title.into(),
-            headers: headers.to_vec(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
         }
     }
@@ -123,7 +123,7 @@ pub fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
         ws.set_name(&name)?;
         taken.push(name);
         for (c, h) in s.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            ws.write_string_with_format(0, c as u16, h, &bold)?;
         }
         let mut widths: Vec<usize> = s.headers.iter().map(|h| display_width(h)).collect();
         for (r, row) in s.rows.iter().enumerate() {

@@ -14,6 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::auth::render;
+use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
 use super::groups::today;
 use super::svg::{BarChart, Orientation};
 use super::{layout, AppResult, Ctx, Layout};
@@ -648,6 +649,8 @@ pub struct StatsQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    format: String,
 }
 
 #[derive(Template)]
@@ -660,6 +663,27 @@ struct StatsPage {
     /// 全市, or the county's district.
     scope: String,
     tables: Vec<StatTable>,
+    /// The period of the figures shown, for the export link.
+    query: String,
+}
+
+/// One table of the page as a worksheet: its header, rows and 合计 row; numbers stay numbers.
+fn sheet_of(t: &StatTable) -> Sheet {
+    let cell = |c: &Cell| match c {
+        Cell::Text(s) => xlsx::Cell::Text(s.clone()),
+        Cell::Int(n) => xlsx::Cell::Num(*n as f64),
+        Cell::Num(x) => xlsx::Cell::Num(*x),
+    };
+    Sheet {
+        title: t.title.clone(),
+        headers: t.headers.clone(),
+        rows: t
+            .rows
+            .iter()
+            .chain(t.footer.iter())
+            .map(|r| r.iter().map(cell).collect())
+            .collect(),
+    }
 }
 
 /// The settings the figures use.
@@ -704,8 +728,14 @@ pub async fn page(
             Vec::new(),
         ),
     };
+    if wants_xlsx(&q.format) && errors.is_empty() {
+        let sheets = tables.iter().map(sheet_of).collect();
+        let filters = format!("{scope}，{from}至{to}");
+        return respond(&state, &ctx, "stats", "统计分析", &filters, sheets).await;
+    }
     render(StatsPage {
         l,
+        query: format!("from={from}&to={to}"),
         from,
         to,
         errors,
