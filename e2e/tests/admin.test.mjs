@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import readExcelFile from 'read-excel-file/node';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
-  orgFor, uniq, registerAndSubmit, signIn, signOut, DEMO_PASSWORD, UNIT_PASSWORD,
+  orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
 } from '../lib.mjs';
 
 let server;
@@ -43,6 +43,18 @@ async function openUnit(org) {
   await see(row);
   await row.getByRole('link', { name: '查看' }).click();
   await see(page.getByRole('heading', { name: new RegExp(org.name) }));
+}
+
+/** The unit's group form (来华申报 → 团组申报 → the notice). */
+async function openGroupForm() {
+  await menu().getByRole('link', { name: '来华申报' }).click();
+  await page.getByRole('link', { name: '团组申报' }).click();
+  await page.getByRole('link', { name: '我已阅读，确认继续' }).click();
+  await see(field(page, '来华事由'));
+}
+
+async function purposeOptions() {
+  return field(page, '来华事由').locator('option').allTextContents();
 }
 
 /** Clicks an 导出Excel link and opens the file: [{ sheet, data }]. */
@@ -83,7 +95,7 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await field(page, '新密码').fill('Wujin#2026clerk');
     await field(page, '确认新密码').fill('Wujin#2026clerk');
     await page.getByRole('button', { name: '[提交]' }).click();
-    await seeText(page, '密码已修改');
+    await see(page.getByRole('heading', { name: /^待办/ }));
     await menu().getByRole('link', { name: /^待办/ }).click();
     await see(page.getByRole('row').filter({ hasText: wujin.name }));
     assert.equal(await page.getByRole('row').filter({ hasText: tianning.name }).count(), 0);
@@ -136,7 +148,7 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await field(page, '统一社会信用代码').fill(tianning.creditCode);
     await field(page, '单位全称').fill(tianning.name);
     await page.getByRole('button', { name: '下一步' }).click();
-    await seeText(page, '1370000');
+    await seeText(page, '137****1234');
     await page.getByRole('button', { name: '[获取验证码]' }).click();
     const code = await until(() => {
       try {
@@ -153,6 +165,63 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await field(page, '确认新密码').fill('Reset#2026unit');
     await page.getByRole('button', { name: '[提交]' }).click();
     await signIn(page, tianning.login, 'Reset#2026unit');
+    await signOut(page);
+
+    // Reference data: a purpose the administrator adds is offered in the unit's group form;
+    // renamed, the form shows the new name; retired, it is no longer offered.
+    await signIn(page, 'tianning', DEMO_PASSWORD);
+    await approve(page, tianning.name);
+    await signOut(page);
+    await signIn(page, 'city', DEMO_PASSWORD);
+    await approve(page, tianning.name);
+    await signOut(page);
+    await signIn(page, 'demoadmin', DEMO_PASSWORD);
+    await adminPage('基础数据管理');
+    await page.getByRole('link', { name: '来华事由' }).click();
+    await field(page, '代码').fill('Research!');
+    await field(page, '名称').fill('科研合作');
+    await page.getByRole('button', { name: '新增' }).click();
+    await seeText(page, '小写英文字母、数字或下划线');
+    assert.equal(await field(page, '名称').inputValue(), '科研合作', 'what was typed is kept');
+    await field(page, '代码').fill('research');
+    await page.getByRole('button', { name: '新增' }).click();
+    await seeText(page, '已新增。');
+    await page.getByRole('link', { name: '来华事由' }).click();
+    await see(page.getByRole('row').filter({ hasText: '科研合作' }));
+    await screenshot(page, 'admin-refdata');
+    await signOut(page);
+    await signIn(page, tianning.login, 'Reset#2026unit');
+    await openGroupForm();
+    assert.ok((await purposeOptions()).includes('科研合作'), 'offered in the form');
+    await signOut(page);
+    await signIn(page, 'demoadmin', DEMO_PASSWORD);
+    await page.goto('/admin/refdata/purposes');
+    await page.getByRole('row').filter({ hasText: '科研合作' }).getByRole('link', { name: '修改' }).click();
+    await field(page, '名称').fill('科研合作交流');
+    await page.getByRole('button', { name: /保存/ }).click();
+    await see(page.getByRole('button', { name: /停用/ }));
+    await signOut(page);
+    await signIn(page, tianning.login, 'Reset#2026unit');
+    await openGroupForm();
+    const renamed = await purposeOptions();
+    assert.ok(renamed.includes('科研合作交流') && !renamed.includes('科研合作'), renamed.join());
+    await signOut(page);
+    await signIn(page, 'demoadmin', DEMO_PASSWORD);
+    await page.goto('/admin/refdata/purposes/research');
+    await page.getByRole('button', { name: /停用/ }).click();
+    await see(page.getByRole('button', { name: /恢复/ }));
+    await signOut(page);
+    await signIn(page, tianning.login, 'Reset#2026unit');
+    await openGroupForm();
+    assert.ok(!(await purposeOptions()).includes('科研合作交流'), 'retired: no longer offered');
+    await signOut(page);
+
+    // Statistics for the city office, as tables with charts.
+    await signIn(page, 'city', DEMO_PASSWORD);
+    await menu().getByRole('link', { name: '统计分析' }).click();
+    await see(page.getByRole('heading', { name: '统计分析' }));
+    await see(page.locator('svg[role="img"]').first());
+    await screenshot(page, 'stats');
     await signOut(page);
 
     // The audit log of the unit: the exported file holds the rows on screen.
