@@ -221,7 +221,6 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await menu().getByRole('link', { name: '统计分析' }).click();
     await see(page.getByRole('heading', { name: '统计分析' }));
     await see(page.locator('svg[role="img"]').first());
-    await screenshot(page, 'stats');
     await signOut(page);
 
     // The audit log of the unit: the exported file holds the rows on screen.

@@ -169,6 +169,13 @@ test('a group of two visitors from application through a return to dispatch', { 
     await field(page, '邀请函').setInputFiles(letter);
     await page.getByRole('button', { name: '【发件】' }).click();
     await seeText(page, '已发件');
+    // The city's statistics count the group and its two visitors under 天宁区.
+    await page.getByRole('navigation', { name: '功能菜单' }).getByRole('link', { name: '统计分析' }).click();
+    const district = page.locator('#by_district').getByRole('row').filter({ hasText: '天宁区' });
+    await see(district);
+    assert.deepEqual((await district.locator('td').allTextContents()).map((t) => t.trim()), ['天宁区', '1', '2']);
+    await see(page.locator('#by_district svg[role="img"]'));
+    await screenshot(page, 'stats');
     await signOut(page);
 
     // The unit's history: 受理编号, 核实单号, the letter, 销签登记.
