@@ -6,31 +6,21 @@
 mod common;
 use common::*;
 
-/// Saves, scans and submits a group with `visitors` visitors whose passports start with
-/// `passport` and whose surname is `surname`; returns its id.
-async fn submitted_group(app: &TestApp, c: &Client, passport: &str, surname: &str) -> i64 {
-    c.get("/groups/form").await.assert_ok();
-    let mut f = group_fields(app, 2).await;
-    set(&mut f, "v0_passport_no", &format!("{passport}0"));
-    set(&mut f, "v1_passport_no", &format!("{passport}1"));
-    set(&mut f, "v1_surname", surname);
-    let p = c.post("/groups", &refs(&f)).await;
-    p.assert_redirect("/groups/");
-    let id: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    upload_required(app, c, id).await;
-    print_and_scan(c, id).await;
-    c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
-        .await
-        .assert_redirect(&format!("/groups/{id}"));
-    id
+/// A submitted group of two visitors whose passports start with `passport` and whose second
+/// visitor's surname is `surname`.
+async fn group_of(app: &TestApp, c: &Client, passport: &str, surname: &str) -> i64 {
+    let (p0, p1) = (format!("{passport}0"), format!("{passport}1"));
+    submitted_group(
+        app,
+        c,
+        2,
+        &[
+            ("v0_passport_no", &p0),
+            ("v1_passport_no", &p1),
+            ("v1_surname", surname),
+        ],
+    )
+    .await
 }
 
 async fn number_of(app: &TestApp, id: i64) -> String {
@@ -53,8 +43,8 @@ async fn queue_exports_hold_the_rows_on_screen_and_only_the_countys_district() {
     let app = TestApp::spawn().await;
     let (_, a) = approved_unit(&app, 60, "天宁区", "tianning").await;
     let (_, b) = approved_unit(&app, 61, "武进区", "wujin").await;
-    let ga = submitted_group(&app, &a, "TN100", "TIAN").await;
-    let gb = submitted_group(&app, &b, "WJ100", "WU").await;
+    let ga = group_of(&app, &a, "TN100", "TIAN").await;
+    let gb = group_of(&app, &b, "WJ100", "WU").await;
     let (na, nb) = (number_of(&app, ga).await, number_of(&app, gb).await);
 
     // County of 天宁区: the screen and the file both hold its group and not 武进区's.
@@ -205,8 +195,8 @@ async fn staff_search_finds_units_and_groups_within_the_district() {
     let app = TestApp::spawn().await;
     let (ra, a) = approved_unit(&app, 65, "天宁区", "tianning").await;
     let (rb, b) = approved_unit(&app, 66, "武进区", "wujin").await;
-    let ga = submitted_group(&app, &a, "TN200", "ZHAO").await;
-    let gb = submitted_group(&app, &b, "WJ200", "ZHAO").await;
+    let ga = group_of(&app, &a, "TN200", "ZHAO").await;
+    let gb = group_of(&app, &b, "WJ200", "ZHAO").await;
     let (na, nb) = (number_of(&app, ga).await, number_of(&app, gb).await);
 
     let county = app.client();

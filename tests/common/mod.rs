@@ -713,13 +713,54 @@ pub async fn state_of(app: &TestApp, id: i64) -> String {
 /// A group of `n` visitors driven to dispatched: saved, scanned, printed, submitted, passed by
 /// the county, accepted, reported and dispatched. Returns its id.
 pub async fn dispatched_group(app: &TestApp, c: &Client, n: usize, county_login: &str) -> i64 {
-    let id = saved_group(app, c, n).await;
+    let id = submitted_group(app, c, n, &[]).await;
+    review_to_reported(app, id, county_login).await;
+    dispatch(app, id).await;
+    id
+}
+
+/// A group saved with `changes` applied to the standard form of `n` visitors, with its
+/// attachments, printed, scanned and submitted to the county.
+pub async fn submitted_group(app: &TestApp, c: &Client, n: usize, changes: &[(&str, &str)]) -> i64 {
+    c.get("/groups/form").await.assert_ok();
+    let mut f = group_fields(app, n).await;
+    for (k, v) in changes {
+        set(&mut f, k, v);
+    }
+    let p = c.post("/groups", &refs(&f)).await;
+    p.assert_redirect("/groups/");
+    let id: i64 = p
+        .location
+        .trim_start_matches("/groups/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     upload_required(app, c, id).await;
+    if changes
+        .iter()
+        .any(|(k, v)| *k == "entry_type" && *v != "single")
+    {
+        c.upload(
+            &format!("/groups/{id}/upload/multi_entry_proof"),
+            "proof.pdf",
+            pdf("proof"),
+        )
+        .await
+        .assert_redirect(&format!("/groups/{id}"));
+    }
     print_and_scan(c, id).await;
     c.get(&format!("/groups/{id}")).await;
     c.post(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
+    assert_eq!(state_of(app, id).await, "pending_county");
+    id
+}
+
+/// County approval, acceptance and the report to the Ministry.
+pub async fn review_to_reported(app: &TestApp, id: i64, county_login: &str) {
     let county = app.client();
     county.login(county_login, DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
@@ -739,6 +780,11 @@ pub async fn dispatched_group(app: &TestApp, c: &Client, n: usize, county_login:
     )
     .await
     .assert_redirect(&format!("/review/groups/{id}"));
+}
+
+pub async fn dispatch(app: &TestApp, id: i64) {
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
     city.get(&format!("/review/groups/{id}")).await;
     city.upload(
         &format!("/review/groups/{id}/dispatch"),
@@ -747,7 +793,7 @@ pub async fn dispatched_group(app: &TestApp, c: &Client, n: usize, county_login:
     )
     .await
     .assert_redirect(&format!("/review/groups/{id}"));
-    id
+    assert_eq!(state_of(app, id).await, "dispatched");
 }
 
 // ---- Excel exports ----
