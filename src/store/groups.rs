@@ -693,3 +693,160 @@ pub async fn overlapping(
     .fetch_all(pool)
     .await
 }
+
+// ---- bulk loading (the synthetic data generator, `laihua seed-synthetic`) ----
+
+/// `($o+1, …, $o+cols), (…)` for `rows` rows of `cols` columns: the VALUES of a multi-row
+/// INSERT. Both backends accept a few thousand placeholders per statement.
+pub(crate) fn values_placeholders(cols: usize, rows: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A group as its history left it, with its id chosen by the loader.
+#[derive(Clone, Debug)]
+pub struct ImportGroup {
+    pub id: i64,
+    pub unit_id: i64,
+    pub number: String,
+    pub state: GroupState,
+    pub data: GroupData,
+    pub data_hash: String,
+    pub printed_hash: Option<String>,
+    pub scan_file_id: Option<i64>,
+    pub scan_hash: Option<String>,
+    pub return_reason: Option<String>,
+    pub returned_by: Option<String>,
+    pub acceptance_no: Option<String>,
+    pub verification_no: Option<String>,
+    pub letter_file_id: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub county_passed_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub reported_at: Option<i64>,
+    pub dispatched_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Inserts many groups with multi-row INSERTs (a few hundred rows per statement).
+pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
+    const COLS: usize = 32;
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO invitation_groups (id, unit_id, number, state, name, purpose, arrival,
+                departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
+                contact_phone, remarks, data_hash, printed_hash, scan_file_id, scan_hash,
+                return_reason, returned_by, acceptance_no, verification_no, letter_file_id,
+                submitted_at, county_passed_at, accepted_at, reported_at, dispatched_at,
+                created_at, updated_at) VALUES {}",
+            values_placeholders(COLS, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for g in chunk {
+            q = q
+                .bind(g.id)
+                .bind(g.unit_id)
+                .bind(g.number.as_str())
+                .bind(g.state.as_str());
+            q = bind_data(q, &g.data)
+                .bind(g.data_hash.as_str())
+                .bind(g.printed_hash.as_deref())
+                .bind(g.scan_file_id)
+                .bind(g.scan_hash.as_deref())
+                .bind(g.return_reason.as_deref())
+                .bind(g.returned_by.as_deref())
+                .bind(g.acceptance_no.as_deref())
+                .bind(g.verification_no.as_deref())
+                .bind(g.letter_file_id)
+                .bind(g.submitted_at)
+                .bind(g.county_passed_at)
+                .bind(g.accepted_at)
+                .bind(g.reported_at)
+                .bind(g.dispatched_at)
+                .bind(g.created_at)
+                .bind(g.updated_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A visitor with its id chosen by the loader.
+#[derive(Clone, Debug)]
+pub struct ImportVisitor {
+    pub id: i64,
+    pub group_id: i64,
+    pub seq: i64,
+    pub data: VisitorData,
+}
+
+/// Inserts many visitors with multi-row INSERTs.
+pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResult<()> {
+    const COLS: usize = 12;
+    for chunk in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO group_visitors (id, group_id, seq, surname, given_name, sex, birth_date,
+                nationality, passport_no, passport_expiry, employer, position) VALUES {}",
+            values_placeholders(COLS, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for v in chunk {
+            q = q
+                .bind(v.id)
+                .bind(v.group_id)
+                .bind(v.seq)
+                .bind(v.data.surname.as_str())
+                .bind(v.data.given_name.as_str())
+                .bind(v.data.sex.as_str())
+                .bind(v.data.birth_date.to_string())
+                .bind(v.data.nationality.as_str())
+                .bind(v.data.passport_no.as_str())
+                .bind(v.data.passport_expiry.to_string())
+                .bind(v.data.employer.as_str())
+                .bind(v.data.position.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The current value of a per-year sequence (0 when none was drawn).
+pub async fn sequence_value(conn: &mut Conn, name: &str, year: i64) -> DbResult<i64> {
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = $1 AND year = $2")
+            .bind(name)
+            .bind(year)
+            .fetch_optional(conn)
+            .await?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Raises a per-year sequence to at least `value` (after numbers were drawn in bulk).
+pub async fn raise_sequence(conn: &mut Conn, name: &str, year: i64, value: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO counters (name, year, value) VALUES ($1, $2, $3)
+         ON CONFLICT (name, year) DO UPDATE SET value = CASE WHEN counters.value > excluded.value
+            THEN counters.value ELSE excluded.value END",
+    )
+    .bind(name)
+    .bind(year)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
