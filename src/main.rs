@@ -53,13 +53,11 @@ async fn main() -> anyhow::Result<()> {
                 batch,
                 ..laihua::synth::Options::new(units, groups, seed, state.now())
             };
-            let summary = laihua::synth::generate(
-                &state.db,
-                &state.files,
-                &options,
-                &mut |line: String| println!("{line}"),
-            )
-            .await?;
+            let summary =
+                laihua::synth::generate(&state.db, &state.files, &options, &mut |line: String| {
+                    println!("{line}")
+                })
+                .await?;
             println!("rows per table:");
             for (table, n) in &summary.tables {
                 println!("  {table:<18} {n:>10}");

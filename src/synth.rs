@@ -160,8 +160,16 @@ const FIRM_KIND: &[(&str, &str, &str)] = &[
     ("科技有限公司", "Technology Co., Ltd.", "企业"),
     ("机械有限公司", "Machinery Co., Ltd.", "企业"),
     ("股份有限公司", "Co., Ltd.", "企业"),
-    ("设备制造有限公司", "Equipment Manufacturing Co., Ltd.", "企业"),
-    ("国际贸易有限公司", "International Trading Co., Ltd.", "企业"),
+    (
+        "设备制造有限公司",
+        "Equipment Manufacturing Co., Ltd.",
+        "企业",
+    ),
+    (
+        "国际贸易有限公司",
+        "International Trading Co., Ltd.",
+        "企业",
+    ),
     ("集团有限公司", "Group Co., Ltd.", "企业"),
     ("研究院", "Research Institute", "事业单位"),
     ("职业技术学院", "Vocational College", "学校"),
@@ -181,8 +189,22 @@ const CN_GIVEN: &[&str] = &[
     "子涵", "雨萱", "浩然", "思远", "嘉怡", "俊杰", "欣怡",
 ];
 const ROADS: &[&str] = &[
-    "延陵西路", "晋陵中路", "龙城大道", "通江中路", "长江北路", "太湖东路", "常武中路", "武宜路",
-    "青洋北路", "关河东路", "怀德中路", "劳动东路", "和平北路", "河海东路", "华山路", "汉江路",
+    "延陵西路",
+    "晋陵中路",
+    "龙城大道",
+    "通江中路",
+    "长江北路",
+    "太湖东路",
+    "常武中路",
+    "武宜路",
+    "青洋北路",
+    "关河东路",
+    "怀德中路",
+    "劳动东路",
+    "和平北路",
+    "河海东路",
+    "华山路",
+    "汉江路",
 ];
 const TOPICS: &[&str] = &[
     "商务洽谈",
@@ -264,7 +286,11 @@ const CANCEL_REASONS: &[&str] = &[
 ];
 
 /// Visitor name pools: (surnames, male given names, female given names).
-struct Names(&'static [&'static str], &'static [&'static str], &'static [&'static str]);
+struct Names(
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 const EN: Names = Names(
     &[
@@ -273,25 +299,86 @@ const EN: Names = Names(
         "WALKER", "HALL", "YOUNG", "KING", "WRIGHT", "SCOTT", "GREEN", "BAKER", "ADAMS", "NELSON",
     ],
     &[
-        "JAMES", "JOHN", "ROBERT", "MICHAEL", "WILLIAM", "DAVID", "RICHARD", "JOSEPH", "THOMAS",
-        "CHRISTOPHER", "DANIEL", "MATTHEW", "ANDREW", "MARK", "PAUL", "STEVEN", "KEVIN", "BRIAN",
+        "JAMES",
+        "JOHN",
+        "ROBERT",
+        "MICHAEL",
+        "WILLIAM",
+        "DAVID",
+        "RICHARD",
+        "JOSEPH",
+        "THOMAS",
+        "CHRISTOPHER",
+        "DANIEL",
+        "MATTHEW",
+        "ANDREW",
+        "MARK",
+        "PAUL",
+        "STEVEN",
+        "KEVIN",
+        "BRIAN",
     ],
     &[
-        "MARY", "PATRICIA", "JENNIFER", "LINDA", "ELIZABETH", "SARAH", "JESSICA", "KAREN",
-        "NANCY", "LISA", "EMILY", "LAURA", "RACHEL", "EMMA", "OLIVIA",
+        "MARY",
+        "PATRICIA",
+        "JENNIFER",
+        "LINDA",
+        "ELIZABETH",
+        "SARAH",
+        "JESSICA",
+        "KAREN",
+        "NANCY",
+        "LISA",
+        "EMILY",
+        "LAURA",
+        "RACHEL",
+        "EMMA",
+        "OLIVIA",
     ],
 );
 const DE: Names = Names(
     &[
-        "MUELLER", "SCHMIDT", "SCHNEIDER", "FISCHER", "WEBER", "MEYER", "WAGNER", "BECKER",
-        "SCHULZ", "HOFFMANN", "KOCH", "RICHTER", "KLEIN", "WOLF", "SCHROEDER", "NEUMANN",
+        "MUELLER",
+        "SCHMIDT",
+        "SCHNEIDER",
+        "FISCHER",
+        "WEBER",
+        "MEYER",
+        "WAGNER",
+        "BECKER",
+        "SCHULZ",
+        "HOFFMANN",
+        "KOCH",
+        "RICHTER",
+        "KLEIN",
+        "WOLF",
+        "SCHROEDER",
+        "NEUMANN",
     ],
     &[
-        "LUKAS", "JONAS", "MAXIMILIAN", "FELIX", "STEFAN", "ANDREAS", "MARKUS", "THOMAS", "JUERGEN",
-        "KLAUS", "TOBIAS", "FLORIAN",
+        "LUKAS",
+        "JONAS",
+        "MAXIMILIAN",
+        "FELIX",
+        "STEFAN",
+        "ANDREAS",
+        "MARKUS",
+        "THOMAS",
+        "JUERGEN",
+        "KLAUS",
+        "TOBIAS",
+        "FLORIAN",
     ],
     &[
-        "ANNA", "LENA", "SOPHIE", "KATHARINA", "JULIA", "SABINE", "PETRA", "MONIKA", "CLAUDIA",
+        "ANNA",
+        "LENA",
+        "SOPHIE",
+        "KATHARINA",
+        "JULIA",
+        "SABINE",
+        "PETRA",
+        "MONIKA",
+        "CLAUDIA",
     ],
 );
 const FR: Names = Names(
@@ -309,12 +396,26 @@ const FR: Names = Names(
 );
 const ES: Names = Names(
     &[
-        "GARCIA", "RODRIGUEZ", "GONZALEZ", "FERNANDEZ", "LOPEZ", "MARTINEZ", "SANCHEZ", "PEREZ",
-        "GOMEZ", "DIAZ", "SILVA", "SANTOS", "OLIVEIRA", "SOUZA", "PEREIRA", "COSTA",
+        "GARCIA",
+        "RODRIGUEZ",
+        "GONZALEZ",
+        "FERNANDEZ",
+        "LOPEZ",
+        "MARTINEZ",
+        "SANCHEZ",
+        "PEREZ",
+        "GOMEZ",
+        "DIAZ",
+        "SILVA",
+        "SANTOS",
+        "OLIVEIRA",
+        "SOUZA",
+        "PEREIRA",
+        "COSTA",
     ],
     &[
-        "JOSE", "ANTONIO", "CARLOS", "JUAN", "LUIS", "MIGUEL", "JAVIER", "DIEGO", "JOAO",
-        "PEDRO", "RAFAEL", "FERNANDO",
+        "JOSE", "ANTONIO", "CARLOS", "JUAN", "LUIS", "MIGUEL", "JAVIER", "DIEGO", "JOAO", "PEDRO",
+        "RAFAEL", "FERNANDO",
     ],
     &[
         "MARIA", "CARMEN", "ANA", "LUCIA", "SOFIA", "ISABEL", "GABRIELA", "FERNANDA", "BEATRIZ",
@@ -322,34 +423,93 @@ const ES: Names = Names(
 );
 const IT: Names = Names(
     &[
-        "ROSSI", "RUSSO", "FERRARI", "ESPOSITO", "BIANCHI", "ROMANO", "COLOMBO", "RICCI",
-        "MARINO", "GRECO", "BRUNO", "GALLO", "CONTI", "DE LUCA",
+        "ROSSI", "RUSSO", "FERRARI", "ESPOSITO", "BIANCHI", "ROMANO", "COLOMBO", "RICCI", "MARINO",
+        "GRECO", "BRUNO", "GALLO", "CONTI", "DE LUCA",
     ],
     &[
-        "MARCO", "ALESSANDRO", "LUCA", "GIUSEPPE", "FRANCESCO", "ANDREA", "MATTEO", "LORENZO",
+        "MARCO",
+        "ALESSANDRO",
+        "LUCA",
+        "GIUSEPPE",
+        "FRANCESCO",
+        "ANDREA",
+        "MATTEO",
+        "LORENZO",
     ],
-    &["GIULIA", "FRANCESCA", "CHIARA", "SARA", "VALENTINA", "ELENA"],
+    &[
+        "GIULIA",
+        "FRANCESCA",
+        "CHIARA",
+        "SARA",
+        "VALENTINA",
+        "ELENA",
+    ],
 );
 const RU: Names = Names(
     &[
-        "IVANOV", "SMIRNOV", "KUZNETSOV", "POPOV", "VASILIEV", "PETROV", "SOKOLOV", "MIKHAILOV",
-        "NOVIKOV", "FEDOROV", "MOROZOV", "VOLKOV", "KOVALENKO", "SHEVCHENKO",
+        "IVANOV",
+        "SMIRNOV",
+        "KUZNETSOV",
+        "POPOV",
+        "VASILIEV",
+        "PETROV",
+        "SOKOLOV",
+        "MIKHAILOV",
+        "NOVIKOV",
+        "FEDOROV",
+        "MOROZOV",
+        "VOLKOV",
+        "KOVALENKO",
+        "SHEVCHENKO",
     ],
     &[
-        "ALEXANDER", "SERGEY", "DMITRY", "ANDREY", "ALEXEY", "MAXIM", "IVAN", "NIKOLAY", "OLEG",
+        "ALEXANDER",
+        "SERGEY",
+        "DMITRY",
+        "ANDREY",
+        "ALEXEY",
+        "MAXIM",
+        "IVAN",
+        "NIKOLAY",
+        "OLEG",
     ],
-    &["ELENA", "OLGA", "NATALIA", "TATIANA", "ANNA", "IRINA", "SVETLANA", "EKATERINA"],
+    &[
+        "ELENA",
+        "OLGA",
+        "NATALIA",
+        "TATIANA",
+        "ANNA",
+        "IRINA",
+        "SVETLANA",
+        "EKATERINA",
+    ],
 );
 const JA: Names = Names(
     &[
-        "SATO", "SUZUKI", "TAKAHASHI", "TANAKA", "WATANABE", "ITO", "YAMAMOTO", "NAKAMURA",
-        "KOBAYASHI", "KATO", "YOSHIDA", "YAMADA", "SASAKI", "MATSUMOTO", "INOUE", "KIMURA",
+        "SATO",
+        "SUZUKI",
+        "TAKAHASHI",
+        "TANAKA",
+        "WATANABE",
+        "ITO",
+        "YAMAMOTO",
+        "NAKAMURA",
+        "KOBAYASHI",
+        "KATO",
+        "YOSHIDA",
+        "YAMADA",
+        "SASAKI",
+        "MATSUMOTO",
+        "INOUE",
+        "KIMURA",
     ],
     &[
         "HIROSHI", "TAKESHI", "KENJI", "YUKI", "DAISUKE", "KAZUKI", "SHOTA", "HARUTO", "TAKUYA",
         "RYO",
     ],
-    &["YUKO", "AKIKO", "MISAKI", "HARUKA", "AYAKA", "NAOMI", "SAKURA", "YUI"],
+    &[
+        "YUKO", "AKIKO", "MISAKI", "HARUKA", "AYAKA", "NAOMI", "SAKURA", "YUI",
+    ],
 );
 const KO: Names = Names(
     &[
@@ -359,21 +519,45 @@ const KO: Names = Names(
     &[
         "MINJUN", "SEOJUN", "JIHO", "DOYUN", "JUNHO", "HYUNWOO", "SUNGMIN", "DONGHYUN", "JAEWON",
     ],
-    &["SEOYEON", "JIWOO", "MINJI", "SOYEON", "JIYEON", "HYEJIN", "EUNJI", "YUNA"],
+    &[
+        "SEOYEON", "JIWOO", "MINJI", "SOYEON", "JIYEON", "HYEJIN", "EUNJI", "YUNA",
+    ],
 );
 const VI: Names = Names(
     &[
         "NGUYEN", "TRAN", "LE", "PHAM", "HOANG", "HUYNH", "PHAN", "VU", "VO", "DANG", "BUI", "DO",
     ],
-    &["VAN ANH", "DUC MINH", "QUANG HUY", "THANH TUNG", "HOANG NAM", "MINH KHOA"],
-    &["THI HUONG", "THI LAN", "NGOC ANH", "THU TRANG", "MAI LINH", "PHUONG THAO"],
+    &[
+        "VAN ANH",
+        "DUC MINH",
+        "QUANG HUY",
+        "THANH TUNG",
+        "HOANG NAM",
+        "MINH KHOA",
+    ],
+    &[
+        "THI HUONG",
+        "THI LAN",
+        "NGOC ANH",
+        "THU TRANG",
+        "MAI LINH",
+        "PHUONG THAO",
+    ],
 );
 const TH: Names = Names(
     &[
-        "SRISUK", "CHAIYAPORN", "WONGSAWAT", "SUKSAWAT", "BOONMA", "KAEWKLA", "THONGDEE",
+        "SRISUK",
+        "CHAIYAPORN",
+        "WONGSAWAT",
+        "SUKSAWAT",
+        "BOONMA",
+        "KAEWKLA",
+        "THONGDEE",
         "RATTANAKUL",
     ],
-    &["SOMCHAI", "SOMSAK", "ANURAK", "KITTISAK", "PRASERT", "WICHAI"],
+    &[
+        "SOMCHAI", "SOMSAK", "ANURAK", "KITTISAK", "PRASERT", "WICHAI",
+    ],
     &["SOMSRI", "MALAI", "SUDA", "PORNPIMOL", "KANYA", "NIPA"],
 );
 const IN: Names = Names(
@@ -381,33 +565,80 @@ const IN: Names = Names(
         "SHARMA", "PATEL", "SINGH", "KUMAR", "GUPTA", "REDDY", "IYER", "NAIR", "MEHTA", "JOSHI",
         "RAO", "DAS",
     ],
-    &["RAHUL", "AMIT", "VIJAY", "SURESH", "ARJUN", "RAJESH", "VIKRAM", "ANIL"],
-    &["PRIYA", "ANANYA", "DEEPA", "KAVITA", "NEHA", "POOJA", "SUNITA"],
+    &[
+        "RAHUL", "AMIT", "VIJAY", "SURESH", "ARJUN", "RAJESH", "VIKRAM", "ANIL",
+    ],
+    &[
+        "PRIYA", "ANANYA", "DEEPA", "KAVITA", "NEHA", "POOJA", "SUNITA",
+    ],
 );
 const AR: Names = Names(
     &[
-        "AL-SAYED", "HASSAN", "IBRAHIM", "MAHMOUD", "ALI", "KHALIL", "AL-RASHID", "MANSOUR",
-        "HADDAD", "NASSER", "SALEH", "YILMAZ", "KAYA", "DEMIR",
+        "AL-SAYED",
+        "HASSAN",
+        "IBRAHIM",
+        "MAHMOUD",
+        "ALI",
+        "KHALIL",
+        "AL-RASHID",
+        "MANSOUR",
+        "HADDAD",
+        "NASSER",
+        "SALEH",
+        "YILMAZ",
+        "KAYA",
+        "DEMIR",
     ],
-    &["MOHAMMED", "AHMED", "OMAR", "KHALED", "YOUSSEF", "TAREK", "MEHMET", "MUSTAFA"],
-    &["FATIMA", "AISHA", "LAYLA", "NOUR", "MARIAM", "ZEYNEP", "ELIF"],
+    &[
+        "MOHAMMED", "AHMED", "OMAR", "KHALED", "YOUSSEF", "TAREK", "MEHMET", "MUSTAFA",
+    ],
+    &[
+        "FATIMA", "AISHA", "LAYLA", "NOUR", "MARIAM", "ZEYNEP", "ELIF",
+    ],
 );
 const NL: Names = Names(
     &[
-        "DE JONG", "JANSEN", "DE VRIES", "VAN DEN BERG", "BAKKER", "VISSER", "JOHANSSON",
-        "ANDERSSON", "NILSSON", "HANSEN", "NIELSEN", "KORHONEN", "VIRTANEN", "KOWALSKI",
+        "DE JONG",
+        "JANSEN",
+        "DE VRIES",
+        "VAN DEN BERG",
+        "BAKKER",
+        "VISSER",
+        "JOHANSSON",
+        "ANDERSSON",
+        "NILSSON",
+        "HANSEN",
+        "NIELSEN",
+        "KORHONEN",
+        "VIRTANEN",
+        "KOWALSKI",
         "NOWAK",
     ],
-    &["DAAN", "SEM", "ERIK", "LARS", "MAGNUS", "MIKKO", "PIOTR", "JAN", "NILS"],
-    &["EMMA", "SARA", "INGRID", "ANNA", "SOFIE", "KATARZYNA", "MAJA", "LINNEA"],
+    &[
+        "DAAN", "SEM", "ERIK", "LARS", "MAGNUS", "MIKKO", "PIOTR", "JAN", "NILS",
+    ],
+    &[
+        "EMMA",
+        "SARA",
+        "INGRID",
+        "ANNA",
+        "SOFIE",
+        "KATARZYNA",
+        "MAJA",
+        "LINNEA",
+    ],
 );
 const MS: Names = Names(
     &[
         "TAN", "LIM", "LEE", "NG", "WONG", "ABDULLAH", "RAHMAN", "SANTOSO", "WIJAYA", "HALIM",
         "IBRAHIM", "REYES", "CRUZ", "BAUTISTA",
     ],
-    &["WEI MING", "JUN HAO", "AHMAD", "BUDI", "ARIF", "JOSE", "MARK", "KELVIN"],
-    &["MEI LING", "HUI MIN", "SITI", "DEWI", "NUR", "MARIA", "GRACE"],
+    &[
+        "WEI MING", "JUN HAO", "AHMAD", "BUDI", "ARIF", "JOSE", "MARK", "KELVIN",
+    ],
+    &[
+        "MEI LING", "HUI MIN", "SITI", "DEWI", "NUR", "MARIA", "GRACE",
+    ],
 );
 
 fn names_for(alpha3: &str) -> &'static Names {
@@ -598,7 +829,7 @@ fn read_at(ctx: &Ctx, order: u64, at: i64) -> Option<i64> {
     // Older messages were read within two days; about half of the last week's are unread.
     let h = order.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ctx.seed;
     let delay = (h % (2 * DAY as u64)) as i64 + 60;
-    if at > ctx.now - 7 * DAY && h % 2 == 0 {
+    if at > ctx.now - 7 * DAY && h.is_multiple_of(2) {
         None
     } else {
         Some((at + delay).min(ctx.now))
@@ -624,11 +855,23 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
         };
         let notice: Option<(Actor, Notice)> = match &e.what {
             What::UnitCreate => {
-                row(&u.user, "unit.create", "unit", u.id.to_string(), String::new());
+                row(
+                    &u.user,
+                    "unit.create",
+                    "unit",
+                    u.id.to_string(),
+                    String::new(),
+                );
                 None
             }
             What::UnitSubmit => {
-                row(&u.user, "unit.submit", "unit", u.id.to_string(), String::new());
+                row(
+                    &u.user,
+                    "unit.submit",
+                    "unit",
+                    u.id.to_string(),
+                    String::new(),
+                );
                 Some((u.user.clone(), notify::registration_submitted()))
             }
             What::UnitCounty => {
@@ -686,7 +929,13 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 None
             }
             What::GroupSubmit(id, number) => {
-                row(&u.user, "group.submit", "group", id.to_string(), String::new());
+                row(
+                    &u.user,
+                    "group.submit",
+                    "group",
+                    id.to_string(),
+                    String::new(),
+                );
                 Some((u.user.clone(), notify::group_submitted(number)))
             }
             What::GroupCounty(id, number) => {
@@ -743,11 +992,23 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 Some((city, notify::group_dispatched(&ctx.office, number)))
             }
             What::VisitSave(id) => {
-                row(&u.user, "visit.save", "visit", id.to_string(), String::new());
+                row(
+                    &u.user,
+                    "visit.save",
+                    "visit",
+                    id.to_string(),
+                    String::new(),
+                );
                 None
             }
             What::VisitSubmit(id) => {
-                row(&u.user, "visit.submit", "visit", id.to_string(), String::new());
+                row(
+                    &u.user,
+                    "visit.submit",
+                    "visit",
+                    id.to_string(),
+                    String::new(),
+                );
                 None
             }
             What::VisitCounty(id, name, number) => {
@@ -803,7 +1064,7 @@ async fn append_audit(conn: &mut Conn, rows: &[AuditRow]) -> anyhow::Result<()> 
         .fetch_one(&mut *conn)
         .await?;
     const COLS: usize = 10;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(groups::rows_per_insert(conn, COLS)) {
         let mut chained = Vec::with_capacity(chunk.len());
         for r in chunk {
             let hash = audit::entry_hash(
@@ -894,7 +1155,10 @@ pub async fn generate(
 
     // Reference data and the staff who act.
     let districts = reference::districts(pool).await?;
-    anyhow::ensure!(!districts.is_empty(), "no districts: run the migrations first");
+    anyhow::ensure!(
+        !districts.is_empty(),
+        "no districts: run the migrations first"
+    );
     let staff_users = users::staff(pool).await?;
     let actor_of = |u: &users::User| Actor {
         user_id: Some(u.id),
@@ -1027,8 +1291,16 @@ pub async fn generate(
         };
         let first17 = format!("91320411{:09}", 100_000 + n);
         let check = crate::domain::credit_code::check_char(&first17).context("credit code")?;
-        let contact = format!("{}{}", pick(&mut rng, CN_SURNAMES), pick(&mut rng, CN_GIVEN));
-        let mobile = format!("1{}{:09}", [3, 5, 8, 9][n % 4], (n as u64 * 7_919 + 1) % 1_000_000_000);
+        let contact = format!(
+            "{}{}",
+            pick(&mut rng, CN_SURNAMES),
+            pick(&mut rng, CN_GIVEN)
+        );
+        let mobile = format!(
+            "1{}{:09}",
+            [3, 5, 8, 9][n % 4],
+            (n as u64 * 7_919 + 1) % 1_000_000_000
+        );
         let data = RegData {
             name,
             english_name,
@@ -1041,10 +1313,17 @@ pub async fn generate(
                 rng.gen_range(1..999)
             ),
             unit_type: FIRM_KIND[k].2.to_string(),
-            legal_rep: format!("{}{}", pick(&mut rng, CN_SURNAMES), pick(&mut rng, CN_GIVEN)),
+            legal_rep: format!(
+                "{}{}",
+                pick(&mut rng, CN_SURNAMES),
+                pick(&mut rng, CN_GIVEN)
+            ),
             contact_name: contact.clone(),
             landline: format!("0519-8{:07}", rng.gen_range(0..10_000_000)),
-            email: format!("fao{n}@{}.com.cn", FIRM_A[a].1.to_lowercase().replace('\'', "")),
+            email: format!(
+                "fao{n}@{}.com.cn",
+                FIRM_A[a].1.to_lowercase().replace('\'', "")
+            ),
         };
         // The first ten are long-standing approved units (benchmarks sign in as synth00001).
         let r: f64 = rng.gen();
@@ -1066,8 +1345,8 @@ pub async fn generate(
             RegState::Approved => start + rng.gen_range(0..span * 9 / 10),
             _ => now - rng.gen_range(HOUR..20 * DAY),
         };
-        let login = LoginId::parse(&format!("synth{:05}", n + 1))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let login =
+            LoginId::parse(&format!("synth{:05}", n + 1)).map_err(|e| anyhow::anyhow!("{e}"))?;
         let unit_id = units::insert(tx.conn(), &data, &mobile, created).await?;
         let user_id = users::insert(
             tx.conn(),
@@ -1402,7 +1681,11 @@ pub async fn generate(
                     g.return_reason = Some(RETURN_REASONS[r as usize].into());
                     g.returned_by = Some("县区外办".into());
                     g.updated_at = county_at;
-                    timeline.push(county_at, unit, What::GroupReturn(id, num.clone(), false, r));
+                    timeline.push(
+                        county_at,
+                        unit,
+                        What::GroupReturn(id, num.clone(), false, r),
+                    );
                     if rng.gen_bool(0.3) {
                         break;
                     }
@@ -1438,7 +1721,11 @@ pub async fn generate(
                 g.accepted_at = Some(city_at);
                 g.acceptance_no = Some(acc.clone());
                 g.updated_at = city_at;
-                timeline.push(city_at, unit, What::GroupAccept(id, num.clone(), acc.into()));
+                timeline.push(
+                    city_at,
+                    unit,
+                    What::GroupAccept(id, num.clone(), acc.into()),
+                );
                 let report_at = city_at + rng.gen_range(HOUR..4 * DAY);
                 if report_at > now {
                     break;

@@ -185,7 +185,9 @@ async fn admin_exports_unit_search_and_audit_log_with_their_filters() {
     // The staff accounts.
     let sheets = export(&admin, "/admin/staff?format=xlsx").await;
     let rows = &sheets[0].1;
-    assert!(rows.iter().any(|r| r[0] == "tianning" && r[3] == "天宁区" && r[4] == "正常"));
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "tianning" && r[3] == "天宁区" && r[4] == "正常"));
     assert_eq!(exports_logged(&app, "admin.staff").await, 1);
     // A county user reaches no admin list, export or not.
     let county = app.client();

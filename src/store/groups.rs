@@ -717,6 +717,19 @@ pub(crate) fn values_placeholders(cols: usize, rows: usize) -> String {
     s
 }
 
+/// Rows per multi-row INSERT of `cols` columns. SQLite looks each placeholder up by name in a
+/// list (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the
+/// placeholders in a statement: keep them to about two hundred there. PostgreSQL takes thousands
+/// and each statement is a round trip.
+pub(crate) fn rows_per_insert(conn: &Conn, cols: usize) -> usize {
+    let params = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        240
+    } else {
+        16_000
+    };
+    (params / cols).max(1)
+}
+
 /// A group as its history left it, with its id chosen by the loader.
 #[derive(Clone, Debug)]
 pub struct ImportGroup {
@@ -746,7 +759,7 @@ pub struct ImportGroup {
 /// Inserts many groups with multi-row INSERTs (a few hundred rows per statement).
 pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
     const COLS: usize = 32;
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO invitation_groups (id, unit_id, number, state, name, purpose, arrival,
                 departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
@@ -798,7 +811,7 @@ pub struct ImportVisitor {
 /// Inserts many visitors with multi-row INSERTs.
 pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResult<()> {
     const COLS: usize = 12;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO group_visitors (id, group_id, seq, surname, given_name, sex, birth_date,
                 nationality, passport_no, passport_expiry, employer, position) VALUES {}",

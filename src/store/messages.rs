@@ -226,7 +226,7 @@ pub struct NewMessage {
 /// Inserts many messages with multi-row INSERTs, in the order given.
 pub async fn insert_many(conn: &mut Conn, rows: &[NewMessage]) -> DbResult<()> {
     const COLS: usize = 8;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at,
                 read_at, next_popup_at) VALUES {}",

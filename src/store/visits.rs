@@ -480,7 +480,7 @@ pub struct ImportRecord {
 /// Inserts many registrations with multi-row INSERTs.
 pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
     const COLS: usize = 16;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO visit_records (id, visitor_id, group_id, unit_id, state, kind, entry_date,
                 entry_port_id, exit_date, exit_port_id, cancel_reason, submitted_at,
