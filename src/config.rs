@@ -37,6 +37,25 @@ pub enum Command {
     },
     /// Apply database migrations and seed reference data, then exit.
     Migrate,
+    /// Fill a fresh database with realistic synthetic data for load tests (creates the demo
+    /// staff accounts; units sign in as synth00001… with the password Synth@2026).
+    SeedSynthetic {
+        /// Inviting units to create.
+        #[arg(long, default_value_t = 200)]
+        units: usize,
+        /// Invitation groups to create.
+        #[arg(long, default_value_t = 5000)]
+        groups: usize,
+        /// Seed of the random generator (the same seed gives the same data).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Years of history.
+        #[arg(long, default_value_t = 4)]
+        years: i64,
+        /// Groups per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]

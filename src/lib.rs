@@ -15,5 +15,6 @@ pub mod security;
 pub mod seed;
 pub mod sms;
 pub mod store;
+pub mod synth;
 pub mod verify;
 pub mod web;

@@ -9,13 +9,18 @@ use laihua::store::users::Role;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Bulk loading runs statements of thousands of rows that sqlx would report as slow.
+    let default_filter = match cli.command {
+        Some(Command::SeedSynthetic { .. }) => "info,sqlx=error",
+        _ => "info,sqlx=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .init();
-    let cli = Cli::parse();
     match cli.command {
         None => serve(Config::new(&cli.common, cli.serve)).await,
         Some(Command::Serve(args)) => serve(Config::new(&cli.common, args)).await,
@@ -26,6 +31,45 @@ async fn main() -> anyhow::Result<()> {
                 println!("{n}");
             }
             println!("数据库已是最新 / database is up to date");
+            Ok(())
+        }
+        Some(Command::SeedSynthetic {
+            units,
+            groups,
+            seed,
+            years,
+            batch,
+        }) => {
+            let mut serve = cli.serve;
+            // The generator needs a county account per district and a city account.
+            serve.demo = true;
+            let config = Config::new(&cli.common, serve);
+            let (state, notes) = prepare(config, Clock::default()).await?;
+            for n in notes {
+                println!("{n}");
+            }
+            let options = laihua::synth::Options {
+                years,
+                batch,
+                ..laihua::synth::Options::new(units, groups, seed, state.now())
+            };
+            let summary =
+                laihua::synth::generate(&state.db, &state.files, &options, &mut |line: String| {
+                    println!("{line}")
+                })
+                .await?;
+            println!("rows per table:");
+            for (table, n) in &summary.tables {
+                println!("  {table:<18} {n:>10}");
+            }
+            println!("groups per state:");
+            for (s, n) in &summary.states {
+                println!("  {s:<18} {n:>10}");
+            }
+            for line in summary.sample_lines() {
+                println!("{line}");
+            }
+            println!("elapsed {:.1} s", summary.seconds);
             Ok(())
         }
         Some(Command::Audit {

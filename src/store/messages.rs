@@ -211,3 +211,40 @@ pub async fn broadcast(
     .await?;
     Ok(r.rows_affected())
 }
+
+/// A message for bulk loading (the synthetic data generator, `laihua seed-synthetic`).
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub unit_id: i64,
+    pub sender: Actor,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Inserts many messages with multi-row INSERTs, in the order given.
+pub async fn insert_many(conn: &mut Conn, rows: &[NewMessage]) -> DbResult<()> {
+    const COLS: usize = 8;
+    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
+        let sql = format!(
+            "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at,
+                read_at, next_popup_at) VALUES {}",
+            super::groups::values_placeholders(COLS, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(m.unit_id)
+                .bind(m.sender.user_id)
+                .bind(m.sender.label.as_str())
+                .bind(m.title.as_str())
+                .bind(m.body.as_str())
+                .bind(m.created_at)
+                .bind(m.read_at)
+                .bind(m.created_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -459,3 +459,69 @@ pub async fn claim_reminder(
     .await?;
     Ok(updated.rows_affected() == 1)
 }
+
+/// A post-visit registration as its history left it, with its id chosen by the loader (the
+/// synthetic data generator, `laihua seed-synthetic`).
+#[derive(Clone, Debug)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub visitor_id: i64,
+    pub group_id: i64,
+    pub unit_id: i64,
+    pub state: VisitState,
+    pub data: VisitData,
+    pub submitted_at: Option<i64>,
+    pub county_passed_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Inserts many registrations with multi-row INSERTs.
+pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
+    const COLS: usize = 16;
+    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
+        let sql = format!(
+            "INSERT INTO visit_records (id, visitor_id, group_id, unit_id, state, kind, entry_date,
+                entry_port_id, exit_date, exit_port_id, cancel_reason, submitted_at,
+                county_passed_at, completed_at, created_at, updated_at) VALUES {}",
+            super::groups::values_placeholders(COLS, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            let (entry_date, entry_port, exit_date, exit_port, reason) = match &r.data {
+                VisitData::Travelled {
+                    entry_date,
+                    entry_port,
+                    exit,
+                } => (
+                    Some(entry_date.to_string()),
+                    Some(*entry_port),
+                    exit.map(|(d, _)| d.to_string()),
+                    exit.map(|(_, p)| p),
+                    None,
+                ),
+                VisitData::Cancelled { reason } => (None, None, None, None, Some(reason.clone())),
+            };
+            q = q
+                .bind(r.id)
+                .bind(r.visitor_id)
+                .bind(r.group_id)
+                .bind(r.unit_id)
+                .bind(r.state.as_str())
+                .bind(r.data.kind())
+                .bind(entry_date)
+                .bind(entry_port)
+                .bind(exit_date)
+                .bind(exit_port)
+                .bind(reason)
+                .bind(r.submitted_at)
+                .bind(r.county_passed_at)
+                .bind(r.completed_at)
+                .bind(r.created_at)
+                .bind(r.updated_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
