@@ -25,6 +25,8 @@ pub struct Inner {
     pub secret: Vec<u8>,
     /// The PDF printer with the CJK font found at start-up (read once).
     pub printer: crate::pdf::Printer,
+    /// The reference lists of the forms with the version they were read at (see `ref_lists`).
+    pub ref_cache: std::sync::Mutex<Option<(String, Arc<crate::store::refs::Lists>)>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,6 +47,24 @@ impl AppState {
     /// use, so that every instance shows an administrator's change at once).
     pub async fn site(&self) -> Result<crate::seed::Site, sqlx::Error> {
         crate::seed::load_site(self.pool()).await
+    }
+    /// Countries, missions and code lists, read again only when an administrator has changed
+    /// reference data (on any instance): one lookup of the version instead of six queries.
+    pub async fn ref_lists(&self) -> Result<crate::store::refs::Lists, sqlx::Error> {
+        use crate::store::refs;
+        let version = refs::version(self.pool()).await?;
+        if let Ok(cache) = self.ref_cache.lock() {
+            if let Some((v, lists)) = cache.as_ref() {
+                if *v == version {
+                    return Ok(lists.as_ref().clone());
+                }
+            }
+        }
+        let lists = refs::lists(self.pool()).await?;
+        if let Ok(mut cache) = self.ref_cache.lock() {
+            *cache = Some((version, Arc::new(lists.clone())));
+        }
+        Ok(lists)
     }
 }
 
@@ -109,6 +129,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         clock,
         secret: seeded.secret,
         printer,
+        ref_cache: std::sync::Mutex::new(None),
     }));
     Ok((state, notes))
 }

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_audit_chain.sql"),
     ),
     (7, "search", include_str!("../migrations/0007_search.sql")),
+    (
+        8,
+        "unit_overdue",
+        include_str!("../migrations/0008_unit_overdue.sql"),
+    ),
 ];
 
 #[derive(Clone)]

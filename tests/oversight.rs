@@ -356,3 +356,33 @@ async fn audit_entries_link_to_their_group_and_post_visit_registration() {
     );
     assert_eq!(admin.get("/review/visit-records/999999").await.status, 404);
 }
+
+#[tokio::test]
+async fn forms_on_another_instance_see_reference_edits_at_once() {
+    let app = TestApp::spawn().await;
+    let peer = app.spawn_peer().await;
+    let (_, c) = approved_unit(&app, 68, "天宁区", "tianning").await;
+    let on_peer = c.at(&peer.base);
+    // The peer reads (and caches) the lists first.
+    on_peer
+        .get("/groups/form")
+        .await
+        .assert_ok()
+        .assert_lacks("影视拍摄");
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    admin.get("/admin/refdata/purposes").await.assert_ok();
+    admin
+        .post(
+            "/admin/refdata/purposes",
+            &[("code", "filming"), ("name_zh", "影视拍摄"), ("sort", "")],
+        )
+        .await
+        .assert_redirect("/admin/refdata/purposes/filming?ok=added");
+    on_peer.get("/groups/form").await.assert_has("影视拍摄");
+    admin.get("/admin/refdata/purposes/filming").await;
+    admin
+        .post("/admin/refdata/purposes/filming/retire", &[])
+        .await;
+    on_peer.get("/groups/form").await.assert_lacks("影视拍摄");
+}

@@ -527,7 +527,8 @@ pub async fn insert(conn: &mut Conn, spec: &Spec, values: &[(&str, Value)]) -> D
         ph = ph.join(", "),
         key = spec.key,
     );
-    let row = sql.query(&text).fetch_one(conn).await?;
+    let row = sql.query(&text).fetch_one(&mut *conn).await?;
+    super::refs::bump_version(conn).await?;
     key_of(spec, &row)
 }
 
@@ -551,7 +552,9 @@ pub async fn update(
         table = spec.table,
         sets = sets.join(", "),
     );
-    Ok(sql.query(&text).execute(conn).await?.rows_affected() == 1)
+    let done = sql.query(&text).execute(&mut *conn).await?.rows_affected() == 1;
+    super::refs::bump_version(conn).await?;
+    Ok(done)
 }
 
 /// Retires (`true`) or restores an entry; false when it was already so (or does not exist).
@@ -565,7 +568,9 @@ pub async fn set_retired(conn: &mut Conn, spec: &Spec, key: &str, retired: bool)
         "UPDATE {table} SET retired = {r} WHERE {cond} AND retired <> {r}",
         table = spec.table,
     );
-    Ok(sql.query(&text).execute(conn).await?.rows_affected() == 1)
+    let done = sql.query(&text).execute(&mut *conn).await?.rows_affected() == 1;
+    super::refs::bump_version(conn).await?;
+    Ok(done)
 }
 
 /// Units registered in a district, whatever their state.

@@ -100,6 +100,30 @@ impl Lists {
     }
 }
 
+/// The version of the reference data: changed by every edit (`bump_version`), so that each
+/// instance knows when its cached lists are stale.
+pub async fn version(pool: &sqlx::AnyPool) -> DbResult<String> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'refdata_version'")
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Marks the reference data changed (in the transaction of the change).
+pub async fn bump_version(conn: &mut Conn) -> DbResult<()> {
+    let token = format!("{:016x}", rand::random::<u64>());
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('refdata_version', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(token)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Names of every country, retired ones included: alpha3 → Chinese name.
 pub async fn country_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<String, String>> {
     sqlx::query_as::<_, (String, String)>("SELECT alpha3, name_zh FROM countries")

@@ -109,6 +109,21 @@ pub async fn for_unit(
     Ok(out)
 }
 
+/// How many of the unit's visitors are overdue: planned departure before `cutoff`, not
+/// registered (the same rule as `overdue`, counted in the database).
+pub async fn overdue_count(pool: &sqlx::AnyPool, unit_id: i64, cutoff: &str) -> DbResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitation_groups g JOIN group_visitors v ON v.group_id = g.id
+         LEFT JOIN visit_records r ON r.visitor_id = v.id
+         WHERE g.unit_id = $1 AND g.state = 'dispatched' AND g.departure < $2
+           AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))",
+    )
+    .bind(unit_id)
+    .bind(cutoff)
+    .fetch_one(pool)
+    .await
+}
+
 /// Overdue visitors (planned departure before `cutoff`, not registered), within a district.
 pub async fn overdue(
     pool: &sqlx::AnyPool,

@@ -22,7 +22,7 @@ use crate::domain::group::{
 use crate::notify;
 use crate::store::groups::{self, Group, GroupRow, Visitor};
 use crate::store::reference::{self, FileMeta};
-use crate::store::refs::{self, Lists};
+use crate::store::refs::Lists;
 use crate::store::users::{Role, User};
 use crate::store::{audit, units};
 
@@ -240,7 +240,7 @@ pub async fn record_page(
 
 async fn record_with(state: &AppState, ctx: &Ctx, g: Group, t: Typed) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let lists: Lists = refs::lists(state.pool()).await?;
+    let lists: Lists = state.ref_lists().await?;
     let vs = groups::visitors(state.pool(), g.id).await?;
     let mut visitors = Vec::new();
     for v in vs {

@@ -23,7 +23,7 @@ use crate::domain::group::{
 use crate::domain::registration::RegState;
 use crate::store::groups::{self, Group, GroupRow, HistoryFilter, Visitor};
 use crate::store::reference::{self, FileMeta};
-use crate::store::refs::{self, Code, Country, Lists, MissionRef};
+use crate::store::refs::{Code, Country, Lists, MissionRef};
 use crate::store::units::{self, Unit};
 use crate::store::{audit, Actor};
 
@@ -231,7 +231,7 @@ struct PageInput {
 }
 
 async fn form_page(state: &AppState, ctx: &Ctx, p: PageInput) -> AppResult<Response> {
-    let mut lists = refs::lists(state.pool()).await?;
+    let mut lists = state.ref_lists().await?;
     let (hosts, nationalities) = keep_retired_choices(&mut lists, &p.form, &p.visitors);
     let (warnings, attachments) = match &p.group {
         Some(g) => {
@@ -660,7 +660,7 @@ async fn save_or_rerender(
         )
         .await;
     }
-    let lists = refs::lists(state.pool()).await?;
+    let lists = state.ref_lists().await?;
     let (data, visitors) = match validate(&lists, &posted, today(&state)) {
         Ok(v) => v,
         Err(errors) => {
@@ -965,7 +965,7 @@ pub async fn form_data(state: &AppState, group: &Group) -> AppResult<crate::pdf:
     let unit = units::get(state.pool(), group.unit_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let lists = refs::lists(state.pool()).await?;
+    let lists = state.ref_lists().await?;
     let vs = groups::visitors(state.pool(), group.id).await?;
     let entry = EntryType::parse(&group.data.entry_type)
         .map(|e| e.label())

@@ -907,8 +907,8 @@ pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize
     let block = reference::setting(state.pool(), "overdue_blocks_applications")
         .await?
         .is_some_and(|v| v.trim() == "1");
-    let today = today(state);
-    let rows = visits::for_unit(state.pool(), unit_id, None, today, days + extra).await?;
-    let n = rows.iter().filter(|r| r.overdue).count();
+    let n =
+        visits::overdue_count(state.pool(), unit_id, &cutoff(today(state), days + extra)).await?;
+    let n = usize::try_from(n).unwrap_or(0);
     Ok((n, block && n > 0))
 }
