@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unit_overdue",
         include_str!("../migrations/0008_unit_overdue.sql"),
     ),
+    (
+        9,
+        "unread_messages",
+        include_str!("../migrations/0009_unread_messages.sql"),
+    ),
 ];
 
 #[derive(Clone)]

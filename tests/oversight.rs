@@ -201,8 +201,12 @@ async fn staff_search_finds_units_and_groups_within_the_district() {
 
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
-    // Part of a credit code finds the own district's unit only.
-    let code_a = &ra.code[..10];
+    // A credit code finds the own district's unit only; so does part of its name.
+    county
+        .get(&format!("/search?q={}", &ra.name[3..]))
+        .await
+        .assert_has(&format!("/review/units/{}", ra.unit_id));
+    let code_a = &ra.code.to_lowercase();
     county
         .get(&format!("/search?q={code_a}"))
         .await
@@ -280,7 +284,7 @@ async fn staff_search_finds_units_and_groups_within_the_district() {
     let admin = app.client();
     admin.login("demoadmin", DEMO_PASSWORD).await;
     admin
-        .get(&format!("/search?q={}", &rb.code[..12]))
+        .get(&format!("/search?q={}", &rb.login))
         .await
         .assert_has(&rb.name)
         .assert_has(&format!("/admin/units/{}", rb.unit_id));

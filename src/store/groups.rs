@@ -573,13 +573,25 @@ pub async fn queue_count(
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
-         WHERE g.state IN ({list}) AND ($1 < 0 OR u.district_id = $1)"
-    ))
-    .bind(district.unwrap_or(-1))
-    .fetch_one(pool)
-    .await
+    match district {
+        // The whole city: counted from the state index alone.
+        None => {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"
+            ))
+            .fetch_one(pool)
+            .await
+        }
+        Some(d) => {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+                 WHERE g.state IN ({list}) AND u.district_id = $1"
+            ))
+            .bind(d)
+            .fetch_one(pool)
+            .await
+        }
+    }
 }
 
 /// Filters of 申报历史查询.

@@ -659,6 +659,51 @@ pub async fn search(
     Ok((rows, total))
 }
 
+/// Staff search (`/search`): units whose name contains `text` (case-insensitive), or whose
+/// credit code or login ID is exactly `text`; within a district for county staff; newest
+/// first. Only the name is read row by row (one column of the units table); the code and the
+/// login ID are index lookups, and nothing is counted.
+pub async fn search_staff(
+    pool: &sqlx::AnyPool,
+    text: &str,
+    district: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<SearchRow>> {
+    let text = text.trim();
+    let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
+    let rows = sqlx::query(
+        "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.state, u.blacklisted,
+            COALESCE(s.login_id, '') AS login_id
+         FROM units u JOIN districts d ON d.id = u.district_id LEFT JOIN users s ON s.unit_id = u.id
+         WHERE u.id IN (SELECT id FROM units WHERE name_key LIKE $1
+                        UNION SELECT id FROM units WHERE credit_code = $2
+                        UNION SELECT unit_id FROM users WHERE login_key = $3 AND unit_id IS NOT NULL)
+           AND ($4 < 0 OR u.district_id = $4)
+         ORDER BY u.id DESC LIMIT $5",
+    )
+    .bind(like.as_str())
+    .bind(text.to_uppercase())
+    .bind(text.to_lowercase())
+    .bind(district.unwrap_or(-1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(SearchRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                credit_code: r.try_get("credit_code")?,
+                district_name: r.try_get("district_name")?,
+                state: RegState::parse(&state),
+                login_id: r.try_get("login_id")?,
+                blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
+            })
+        })
+        .collect()
+}
+
 /// Puts a unit on the dishonesty list (with the reason) or takes it off (reason None).
 pub async fn set_blacklist(
     conn: &mut Conn,

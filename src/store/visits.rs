@@ -169,14 +169,25 @@ pub async fn queue_count(
     state: VisitState,
     district: Option<i64>,
 ) -> DbResult<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
-         WHERE r.state = $1 AND ($2 < 0 OR u.district_id = $2)",
-    )
-    .bind(state.as_str())
-    .bind(district.unwrap_or(-1))
-    .fetch_one(pool)
-    .await
+    match district {
+        // The whole city: counted from the state index alone.
+        None => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM visit_records WHERE state = $1")
+                .bind(state.as_str())
+                .fetch_one(pool)
+                .await
+        }
+        Some(d) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
+                 WHERE r.state = $1 AND u.district_id = $2",
+            )
+            .bind(state.as_str())
+            .bind(d)
+            .fetch_one(pool)
+            .await
+        }
+    }
 }
 
 /// A visitor with its group (for the form and the review page).

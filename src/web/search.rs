@@ -1,5 +1,5 @@
-//! Staff search across units and groups (issue 6): unit name, credit code or login ID (part of
-//! it); group number, 受理编号, 核实单号, a visitor's passport number or name (exactly). County
+//! Staff search across units and groups (issue 6): part of a unit's name; a unit's credit code
+//! or login ID, a group number, 受理编号, 核实单号, a visitor's passport number or name (exactly). County
 //! staff find only their district; each role finds only what it may open.
 
 use askama::Template;
@@ -89,9 +89,8 @@ pub async fn search(
         // Part of a name needs at least two characters, so that one letter does not list
         // every unit.
         if chars >= 2 {
-            let (rows, _) =
-                units::search(state.pool(), &text, district_of(&user), None, LIMIT, 0).await?;
-            unit_rows = rows
+            unit_rows = units::search_staff(state.pool(), &text, district_of(&user), LIMIT)
+                .await?
                 .into_iter()
                 .filter(|r| unit_visible(&user, r.state))
                 .collect();
