@@ -641,22 +641,21 @@ pub async fn search(
     .bind(st)
     .fetch_one(pool)
     .await?;
-    let rows = rows
-        .iter()
-        .map(|r| {
-            let state: String = r.try_get("state")?;
-            Ok(SearchRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                credit_code: r.try_get("credit_code")?,
-                district_name: r.try_get("district_name")?,
-                state: RegState::parse(&state),
-                login_id: r.try_get("login_id")?,
-                blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
-            })
-        })
-        .collect::<DbResult<Vec<_>>>()?;
+    let rows = rows.iter().map(search_row).collect::<DbResult<Vec<_>>>()?;
     Ok((rows, total))
+}
+
+fn search_row(r: &sqlx::any::AnyRow) -> DbResult<SearchRow> {
+    let state: String = r.try_get("state")?;
+    Ok(SearchRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        credit_code: r.try_get("credit_code")?,
+        district_name: r.try_get("district_name")?,
+        state: RegState::parse(&state),
+        login_id: r.try_get("login_id")?,
+        blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
+    })
 }
 
 /// Staff search (`/search`): units whose name contains `text` (case-insensitive), or whose
@@ -688,20 +687,7 @@ pub async fn search_staff(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let state: String = r.try_get("state")?;
-            Ok(SearchRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                credit_code: r.try_get("credit_code")?,
-                district_name: r.try_get("district_name")?,
-                state: RegState::parse(&state),
-                login_id: r.try_get("login_id")?,
-                blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
-            })
-        })
-        .collect()
+    rows.iter().map(search_row).collect()
 }
 
 /// Puts a unit on the dishonesty list (with the reason) or takes it off (reason None).
