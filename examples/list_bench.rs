@@ -183,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         let cq = time(|| {
             let pool = pool.clone();
             async move {
-                groups::queue(&pool, &[GroupState::PendingCity], None)
+                groups::queue(&pool, GroupState::PendingCity, None, 50, 0)
                     .await
                     .map(|_| ())
                     .map_err(Into::into)
@@ -193,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
         let kq = time(|| {
             let pool = pool.clone();
             async move {
-                groups::queue(&pool, &[GroupState::PendingCounty], Some(district))
+                groups::queue(&pool, GroupState::PendingCounty, Some(district), 50, 0)
                     .await
                     .map(|_| ())
                     .map_err(Into::into)

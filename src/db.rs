@@ -37,6 +37,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unread_messages",
         include_str!("../migrations/0009_unread_messages.sql"),
     ),
+    (
+        10,
+        "unregistered_visitors",
+        include_str!("../migrations/0010_unregistered_visitors.sql"),
+    ),
+    (
+        11,
+        "recent_messages",
+        include_str!("../migrations/0011_recent_messages.sql"),
+    ),
+    (
+        12,
+        "visit_queue",
+        include_str!("../migrations/0012_visit_queue.sql"),
+    ),
 ];
 
 #[derive(Clone)]

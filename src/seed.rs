@@ -23,29 +23,18 @@ pub struct Seeded {
 
 /// Reads the site's names and phone from the settings.
 pub async fn load_site(pool: &sqlx::AnyPool) -> Result<Site, sqlx::Error> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT key, value FROM settings WHERE key IN ('city_name', 'office_name', 'office_phone', 'system_name')",
+    let mut values = crate::store::reference::settings(
+        pool,
+        &["city_name", "office_name", "office_phone", "system_name"],
     )
-    .fetch_all(pool)
     .await?;
-    let mut site = Site {
-        city_name: String::new(),
-        office_name: String::new(),
-        office_phone: String::new(),
-        system_name: String::new(),
-    };
-    for r in &rows {
-        let key: String = r.try_get("key")?;
-        let value: String = r.try_get("value")?;
-        match key.as_str() {
-            "city_name" => site.city_name = value,
-            "office_name" => site.office_name = value,
-            "office_phone" => site.office_phone = value,
-            _ => site.system_name = value,
-        }
-    }
-    Ok(site)
+    let mut take = |key: &str| values.remove(key).unwrap_or_default();
+    Ok(Site {
+        city_name: take("city_name"),
+        office_name: take("office_name"),
+        office_phone: take("office_phone"),
+        system_name: take("system_name"),
+    })
 }
 
 /// Changzhou's districts, the reference deployment.

@@ -390,3 +390,74 @@ async fn forms_on_another_instance_see_reference_edits_at_once() {
         .await;
     on_peer.get("/groups/form").await.assert_lacks("影视拍摄");
 }
+
+/// 团组待办 pages each section 50 at a time, oldest submission first, with the section's total in
+/// its heading; the export holds every row.
+#[tokio::test]
+async fn the_group_queue_is_paged_by_section_and_exported_whole() {
+    let app = TestApp::spawn().await;
+    let (_, a) = approved_unit(&app, 62, "天宁区", "tianning").await;
+    let first = group_of(&app, &a, "PG100", "PAGE").await;
+    let first_number = number_of(&app, first).await;
+    // 54 more waiting groups of the same unit, each submitted a minute after the one before.
+    for i in 1..=54i64 {
+        sqlx::query(
+            "INSERT INTO invitation_groups (unit_id, number, state, name, purpose, arrival,
+                departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
+                contact_phone, remarks, data_hash, submitted_at, created_at, updated_at)
+             SELECT unit_id, $1, state, $2, purpose, arrival, departure, places, cost_bearer,
+                mission_id, entry_type, ground, contact_name, contact_phone, remarks, data_hash,
+                submitted_at + $3, created_at, updated_at
+             FROM invitation_groups WHERE id = $4",
+        )
+        .bind(format!("Q{i:04}"))
+        .bind(format!("分页团组{i}"))
+        .bind(60 * i)
+        .bind(first)
+        .execute(app.state.pool())
+        .await
+        .unwrap();
+    }
+
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county
+        .get("/review/groups")
+        .await
+        .assert_ok()
+        .assert_has("待初审（55）")
+        .assert_has(&first_number)
+        .assert_has("分页团组49<")
+        .assert_lacks("分页团组50<")
+        .assert_has("第1/2页")
+        .assert_has("section=pending_county&page=2");
+    county
+        .get("/review/groups?section=pending_county&page=2")
+        .await
+        .assert_ok()
+        .assert_has("待初审（55）")
+        .assert_lacks(&first_number)
+        .assert_lacks("分页团组49<")
+        .assert_has("分页团组50<")
+        .assert_has("分页团组54<")
+        .assert_has("第2/2页")
+        .assert_has("上一页");
+    // A page past the end shows the last one; a page of nothing is not an error.
+    county
+        .get("/review/groups?section=pending_county&page=99")
+        .await
+        .assert_ok()
+        .assert_has("分页团组54<");
+    county
+        .get("/review/groups?section=pending_county&page=x")
+        .await
+        .assert_ok()
+        .assert_has(&first_number);
+
+    let sheets = export(&county, "/review/groups?format=xlsx").await;
+    assert_eq!(
+        sheets[0].1.len(),
+        1 + 55,
+        "the header and every waiting group"
+    );
+}

@@ -439,6 +439,25 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     app.clock().advance(7 * 86_400);
     county.login("tianning", DEMO_PASSWORD).await;
     assert_eq!(run_overdue(&app.state).await.unwrap(), 1);
+    city.login("city", DEMO_PASSWORD).await;
+    city.get("/review/visits")
+        .await
+        .assert_has("<td>天宁区</td><td>1</td>");
+
+    // Returned by the county, the registration is due again: overdue with the other visitor.
+    county.get(&format!("/review/visits/{}", v[0])).await;
+    county
+        .post(
+            &format!("/review/visits/{}/return", v[0]),
+            &[("reason", "出境章不清晰")],
+        )
+        .await
+        .assert_redirect("/review/visits");
+    city.get("/review/visits")
+        .await
+        .assert_has("<td>天宁区</td><td>2</td>");
+    app.clock().advance(7 * 86_400);
+    assert_eq!(run_overdue(&app.state).await.unwrap(), 2);
 }
 
 #[tokio::test]

@@ -118,6 +118,13 @@ pub const MAX_VISITORS: usize = 5;
 #[derive(Clone)]
 pub struct Printer {
     inner: Arc<Option<LoadedFont>>,
+    /// One form per core at a time (see [`Printer::render_blocking`]).
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+fn print_slots() -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(tokio::sync::Semaphore::new(cores))
 }
 
 struct LoadedFont {
@@ -245,6 +252,7 @@ impl Printer {
                     );
                     return Printer {
                         inner: Arc::new(Some(loaded)),
+                        slots: print_slots(),
                     };
                 }
                 Err(why) => tracing::warn!("字体 {} 不可用：{why}", path.display()),
@@ -262,6 +270,7 @@ impl Printer {
     pub fn without_font() -> Printer {
         Printer {
             inner: Arc::new(None),
+            slots: print_slots(),
         }
     }
 
@@ -293,6 +302,23 @@ impl Printer {
              ③ 在 Debian/Ubuntu 上安装字体包：apt-get install fonts-noto-cjk。",
             dir.display()
         ))
+    }
+
+    /// [`Printer::render`] on a blocking thread, at most one form per core at a time. Printing
+    /// is CPU-bound, so more at once would not finish sooner; each would only hold the font
+    /// subsetter's buffers (several MB) at the same time, and the server's memory would grow
+    /// with the number of people printing.
+    pub async fn render_blocking(&self, form: FormData) -> Result<Vec<u8>, PdfError> {
+        let _slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| PdfError::Pdf(e.to_string()))?;
+        let printer = self.clone();
+        tokio::task::spawn_blocking(move || printer.render(&form))
+            .await
+            .map_err(|e| PdfError::Pdf(format!("printing task: {e}")))?
     }
 
     /// The form as a one-page A4 PDF.

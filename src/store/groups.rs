@@ -477,8 +477,14 @@ pub async fn transition(
     for v in values {
         q = q.bind(v.clone());
     }
-    let r = q.execute(conn).await?;
-    Ok(r.rows_affected() == 1)
+    let r = q.execute(&mut *conn).await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if to == GroupState::Dispatched {
+        super::visits::refresh_unregistered_of_group(conn, id).await?;
+    }
+    Ok(true)
 }
 
 /// A row of a review queue or the history.
@@ -541,26 +547,48 @@ fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
 }
 
 /// Groups in the given states (within a district for county staff), oldest submission first.
+/// A page of the groups in one state (in a district, or the whole city), oldest submission
+/// first: read along the `(state, submitted_at)` index, so a page costs the same however many
+/// groups wait.
 pub async fn queue(
     pool: &sqlx::AnyPool,
-    states: &[GroupState],
+    state: GroupState,
     district: Option<i64>,
+    limit: i64,
+    offset: i64,
 ) -> DbResult<Vec<GroupRow>> {
+    // The district is written in (an id) rather than `($2 < 0 OR …)`, which PostgreSQL's cached
+    // plans cannot simplify.
+    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
+    let rows = sqlx::query(&format!(
+        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         JOIN districts d ON d.id = u.district_id
+         WHERE g.state = $1{in_district}
+         ORDER BY g.submitted_at, g.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(state.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(row_from).collect()
+}
+
+/// The query counting the groups in these states (in a district, or the whole city from the
+/// state index alone), with its values written in (see `units::queue_count_sql`).
+pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
     let list = states
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = sqlx::query(&format!(
-        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
-         JOIN districts d ON d.id = u.district_id
-         WHERE g.state IN ({list}) AND ($1 < 0 OR u.district_id = $1)
-         ORDER BY g.submitted_at, g.id LIMIT 500"
-    ))
-    .bind(district.unwrap_or(-1))
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(row_from).collect()
+    match district {
+        None => format!("SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"),
+        Some(d) => format!(
+            "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+             WHERE g.state IN ({list}) AND u.district_id = {d}"
+        ),
+    }
 }
 
 pub async fn queue_count(
@@ -568,30 +596,9 @@ pub async fn queue_count(
     states: &[GroupState],
     district: Option<i64>,
 ) -> DbResult<i64> {
-    let list = states
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    match district {
-        // The whole city: counted from the state index alone.
-        None => {
-            sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"
-            ))
-            .fetch_one(pool)
-            .await
-        }
-        Some(d) => {
-            sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
-                 WHERE g.state IN ({list}) AND u.district_id = $1"
-            ))
-            .bind(d)
-            .fetch_one(pool)
-            .await
-        }
-    }
+    sqlx::query_scalar(&queue_count_sql(states, district))
+        .fetch_one(pool)
+        .await
 }
 
 /// Filters of 申报历史查询.
@@ -603,7 +610,9 @@ pub struct HistoryFilter {
     pub text: String,
 }
 
-/// A page of the unit's groups, newest first, and the total.
+/// A page of the unit's groups, newest first, and the total. Only the filters in use are in the
+/// statement (a generic `($4 = '' OR …)` form kept PostgreSQL's cached plans from reading the
+/// unit's groups from the index alone).
 pub async fn history(
     pool: &sqlx::AnyPool,
     unit_id: i64,
@@ -611,40 +620,65 @@ pub async fn history(
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<GroupRow>, i64)> {
-    let like = format!("%{}%", f.text.trim().replace(['%', '_'], ""));
-    let cond = "g.unit_id = $1 AND g.created_at >= $2 AND g.created_at < $3
-        AND ($4 = '' OR g.state = $4)
-        AND ($5 = '%%' OR g.name LIKE $5 OR g.number LIKE $5 OR g.acceptance_no LIKE $5
-             OR g.verification_no LIKE $5
+    enum Arg {
+        Int(i64),
+        Text(String),
+    }
+    let mut cond = String::from("g.unit_id = $1");
+    let mut args = vec![Arg::Int(unit_id)];
+    let mut push = |sql: &str, arg: Arg| {
+        args.push(arg);
+        cond.push_str(&sql.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(from) = f.from_ts {
+        push(" AND g.created_at >= ?", Arg::Int(from));
+    }
+    if let Some(to) = f.to_ts {
+        push(" AND g.created_at < ?", Arg::Int(to));
+    }
+    if let Some(state) = f.state {
+        push(" AND g.state = ?", Arg::Text(state.as_str().into()));
+    }
+    let text = f.text.trim().replace(['%', '_'], "");
+    if !text.is_empty() {
+        push(
+            " AND (g.name LIKE ? OR g.number LIKE ? OR g.acceptance_no LIKE ?
+             OR g.verification_no LIKE ?
              OR EXISTS (SELECT 1 FROM group_visitors v WHERE v.group_id = g.id
-                        AND (v.given_name LIKE $5 OR v.surname LIKE $5 OR v.passport_no LIKE $5)))";
-    let state = f.state.map(|s| s.as_str()).unwrap_or("");
-    let from = f.from_ts.unwrap_or(i64::MIN / 2);
-    let to = f.to_ts.unwrap_or(i64::MAX / 2);
-    let rows = sqlx::query(&format!(
+                        AND (v.given_name LIKE ? OR v.surname LIKE ? OR v.passport_no LIKE ?)))",
+            Arg::Text(format!("%{text}%")),
+        );
+    }
+    let n = args.len();
+    fn bind<'q>(
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        args: &[Arg],
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for a in args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(t) => q.bind(t.clone()),
+            };
+        }
+        q
+    }
+    let rows_sql = format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id WHERE {cond}
-         ORDER BY g.created_at DESC, g.id DESC LIMIT $6 OFFSET $7"
-    ))
-    .bind(unit_id)
-    .bind(from)
-    .bind(to)
-    .bind(state)
-    .bind(like.as_str())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM invitation_groups g WHERE {cond}"
-    ))
-    .bind(unit_id)
-    .bind(from)
-    .bind(to)
-    .bind(state)
-    .bind(like.as_str())
-    .fetch_one(pool)
-    .await?;
+         ORDER BY g.created_at DESC, g.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let rows = bind(sqlx::query(&rows_sql), &args)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+    let count_sql = format!("SELECT COUNT(*) FROM invitation_groups g WHERE {cond}");
+    let total: i64 = bind(sqlx::query(&count_sql), &args)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
     Ok((rows.iter().map(row_from).collect::<DbResult<_>>()?, total))
 }
 
@@ -674,6 +708,7 @@ pub async fn search_staff(
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
+    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
     let rows = sqlx::query(&format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id
@@ -686,11 +721,10 @@ pub async fn search_staff(
                 UNION SELECT group_id FROM group_visitors WHERE UPPER(given_name) = $1
                 UNION SELECT group_id FROM group_visitors
                     WHERE UPPER(surname || ' ' || given_name) = $1)
-           AND g.state IN ({list}) AND ($2 < 0 OR u.district_id = $2)
-         ORDER BY g.created_at DESC, g.id DESC LIMIT $3"
+           AND g.state IN ({list}){in_district}
+         ORDER BY g.created_at DESC, g.id DESC LIMIT $2"
     ))
     .bind(key.as_str())
-    .bind(district.unwrap_or(-1))
     .bind(limit)
     .fetch_all(pool)
     .await?;

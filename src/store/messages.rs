@@ -70,15 +70,6 @@ async fn insert(
     .await
 }
 
-pub async fn unread_count(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM messages WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL",
-    )
-    .bind(unit_id)
-    .fetch_one(pool)
-    .await
-}
-
 const COLS: &str = "id, sender_label, title, body, created_at, read_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Message> {
@@ -90,6 +81,19 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Message> {
         created_at: r.try_get("created_at")?,
         read_at: r.try_get("read_at")?,
     })
+}
+
+/// The unit's newest messages, without counting the rest (the home page shows five).
+pub async fn recent(pool: &sqlx::AnyPool, unit_id: i64, limit: i64) -> DbResult<Vec<Message>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM messages WHERE unit_id = $1 AND deleted_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(unit_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// A page of a unit's messages, newest first, and the total count.
@@ -156,26 +160,30 @@ pub async fn delete(pool: &sqlx::AnyPool, unit_id: i64, id: i64, now: i64) -> Db
 /// Minutes between two pop-ups of the same unread message.
 pub const POPUP_EVERY: i64 = 10 * 60;
 
-/// The unit's newest unread message if it is due to pop up, claimed so that no other tab or
-/// server instance shows it again within the next ten minutes.
-pub async fn claim_popup(
+/// The unit's number of unread messages and, when its reminder is due, the newest unread one,
+/// claimed so that it pops up once per `POPUP_EVERY` across tabs and instances. One statement
+/// on every page of a unit (a second only when a reminder is claimed).
+pub async fn reminder(
     pool: &sqlx::AnyPool,
     unit_id: i64,
     now: i64,
-) -> DbResult<Option<Message>> {
-    let row = sqlx::query(
-        "SELECT id, sender_label, title, body, created_at, read_at, next_popup_at FROM messages
-         WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL
-         ORDER BY created_at DESC, id DESC LIMIT 1",
+) -> DbResult<(i64, Option<Message>)> {
+    let r = sqlx::query(
+        "SELECT c.n, m.id, m.sender_label, m.title, m.body, m.created_at, m.read_at, m.next_popup_at
+         FROM (SELECT COUNT(*) AS n FROM messages
+               WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL) c
+         LEFT JOIN (SELECT id, sender_label, title, body, created_at, read_at, next_popup_at
+                    FROM messages WHERE unit_id = $1 AND deleted_at IS NULL AND read_at IS NULL
+                    ORDER BY created_at DESC, id DESC LIMIT 1) m ON 1 = 1",
     )
     .bind(unit_id)
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    let due: i64 = r.try_get("next_popup_at")?;
-    if due > now {
-        return Ok(None);
-    }
+    let unread: i64 = r.try_get("n")?;
+    let due: Option<i64> = r.try_get("next_popup_at")?;
+    let Some(due) = due.filter(|due| *due <= now) else {
+        return Ok((unread, None));
+    };
     let m = from_row(&r)?;
     let claimed = sqlx::query(
         "UPDATE messages SET next_popup_at = $1 WHERE id = $2 AND next_popup_at = $3 AND read_at IS NULL AND deleted_at IS NULL",
@@ -185,7 +193,7 @@ pub async fn claim_popup(
     .bind(due)
     .execute(pool)
     .await?;
-    Ok((claimed.rows_affected() == 1).then_some(m))
+    Ok((unread, (claimed.rows_affected() == 1).then_some(m)))
 }
 
 /// Writes the same message to every unit, or every unit of a district. Returns how many.

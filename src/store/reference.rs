@@ -163,6 +163,28 @@ pub async fn setting(pool: &sqlx::AnyPool, key: &str) -> DbResult<Option<String>
         .await
 }
 
+/// Several settings in one statement: key → value for those that are set.
+pub async fn settings(
+    pool: &sqlx::AnyPool,
+    keys: &[&str],
+) -> DbResult<std::collections::HashMap<String, String>> {
+    let mut q = String::from("SELECT key, value FROM settings WHERE key IN (");
+    for i in 1..=keys.len() {
+        q.push_str(&format!("{}${i}", if i > 1 { ", " } else { "" }));
+    }
+    q.push(')');
+    let mut query = sqlx::query(&q);
+    for k in keys {
+        query = query.bind(*k);
+    }
+    query
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("key")?, r.try_get("value")?)))
+        .collect()
+}
+
 /// Inserts a setting unless it exists (keeps edited values).
 pub async fn setting_default(conn: &mut Conn, key: &str, value: &str) -> DbResult<()> {
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
@@ -217,6 +239,30 @@ pub fn file_meta(r: &sqlx::any::AnyRow) -> DbResult<FileMeta> {
         original_name: r.try_get("original_name")?,
         uploaded_by: r.try_get("uploaded_by")?,
     })
+}
+
+/// Several files' metadata in one statement (a page showing a group's scans), by id.
+pub async fn files(
+    pool: &sqlx::AnyPool,
+    ids: &[i64],
+) -> DbResult<std::collections::HashMap<i64, FileMeta>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    // Ids are integers: written into the statement, one statement for any number of them.
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT id, sha256, size, mime, original_name, uploaded_by FROM files WHERE id IN ({list})"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>("id")?, file_meta(r)?)))
+        .collect()
 }
 
 pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {

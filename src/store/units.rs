@@ -406,26 +406,30 @@ pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<Que
     Ok(items)
 }
 
-/// Number of items waiting for this reviewer (for the navigation).
-pub async fn queue_count(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<i64> {
+/// The query counting registrations and change requests waiting for this reviewer, with its
+/// values written in (enum codes and an id), so that the navigation can count every queue in
+/// one statement.
+pub fn queue_count_sql(reviewer: Reviewer) -> String {
     let state = reviewer.pending_state().as_str();
-    let district = reviewer.district();
-    let a: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM units WHERE state = $1 AND ($2 < 0 OR district_id = $2)",
+    let (units_in, changes_in) = match reviewer.district() {
+        d if d < 0 => (String::new(), String::new()),
+        d => (
+            format!(" AND district_id = {d}"),
+            format!(" AND u.district_id = {d}"),
+        ),
+    };
+    format!(
+        "SELECT (SELECT COUNT(*) FROM units WHERE state = '{state}'{units_in})
+              + (SELECT COUNT(*) FROM unit_changes c JOIN units u ON u.id = c.unit_id
+                 WHERE c.state = '{state}'{changes_in})"
     )
-    .bind(state)
-    .bind(district)
-    .fetch_one(pool)
-    .await?;
-    let b: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM unit_changes c JOIN units u ON u.id = c.unit_id
-         WHERE c.state = $1 AND ($2 < 0 OR u.district_id = $2)",
-    )
-    .bind(state)
-    .bind(district)
-    .fetch_one(pool)
-    .await?;
-    Ok(a + b)
+}
+
+/// Number of items waiting for this reviewer.
+pub async fn queue_count(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<i64> {
+    sqlx::query_scalar(&queue_count_sql(reviewer))
+        .fetch_one(pool)
+        .await
 }
 
 /// Whether county or city passed this unit's registration at least once (city may then see it).
@@ -670,20 +674,20 @@ pub async fn search_staff(
 ) -> DbResult<Vec<SearchRow>> {
     let text = text.trim();
     let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-    let rows = sqlx::query(
+    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
+    let rows = sqlx::query(&format!(
         "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.state, u.blacklisted,
             COALESCE(s.login_id, '') AS login_id
          FROM units u JOIN districts d ON d.id = u.district_id LEFT JOIN users s ON s.unit_id = u.id
          WHERE u.id IN (SELECT id FROM units WHERE name_key LIKE $1
                         UNION SELECT id FROM units WHERE credit_code = $2
                         UNION SELECT unit_id FROM users WHERE login_key = $3 AND unit_id IS NOT NULL)
-           AND ($4 < 0 OR u.district_id = $4)
-         ORDER BY u.id DESC LIMIT $5",
-    )
+           {in_district}
+         ORDER BY u.id DESC LIMIT $4"
+    ))
     .bind(like.as_str())
     .bind(text.to_uppercase())
     .bind(text.to_lowercase())
-    .bind(district.unwrap_or(-1))
     .bind(limit)
     .fetch_all(pool)
     .await?;

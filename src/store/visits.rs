@@ -124,7 +124,44 @@ pub async fn overdue_count(pool: &sqlx::AnyPool, unit_id: i64, cutoff: &str) -> 
     .await
 }
 
-/// Overdue visitors (planned departure before `cutoff`, not registered), within a district.
+/// Sets `group_visitors.unregistered_departure` from the truth: the group's planned departure
+/// while the group is dispatched and the visitor's registration is not submitted, NULL otherwise
+/// (migration 0010). `filter` picks the visitors (`$1` is its value).
+const UNREGISTERED: &str = "UPDATE group_visitors SET unregistered_departure = CASE
+    WHEN EXISTS (SELECT 1 FROM visit_records r WHERE r.visitor_id = group_visitors.id
+                 AND r.state NOT IN ('entered', 'draft', 'returned')) THEN NULL
+    ELSE (SELECT g.departure FROM invitation_groups g
+          WHERE g.id = group_visitors.group_id AND g.state = 'dispatched') END";
+
+/// After a group changed state (dispatch): its visitors become due for registration.
+pub async fn refresh_unregistered_of_group(conn: &mut Conn, group_id: i64) -> DbResult<()> {
+    sqlx::query(&format!("{UNREGISTERED} WHERE group_id = $1"))
+        .bind(group_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// After a registration changed state (submitted, returned).
+async fn refresh_unregistered_of_record(conn: &mut Conn, record_id: i64) -> DbResult<()> {
+    sqlx::query(&format!(
+        "{UNREGISTERED} WHERE id = (SELECT visitor_id FROM visit_records WHERE id = $1)"
+    ))
+    .bind(record_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every visitor at once (after a bulk import).
+pub async fn refresh_unregistered_all(conn: &mut Conn) -> DbResult<()> {
+    sqlx::query(UNREGISTERED).execute(conn).await?;
+    Ok(())
+}
+
+/// Overdue visitors (planned departure before `cutoff`, not registered), within a district:
+/// read along the partial index of unregistered visitors, so the cost follows the number of
+/// visitors still unregistered, not the years of history.
 pub async fn overdue(
     pool: &sqlx::AnyPool,
     district: Option<i64>,
@@ -133,10 +170,11 @@ pub async fn overdue(
     days: i64,
 ) -> DbResult<Vec<VisitRow>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ROW} {FROM} WHERE g.state = 'dispatched' AND g.departure < $1
+        "SELECT {ROW} {FROM} WHERE v.unregistered_departure < $1
+           AND g.state = 'dispatched'
            AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))
            AND ($2 < 0 OR u.district_id = $2)
-         ORDER BY g.departure, g.id, v.seq LIMIT 2000"
+         ORDER BY v.unregistered_departure, g.id, v.seq LIMIT 2000"
     ))
     .bind(cutoff)
     .bind(district.unwrap_or(-1))
@@ -164,30 +202,27 @@ pub async fn queue(
     rows.iter().map(|r| row_from(r, today, days)).collect()
 }
 
+/// The query counting registrations in a state (in a district, or the whole city from the state
+/// index alone), with its values written in (see `units::queue_count_sql`).
+pub fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
+    let state = state.as_str();
+    match district {
+        None => format!("SELECT COUNT(*) FROM visit_records WHERE state = '{state}'"),
+        Some(d) => format!(
+            "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
+             WHERE r.state = '{state}' AND u.district_id = {d}"
+        ),
+    }
+}
+
 pub async fn queue_count(
     pool: &sqlx::AnyPool,
     state: VisitState,
     district: Option<i64>,
 ) -> DbResult<i64> {
-    match district {
-        // The whole city: counted from the state index alone.
-        None => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM visit_records WHERE state = $1")
-                .bind(state.as_str())
-                .fetch_one(pool)
-                .await
-        }
-        Some(d) => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
-                 WHERE r.state = $1 AND u.district_id = $2",
-            )
-            .bind(state.as_str())
-            .bind(d)
-            .fetch_one(pool)
-            .await
-        }
-    }
+    sqlx::query_scalar(&queue_count_sql(state, district))
+        .fetch_one(pool)
+        .await
 }
 
 /// A visitor with its group (for the form and the review page).
@@ -420,9 +455,13 @@ pub async fn submit(conn: &mut Conn, record_id: i64, now: i64) -> DbResult<bool>
     )
     .bind(now)
     .bind(record_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    refresh_unregistered_of_record(conn, record_id).await?;
+    Ok(true)
 }
 
 /// A guarded review transition within the county's district when given.
@@ -450,13 +489,30 @@ pub async fn transition(
     .bind(record_id)
     .bind(from.as_str())
     .bind(district.unwrap_or(-1))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    refresh_unregistered_of_record(conn, record_id).await?;
+    Ok(true)
 }
 
 /// Claims the reminder of an overdue visitor: the first one, or a weekly one after
 /// `every` seconds. True when this caller won the claim and must send it.
+/// Visitors reminded after `since` (not due again yet): the overdue job skips them without a
+/// transaction; the claim below still decides.
+pub async fn reminded_since(
+    pool: &sqlx::AnyPool,
+    since: i64,
+) -> DbResult<std::collections::HashSet<i64>> {
+    sqlx::query_scalar("SELECT visitor_id FROM visit_reminders WHERE last_sent_at > $1")
+        .bind(since)
+        .fetch_all(pool)
+        .await
+        .map(|ids| ids.into_iter().collect())
+}
+
 pub async fn claim_reminder(
     conn: &mut Conn,
     visitor_id: i64,

@@ -31,10 +31,8 @@ struct UnitHome {
 pub async fn unit_home(state: AppState, ctx: Ctx) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let unit_id = ctx.unit_id()?;
-    let unit = units::get(state.pool(), unit_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (recent, _) = messages::list(state.pool(), unit_id, 5, 0).await?;
+    let unit = ctx.unit(&state).await?.ok_or(AppError::NotFound)?;
+    let recent = messages::recent(state.pool(), unit_id, 5).await?;
     render(UnitHome {
         l: layout(&state, &ctx, "首页").await?,
         unit,

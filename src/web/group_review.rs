@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::render;
-use super::export::{respond, wants_xlsx, ListQuery, Sheet};
+use super::export::{respond, wants_xlsx, Sheet};
 use super::groups::{file_slots, today, FileSlot};
 use super::registration::OkQuery;
 use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
@@ -43,12 +43,14 @@ pub fn may_view_group(user: &User, g: &Group) -> bool {
 
 /// The time limit and holidays from the settings.
 pub async fn limits(state: &AppState) -> AppResult<(i64, Vec<NaiveDate>)> {
-    let days = reference::setting(state.pool(), "processing_days")
-        .await?
+    let settings = reference::settings(state.pool(), &["processing_days", "holidays"]).await?;
+    let days = settings
+        .get("processing_days")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(5);
-    let holidays = reference::setting(state.pool(), "holidays")
-        .await?
+    let holidays = settings
+        .get("holidays")
+        .map(String::as_str)
         .unwrap_or_default()
         .split([',', '\n', ' '])
         .filter_map(parse_date)
@@ -82,13 +84,23 @@ fn district_of(user: &User) -> Option<i64> {
     }
 }
 
-pub async fn queue_count(state: &AppState, user: &User) -> AppResult<i64> {
-    Ok(groups::queue_count(state.pool(), work_states(user.role), district_of(user)).await?)
+/// The query counting the groups waiting for this reviewer (for the navigation).
+pub fn queue_count_sql(user: &User) -> String {
+    groups::queue_count_sql(work_states(user.role), district_of(user))
 }
+
+/// Rows of one section of 团组待办 on a page.
+const QUEUE_PAGE: i64 = 50;
 
 pub struct Section {
     pub title: &'static str,
+    /// The state's code, for the section's pager links.
+    pub code: &'static str,
     pub rows: Vec<GroupRow>,
+    /// Every group of the section, not only those on this page.
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
 #[derive(Template)]
@@ -99,18 +111,55 @@ struct QueuePage {
     limit: i64,
 }
 
-/// 团组待办, oldest submission first, with the working days left.
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    ok: String,
+    #[serde(default)]
+    format: String,
+    /// The section whose later page is shown (`pending_county`…); the others show page 1.
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    page: String,
+}
+
+fn section_title(s: GroupState) -> &'static str {
+    match s {
+        GroupState::PendingCounty => "待初审",
+        GroupState::PendingCity => "待审核受理",
+        GroupState::Accepted => "已受理，待上报外交部",
+        _ => "已上报，待发件",
+    }
+}
+
+/// 团组待办, oldest submission first, with the working days left: each of the reviewer's
+/// states is a section of its own, paged 50 at a time (the export holds every row).
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<QueueQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (limit, holidays) = limits(&state).await?;
     let today = today(&state);
+    let xlsx = wants_xlsx(&q.format);
+    let district = district_of(&user);
     let mut sections = Vec::new();
     for s in work_states(user.role) {
-        let mut rows = groups::queue(state.pool(), &[*s], district_of(&user)).await?;
+        let total = groups::queue_count(state.pool(), &[*s], district).await?;
+        let pages = ((total + QUEUE_PAGE - 1) / QUEUE_PAGE).max(1);
+        let page = if q.section == s.as_str() {
+            q.page.trim().parse::<i64>().unwrap_or(1).clamp(1, pages)
+        } else {
+            1
+        };
+        let (count, offset) = if xlsx {
+            (super::export::MAX_ROWS, 0)
+        } else {
+            (QUEUE_PAGE, (page - 1) * QUEUE_PAGE)
+        };
+        let mut rows = groups::queue(state.pool(), *s, district, count, offset).await?;
         for r in &mut rows {
             r.days_left = working_days_left(
                 beijing_date(r.submitted_at.unwrap_or(0)),
@@ -119,15 +168,16 @@ pub async fn queue(
                 &holidays,
             );
         }
-        let title = match s {
-            GroupState::PendingCounty => "待初审",
-            GroupState::PendingCity => "待审核受理",
-            GroupState::Accepted => "已受理，待上报外交部",
-            _ => "已上报，待发件",
-        };
-        sections.push(Section { title, rows });
+        sections.push(Section {
+            title: section_title(*s),
+            code: s.as_str(),
+            rows,
+            total,
+            page,
+            pages,
+        });
     }
-    if wants_xlsx(&q.format) {
+    if xlsx {
         let mut sheet = Sheet::new(
             "团组待办",
             &[
@@ -242,33 +292,28 @@ async fn record_with(state: &AppState, ctx: &Ctx, g: Group, t: Typed) -> AppResu
     let user = ctx.user()?.clone();
     let lists: Lists = state.ref_lists().await?;
     let vs = groups::visitors(state.pool(), g.id).await?;
-    let mut visitors = Vec::new();
-    for v in vs {
-        let passport = match v.passport_file_id {
-            Some(f) => reference::file(state.pool(), f).await?,
-            None => None,
-        };
-        let visa = match v.visa_file_id {
-            Some(f) => reference::file(state.pool(), f).await?,
-            None => None,
-        };
-        visitors.push(VisitorView {
+    // Every scan's metadata in one statement.
+    let ids: Vec<i64> = vs
+        .iter()
+        .flat_map(|v| [v.passport_file_id, v.visa_file_id])
+        .chain([g.scan_file_id, g.letter_file_id])
+        .flatten()
+        .collect();
+    let metas = reference::files(state.pool(), &ids).await?;
+    let meta = |id: Option<i64>| id.and_then(|id| metas.get(&id).cloned());
+    let scan = meta(g.scan_file_id);
+    let letter = meta(g.letter_file_id);
+    let visitors: Vec<VisitorView> = vs
+        .into_iter()
+        .map(|v| VisitorView {
             nationality: lists.country_name(&v.data.nationality),
+            passport: meta(v.passport_file_id),
+            visa: meta(v.visa_file_id),
             v,
-            passport,
-            visa,
-        });
-    }
+        })
+        .collect();
     let att = groups::attachments(state.pool(), g.id).await?;
     let files = file_slots(&g.data.entry_type, &att);
-    let scan = match g.scan_file_id {
-        Some(f) => reference::file(state.pool(), f).await?,
-        None => None,
-    };
-    let letter = match g.letter_file_id {
-        Some(f) => reference::file(state.pool(), f).await?,
-        None => None,
-    };
     let timeline = audit::for_object(state.pool(), "group", &g.id.to_string()).await?;
     let county_here = user.role == Role::County && user.district_id == Some(g.district_id);
     let city = user.role == Role::City;

@@ -38,9 +38,7 @@ pub fn today(state: &AppState) -> NaiveDate {
 
 /// The signed-in unit, which must be approved and not on the dishonesty list.
 async fn approved_unit(state: &AppState, ctx: &Ctx) -> AppResult<Unit> {
-    let unit = units::get(state.pool(), ctx.unit_id()?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let unit = ctx.unit(state).await?.ok_or(AppError::NotFound)?;
     if unit.state != RegState::Approved {
         return Err(AppError::Conflict(
             "审核通过前无数据申报功能，请等待注册审核通过。".into(),
@@ -1070,13 +1068,7 @@ pub async fn print_group(state: &AppState, ctx: &Ctx, group: &Group) -> AppResul
         tx.commit().await?;
     }
     let file_name = format!("邀请外国人来华申请表-{}.pdf", group.number);
-    let printer = state.printer.clone();
-    let rendered = {
-        let data = data.clone();
-        tokio::task::spawn_blocking(move || printer.render(&data))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("printing task: {e}")))?
-    };
+    let rendered = state.printer.render_blocking(data.clone()).await;
     match rendered {
         Ok(pdf) => Ok((
             [

@@ -136,10 +136,9 @@ pub async fn popup(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
     let Ok(unit_id) = ctx.unit_id() else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let Some(m) = messages::claim_popup(state.pool(), unit_id, state.now()).await? else {
+    let (unread, Some(m)) = messages::reminder(state.pool(), unit_id, state.now()).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let unread = messages::unread_count(state.pool(), unit_id).await?;
     Ok(Json(Popup {
         id: m.id,
         at: m.created_text(),

@@ -52,6 +52,8 @@ pub struct Ctx {
     pub path: String,
     /// The request came from the page's script (answer with data, not a page).
     pub fetch: bool,
+    /// The signed-in unit, read at most once per request (see [`Ctx::unit`]).
+    unit: std::sync::Arc<tokio::sync::OnceCell<Option<crate::store::units::Unit>>>,
 }
 
 impl Ctx {
@@ -74,6 +76,15 @@ impl Ctx {
     /// The signed-in user (guards have already refused anonymous requests on protected routes).
     pub fn user(&self) -> AppResult<&User> {
         self.user.as_ref().ok_or(AppError::Forbidden)
+    }
+    /// The signed-in unit, read once per request: the handler and the page layout both need it.
+    pub async fn unit(&self, state: &AppState) -> AppResult<Option<crate::store::units::Unit>> {
+        let id = self.unit_id()?;
+        let unit = self
+            .unit
+            .get_or_try_init(|| crate::store::units::get(state.pool(), id))
+            .await?;
+        Ok(unit.clone())
     }
     /// The signed-in unit's id.
     pub fn unit_id(&self) -> AppResult<i64> {
@@ -300,6 +311,7 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
         cookies,
         path,
         fetch,
+        unit: Default::default(),
     });
     let resp = next.run(req).await;
     with_headers(
@@ -457,6 +469,7 @@ impl Layout {
 }
 
 pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layout> {
+    use sqlx::Row;
     let site = state.site().await?;
     let mut l = Layout {
         title: title.to_string(),
@@ -473,26 +486,33 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
         match u.role {
             Role::Unit => {
                 if let Some(unit_id) = u.unit_id {
-                    if let Some(unit) = crate::store::units::get(state.pool(), unit_id).await? {
+                    if let Some(unit) = ctx.unit(state).await? {
                         l.user_label = unit.data.name.clone();
                         l.approved = unit.state == crate::domain::registration::RegState::Approved;
                     }
-                    l.unread = crate::store::messages::unread_count(state.pool(), unit_id).await?;
-                    if l.unread > 0 {
-                        l.popup =
-                            crate::store::messages::claim_popup(state.pool(), unit_id, state.now())
-                                .await?;
-                    }
+                    (l.unread, l.popup) =
+                        crate::store::messages::reminder(state.pool(), unit_id, state.now())
+                            .await?;
                 }
             }
             Role::County | Role::City => {
-                if let Some(r) = review::reviewer_of(u) {
-                    l.queue = crate::store::units::queue_count(state.pool(), r).await?;
-                }
                 l.user_label = format!("{}（{}）", u.display_name, u.role.label());
                 l.city = u.role == Role::City;
-                l.group_queue = group_review::queue_count(state, u).await?;
-                l.visit_queue = visits::queue_count(state, u).await?;
+                // The three queues of the navigation, counted in one statement.
+                let units = match review::reviewer_of(u) {
+                    Some(r) => crate::store::units::queue_count_sql(r),
+                    None => "SELECT CAST(0 AS BIGINT)".into(),
+                };
+                let row = sqlx::query(&format!(
+                    "SELECT ({units}) AS units, ({}) AS grps, ({}) AS visits",
+                    group_review::queue_count_sql(u),
+                    visits::queue_count_sql(u),
+                ))
+                .fetch_one(state.pool())
+                .await?;
+                l.queue = row.try_get("units")?;
+                l.group_queue = row.try_get("grps")?;
+                l.visit_queue = row.try_get("visits")?;
             }
             Role::Admin => {}
         }

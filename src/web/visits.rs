@@ -479,10 +479,11 @@ fn pending_of(user: &User) -> Option<VisitState> {
     }
 }
 
-pub async fn queue_count(state: &AppState, user: &User) -> AppResult<i64> {
+/// The query counting the registrations waiting for this reviewer (for the navigation).
+pub fn queue_count_sql(user: &User) -> String {
     match pending_of(user) {
-        Some(s) => Ok(visits::queue_count(state.pool(), s, district_of(user)).await?),
-        None => Ok(0),
+        Some(s) => visits::queue_count_sql(s, district_of(user)),
+        None => "SELECT CAST(0 AS BIGINT)".into(),
     }
 }
 
@@ -830,8 +831,11 @@ pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
     let today = today(state);
     let rows = visits::overdue(state.pool(), None, &cutoff(today, days), today, days).await?;
     let now = state.now();
+    const EVERY: i64 = 7 * 86_400;
+    // Units whose overdue visitors were all reminded within the week need no transaction.
+    let recent = visits::reminded_since(state.pool(), now - EVERY).await?;
     let mut by_unit: BTreeMap<i64, Vec<VisitRow>> = BTreeMap::new();
-    for r in rows {
+    for r in rows.into_iter().filter(|r| !recent.contains(&r.visitor_id)) {
         by_unit.entry(r.unit_id).or_default().push(r);
     }
     let mut n = 0;
@@ -845,7 +849,7 @@ pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
             .await?;
         let mut claimed = Vec::new();
         for r in rows {
-            if visits::claim_reminder(tx.conn(), r.visitor_id, now, 7 * 86_400).await? {
+            if visits::claim_reminder(tx.conn(), r.visitor_id, now, EVERY).await? {
                 claimed.push(r);
             }
         }
@@ -889,8 +893,14 @@ pub fn spawn_overdue_job(state: AppState, every: u64) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(every.max(1)));
         loop {
             tick.tick().await;
-            if let Err(e) = run_overdue(&state).await {
-                tracing::warn!("overdue reminders: {e:#}");
+            let started = std::time::Instant::now();
+            match run_overdue(&state).await {
+                Ok(n) => tracing::info!(
+                    reminded = n,
+                    ms = started.elapsed().as_millis() as u64,
+                    "overdue reminders run"
+                ),
+                Err(e) => tracing::warn!("overdue reminders: {e:#}"),
             }
         }
     });
