@@ -584,9 +584,10 @@ pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
         .join(", ");
     match district {
         None => format!("SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"),
+        // State first (migration 0012), then each group's unit.
         Some(d) => format!(
-            "SELECT COUNT(*) FROM invitation_groups g JOIN units u ON u.id = g.unit_id
-             WHERE g.state IN ({list}) AND u.district_id = {d}"
+            "SELECT COUNT(*) FROM invitation_groups g WHERE g.state IN ({list})
+               AND (SELECT u.district_id FROM units u WHERE u.id = g.unit_id) = {d}"
         ),
     }
 }
@@ -709,25 +710,45 @@ pub async fn search_staff(
         .collect::<Vec<_>>()
         .join(", ");
     let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
-    let rows = sqlx::query(&format!(
-        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
-         JOIN districts d ON d.id = u.district_id
-         WHERE g.id IN (
-                SELECT id FROM invitation_groups WHERE number = $1
+    let matches = "SELECT id FROM invitation_groups WHERE number = $1
                 UNION SELECT id FROM invitation_groups WHERE acceptance_no = $1
                 UNION SELECT id FROM invitation_groups WHERE verification_no = $1
                 UNION SELECT group_id FROM group_visitors WHERE passport_no = $1
                 UNION SELECT group_id FROM group_visitors WHERE UPPER(surname) = $1
                 UNION SELECT group_id FROM group_visitors WHERE UPPER(given_name) = $1
                 UNION SELECT group_id FROM group_visitors
-                    WHERE UPPER(surname || ' ' || given_name) = $1)
-           AND g.state IN ({list}){in_district}
-         ORDER BY g.created_at DESC, g.id DESC LIMIT $2"
-    ))
-    .bind(key.as_str())
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+                    WHERE UPPER(surname || ' ' || given_name) = $1";
+    // The matching ids first: PostgreSQL cannot know how few a passport number finds and
+    // planned the join for thousands (reading every unit). Up to a thousand are then written
+    // into the second statement; a name shared by more is joined in one statement.
+    const FEW: usize = 1000;
+    let ids: Vec<i64> = sqlx::query_scalar(&format!("{matches} LIMIT {}", FEW + 1))
+        .bind(key.as_str())
+        .fetch_all(pool)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let few = ids.len() <= FEW;
+    let among = match few {
+        true => ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        false => matches.to_string(),
+    };
+    let sql = format!(
+        "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         JOIN districts d ON d.id = u.district_id
+         WHERE g.id IN ({among}) AND g.state IN ({list}){in_district}
+         ORDER BY g.created_at DESC, g.id DESC LIMIT {limit}"
+    );
+    let query = match few {
+        true => sqlx::query(&sql),
+        false => sqlx::query(&sql).bind(key.as_str()),
+    };
+    let rows = query.fetch_all(pool).await?;
     rows.iter().map(row_from).collect()
 }
 

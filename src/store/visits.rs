@@ -208,9 +208,10 @@ pub fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
     let state = state.as_str();
     match district {
         None => format!("SELECT COUNT(*) FROM visit_records WHERE state = '{state}'"),
+        // State first (migration 0012), then each registration's unit.
         Some(d) => format!(
-            "SELECT COUNT(*) FROM visit_records r JOIN units u ON u.id = r.unit_id
-             WHERE r.state = '{state}' AND u.district_id = {d}"
+            "SELECT COUNT(*) FROM visit_records r WHERE r.state = '{state}'
+               AND (SELECT u.district_id FROM units u WHERE u.id = r.unit_id) = {d}"
         ),
     }
 }

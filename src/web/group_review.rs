@@ -145,9 +145,18 @@ pub async fn queue(
     let today = today(&state);
     let xlsx = wants_xlsx(&q.format);
     let district = district_of(&user);
+    let states = work_states(user.role);
+    let mut l = match xlsx {
+        true => None,
+        false => Some(layout(&state, &ctx, "团组待办").await?),
+    };
     let mut sections = Vec::new();
-    for s in work_states(user.role) {
-        let total = groups::queue_count(state.pool(), &[*s], district).await?;
+    for s in states {
+        // A county has one section: the navigation has just counted it.
+        let total = match &l {
+            Some(l) if states.len() == 1 => l.group_queue,
+            _ => groups::queue_count(state.pool(), &[*s], district).await?,
+        };
         let pages = ((total + QUEUE_PAGE - 1) / QUEUE_PAGE).max(1);
         let page = if q.section == s.as_str() {
             q.page.trim().parse::<i64>().unwrap_or(1).clamp(1, pages)
@@ -211,7 +220,10 @@ pub async fn queue(
         }
         return respond(&state, &ctx, "review.groups", "团组待办", "", vec![sheet]).await;
     }
-    let mut l = layout(&state, &ctx, "团组待办").await?;
+    let mut l = match l.take() {
+        Some(l) => l,
+        None => layout(&state, &ctx, "团组待办").await?,
+    };
     l.flash = flash_text(&q.ok).to_string();
     render(QueuePage { l, sections, limit })
 }
