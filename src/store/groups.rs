@@ -557,9 +557,7 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<GroupRow>> {
-    // The district is written in (an id) rather than `($2 < 0 OR …)`, which PostgreSQL's cached
-    // plans cannot simplify.
-    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
+    let in_district = super::in_district(district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id
@@ -574,14 +572,19 @@ pub async fn queue(
     rows.iter().map(row_from).collect()
 }
 
-/// The query counting the groups in these states (in a district, or the whole city from the
-/// state index alone), with its values written in (see `units::queue_count_sql`).
-pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
-    let list = states
+/// `'pending_city', 'accepted'`: states written into a statement (their codes are constants).
+fn state_list(states: &[GroupState]) -> String {
+    states
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// The query counting the groups in these states (in a district, or the whole city from the
+/// state index alone), with its values written in (see `units::queue_count_sql`).
+pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
+    let list = state_list(states);
     match district {
         None => format!("SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"),
         // State first (migration 0012), then each group's unit.
@@ -704,12 +707,8 @@ pub async fn search_staff(
     if key.is_empty() || states.is_empty() {
         return Ok(Vec::new());
     }
-    let list = states
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
+    let list = state_list(states);
+    let in_district = super::in_district(district);
     let matches = "SELECT id FROM invitation_groups WHERE number = $1
                 UNION SELECT id FROM invitation_groups WHERE acceptance_no = $1
                 UNION SELECT id FROM invitation_groups WHERE verification_no = $1

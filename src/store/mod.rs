@@ -17,6 +17,12 @@ pub mod visits;
 pub type DbResult<T> = Result<T, sqlx::Error>;
 pub type Conn = sqlx::AnyConnection;
 
+/// ` AND u.district_id = <id>` for county staff, nothing for the city: written into the statement
+/// (an id) rather than a generic `($n < 0 OR …)`, which PostgreSQL's cached plans cannot simplify.
+pub(crate) fn in_district(district: Option<i64>) -> String {
+    district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"))
+}
+
 /// Who did something, for the audit log and message senders.
 #[derive(Clone, Debug)]
 pub struct Actor {

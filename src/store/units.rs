@@ -425,13 +425,6 @@ pub fn queue_count_sql(reviewer: Reviewer) -> String {
     )
 }
 
-/// Number of items waiting for this reviewer.
-pub async fn queue_count(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<i64> {
-    sqlx::query_scalar(&queue_count_sql(reviewer))
-        .fetch_one(pool)
-        .await
-}
-
 /// Whether county or city passed this unit's registration at least once (city may then see it).
 pub async fn county_passed(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<bool> {
     let n: Option<i64> = sqlx::query_scalar("SELECT county_passed FROM units WHERE id = $1")
@@ -674,7 +667,7 @@ pub async fn search_staff(
 ) -> DbResult<Vec<SearchRow>> {
     let text = text.trim();
     let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-    let in_district = district.map_or(String::new(), |d| format!(" AND u.district_id = {d}"));
+    let in_district = super::in_district(district);
     let rows = sqlx::query(&format!(
         "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.state, u.blacklisted,
             COALESCE(s.login_id, '') AS login_id

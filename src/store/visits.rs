@@ -216,16 +216,6 @@ pub fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
     }
 }
 
-pub async fn queue_count(
-    pool: &sqlx::AnyPool,
-    state: VisitState,
-    district: Option<i64>,
-) -> DbResult<i64> {
-    sqlx::query_scalar(&queue_count_sql(state, district))
-        .fetch_one(pool)
-        .await
-}
-
 /// A visitor with its group (for the form and the review page).
 #[derive(Clone, Debug)]
 pub struct Subject {
