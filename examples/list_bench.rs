@@ -87,7 +87,7 @@ async fn fill(db: &laihua::db::Db, size: i64) -> anyhow::Result<()> {
     let t = Instant::now();
     for g in 0..size {
         if sql.is_empty() {
-            sql.push_str("INSERT INTO invitation_groups (unit_id, number, state, name, purpose, arrival, departure, places, cost_bearer, mission_id, entry_type, ground, contact_name, contact_phone, remarks, data_hash, submitted_at, county_passed_at, created_at, updated_at) VALUES ");
+            sql.push_str("INSERT INTO invitation_groups (unit_id, district_id, number, state, name, purpose, arrival, departure, places, cost_bearer, mission_id, entry_type, ground, contact_name, contact_phone, remarks, data_hash, submitted_at, county_passed_at, created_at, updated_at) VALUES ");
         } else {
             sql.push(',');
         }
@@ -101,8 +101,9 @@ async fn fill(db: &laihua::db::Db, size: i64) -> anyhow::Result<()> {
         };
         let ts = 1_600_000_000 + g;
         sql.push_str(&format!(
-            "({}, 'B{g:09}', '{state}', '交流团{g}', 'business', '2026-01-01', '2026-01-10', '常州', 'inviting_unit', {mission}, 'single', '', '李四', '13900000000', '', 'h', {ts}, {ts}, {ts}, {ts})",
-            1 + g % UNITS
+            "({}, {}, 'B{g:09}', '{state}', '交流团{g}', 'business', '2026-01-01', '2026-01-10', '常州', 'inviting_unit', {mission}, 'single', '', '李四', '13900000000', '', 'h', {ts}, {ts}, {ts}, {ts})",
+            1 + g % UNITS,
+            district + (g % UNITS) % 7
         ));
         if g % 500 == 499 || g == size - 1 {
             sqlx::query(&sql).execute(tx.conn()).await?;

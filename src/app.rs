@@ -73,7 +73,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect_for(&config.database_url, config.bulk)
         .await
         .context("connecting to the database")?;
     db.migrate().await.context("running migrations")?;

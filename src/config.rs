@@ -150,6 +150,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub serve: ServeArgs,
+    /// Connect for a bulk load (`seed-synthetic`, see `Db::connect_for`).
+    pub bulk: bool,
 }
 
 impl Config {
@@ -164,6 +166,7 @@ impl Config {
             data_dir: common.data_dir.clone(),
             database_url,
             serve,
+            bulk: false,
         }
     }
 }

@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "district_queues",
         include_str!("../migrations/0012_district_queues.sql"),
     ),
+    (
+        13,
+        "queue_district",
+        include_str!("../migrations/0013_queue_district.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -79,6 +84,14 @@ impl Tx {
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_for(url, false).await
+    }
+
+    /// `bulk` is for the data generator, a process of its own that writes millions of rows:
+    /// each SQLite connection keeps up to 1 GiB of pages in its cache (instead of 2 MB) so that
+    /// the indexes being filled are not read again from the file at every insert, and
+    /// PostgreSQL commits without waiting for the disk (a load cut short is generated again).
+    pub async fn connect_for(url: &str, bulk: bool) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -93,12 +106,15 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _meta| {
+                    .after_connect(move |conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
+                            if bulk {
+                                conn.execute("PRAGMA cache_size = -1048576").await?;
+                            }
                             Ok(())
                         })
                     })
@@ -109,12 +125,15 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _meta| {
+                    .after_connect(move |conn, _meta| {
                         Box::pin(async move {
                             // JIT compilation pays off for long analytical queries, not for
                             // pages: it added 20 ms to a search whose rows were estimated in
                             // thousands and turned out to be two.
                             conn.execute("SET jit = off").await?;
+                            if bulk {
+                                conn.execute("SET synchronous_commit = off").await?;
+                            }
                             Ok(())
                         })
                     })

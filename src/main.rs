@@ -43,7 +43,10 @@ async fn main() -> anyhow::Result<()> {
             let mut serve = cli.serve;
             // The generator needs a county account per district and a city account.
             serve.demo = true;
-            let config = Config::new(&cli.common, serve);
+            let config = Config {
+                bulk: true,
+                ..Config::new(&cli.common, serve)
+            };
             let (state, notes) = prepare(config, Clock::default()).await?;
             for n in notes {
                 println!("{n}");

@@ -723,7 +723,9 @@ fn year_of(ts: i64) -> i64 {
 struct UnitInfo {
     id: i64,
     user: Actor,
+    /// Index in `districts`, and the district's id.
     district: usize,
+    district_id: i64,
     approved_at: Option<i64>,
     contact: (String, String),
 }
@@ -1372,6 +1374,7 @@ pub async fn generate(
                 ip: format!("58.216.{}.{}", n / 250 % 250, n % 250 + 1),
             },
             district,
+            district_id: districts[district].id,
             approved_at: None,
             contact: (contact.clone(), mobile.clone()),
         });
@@ -1625,6 +1628,7 @@ pub async fn generate(
             let mut g = ImportGroup {
                 id,
                 unit_id: ui.id,
+                district_id: ui.district_id,
                 number: number.clone(),
                 state: GroupState::Draft,
                 data,
@@ -1789,6 +1793,7 @@ pub async fn generate(
                         visitor_id: vid,
                         group_id: id,
                         unit_id: ui.id,
+                        district_id: ui.district_id,
                         state: VisitState::Draft,
                         data,
                         submitted_at: None,

@@ -402,10 +402,11 @@ async fn the_group_queue_is_paged_by_section_and_exported_whole() {
     // 54 more waiting groups of the same unit, each submitted a minute after the one before.
     for i in 1..=54i64 {
         sqlx::query(
-            "INSERT INTO invitation_groups (unit_id, number, state, name, purpose, arrival,
-                departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
-                contact_phone, remarks, data_hash, submitted_at, created_at, updated_at)
-             SELECT unit_id, $1, state, $2, purpose, arrival, departure, places, cost_bearer,
+            "INSERT INTO invitation_groups (unit_id, district_id, number, state, name, purpose,
+                arrival, departure, places, cost_bearer, mission_id, entry_type, ground,
+                contact_name, contact_phone, remarks, data_hash, submitted_at, created_at,
+                updated_at)
+             SELECT unit_id, district_id, $1, state, $2, purpose, arrival, departure, places, cost_bearer,
                 mission_id, entry_type, ground, contact_name, contact_phone, remarks, data_hash,
                 submitted_at + $3, created_at, updated_at
              FROM invitation_groups WHERE id = $4",
@@ -459,5 +460,75 @@ async fn the_group_queue_is_paged_by_section_and_exported_whole() {
         sheets[0].1.len(),
         1 + 55,
         "the header and every waiting group"
+    );
+}
+
+#[tokio::test]
+async fn a_unit_that_moves_to_another_district_takes_its_waiting_groups_along() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 63, "天宁区", "tianning").await;
+    let id = group_of(&app, &c, "MV100", "MOVE").await;
+    let number = number_of(&app, id).await;
+    let tianning = app.client();
+    tianning.login("tianning", DEMO_PASSWORD).await;
+    tianning
+        .get("/review/groups")
+        .await
+        .assert_has("待初审（1）")
+        .assert_has(&number);
+    let wujin = app.client();
+    wujin.login("wujin", DEMO_PASSWORD).await;
+    wujin
+        .get("/review/groups")
+        .await
+        .assert_has("待初审（0）")
+        .assert_lacks(&number);
+
+    // The unit asks to move to 武进区; the county it belongs to and the city approve.
+    let to = app.district_id("武进区").await;
+    let f = org_fields(&r.name, &r.code, to);
+    c.get("/registration/edit").await.assert_ok();
+    c.post("/registration/edit", &as_refs(&f))
+        .await
+        .assert_redirect("/registration/attachments");
+    c.get("/registration/attachments").await;
+    c.post("/registration/submit", &[])
+        .await
+        .assert_redirect("/registration?ok=change_submitted");
+    let change = app.scalar("SELECT id FROM unit_changes").await;
+    // Until the change is in force the group stays with 天宁区.
+    wujin.get("/review/groups").await.assert_lacks(&number);
+    tianning
+        .post(&format!("/review/changes/{change}/approve"), &[])
+        .await
+        .assert_redirect("/review");
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.post(&format!("/review/changes/{change}/approve"), &[])
+        .await
+        .assert_redirect("/review");
+
+    // Now 武进区 counts, lists and may open it; 天宁区 no longer does.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT district_id FROM invitation_groups WHERE id = {id}"
+        ))
+        .await,
+        to
+    );
+    wujin
+        .get("/review/groups")
+        .await
+        .assert_has("待初审（1）")
+        .assert_has(&number);
+    wujin.get(&format!("/review/groups/{id}")).await.assert_ok();
+    tianning
+        .get("/review/groups")
+        .await
+        .assert_has("待初审（0）")
+        .assert_lacks(&number);
+    assert_eq!(
+        tianning.get(&format!("/review/groups/{id}")).await.status,
+        404
     );
 }

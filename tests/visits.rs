@@ -488,3 +488,113 @@ async fn scans_of_the_other_registration_type_are_refused() {
     create_account(&app, &pending, 74, "天宁区").await;
     assert_eq!(pending.get("/visits").await.status, 409);
 }
+
+#[tokio::test]
+async fn the_registration_queue_and_overdue_list_are_paged_with_their_totals() {
+    let app = TestApp::spawn().await;
+    let (_, c) = approved_unit(&app, 73, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &c, 2, "tianning").await;
+    let first = visitor_ids(&app, id).await[0];
+    // 53 more unregistered visitors and 51 whose registration waits for the county, copied
+    // from the first visitor of the group.
+    for i in 0..104i64 {
+        sqlx::query(
+            "INSERT INTO group_visitors (group_id, seq, surname, given_name, sex, birth_date,
+                nationality, passport_no, passport_expiry, employer, position,
+                unregistered_departure)
+             SELECT group_id, $1, surname, given_name, sex, birth_date, nationality, $2,
+                passport_expiry, employer, position, unregistered_departure
+             FROM group_visitors WHERE id = $3",
+        )
+        .bind(100 + i)
+        .bind(format!("PGN{i:03}"))
+        .bind(first)
+        .execute(app.state.pool())
+        .await
+        .unwrap();
+        if i >= 53 {
+            sqlx::query(
+                "INSERT INTO visit_records (visitor_id, group_id, unit_id, district_id, state,
+                    kind, submitted_at, created_at, updated_at)
+                 SELECT v.id, g.id, g.unit_id, g.district_id, 'pending_county', 'travelled',
+                    $2, $2, $2
+                 FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id
+                 WHERE v.passport_no = $1",
+            )
+            .bind(format!("PGN{i:03}"))
+            .bind(1_700_000_000 + i)
+            .execute(app.state.pool())
+            .await
+            .unwrap();
+            sqlx::query(
+                "UPDATE group_visitors SET unregistered_departure = NULL WHERE passport_no = $1",
+            )
+            .bind(format!("PGN{i:03}"))
+            .execute(app.state.pool())
+            .await
+            .unwrap();
+        }
+    }
+    let departure: String =
+        sqlx::query_scalar("SELECT departure FROM invitation_groups WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap();
+    let days_to_departure = (laihua::domain::group::parse_date(&departure).unwrap()
+        - app
+            .state
+            .clock
+            .now()
+            .with_timezone(&laihua::clock::beijing())
+            .date_naive())
+    .num_days();
+    app.clock().advance((days_to_departure + 31) * 86_400);
+
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    // Page 1 of each list: 50 rows, the true totals, the district's count of 55 overdue.
+    county
+        .get("/review/visits")
+        .await
+        .assert_ok()
+        .assert_has("待审核（51）")
+        .assert_has("PGN053")
+        .assert_has("PGN102")
+        .assert_lacks("PGN103")
+        .assert_has("section=pending&page=2")
+        .assert_has("（55）")
+        .assert_has("<td>天宁区</td><td>55</td>")
+        .assert_has("PGN047")
+        .assert_lacks("PGN048")
+        .assert_has("section=overdue&page=2");
+    // The second page of one list; the other stays on its first page.
+    county
+        .get("/review/visits?section=overdue&page=2")
+        .await
+        .assert_ok()
+        .assert_has("PGN048")
+        .assert_has("PGN052")
+        .assert_lacks("PGN047")
+        .assert_has("第2/2页")
+        .assert_has("PGN053");
+    county
+        .get("/review/visits?section=pending&page=2")
+        .await
+        .assert_ok()
+        .assert_has("PGN103")
+        .assert_lacks("PGN102")
+        .assert_has("PGN047");
+    // Another district sees none of it.
+    let wujin = app.client();
+    wujin.login("wujin", DEMO_PASSWORD).await;
+    wujin
+        .get("/review/visits")
+        .await
+        .assert_has("待审核（0）")
+        .assert_lacks("PGN0");
+    // The export holds every row of both lists.
+    let sheets = export(&county, "/review/visits?format=xlsx").await;
+    assert_eq!(sheets[0].1.len(), 1 + 51);
+    assert_eq!(sheets[1].1.len(), 1 + 55);
+}

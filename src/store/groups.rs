@@ -176,8 +176,9 @@ pub async fn insert(
     let q = sqlx::query_scalar::<_, i64>(
         "INSERT INTO invitation_groups (name, purpose, arrival, departure, places, cost_bearer,
             mission_id, entry_type, ground, contact_name, contact_phone, remarks,
-            unit_id, number, state, data_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'draft', $15, $16, $16)
+            unit_id, district_id, number, state, data_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+            (SELECT district_id FROM units WHERE id = $13), $14, 'draft', $15, $16, $16)
          RETURNING id",
     );
     q.bind(data.name.as_str())
@@ -557,7 +558,9 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<GroupRow>> {
-    let in_district = super::in_district(district);
+    // The group's own district (migration 0013): the page is read along
+    // `groups_district_queue` for a county as along `groups_queue` for the city.
+    let in_district = district.map_or(String::new(), |d| format!(" AND g.district_id = {d}"));
     let rows = sqlx::query(&format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id
@@ -587,10 +590,9 @@ pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
     let list = state_list(states);
     match district {
         None => format!("SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"),
-        // State first (migration 0012), then each group's unit.
+        // One range of `groups_district_queue` per state (migration 0013).
         Some(d) => format!(
-            "SELECT COUNT(*) FROM invitation_groups g WHERE g.state IN ({list})
-               AND (SELECT u.district_id FROM units u WHERE u.id = g.unit_id) = {d}"
+            "SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list}) AND district_id = {d}"
         ),
     }
 }
@@ -614,20 +616,28 @@ pub struct HistoryFilter {
     pub text: String,
 }
 
-/// A page of the unit's groups, newest first, and the total. Only the filters in use are in the
-/// statement (a generic `($4 = '' OR …)` form kept PostgreSQL's cached plans from reading the
-/// unit's groups from the index alone).
-pub async fn history(
-    pool: &sqlx::AnyPool,
-    unit_id: i64,
-    f: &HistoryFilter,
-    limit: i64,
-    offset: i64,
-) -> DbResult<(Vec<GroupRow>, i64)> {
-    enum Arg {
-        Int(i64),
-        Text(String),
+/// A value bound to a statement built at run time.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_all<'q>(mut q: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
+    for a in args {
+        q = match a {
+            Arg::Int(i) => q.bind(*i),
+            Arg::Text(t) => q.bind(t.clone()),
+        };
     }
+    q
+}
+
+/// The condition of a unit's history with the filters in use, and its values. Only the
+/// filters in use are in the statement (a generic `($4 = '' OR …)` form kept PostgreSQL's
+/// cached plans from reading the unit's groups from the index alone).
+fn history_condition(unit_id: i64, f: &HistoryFilter) -> (String, Vec<Arg>) {
     let mut cond = String::from("g.unit_id = $1");
     let mut args = vec![Arg::Int(unit_id)];
     let mut push = |sql: &str, arg: Arg| {
@@ -653,37 +663,59 @@ pub async fn history(
             Arg::Text(format!("%{text}%")),
         );
     }
+    (cond, args)
+}
+
+async fn history_rows(
+    pool: &sqlx::AnyPool,
+    cond: &str,
+    args: &[Arg],
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<GroupRow>> {
     let n = args.len();
-    fn bind<'q>(
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-        args: &[Arg],
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        for a in args {
-            q = match a {
-                Arg::Int(i) => q.bind(*i),
-                Arg::Text(t) => q.bind(t.clone()),
-            };
-        }
-        q
-    }
-    let rows_sql = format!(
+    let sql = format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id WHERE {cond}
          ORDER BY g.created_at DESC, g.id DESC LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
-    let rows = bind(sqlx::query(&rows_sql), &args)
+    let rows = bind_all(sqlx::query(&sql), args)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
         .await?;
+    rows.iter().map(row_from).collect()
+}
+
+/// A page of the unit's groups, newest first, and how many match in all (counted only when
+/// the page does not show them all).
+pub async fn history(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    f: &HistoryFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<GroupRow>, i64)> {
+    let (cond, args) = history_condition(unit_id, f);
+    let rows = history_rows(pool, &cond, &args, limit, offset).await?;
+    if offset == 0 && (rows.len() as i64) < limit {
+        let total = rows.len() as i64;
+        return Ok((rows, total));
+    }
     let count_sql = format!("SELECT COUNT(*) FROM invitation_groups g WHERE {cond}");
-    let total: i64 = bind(sqlx::query(&count_sql), &args)
+    let total: i64 = bind_all(sqlx::query(&count_sql), &args)
         .fetch_one(pool)
         .await?
         .try_get(0)?;
-    Ok((rows.iter().map(row_from).collect::<DbResult<_>>()?, total))
+    Ok((rows, total))
+}
+
+/// The unit's newest groups (its home page, the administrators' unit page): not counted.
+pub async fn latest(pool: &sqlx::AnyPool, unit_id: i64, limit: i64) -> DbResult<Vec<GroupRow>> {
+    let (cond, args) = history_condition(unit_id, &HistoryFilter::default());
+    history_rows(pool, &cond, &args, limit, 0).await
 }
 
 /// Staff search (issue 6): groups whose number, 受理编号 or 核实单号 equals `text`, or with a
@@ -812,6 +844,8 @@ pub(crate) fn rows_per_insert(conn: &Conn, cols: usize) -> usize {
 pub struct ImportGroup {
     pub id: i64,
     pub unit_id: i64,
+    /// The unit's district (see migration 0013).
+    pub district_id: i64,
     pub number: String,
     pub state: GroupState,
     pub data: GroupData,
@@ -835,10 +869,10 @@ pub struct ImportGroup {
 
 /// Inserts many groups with multi-row INSERTs (a few hundred rows per statement).
 pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
-    const COLS: usize = 32;
+    const COLS: usize = 33;
     for chunk in rows.chunks(rows_per_insert(conn, COLS)) {
         let sql = format!(
-            "INSERT INTO invitation_groups (id, unit_id, number, state, name, purpose, arrival,
+            "INSERT INTO invitation_groups (id, unit_id, district_id, number, state, name, purpose, arrival,
                 departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
                 contact_phone, remarks, data_hash, printed_hash, scan_file_id, scan_hash,
                 return_reason, returned_by, acceptance_no, verification_no, letter_file_id,
@@ -851,6 +885,7 @@ pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
             q = q
                 .bind(g.id)
                 .bind(g.unit_id)
+                .bind(g.district_id)
                 .bind(g.number.as_str())
                 .bind(g.state.as_str());
             q = bind_data(q, &g.data)

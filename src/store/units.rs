@@ -158,9 +158,22 @@ pub async fn update_data(
     .bind(data.email.as_str())
     .bind(now)
     .bind(unit_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // Its groups and registrations carry its district (migration 0013): they move with it.
+    for table in ["invitation_groups", "visit_records"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET district_id = $1 WHERE unit_id = $2 AND district_id <> $1"
+        ))
+        .bind(data.district_id)
+        .bind(unit_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
 }
 
 pub async fn set_mobile(conn: &mut Conn, unit_id: i64, mobile: &str, now: i64) -> DbResult<()> {

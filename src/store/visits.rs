@@ -159,44 +159,83 @@ pub async fn refresh_unregistered_all(conn: &mut Conn) -> DbResult<()> {
     Ok(())
 }
 
-/// Overdue visitors (planned departure before `cutoff`, not registered), within a district:
-/// read along the partial index of unregistered visitors, so the cost follows the number of
-/// visitors still unregistered, not the years of history.
+/// The overdue condition: the visitor's group was dispatched, its planned departure is before
+/// the cutoff (`unregistered_departure` is kept only while the registration is outstanding,
+/// migration 0010) and no registration is under review or complete.
+const OVERDUE: &str = "v.unregistered_departure < $1 AND g.state = 'dispatched'
+    AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))";
+
+/// ` AND <alias>.district_id = <id>` for county staff: the row's own district (migration 0013).
+fn own_district(alias: &str, district: Option<i64>) -> String {
+    district.map_or(String::new(), |d| format!(" AND {alias}.district_id = {d}"))
+}
+
+/// A page of the visitors whose registration is overdue (departure before `cutoff`), earliest
+/// departure first, in a district or the whole city: read along the partial index of
+/// unregistered visitors, so the cost follows the number of visitors still unregistered, not
+/// the years of history.
 pub async fn overdue(
     pool: &sqlx::AnyPool,
     district: Option<i64>,
     cutoff: &str,
     today: chrono::NaiveDate,
     days: i64,
+    limit: i64,
+    offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
+    let in_district = own_district("g", district);
     let rows = sqlx::query(&format!(
-        "SELECT {ROW} {FROM} WHERE v.unregistered_departure < $1
-           AND g.state = 'dispatched'
-           AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))
-           AND ($2 < 0 OR u.district_id = $2)
-         ORDER BY v.unregistered_departure, g.id, v.seq LIMIT 2000"
+        "SELECT {ROW} {FROM} WHERE {OVERDUE}{in_district}
+         ORDER BY v.unregistered_departure, g.id, v.seq LIMIT $2 OFFSET $3"
     ))
     .bind(cutoff)
-    .bind(district.unwrap_or(-1))
+    .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| row_from(r, today, days)).collect()
 }
 
-/// Registrations waiting in a state, within a district, oldest first.
+/// How many visitors are overdue in each district (by name, in the districts' order).
+pub async fn overdue_by_district(
+    pool: &sqlx::AnyPool,
+    district: Option<i64>,
+    cutoff: &str,
+) -> DbResult<Vec<(String, i64)>> {
+    let in_district = own_district("g", district);
+    let rows = sqlx::query(&format!(
+        "SELECT d.name, COUNT(*) AS n FROM group_visitors v
+           JOIN invitation_groups g ON g.id = v.group_id JOIN districts d ON d.id = g.district_id
+           LEFT JOIN visit_records r ON r.visitor_id = v.id
+         WHERE {OVERDUE}{in_district} GROUP BY d.id, d.name, d.sort ORDER BY d.sort, d.id"
+    ))
+    .bind(cutoff)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// A page of the registrations waiting in a state (in a district, or the whole city), oldest
+/// submission first, read along `visit_records_district_queue` or `visit_records_queue`.
 pub async fn queue(
     pool: &sqlx::AnyPool,
     state: VisitState,
     district: Option<i64>,
     today: chrono::NaiveDate,
     days: i64,
+    limit: i64,
+    offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
+    let in_district = own_district("r", district);
     let rows = sqlx::query(&format!(
-        "SELECT {ROW} {FROM} WHERE r.state = $1 AND ($2 < 0 OR u.district_id = $2)
-         ORDER BY r.submitted_at, r.id LIMIT 500"
+        "SELECT {ROW} {FROM} WHERE r.state = $1{in_district}
+         ORDER BY r.submitted_at, r.id LIMIT $2 OFFSET $3"
     ))
     .bind(state.as_str())
-    .bind(district.unwrap_or(-1))
+    .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| row_from(r, today, days)).collect()
@@ -208,10 +247,9 @@ pub fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
     let state = state.as_str();
     match district {
         None => format!("SELECT COUNT(*) FROM visit_records WHERE state = '{state}'"),
-        // State first (migration 0012), then each registration's unit.
+        // One range of `visit_records_district_queue` (migration 0013).
         Some(d) => format!(
-            "SELECT COUNT(*) FROM visit_records r WHERE r.state = '{state}'
-               AND (SELECT u.district_id FROM units u WHERE u.id = r.unit_id) = {d}"
+            "SELECT COUNT(*) FROM visit_records WHERE state = '{state}' AND district_id = {d}"
         ),
     }
 }
@@ -352,9 +390,9 @@ pub async fn save(
         ),
     };
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO visit_records (visitor_id, group_id, unit_id, state, kind, entry_date, entry_port_id,
-            exit_date, exit_port_id, cancel_reason, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+        "INSERT INTO visit_records (visitor_id, group_id, unit_id, district_id, state, kind,
+            entry_date, entry_port_id, exit_date, exit_port_id, cancel_reason, created_at, updated_at)
+         VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9, $10, $11, $11)
          ON CONFLICT (visitor_id) DO UPDATE SET
             state = CASE WHEN visit_records.state = 'returned' AND excluded.state = 'draft' THEN 'returned' ELSE excluded.state END,
             kind = excluded.kind, entry_date = excluded.entry_date, entry_port_id = excluded.entry_port_id,
@@ -374,6 +412,7 @@ pub async fn save(
     .bind(exit_port)
     .bind(reason)
     .bind(now)
+    .bind(s.district_id)
     .fetch_optional(conn)
     .await?;
     Ok(id)
@@ -541,6 +580,8 @@ pub struct ImportRecord {
     pub visitor_id: i64,
     pub group_id: i64,
     pub unit_id: i64,
+    /// The unit's district (see migration 0013).
+    pub district_id: i64,
     pub state: VisitState,
     pub data: VisitData,
     pub submitted_at: Option<i64>,
@@ -552,10 +593,10 @@ pub struct ImportRecord {
 
 /// Inserts many registrations with multi-row INSERTs.
 pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
-    const COLS: usize = 16;
+    const COLS: usize = 17;
     for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
         let sql = format!(
-            "INSERT INTO visit_records (id, visitor_id, group_id, unit_id, state, kind, entry_date,
+            "INSERT INTO visit_records (id, visitor_id, group_id, unit_id, district_id, state, kind, entry_date,
                 entry_port_id, exit_date, exit_port_id, cancel_reason, submitted_at,
                 county_passed_at, completed_at, created_at, updated_at) VALUES {}",
             super::groups::values_placeholders(COLS, chunk.len())
@@ -581,6 +622,7 @@ pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
                 .bind(r.visitor_id)
                 .bind(r.group_id)
                 .bind(r.unit_id)
+                .bind(r.district_id)
                 .bind(r.state.as_str())
                 .bind(r.data.kind())
                 .bind(entry_date)

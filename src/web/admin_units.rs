@@ -17,7 +17,7 @@ use crate::domain::fields::FieldErrors;
 use crate::domain::registration::RegState;
 use crate::domain::Mobile;
 use crate::security::{hash_password, random_password};
-use crate::store::groups::{self, GroupRow, HistoryFilter};
+use crate::store::groups::{self, GroupRow};
 use crate::store::reference::{self, District};
 use crate::store::units::{self, Change, SearchRow, Unit};
 use crate::store::{audit, sessions, users};
@@ -172,8 +172,7 @@ async fn unit_page(state: &AppState, ctx: &Ctx, unit_id: i64, t: Typed) -> AppRe
         .map(|u| u.login_id)
         .unwrap_or_default();
     let changes = units::changes_of(state.pool(), unit_id).await?;
-    let (rows, _) =
-        groups::history(state.pool(), unit_id, &HistoryFilter::default(), 20, 0).await?;
+    let rows = groups::latest(state.pool(), unit_id, 20).await?;
     let mut l = layout(state, ctx, "邀请单位").await?;
     l.flash = t.flash;
     render(UnitPage {

@@ -13,7 +13,7 @@ use super::auth::render;
 use super::export::{respond, wants_xlsx, Sheet};
 use super::groups::{file_slots, today, FileSlot};
 use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
+use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager};
 use crate::app::AppState;
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
@@ -157,12 +157,8 @@ pub async fn queue(
             Some(l) if states.len() == 1 => l.group_queue,
             _ => groups::queue_count(state.pool(), &[*s], district).await?,
         };
-        let pages = ((total + QUEUE_PAGE - 1) / QUEUE_PAGE).max(1);
-        let page = if q.section == s.as_str() {
-            q.page.trim().parse::<i64>().unwrap_or(1).clamp(1, pages)
-        } else {
-            1
-        };
+        let asked = if q.section == s.as_str() { &q.page } else { "" };
+        let Pager { page, pages, .. } = Pager::new(total, QUEUE_PAGE, asked);
         let (count, offset) = if xlsx {
             (super::export::MAX_ROWS, 0)
         } else {

@@ -87,7 +87,7 @@ async fn overdue_notice(state: &AppState, unit_id: i64) -> AppResult<(String, bo
 /// 来华申报.
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let unit = approved_unit(&state, &ctx).await?;
-    let (rows, _) = groups::history(state.pool(), unit.id, &HistoryFilter::default(), 5, 0).await?;
+    let rows = groups::latest(state.pool(), unit.id, 5).await?;
     let (overdue, _) = overdue_notice(&state, unit.id).await?;
     render(HomePage {
         l: layout(&state, &ctx, "来华申报").await?,

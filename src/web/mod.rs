@@ -520,6 +520,27 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
     Ok(l)
 }
 
+/// Which page of a long list is shown: `asked` (from the query string) kept within the pages
+/// that `total` rows fill, `per` to a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pager {
+    /// Every row of the list, not only those on this page.
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl Pager {
+    pub fn new(total: i64, per: i64, asked: &str) -> Pager {
+        let pages = ((total + per - 1) / per).max(1);
+        let page = asked.trim().parse::<i64>().unwrap_or(1).clamp(1, pages);
+        Pager { total, page, pages }
+    }
+    pub fn offset(&self, per: i64) -> i64 {
+        (self.page - 1) * per
+    }
+}
+
 /// Short confirmations carried in `?ok=` after a redirect.
 pub fn flash_text(code: &str) -> &'static str {
     match code {

@@ -15,7 +15,7 @@ use super::auth::render;
 use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
 use super::groups::today;
 use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
+use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager};
 use crate::app::AppState;
 use crate::domain::fields::FieldErrors;
 use crate::domain::visit::{VisitForm, VisitState};
@@ -26,12 +26,16 @@ use crate::store::users::{Role, User};
 use crate::store::visits::{self, Record, Subject, VisitRow};
 use crate::store::{audit, units, Actor};
 
+/// Days after the planned departure when an unregistered visitor is overdue, when the
+/// setting is missing.
+const OVERDUE_DAYS: i64 = 30;
+
 /// Days after the planned departure when an unregistered visitor is overdue (setting).
 pub async fn overdue_days(state: &AppState) -> AppResult<i64> {
     Ok(reference::setting(state.pool(), "overdue_days")
         .await?
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(30))
+        .unwrap_or(OVERDUE_DAYS))
 }
 
 fn cutoff(today: NaiveDate, days: i64) -> String {
@@ -491,38 +495,81 @@ pub fn queue_count_sql(user: &User) -> String {
 #[template(path = "review_visits.html")]
 struct QueuePage {
     l: Layout,
+    pending: Pager,
     rows: Vec<VisitRow>,
+    late: Pager,
     overdue: Vec<VisitRow>,
-    counts: Vec<(String, usize)>,
+    counts: Vec<(String, i64)>,
     days: i64,
     countries: BTreeMap<String, String>,
 }
 
-/// 销签待办 and the overdue list of the reviewer's district (all districts for the city).
+/// Rows on a page of 销签待办 (each of its two lists is paged on its own).
+const QUEUE_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    ok: String,
+    #[serde(default)]
+    format: String,
+    /// The list whose later page is shown (`pending` or `overdue`); the other shows page 1.
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// 销签待办 and the overdue list of the reviewer's district (all districts for the city), each
+/// paged 50 at a time with its true total; the export holds every row of both.
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<xlsx::ListQuery>,
+    Query(q): Query<QueueQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let days = overdue_days(&state).await?;
     let today = today(&state);
+    let district = district_of(&user);
+    let cutoff = cutoff(today, days);
+    let xlsx = wants_xlsx(&q.format);
+    let asked = |section: &str| {
+        if q.section == section {
+            q.page.as_str()
+        } else {
+            ""
+        }
+    };
+    // The page's layout has counted the reviewer's waiting registrations for the navigation.
+    let l = match xlsx {
+        true => None,
+        false => Some(layout(&state, &ctx, "销签待办").await?),
+    };
+    let waiting = match &l {
+        Some(l) => l.visit_queue,
+        None => xlsx::MAX_ROWS,
+    };
+    let pending = Pager::new(waiting, QUEUE_PAGE, asked("pending"));
+    let counts = visits::overdue_by_district(state.pool(), district, &cutoff).await?;
+    let late = Pager::new(
+        counts.iter().map(|c| c.1).sum(),
+        QUEUE_PAGE,
+        asked("overdue"),
+    );
+    let (per, pending_at, late_at) = match xlsx {
+        true => (xlsx::MAX_ROWS, 0, 0),
+        false => (
+            QUEUE_PAGE,
+            pending.offset(QUEUE_PAGE),
+            late.offset(QUEUE_PAGE),
+        ),
+    };
     let rows = match pending_of(&user) {
-        Some(s) => visits::queue(state.pool(), s, district_of(&user), today, days).await?,
+        Some(s) => visits::queue(state.pool(), s, district, today, days, per, pending_at).await?,
         None => Vec::new(),
     };
-    let overdue = visits::overdue(
-        state.pool(),
-        district_of(&user),
-        &cutoff(today, days),
-        today,
-        days,
-    )
-    .await?;
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &overdue {
-        *counts.entry(r.district_name.clone()).or_default() += 1;
-    }
+    let overdue =
+        visits::overdue(state.pool(), district, &cutoff, today, days, per, late_at).await?;
     let countries = country_names(&state).await?;
     if wants_xlsx(&q.format) {
         let nat = |a: &str| countries.get(a).cloned().unwrap_or_else(|| a.to_string());
@@ -584,13 +631,18 @@ pub async fn queue(
         )
         .await;
     }
-    let mut l = layout(&state, &ctx, "销签待办").await?;
+    let mut l = match l {
+        Some(l) => l,
+        None => layout(&state, &ctx, "销签待办").await?,
+    };
     l.flash = flash_text(&q.ok).to_string();
     render(QueuePage {
         l,
+        pending,
         rows,
+        late,
         overdue,
-        counts: counts.into_iter().collect(),
+        counts,
         days,
         countries,
     })
@@ -829,7 +881,17 @@ pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = today(state);
-    let rows = visits::overdue(state.pool(), None, &cutoff(today, days), today, days).await?;
+    // Every overdue visitor: those reminded within the week are left out below.
+    let rows = visits::overdue(
+        state.pool(),
+        None,
+        &cutoff(today, days),
+        today,
+        days,
+        i64::MAX,
+        0,
+    )
+    .await?;
     let now = state.now();
     const EVERY: i64 = 7 * 86_400;
     // Units whose overdue visitors were all reminded within the week need no transaction.
@@ -909,16 +971,25 @@ pub fn spawn_overdue_job(state: AppState, every: u64) {
 /// Whether the unit has overdue registrations older than the configured limit, and whether the
 /// office blocks new applications then (a setting, off by default).
 pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize, bool)> {
-    let days = overdue_days(state).await?;
-    let extra: i64 = reference::setting(state.pool(), "overdue_warn_days")
-        .await?
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let block = reference::setting(state.pool(), "overdue_blocks_applications")
-        .await?
+    let set = reference::settings(
+        state.pool(),
+        &[
+            "overdue_days",
+            "overdue_warn_days",
+            "overdue_blocks_applications",
+        ],
+    )
+    .await?;
+    let number = |key: &str, default: i64| {
+        set.get(key)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(default)
+    };
+    let days = number("overdue_days", OVERDUE_DAYS) + number("overdue_warn_days", 0);
+    let block = set
+        .get("overdue_blocks_applications")
         .is_some_and(|v| v.trim() == "1");
-    let n =
-        visits::overdue_count(state.pool(), unit_id, &cutoff(today(state), days + extra)).await?;
+    let n = visits::overdue_count(state.pool(), unit_id, &cutoff(today(state), days)).await?;
     let n = usize::try_from(n).unwrap_or(0);
     Ok((n, block && n > 0))
 }
