@@ -15,6 +15,18 @@ async fn port(app: &TestApp, name: &str) -> String {
     id.to_string()
 }
 
+/// Days from the app's today (Beijing) to a date `YYYY-MM-DD`.
+fn days_until(app: &TestApp, date: &str) -> i64 {
+    (laihua::domain::group::parse_date(date).unwrap()
+        - app
+            .state
+            .clock
+            .now()
+            .with_timezone(&laihua::clock::beijing())
+            .date_naive())
+    .num_days()
+}
+
 async fn visit_state(app: &TestApp, visitor: i64) -> String {
     sqlx::query_scalar("SELECT state FROM visit_records WHERE visitor_id = $1")
         .bind(visitor)
@@ -329,14 +341,7 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     };
     // Not overdue yet: 30 days after the planned departure.
     assert_eq!(run_overdue(&app.state).await.unwrap(), 0);
-    let days_to_departure = (laihua::domain::group::parse_date(&departure).unwrap()
-        - app
-            .state
-            .clock
-            .now()
-            .with_timezone(&laihua::clock::beijing())
-            .date_naive())
-    .num_days();
+    let days_to_departure = days_until(&app, &departure);
     app.clock().advance((days_to_departure + 30) * 86_400);
     assert_eq!(
         run_overdue(&app.state).await.unwrap(),
@@ -541,14 +546,7 @@ async fn the_registration_queue_and_overdue_list_are_paged_with_their_totals() {
             .fetch_one(app.state.pool())
             .await
             .unwrap();
-    let days_to_departure = (laihua::domain::group::parse_date(&departure).unwrap()
-        - app
-            .state
-            .clock
-            .now()
-            .with_timezone(&laihua::clock::beijing())
-            .date_naive())
-    .num_days();
+    let days_to_departure = days_until(&app, &departure);
     app.clock().advance((days_to_departure + 31) * 86_400);
 
     let county = app.client();

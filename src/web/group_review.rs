@@ -13,7 +13,7 @@ use super::auth::render;
 use super::export::{respond, wants_xlsx, Sheet};
 use super::groups::{file_slots, today, FileSlot};
 use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager};
+use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager, SectionQuery};
 use crate::app::AppState;
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
@@ -111,19 +111,6 @@ struct QueuePage {
     limit: i64,
 }
 
-#[derive(Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    ok: String,
-    #[serde(default)]
-    format: String,
-    /// The section whose later page is shown (`pending_county`…); the others show page 1.
-    #[serde(default)]
-    section: String,
-    #[serde(default)]
-    page: String,
-}
-
 fn section_title(s: GroupState) -> &'static str {
     match s {
         GroupState::PendingCounty => "待初审",
@@ -138,7 +125,7 @@ fn section_title(s: GroupState) -> &'static str {
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<QueueQuery>,
+    Query(q): Query<SectionQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (limit, holidays) = limits(&state).await?;
@@ -157,8 +144,7 @@ pub async fn queue(
             Some(l) if states.len() == 1 => l.group_queue,
             _ => groups::queue_count(state.pool(), &[*s], district).await?,
         };
-        let asked = if q.section == s.as_str() { &q.page } else { "" };
-        let Pager { page, pages, .. } = Pager::new(total, QUEUE_PAGE, asked);
+        let Pager { page, pages, .. } = Pager::new(total, QUEUE_PAGE, q.page_of(s.as_str()));
         let (count, offset) = if xlsx {
             (super::export::MAX_ROWS, 0)
         } else {

@@ -541,6 +541,32 @@ impl Pager {
     }
 }
 
+/// The query of a work list made of sections paged on their own (团组待办, 销签待办):
+/// `?section=<code>&page=<n>` shows a later page of one section, the others their first;
+/// `?format=xlsx` exports every row; `?ok=` carries a confirmation.
+#[derive(serde::Deserialize, Default)]
+pub struct SectionQuery {
+    #[serde(default)]
+    pub ok: String,
+    #[serde(default)]
+    pub format: String,
+    #[serde(default)]
+    pub section: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl SectionQuery {
+    /// The page asked for the section `code` ("" when another section is paged).
+    pub fn page_of(&self, code: &str) -> &str {
+        if self.section == code {
+            &self.page
+        } else {
+            ""
+        }
+    }
+}
+
 /// Short confirmations carried in `?ok=` after a redirect.
 pub fn flash_text(code: &str) -> &'static str {
     match code {

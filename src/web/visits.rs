@@ -15,7 +15,7 @@ use super::auth::render;
 use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
 use super::groups::today;
 use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager};
+use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager, SectionQuery};
 use crate::app::AppState;
 use crate::domain::fields::FieldErrors;
 use crate::domain::visit::{VisitForm, VisitState};
@@ -507,25 +507,12 @@ struct QueuePage {
 /// Rows on a page of 销签待办 (each of its two lists is paged on its own).
 const QUEUE_PAGE: i64 = 50;
 
-#[derive(Deserialize)]
-pub struct QueueQuery {
-    #[serde(default)]
-    ok: String,
-    #[serde(default)]
-    format: String,
-    /// The list whose later page is shown (`pending` or `overdue`); the other shows page 1.
-    #[serde(default)]
-    section: String,
-    #[serde(default)]
-    page: String,
-}
-
 /// 销签待办 and the overdue list of the reviewer's district (all districts for the city), each
 /// paged 50 at a time with its true total; the export holds every row of both.
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<QueueQuery>,
+    Query(q): Query<SectionQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let days = overdue_days(&state).await?;
@@ -533,13 +520,6 @@ pub async fn queue(
     let district = district_of(&user);
     let cutoff = cutoff(today, days);
     let xlsx = wants_xlsx(&q.format);
-    let asked = |section: &str| {
-        if q.section == section {
-            q.page.as_str()
-        } else {
-            ""
-        }
-    };
     // The page's layout has counted the reviewer's waiting registrations for the navigation.
     let l = match xlsx {
         true => None,
@@ -549,12 +529,12 @@ pub async fn queue(
         Some(l) => l.visit_queue,
         None => xlsx::MAX_ROWS,
     };
-    let pending = Pager::new(waiting, QUEUE_PAGE, asked("pending"));
+    let pending = Pager::new(waiting, QUEUE_PAGE, q.page_of("pending"));
     let counts = visits::overdue_by_district(state.pool(), district, &cutoff).await?;
     let late = Pager::new(
         counts.iter().map(|c| c.1).sum(),
         QUEUE_PAGE,
-        asked("overdue"),
+        q.page_of("overdue"),
     );
     let (per, pending_at, late_at) = match xlsx {
         true => (xlsx::MAX_ROWS, 0, 0),
