@@ -547,10 +547,9 @@ fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
     })
 }
 
-/// Groups in the given states (within a district for county staff), oldest submission first.
 /// A page of the groups in one state (in a district, or the whole city), oldest submission
-/// first: read along the `(state, submitted_at)` index, so a page costs the same however many
-/// groups wait.
+/// first: read along `groups_district_queue` for a county and `groups_queue` for the city, so
+/// a page costs the same however many groups wait.
 pub async fn queue(
     pool: &sqlx::AnyPool,
     state: GroupState,
@@ -558,9 +557,7 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<GroupRow>> {
-    // The group's own district (migration 0013): the page is read along
-    // `groups_district_queue` for a county as along `groups_queue` for the city.
-    let in_district = district.map_or(String::new(), |d| format!(" AND g.district_id = {d}"));
+    let in_district = super::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id
@@ -762,11 +759,7 @@ pub async fn search_staff(
     }
     let few = ids.len() <= FEW;
     let among = match few {
-        true => ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        true => super::id_list(&ids),
         false => matches.to_string(),
     };
     let sql = format!(

@@ -241,6 +241,9 @@ pub fn file_meta(r: &sqlx::any::AnyRow) -> DbResult<FileMeta> {
     })
 }
 
+/// The columns [`file_meta`] reads.
+const FILE_COLS: &str = "id, sha256, size, mime, original_name, uploaded_by";
+
 /// Several files' metadata in one statement (a page showing a group's scans), by id.
 pub async fn files(
     pool: &sqlx::AnyPool,
@@ -250,13 +253,9 @@ pub async fn files(
         return Ok(Default::default());
     }
     // Ids are integers: written into the statement, one statement for any number of them.
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT id, sha256, size, mime, original_name, uploaded_by FROM files WHERE id IN ({list})"
+        "SELECT {FILE_COLS} FROM files WHERE id IN ({})",
+        super::id_list(ids)
     ))
     .fetch_all(pool)
     .await?;
@@ -266,11 +265,9 @@ pub async fn files(
 }
 
 pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {
-    let row = sqlx::query(
-        "SELECT id, sha256, size, mime, original_name, uploaded_by FROM files WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+    let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(file_meta).transpose()
 }

@@ -165,11 +165,6 @@ pub async fn refresh_unregistered_all(conn: &mut Conn) -> DbResult<()> {
 const OVERDUE: &str = "v.unregistered_departure < $1 AND g.state = 'dispatched'
     AND (r.state IS NULL OR r.state IN ('entered', 'draft', 'returned'))";
 
-/// ` AND <alias>.district_id = <id>` for county staff: the row's own district (migration 0013).
-fn own_district(alias: &str, district: Option<i64>) -> String {
-    district.map_or(String::new(), |d| format!(" AND {alias}.district_id = {d}"))
-}
-
 /// A page of the visitors whose registration is overdue (departure before `cutoff`), earliest
 /// departure first, in a district or the whole city: read along the partial index of
 /// unregistered visitors, so the cost follows the number of visitors still unregistered, not
@@ -183,7 +178,7 @@ pub async fn overdue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
-    let in_district = own_district("g", district);
+    let in_district = super::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE {OVERDUE}{in_district}
          ORDER BY v.unregistered_departure, g.id, v.seq LIMIT $2 OFFSET $3"
@@ -202,7 +197,7 @@ pub async fn overdue_by_district(
     district: Option<i64>,
     cutoff: &str,
 ) -> DbResult<Vec<(String, i64)>> {
-    let in_district = own_district("g", district);
+    let in_district = super::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT d.name, COUNT(*) AS n FROM group_visitors v
            JOIN invitation_groups g ON g.id = v.group_id JOIN districts d ON d.id = g.district_id
@@ -228,7 +223,7 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
-    let in_district = own_district("r", district);
+    let in_district = super::district_filter("r", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE r.state = $1{in_district}
          ORDER BY r.submitted_at, r.id LIMIT $2 OFFSET $3"
@@ -528,8 +523,6 @@ pub async fn transition(
     Ok(true)
 }
 
-/// Claims the reminder of an overdue visitor: the first one, or a weekly one after
-/// `every` seconds. True when this caller won the claim and must send it.
 /// Visitors reminded after `since` (not due again yet): the overdue job skips them without a
 /// transaction; the claim below still decides.
 pub async fn reminded_since(
@@ -543,6 +536,8 @@ pub async fn reminded_since(
         .map(|ids| ids.into_iter().collect())
 }
 
+/// Claims the reminder of an overdue visitor: the first one, or a weekly one after
+/// `every` seconds. True when this caller won the claim and must send it.
 pub async fn claim_reminder(
     conn: &mut Conn,
     visitor_id: i64,

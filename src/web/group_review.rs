@@ -97,10 +97,8 @@ pub struct Section {
     /// The state's code, for the section's pager links.
     pub code: &'static str,
     pub rows: Vec<GroupRow>,
-    /// Every group of the section, not only those on this page.
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
+    /// The page shown and the section's true total.
+    pub pager: Pager,
 }
 
 #[derive(Template)]
@@ -133,7 +131,7 @@ pub async fn queue(
     let xlsx = wants_xlsx(&q.format);
     let district = district_of(&user);
     let states = work_states(user.role);
-    let mut l = match xlsx {
+    let l = match xlsx {
         true => None,
         false => Some(layout(&state, &ctx, "团组待办").await?),
     };
@@ -144,11 +142,11 @@ pub async fn queue(
             Some(l) if states.len() == 1 => l.group_queue,
             _ => groups::queue_count(state.pool(), &[*s], district).await?,
         };
-        let Pager { page, pages, .. } = Pager::new(total, QUEUE_PAGE, q.page_of(s.as_str()));
+        let pager = Pager::new(total, QUEUE_PAGE, q.page_of(s.as_str()));
         let (count, offset) = if xlsx {
             (super::export::MAX_ROWS, 0)
         } else {
-            (QUEUE_PAGE, (page - 1) * QUEUE_PAGE)
+            (QUEUE_PAGE, pager.offset(QUEUE_PAGE))
         };
         let mut rows = groups::queue(state.pool(), *s, district, count, offset).await?;
         for r in &mut rows {
@@ -163,9 +161,7 @@ pub async fn queue(
             title: section_title(*s),
             code: s.as_str(),
             rows,
-            total,
-            page,
-            pages,
+            pager,
         });
     }
     if xlsx {
@@ -202,7 +198,7 @@ pub async fn queue(
         }
         return respond(&state, &ctx, "review.groups", "团组待办", "", vec![sheet]).await;
     }
-    let mut l = match l.take() {
+    let mut l = match l {
         Some(l) => l,
         None => layout(&state, &ctx, "团组待办").await?,
     };

@@ -551,7 +551,7 @@ pub async fn queue(
     let overdue =
         visits::overdue(state.pool(), district, &cutoff, today, days, per, late_at).await?;
     let countries = country_names(&state).await?;
-    if wants_xlsx(&q.format) {
+    if xlsx {
         let nat = |a: &str| countries.get(a).cloned().unwrap_or_else(|| a.to_string());
         let mut pending = Sheet::new(
             "销签待办",
