@@ -26,13 +26,13 @@ use crate::domain::registration::{RegData, RegState};
 use crate::domain::visit::{VisitData, VisitState};
 use crate::domain::LoginId;
 use crate::files::FileStore;
-use crate::notify::{self, Notice};
 use crate::store::groups::{self, ImportGroup, ImportVisitor};
 use crate::store::messages::{self, NewMessage};
 use crate::store::units::{self, Reviewer};
 use crate::store::users::{self, NewUser, Role};
 use crate::store::visits::{self, ImportRecord};
 use crate::store::{audit, reference, refs, Actor, Conn};
+use crate::workflow::notify::{self, Notice};
 
 /// Password of every synthetic unit account (`synth00001`, `synth00002`, …).
 pub const UNIT_PASSWORD: &str = "Synth@2026";
@@ -1066,7 +1066,7 @@ async fn append_audit(conn: &mut Conn, rows: &[AuditRow]) -> anyhow::Result<()> 
         .fetch_one(&mut *conn)
         .await?;
     const COLS: usize = 10;
-    for chunk in rows.chunks(groups::rows_per_insert(conn, COLS)) {
+    for chunk in rows.chunks(crate::store::bulk::rows_per_insert(conn, COLS)) {
         let mut chained = Vec::with_capacity(chunk.len());
         for r in chunk {
             let hash = audit::entry_hash(
@@ -1085,7 +1085,7 @@ async fn append_audit(conn: &mut Conn, rows: &[AuditRow]) -> anyhow::Result<()> 
         let sql = format!(
             "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id,
                 detail, prev_hash, hash) VALUES {}",
-            groups::values_placeholders(COLS, chunk.len())
+            crate::store::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for (r, (p, h)) in chunk.iter().zip(&chained) {

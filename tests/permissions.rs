@@ -12,8 +12,8 @@ use common::*;
 use std::collections::BTreeSet;
 use std::fmt;
 
+use laihua::web::ctx::{urlencode, Access};
 use laihua::web::router::routes;
-use laihua::web::{urlencode, Access};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Persona {

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use laihua::web::visits::run_overdue;
+use laihua::workflow::visits::run_overdue;
 
 async fn port(app: &TestApp, name: &str) -> String {
     let id: i64 = sqlx::query_scalar("SELECT id FROM ports WHERE name_zh = $1")

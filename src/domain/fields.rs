@@ -31,6 +31,10 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The first message (by field name), for a refusal that has no form to show it beside.
+    pub fn first(&self) -> Option<&str> {
+        self.0.values().next().map(String::as_str)
+    }
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
         self.0.iter()
     }

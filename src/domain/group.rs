@@ -1,4 +1,5 @@
-//! Invitation groups (团组): the form's rules, entry types and the group state machine.
+//! Invitation groups (团组): the form's rules and entry types. The life of a group (its states,
+//! who may do what when, its numbers) is in [`super::group_flow`].
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -10,61 +11,7 @@ pub const MAX_VISITORS: usize = 5;
 /// The manual's sentence when a sixth visitor is added.
 pub const TOO_MANY_VISITORS: &str = "邀请函人员不能超过5人，如邀请人数超过5人，请另建团组邀请";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum GroupState {
-    Draft,
-    PendingCounty,
-    PendingCity,
-    Accepted,
-    Reported,
-    Dispatched,
-    Returned,
-}
-
-impl GroupState {
-    pub const ALL: [GroupState; 7] = [
-        GroupState::Draft,
-        GroupState::PendingCounty,
-        GroupState::PendingCity,
-        GroupState::Accepted,
-        GroupState::Reported,
-        GroupState::Dispatched,
-        GroupState::Returned,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupState::Draft => "draft",
-            GroupState::PendingCounty => "pending_county",
-            GroupState::PendingCity => "pending_city",
-            GroupState::Accepted => "accepted",
-            GroupState::Reported => "reported",
-            GroupState::Dispatched => "dispatched",
-            GroupState::Returned => "returned",
-        }
-    }
-    pub fn parse(s: &str) -> Option<GroupState> {
-        GroupState::ALL.into_iter().find(|g| g.as_str() == s)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            GroupState::Draft => "未提交",
-            GroupState::PendingCounty => "待县区外办初审",
-            GroupState::PendingCity => "待市外办审核",
-            GroupState::Accepted => "已受理",
-            GroupState::Reported => "已上报外交部",
-            GroupState::Dispatched => "已发件",
-            GroupState::Returned => "退件",
-        }
-    }
-    /// The unit may edit, print, upload and submit.
-    pub fn editable(self) -> bool {
-        matches!(self, GroupState::Draft | GroupState::Returned)
-    }
-    /// Counted as an open application (for the overlapping-passport warning).
-    pub fn open(self) -> bool {
-        !matches!(self, GroupState::Dispatched)
-    }
-}
+pub use super::group_flow::GroupState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryType {

@@ -19,6 +19,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+use super::fields::FieldErrors;
+
 /// Minimum length in characters.
 pub const MIN_CHARS: usize = 8;
 /// Maximum length in characters.
@@ -102,6 +104,26 @@ impl Password {
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(***)")
+    }
+}
+
+/// Checks a new password typed twice against the rules.
+pub fn check_new_password(
+    pw: &str,
+    pw2: &str,
+    login_id: &str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    match Password::parse(pw, login_id) {
+        Ok(p) if pw == pw2 => Some(p.expose().to_string()),
+        Ok(_) => {
+            errors.add("password2", "两次输入的密码不一致");
+            None
+        }
+        Err(e) => {
+            errors.add("password", e.to_string());
+            None
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! krilla, which embeds only the glyphs used.
 
 mod font;
+mod form;
 mod qr;
 mod sample;
 mod text;
@@ -25,93 +26,10 @@ use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::Document;
 
 use font::FaceMetrics;
+pub use form::{FormData, GroupInfo, PdfError, UnitInfo, VisitorInfo, MAX_VISITORS};
 pub use qr::{qr_payload, qr_svg, QrMatrix};
 pub use sample::sample_form;
 use text::Fitted;
-
-/// Everything printed on the form. Values are printed as given (trimmed); empty ones leave the
-/// cell blank.
-#[derive(Debug, Clone, Default)]
-pub struct FormData {
-    /// e.g. "20260007".
-    pub group_number: String,
-    /// Hex SHA-256 of this version of the data; its first 16 digits are printed and put in the QR.
-    pub data_hash: String,
-    /// e.g. "2026-11-27 10:00" (Beijing time).
-    pub printed_at: String,
-    /// e.g. 常州市人民政府外事办公室.
-    pub office_name: String,
-    pub unit: UnitInfo,
-    pub group: GroupInfo,
-    /// 1 to 5 visitors (the table always has 5 rows; more is an error).
-    pub visitors: Vec<VisitorInfo>,
-}
-
-/// 一、邀请单位.
-#[derive(Debug, Clone, Default)]
-pub struct UnitInfo {
-    pub name: String,
-    pub english_name: String,
-    pub credit_code: String,
-    pub address: String,
-    pub contact_name: String,
-    pub contact_phone: String,
-    pub district: String,
-}
-
-/// 二、团组信息.
-#[derive(Debug, Clone, Default)]
-pub struct GroupInfo {
-    pub name: String,
-    pub purpose: String,
-    pub arrival: String,
-    pub departure: String,
-    pub places: String,
-    pub cost_bearer: String,
-    pub country: String,
-    pub mission: String,
-    pub entry_type: String,
-    pub entry_ground: String,
-    pub contact_name: String,
-    pub contact_phone: String,
-    /// May contain line breaks.
-    pub remarks: String,
-}
-
-/// One row of 三、到访人员.
-#[derive(Debug, Clone, Default)]
-pub struct VisitorInfo {
-    pub seq: u32,
-    pub surname: String,
-    pub given_name: String,
-    pub sex: String,
-    pub birth_date: String,
-    pub nationality: String,
-    pub passport_no: String,
-    pub passport_expiry: String,
-    pub employer: String,
-    pub position: String,
-}
-
-/// Why no PDF was made.
-#[derive(Debug, thiserror::Error)]
-pub enum PdfError {
-    /// No font with Chinese glyphs was found; see [`Printer::missing_font_help`].
-    #[error("未找到可用的中文字体，无法生成 PDF")]
-    NoFont,
-    /// The form has room for 5 visitors.
-    #[error("到访人员最多 {max} 人，本团组有 {0} 人", max = MAX_VISITORS)]
-    TooManyVisitors(usize),
-    /// The QR payload could not be encoded (far too long).
-    #[error("二维码生成失败：{0}")]
-    Qr(String),
-    /// krilla could not write the PDF.
-    #[error("PDF 生成失败：{0}")]
-    Pdf(String),
-}
-
-/// Rows of the visitor table.
-pub const MAX_VISITORS: usize = 5;
 
 /// Makes the PDF of the form. Cheap to clone (an `Arc` inside); the font file is read once, by
 /// [`Printer::discover`].

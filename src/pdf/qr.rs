@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use qrcode::{Color, EcLevel, QrCode};
 
-use super::PdfError;
+use super::form::PdfError;
 
 /// How many light modules surround the code (the quiet zone the QR standard asks for).
 pub(crate) const QUIET_ZONE: usize = 4;

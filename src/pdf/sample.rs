@@ -1,7 +1,7 @@
 //! A filled-in form with every field at its longest plausible: for the admin page's test print,
 //! the benchmark and the tests.
 
-use super::{FormData, GroupInfo, UnitInfo, VisitorInfo};
+use super::form::{FormData, GroupInfo, UnitInfo, VisitorInfo};
 
 /// A form of 5 visitors with long Chinese and Latin values.
 pub fn sample_form() -> FormData {

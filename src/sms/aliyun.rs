@@ -15,7 +15,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use sha1::Sha1;
 
-use super::SmsError;
+use super::error::SmsError;
 
 /// Public endpoint of the SMS service.
 pub const DEFAULT_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com/";

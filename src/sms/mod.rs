@@ -1,17 +1,11 @@
 //! Outgoing SMS behind one small interface. The default provider appends to a JSON-lines outbox.
 
 pub mod aliyun;
+mod error;
 mod outbox;
 
+pub use error::SmsError;
 pub use outbox::OutboxSender;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SmsError {
-    #[error("短信发送失败: {0}")]
-    Provider(String),
-    #[error("短信发送失败: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// The configured SMS provider.
 #[derive(Clone, Debug)]

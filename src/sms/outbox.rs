@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
-use super::SmsError;
+use super::error::SmsError;
 
 #[derive(Clone, Debug)]
 pub struct OutboxSender {

@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::{Actor, Conn, DbResult};
+use super::sql::{Conn, DbResult};
+use crate::domain::principal::Actor;
 
 /// The hash of an entry: its fields and the hash of the entry before it.
 #[allow(clippy::too_many_arguments)]

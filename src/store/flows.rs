@@ -3,12 +3,30 @@
 
 use sqlx::Row;
 
-use super::DbResult;
+use super::sql::DbResult;
 use crate::store::sessions::hash_id;
+
+/// The anonymous multi-step flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowKind {
+    /// The registration wizard.
+    Register,
+    /// Password recovery.
+    Reset,
+}
+
+impl FlowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowKind::Register => "register",
+            FlowKind::Reset => "reset",
+        }
+    }
+}
 
 pub async fn load(
     pool: &sqlx::AnyPool,
-    kind: &str,
+    kind: FlowKind,
     token: &str,
     not_before: i64,
 ) -> DbResult<Option<serde_json::Value>> {
@@ -16,7 +34,7 @@ pub async fn load(
         "SELECT data FROM flows WHERE token_hash = $1 AND kind = $2 AND updated_at >= $3",
     )
     .bind(hash_id(token))
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(not_before)
     .fetch_optional(pool)
     .await?;
@@ -27,7 +45,7 @@ pub async fn load(
 
 pub async fn save(
     pool: &sqlx::AnyPool,
-    kind: &str,
+    kind: FlowKind,
     token: &str,
     data: &serde_json::Value,
     now: i64,
@@ -38,7 +56,7 @@ pub async fn save(
             updated_at = excluded.updated_at",
     )
     .bind(hash_id(token))
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(data.to_string())
     .bind(now)
     .execute(pool)
@@ -50,6 +68,15 @@ pub async fn delete(conn: &mut super::Conn, token: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM flows WHERE token_hash = $1")
         .bind(hash_id(token))
         .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes flows last touched before `before`.
+pub async fn purge(pool: &sqlx::AnyPool, before: i64) -> DbResult<()> {
+    sqlx::query("DELETE FROM flows WHERE updated_at < $1")
+        .bind(before)
+        .execute(pool)
         .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::reference::FileMeta;
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 use crate::domain::group::{parse_date, GroupData, GroupState, VisitorData};
 
 #[derive(Clone, Debug)]
@@ -557,7 +557,7 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<GroupRow>> {
-    let in_district = super::district_filter("g", district);
+    let in_district = super::sql::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW_COLS} FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          JOIN districts d ON d.id = u.district_id
@@ -583,7 +583,7 @@ fn state_list(states: &[GroupState]) -> String {
 
 /// The query counting the groups in these states (in a district, or the whole city from the
 /// state index alone), with its values written in (see `units::queue_count_sql`).
-pub fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
+pub(crate) fn queue_count_sql(states: &[GroupState], district: Option<i64>) -> String {
     let list = state_list(states);
     match district {
         None => format!("SELECT COUNT(*) FROM invitation_groups WHERE state IN ({list})"),
@@ -737,7 +737,7 @@ pub async fn search_staff(
         return Ok(Vec::new());
     }
     let list = state_list(states);
-    let in_district = super::in_district(district);
+    let in_district = super::sql::in_district(district);
     let matches = "SELECT id FROM invitation_groups WHERE number = $1
                 UNION SELECT id FROM invitation_groups WHERE acceptance_no = $1
                 UNION SELECT id FROM invitation_groups WHERE verification_no = $1
@@ -759,7 +759,7 @@ pub async fn search_staff(
     }
     let few = ids.len() <= FEW;
     let among = match few {
-        true => super::id_list(&ids),
+        true => super::sql::id_list(&ids),
         false => matches.to_string(),
     };
     let sql = format!(
@@ -798,40 +798,6 @@ pub async fn overlapping(
 
 // ---- bulk loading (the synthetic data generator, `laihua seed-synthetic`) ----
 
-/// `($o+1, …, $o+cols), (…)` for `rows` rows of `cols` columns: the VALUES of a multi-row
-/// INSERT. Both backends accept a few thousand placeholders per statement.
-pub(crate) fn values_placeholders(cols: usize, rows: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
-        }
-        s.push(')');
-    }
-    s
-}
-
-/// Rows per multi-row INSERT of `cols` columns. SQLite looks each placeholder up by name in a
-/// list (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the
-/// placeholders in a statement: keep them to about two hundred there. PostgreSQL takes thousands
-/// and each statement is a round trip.
-pub(crate) fn rows_per_insert(conn: &Conn, cols: usize) -> usize {
-    let params = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-        240
-    } else {
-        16_000
-    };
-    (params / cols).max(1)
-}
-
 /// A group as its history left it, with its id chosen by the loader.
 #[derive(Clone, Debug)]
 pub struct ImportGroup {
@@ -863,7 +829,7 @@ pub struct ImportGroup {
 /// Inserts many groups with multi-row INSERTs (a few hundred rows per statement).
 pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
     const COLS: usize = 33;
-    for chunk in rows.chunks(rows_per_insert(conn, COLS)) {
+    for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO invitation_groups (id, unit_id, district_id, number, state, name, purpose, arrival,
                 departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
@@ -871,7 +837,7 @@ pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
                 return_reason, returned_by, acceptance_no, verification_no, letter_file_id,
                 submitted_at, county_passed_at, accepted_at, reported_at, dispatched_at,
                 created_at, updated_at) VALUES {}",
-            values_placeholders(COLS, chunk.len())
+            super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for g in chunk {
@@ -916,11 +882,11 @@ pub struct ImportVisitor {
 /// Inserts many visitors with multi-row INSERTs.
 pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResult<()> {
     const COLS: usize = 12;
-    for chunk in rows.chunks(rows_per_insert(conn, COLS)) {
+    for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO group_visitors (id, group_id, seq, surname, given_name, sex, birth_date,
                 nationality, passport_no, passport_expiry, employer, position) VALUES {}",
-            values_placeholders(COLS, chunk.len())
+            super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for v in chunk {

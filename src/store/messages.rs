@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::{Actor, Conn, DbResult};
+use super::sql::{Conn, DbResult};
+use crate::domain::principal::Actor;
 
 #[derive(Clone, Debug)]
 pub struct Message {
@@ -234,11 +235,11 @@ pub struct NewMessage {
 /// Inserts many messages with multi-row INSERTs, in the order given.
 pub async fn insert_many(conn: &mut Conn, rows: &[NewMessage]) -> DbResult<()> {
     const COLS: usize = 8;
-    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
+    for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO messages (unit_id, sender_user_id, sender_label, title, body, created_at,
                 read_at, next_popup_at) VALUES {}",
-            super::groups::values_placeholders(COLS, chunk.len())
+            super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {

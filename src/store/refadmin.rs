@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 
 /// How a column is edited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 
 #[derive(Clone, Debug)]
 pub struct District {
@@ -255,7 +255,7 @@ pub async fn files(
     // Ids are integers: written into the statement, one statement for any number of them.
     let rows = sqlx::query(&format!(
         "SELECT {FILE_COLS} FROM files WHERE id IN ({})",
-        super::id_list(ids)
+        super::sql::id_list(ids)
     ))
     .fetch_all(pool)
     .await?;

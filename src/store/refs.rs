@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 
 #[derive(Clone, Debug)]
 pub struct Country {

@@ -2,8 +2,8 @@
 
 use sqlx::Row;
 
+use super::sql::{Conn, DbResult};
 use super::users::User;
-use super::{Conn, DbResult};
 
 pub fn hash_id(id: &str) -> String {
     use sha2::{Digest, Sha256};

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 
 pub struct Code {
     pub id: i64,

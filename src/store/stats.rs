@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use super::DbResult;
+use super::sql::DbResult;
 
 /// The groups a statistic covers: submitted in `[from_ts, to_ts)`, within a district when given.
 #[derive(Clone, Copy, Debug)]

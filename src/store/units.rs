@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::reference::FileMeta;
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 use crate::domain::registration::{name_key, RegData, RegState};
 
 #[derive(Clone, Debug)]
@@ -422,7 +422,7 @@ pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<Que
 /// The query counting registrations and change requests waiting for this reviewer, with its
 /// values written in (enum codes and an id), so that the navigation can count every queue in
 /// one statement.
-pub fn queue_count_sql(reviewer: Reviewer) -> String {
+pub(crate) fn queue_count_sql(reviewer: Reviewer) -> String {
     let state = reviewer.pending_state().as_str();
     let (units_in, changes_in) = match reviewer.district() {
         d if d < 0 => (String::new(), String::new()),
@@ -680,7 +680,7 @@ pub async fn search_staff(
 ) -> DbResult<Vec<SearchRow>> {
     let text = text.trim();
     let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-    let in_district = super::in_district(district);
+    let in_district = super::sql::in_district(district);
     let rows = sqlx::query(&format!(
         "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.state, u.blacklisted,
             COALESCE(s.login_id, '') AS login_id
@@ -716,5 +716,14 @@ pub async fn set_blacklist(
     .bind(unit_id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Locks a unit's row until the transaction ends (work on one unit done once across instances).
+pub async fn lock(conn: &mut Conn, unit_id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1")
+        .bind(unit_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

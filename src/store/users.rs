@@ -2,46 +2,9 @@
 
 use sqlx::Row;
 
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Unit,
-    County,
-    City,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Unit => "unit",
-            Role::County => "county",
-            Role::City => "city",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "unit" => Some(Role::Unit),
-            "county" => Some(Role::County),
-            "city" => Some(Role::City),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Unit => "邀请单位",
-            Role::County => "县区外办",
-            Role::City => "市外办",
-            Role::Admin => "系统管理员",
-        }
-    }
-    pub fn is_staff(self) -> bool {
-        matches!(self, Role::County | Role::City)
-    }
-}
+pub use crate::domain::principal::Role;
 
 #[derive(Clone, Debug)]
 pub struct User {

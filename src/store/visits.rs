@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::reference::FileMeta;
-use super::{Conn, DbResult};
+use super::sql::{Conn, DbResult};
 use crate::domain::group::parse_date;
 use crate::domain::visit::{VisitData, VisitState};
 
@@ -178,7 +178,7 @@ pub async fn overdue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
-    let in_district = super::district_filter("g", district);
+    let in_district = super::sql::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE {OVERDUE}{in_district}
          ORDER BY v.unregistered_departure, g.id, v.seq LIMIT $2 OFFSET $3"
@@ -197,7 +197,7 @@ pub async fn overdue_by_district(
     district: Option<i64>,
     cutoff: &str,
 ) -> DbResult<Vec<(String, i64)>> {
-    let in_district = super::district_filter("g", district);
+    let in_district = super::sql::district_filter("g", district);
     let rows = sqlx::query(&format!(
         "SELECT d.name, COUNT(*) AS n FROM group_visitors v
            JOIN invitation_groups g ON g.id = v.group_id JOIN districts d ON d.id = g.district_id
@@ -223,7 +223,7 @@ pub async fn queue(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
-    let in_district = super::district_filter("r", district);
+    let in_district = super::sql::district_filter("r", district);
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE r.state = $1{in_district}
          ORDER BY r.submitted_at, r.id LIMIT $2 OFFSET $3"
@@ -238,7 +238,7 @@ pub async fn queue(
 
 /// The query counting registrations in a state (in a district, or the whole city from the state
 /// index alone), with its values written in (see `units::queue_count_sql`).
-pub fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
+pub(crate) fn queue_count_sql(state: VisitState, district: Option<i64>) -> String {
     let state = state.as_str();
     match district {
         None => format!("SELECT COUNT(*) FROM visit_records WHERE state = '{state}'"),
@@ -589,12 +589,12 @@ pub struct ImportRecord {
 /// Inserts many registrations with multi-row INSERTs.
 pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
     const COLS: usize = 17;
-    for chunk in rows.chunks(super::groups::rows_per_insert(conn, COLS)) {
+    for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO visit_records (id, visitor_id, group_id, unit_id, district_id, state, kind, entry_date,
                 entry_port_id, exit_date, exit_port_id, cancel_reason, submitted_at,
                 county_passed_at, completed_at, created_at, updated_at) VALUES {}",
-            super::groups::values_placeholders(COLS, chunk.len())
+            super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {

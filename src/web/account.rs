@@ -6,17 +6,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::{check_new_password, render, NewPasswordForm};
-use super::{layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use super::flow::NewPasswordForm;
+use super::page::render;
+use super::page::{layout, Layout};
 use crate::clock::fmt_opt_ts;
 use crate::domain::fields::FieldErrors;
+use crate::domain::password::check_new_password;
 use crate::domain::Mobile;
 use crate::security::{hash_password, verify_password};
+use crate::state::AppState;
 use crate::store::units::{self, Unit};
 use crate::store::users::{self, Role};
 use crate::store::{audit, messages};
-use crate::verify;
+use crate::workflow::verify;
 
 #[derive(Template)]
 #[template(path = "home_unit.html")]
@@ -57,11 +61,11 @@ struct AccountInfo {
 pub async fn info(
     State(state): State<AppState>,
     ctx: Ctx,
-    axum::extract::Query(q): axum::extract::Query<super::registration::OkQuery>,
+    axum::extract::Query(q): axum::extract::Query<super::page::OkQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let mut l = layout(&state, &ctx, "用户信息").await?;
-    l.flash = super::flash_text(&q.ok).to_string();
+    l.flash = super::page::flash_text(&q.ok).to_string();
     let unit = match user.unit_id {
         Some(id) => units::get(state.pool(), id).await?,
         None => None,

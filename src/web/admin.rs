@@ -8,13 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{respond, wants_xlsx, ListQuery, Sheet};
-use super::{layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::page::render;
+use super::page::{layout, Layout};
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::LoginId;
 use crate::security::{hash_password, random_password};
+use crate::state::AppState;
 use crate::store::reference::{self, District};
 use crate::store::users::{self, NewUser, Role, User};
 use crate::store::{audit, sessions};

@@ -11,11 +11,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
-use super::{layout, urlencode, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::{urlencode, Ctx};
+use super::error::{AppError, AppResult};
+use super::page::render;
+use super::page::{layout, Layout};
 use crate::db::is_unique_violation;
 use crate::domain::fields::{required, FieldErrors};
+use crate::state::AppState;
 use crate::store::refadmin::{self, Entry, Input, Rule, Spec, Value, SPECS};
 use crate::store::{audit, Conn};
 

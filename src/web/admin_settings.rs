@@ -7,13 +7,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
-use super::registration::OkQuery;
-use super::{layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{layout, Layout};
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::group::parse_date;
+use crate::state::AppState;
 use crate::store::{audit, reference};
 
 #[derive(Deserialize, Default, Clone)]
@@ -439,7 +441,7 @@ pub async fn audit_log(
     let page = q.page.unwrap_or(1).max(1);
     let (entries, total) =
         audit::search(state.pool(), &f, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
-    let enc = super::urlencode;
+    let enc = super::ctx::urlencode;
     let query = format!(
         "actor={}&action={}&object_type={}&object_id={}&from={}&to={}",
         enc(q.actor.trim()),

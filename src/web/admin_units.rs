@@ -8,15 +8,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
-use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout};
 use crate::domain::fields::FieldErrors;
 use crate::domain::registration::RegState;
 use crate::domain::Mobile;
 use crate::security::{hash_password, random_password};
+use crate::state::AppState;
 use crate::store::groups::{self, GroupRow};
 use crate::store::reference::{self, District};
 use crate::store::units::{self, Change, SearchRow, Unit};
@@ -112,9 +114,9 @@ pub async fn search(
         units::search(state.pool(), &q.q, district, st, PAGE, (page - 1) * PAGE).await?;
     let query = format!(
         "q={}&district={}&state={}",
-        super::urlencode(q.q.trim()),
-        super::urlencode(q.district.trim()),
-        super::urlencode(q.state.trim())
+        super::ctx::urlencode(q.q.trim()),
+        super::ctx::urlencode(q.district.trim()),
+        super::ctx::urlencode(q.state.trim())
     );
     render(SearchPage {
         l: layout(&state, &ctx, "邀请单位管理").await?,

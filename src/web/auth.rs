@@ -3,22 +3,24 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    cookie_header, layout, safe_next, AppError, AppResult, Ctx, Layout, FLOW_COOKIE, SESSION_COOKIE,
-};
-use crate::app::AppState;
+use super::ctx::{cookie_header, safe_next, Ctx, FLOW_COOKIE, SESSION_COOKIE};
+use super::error::{AppError, AppResult};
+use super::flow::{flow_load, flow_save, redirect_with_cookie, FlowKind, NewPasswordForm};
+use super::page::{layout, render, Layout};
 use crate::domain::fields::FieldErrors;
+use crate::domain::password::check_new_password;
 use crate::domain::registration::name_key;
-use crate::domain::{CreditCode, Password};
+use crate::domain::CreditCode;
 use crate::security::{dummy_hash, hash_password, random_token, verify_password};
+use crate::state::AppState;
 use crate::store::users::Role;
 use crate::store::{audit, flows, sessions, units, users};
-use crate::verify;
+use crate::workflow::verify;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_SECS: i64 = 15 * 60;
@@ -62,17 +64,13 @@ pub async fn login_page(
         return Ok(Redirect::to("/home").into_response());
     }
     let mut l = layout(&state, &ctx, "用户登录").await?;
-    l.flash = super::flash_text(&q.ok).to_string();
+    l.flash = super::page::flash_text(&q.ok).to_string();
     render(LoginPage {
         l,
         login_id: String::new(),
         next: q.next,
         error: String::new(),
     })
-}
-
-pub fn render<T: Template>(t: T) -> AppResult<Response> {
-    Ok(Html(t.render()?).into_response())
 }
 
 pub async fn login(
@@ -215,7 +213,7 @@ pub async fn login(
             ),
             (
                 header::SET_COOKIE,
-                cookie_header(&state, super::CSRF_COOKIE, &random_token(), None),
+                cookie_header(&state, super::ctx::CSRF_COOKIE, &random_token(), None),
             ),
         ]),
         Redirect::to(&target),
@@ -270,45 +268,6 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         Role::Unit => super::account::unit_home(state, ctx).await,
         Role::County | Role::City => Ok(Redirect::to("/review").into_response()),
         Role::Admin => Ok(Redirect::to("/admin").into_response()),
-    }
-}
-
-// ---- anonymous multi-step flows ----
-
-/// Flows expire two hours after their last step.
-const FLOW_TTL: i64 = 2 * 3600;
-
-pub async fn flow_load(
-    state: &AppState,
-    ctx: &Ctx,
-    kind: &str,
-) -> AppResult<Option<serde_json::Value>> {
-    let Some(token) = ctx.cookie(FLOW_COOKIE) else {
-        return Ok(None);
-    };
-    Ok(flows::load(state.pool(), kind, token, state.now() - FLOW_TTL).await?)
-}
-
-/// Saves flow data; returns a Set-Cookie header value when a new token was made.
-pub async fn flow_save(
-    state: &AppState,
-    ctx: &Ctx,
-    kind: &str,
-    data: &serde_json::Value,
-    fresh: bool,
-) -> AppResult<Option<String>> {
-    let (token, new) = match ctx.cookie(FLOW_COOKIE) {
-        Some(t) if !fresh && t.len() >= 32 => (t.to_string(), false),
-        _ => (random_token(), true),
-    };
-    flows::save(state.pool(), kind, &token, data, state.now()).await?;
-    Ok(new.then(|| cookie_header(state, FLOW_COOKIE, &token, None)))
-}
-
-pub fn redirect_with_cookie(to: &str, cookie: Option<String>) -> Response {
-    match cookie {
-        Some(c) => ([(header::SET_COOKIE, c)], Redirect::to(to)).into_response(),
-        None => Redirect::to(to).into_response(),
     }
 }
 
@@ -378,7 +337,7 @@ pub async fn forgot(
     let cookie = flow_save(
         &state,
         &ctx,
-        "reset",
+        FlowKind::Reset,
         &json!({ "unit_id": unit_id, "verified": false }),
         true,
     )
@@ -405,7 +364,7 @@ pub struct CodeForm {
 }
 
 async fn reset_unit(state: &AppState, ctx: &Ctx) -> AppResult<Option<(units::Unit, bool)>> {
-    let Some(flow) = flow_load(state, ctx, "reset").await? else {
+    let Some(flow) = flow_load(state, ctx, FlowKind::Reset).await? else {
         return Ok(None);
     };
     let Some(unit_id) = flow.get("unit_id").and_then(|v| v.as_i64()) else {
@@ -454,7 +413,7 @@ pub async fn forgot_sms(
                 flow_save(
                     &state,
                     &ctx,
-                    "reset",
+                    FlowKind::Reset,
                     &json!({ "unit_id": unit.id, "verified": true }),
                     false,
                 )
@@ -480,14 +439,6 @@ struct ForgotResetPage {
     errors: FieldErrors,
 }
 
-#[derive(Deserialize, Default)]
-pub struct NewPasswordForm {
-    #[serde(default)]
-    pub password: String,
-    #[serde(default)]
-    pub password2: String,
-}
-
 pub async fn forgot_reset_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     match reset_unit(&state, &ctx).await? {
         Some((_, true)) => render(ForgotResetPage {
@@ -495,26 +446,6 @@ pub async fn forgot_reset_page(State(state): State<AppState>, ctx: Ctx) -> AppRe
             errors: FieldErrors::new(),
         }),
         _ => Ok(Redirect::to("/forgot").into_response()),
-    }
-}
-
-/// Checks a new password typed twice against the rules.
-pub fn check_new_password(
-    pw: &str,
-    pw2: &str,
-    login_id: &str,
-    errors: &mut FieldErrors,
-) -> Option<String> {
-    match Password::parse(pw, login_id) {
-        Ok(p) if pw == pw2 => Some(p.expose().to_string()),
-        Ok(_) => {
-            errors.add("password2", "两次输入的密码不一致");
-            None
-        }
-        Err(e) => {
-            errors.add("password", e.to_string());
-            None
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! One error type for handlers. 4xx render a friendly page; 500s log the cause and show nothing
-//! internal.
+//! internal. The policy (what is a refusal, a stale state, a fault) is written once, at the top
+//! of `workflow::error`.
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -24,6 +25,23 @@ pub enum AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+/// A workflow refusal as a page (see the error policy in `workflow::error`). Handlers that have
+/// a form catch `Invalid` first and show the form again with the messages beside the fields.
+impl From<crate::workflow::error::Error> for AppError {
+    fn from(e: crate::workflow::error::Error) -> Self {
+        use crate::workflow::error::Error;
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::Forbidden => AppError::Forbidden,
+            Error::Stale(m) => AppError::Conflict(m),
+            Error::Invalid(ref fields) => {
+                AppError::BadRequest(fields.first().unwrap_or("输入有误").to_string())
+            }
+            Error::Fault(e) => AppError::Internal(e),
+        }
     }
 }
 

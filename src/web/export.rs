@@ -6,8 +6,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use super::{AppError, AppResult, Ctx};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store::audit;
 
 /// Most rows one export holds (a worksheet holds at most 1,048,576).
@@ -197,7 +198,7 @@ pub async fn respond(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-                    super::urlencode(&utf8)
+                    super::ctx::urlencode(&utf8)
                 ),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),

@@ -4,8 +4,9 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::{AppError, AppResult, Ctx};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store::users::Role;
 use crate::store::{reference, units};
 
@@ -49,7 +50,7 @@ pub fn disposition(kind: &str, name: &str) -> String {
         .collect();
     format!(
         "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        super::urlencode(name)
+        super::ctx::urlencode(name)
     )
 }
 

@@ -9,22 +9,24 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{respond, wants_xlsx, Sheet};
-use super::groups::{file_slots, today, FileSlot};
-use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager, SectionQuery};
-use crate::app::AppState;
+use super::groups::{file_slots, FileSlot};
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout, Pager, SectionQuery};
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
     parse_date, parse_verification_no, working_days_left, EntryType, Ground, GroupState,
 };
-use crate::notify;
+use crate::state::AppState;
 use crate::store::groups::{self, Group, GroupRow, Visitor};
 use crate::store::reference::{self, FileMeta};
 use crate::store::refs::Lists;
 use crate::store::users::{Role, User};
 use crate::store::{audit, units};
+use crate::workflow::notify;
 
 /// Who may see a group: its unit always; county staff of its district while it is with the
 /// offices (not a draft, not back with the unit after a return); city staff once the county
@@ -127,7 +129,7 @@ pub async fn queue(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (limit, holidays) = limits(&state).await?;
-    let today = today(&state);
+    let today = state.today();
     let xlsx = wants_xlsx(&q.format);
     let district = district_of(&user);
     let states = work_states(user.role);
@@ -318,7 +320,7 @@ async fn record_with(state: &AppState, ctx: &Ctx, g: Group, t: Typed) -> AppResu
             let (limit, holidays) = limits(state).await?;
             Some(working_days_left(
                 beijing_date(ts),
-                today(state),
+                state.today(),
                 limit,
                 &holidays,
             ))
@@ -564,7 +566,7 @@ pub async fn accept(
         return Err(AppError::Conflict(STALE.into()));
     }
     let now = state.now();
-    let year: i64 = today(&state).format("%Y").to_string().parse().unwrap_or(0);
+    let year: i64 = state.today().format("%Y").to_string().parse().unwrap_or(0);
     let mut tx = state.db.begin().await?;
     // Claim the group first: of two city users acting at once only one gets past this, so
     // exactly one number is drawn.

@@ -11,30 +11,23 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::auth::render;
-use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout};
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
     data_hash, warnings, Choices, EntryType, Ground, GroupData, GroupForm, GroupState, VisitorData,
     VisitorForm, MAX_VISITORS, TOO_MANY_VISITORS,
 };
 use crate::domain::registration::RegState;
+use crate::state::AppState;
 use crate::store::groups::{self, Group, GroupRow, HistoryFilter, Visitor};
 use crate::store::reference::{self, FileMeta};
 use crate::store::refs::{Code, Country, Lists, MissionRef};
 use crate::store::units::{self, Unit};
 use crate::store::{audit, Actor};
-
-/// Today in Beijing.
-pub fn today(state: &AppState) -> NaiveDate {
-    state
-        .clock
-        .now()
-        .with_timezone(&crate::clock::beijing())
-        .date_naive()
-}
 
 /// The signed-in unit, which must be approved and not on the dishonesty list.
 async fn approved_unit(state: &AppState, ctx: &Ctx) -> AppResult<Unit> {
@@ -330,7 +323,7 @@ fn keep_retired_choices(
 /// Warnings of the saved version: passport validity, arrival soon, the same passport elsewhere.
 async fn group_warnings(state: &AppState, g: &Group, vs: &[Visitor]) -> AppResult<Vec<String>> {
     let data: Vec<VisitorData> = vs.iter().map(|v| v.data.clone()).collect();
-    let mut out = warnings(&g.data, &data, today(state));
+    let mut out = warnings(&g.data, &data, state.today());
     for v in vs {
         let others = groups::overlapping(
             state.pool(),
@@ -659,7 +652,7 @@ async fn save_or_rerender(
         .await;
     }
     let lists = state.ref_lists().await?;
-    let (data, visitors) = match validate(&lists, &posted, today(&state)) {
+    let (data, visitors) = match validate(&lists, &posted, state.today()) {
         Ok(v) => v,
         Err(errors) => {
             let slots = with_files(&state, slots_of_posted(&posted), &existing).await?;
@@ -686,7 +679,8 @@ async fn save_or_rerender(
     let mut tx = state.db.begin().await?;
     let id = match &group {
         None => {
-            let year = today(&state)
+            let year = state
+                .today()
                 .format("%Y")
                 .to_string()
                 .parse::<i64>()
@@ -952,8 +946,8 @@ pub async fn submit(
         if resubmit { "重新提交" } else { "" },
     )
     .await?;
-    let notice = crate::notify::group_submitted(&group.number);
-    crate::notify::write(tx.conn(), unit.id, &Actor::system(), &notice, now).await?;
+    let notice = crate::workflow::notify::group_submitted(&group.number);
+    crate::workflow::notify::write(tx.conn(), unit.id, &Actor::system(), &notice, now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/groups/{id}?ok=group_submitted")).into_response())
 }
@@ -1185,10 +1179,10 @@ pub async fn history(
     .await?;
     let query = format!(
         "from={}&to={}&state={}&q={}",
-        super::urlencode(h.from.trim()),
-        super::urlencode(h.to.trim()),
-        super::urlencode(h.state.trim()),
-        super::urlencode(h.q.trim())
+        super::ctx::urlencode(h.from.trim()),
+        super::ctx::urlencode(h.to.trim()),
+        super::ctx::urlencode(h.state.trim()),
+        super::ctx::urlencode(h.q.trim())
     );
     render(HistoryPage {
         l: layout(&state, &ctx, "申报历史查询").await?,

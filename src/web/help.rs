@@ -5,10 +5,12 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::auth::render;
-use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout};
+use crate::state::AppState;
 use crate::store::audit;
 use crate::store::reference::{self, AttachmentType};
 

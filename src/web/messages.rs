@@ -7,9 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::auth::render;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use super::page::render;
+use super::page::{flash_text, layout, Layout};
+use crate::state::AppState;
 use crate::store::messages::{self, Message};
 
 const PAGE_SIZE: i64 = 20;
@@ -87,7 +89,7 @@ fn done(ctx: &Ctx, back: &str, default: &str) -> Response {
     if ctx.fetch {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let to = super::safe_next(back).unwrap_or_else(|| default.to_string());
+    let to = super::ctx::safe_next(back).unwrap_or_else(|| default.to_string());
     Redirect::to(&to).into_response()
 }
 

@@ -7,10 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
-use super::{layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
+use super::page::render;
+use super::page::{layout, Layout};
 use crate::domain::fields::{required, FieldErrors};
+use crate::state::AppState;
 use crate::store::reference::{self, District};
 use crate::store::{audit, messages, units};
 

@@ -9,23 +9,25 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{check_new_password, flow_load, flow_save, redirect_with_cookie, render};
-use super::{
-    cookie_header, flash_text, layout, AppError, AppResult, Ctx, Layout, FLOW_COOKIE,
-    SESSION_COOKIE,
-};
-use crate::app::AppState;
+use super::ctx::{cookie_header, Ctx, FLOW_COOKIE, SESSION_COOKIE};
+use super::error::{AppError, AppResult};
+use super::flow::{flow_load, flow_save, redirect_with_cookie, FlowKind};
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout};
 use crate::db::is_unique_violation;
 use crate::domain::fields::FieldErrors;
+use crate::domain::password::check_new_password;
 use crate::domain::registration::{RegData, RegForm, RegState, UNIT_TYPES};
 use crate::domain::{LoginId, Mobile};
-use crate::notify;
 use crate::security::{hash_password, random_token};
+use crate::state::AppState;
 use crate::store::reference::{self, AttachmentType, District, FileMeta};
 use crate::store::units::{self, Change, Unit};
 use crate::store::users::{self, NewUser, Role};
 use crate::store::{audit, flows, sessions};
-use crate::verify;
+use crate::workflow::notify;
+use crate::workflow::verify;
 
 /// Seconds the registration notice must be shown before it can be accepted.
 pub const NOTICE_SECS: i64 = 10;
@@ -43,7 +45,7 @@ struct RegFlow {
 }
 
 async fn load_flow(state: &AppState, ctx: &Ctx) -> AppResult<Option<RegFlow>> {
-    Ok(flow_load(state, ctx, "register")
+    Ok(flow_load(state, ctx, FlowKind::Register)
         .await?
         .and_then(|v| serde_json::from_value(v).ok()))
 }
@@ -55,7 +57,7 @@ async fn save_flow(
     fresh: bool,
 ) -> AppResult<Option<String>> {
     let v = serde_json::to_value(flow).map_err(|e| AppError::Internal(e.into()))?;
-    flow_save(state, ctx, "register", &v, fresh).await
+    flow_save(state, ctx, FlowKind::Register, &v, fresh).await
 }
 
 /// The step bar of the wizard.
@@ -572,12 +574,6 @@ struct RegistrationPage {
     timeline: Vec<audit::Entry>,
     upload: bool,
     unit_id: i64,
-}
-
-#[derive(Deserialize, Default)]
-pub struct OkQuery {
-    #[serde(default)]
-    pub ok: String,
 }
 
 async fn slots(

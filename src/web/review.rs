@@ -8,18 +8,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{respond, wants_xlsx, ListQuery, Sheet};
-use super::registration::{OkQuery, Slot};
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout};
+use super::registration::Slot;
 use crate::domain::fields::FieldErrors;
 use crate::domain::registration::RegState;
-use crate::notify;
+use crate::state::AppState;
 use crate::store::reference::{self, FileMeta};
 use crate::store::units::{self, Change, QueueItem, Reviewer, Unit};
 use crate::store::users::{Role, User};
 use crate::store::{audit, Actor};
+use crate::workflow::notify;
 
 pub fn reviewer_of(user: &User) -> Option<Reviewer> {
     match user.role {

@@ -5,11 +5,12 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
+use super::ctx::{guard, Access};
 use super::{
     account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_review, groups,
-    guard, help, messages, notices, registration, review, search, stats, visits, Access,
+    help, messages, notices, registration, review, search, stats, visits,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Body limit of ordinary forms.
 const FORM_BODY: usize = 256 * 1024;
@@ -280,9 +281,9 @@ pub fn router(state: AppState) -> Router {
     for (path, access, handler) in routes() {
         r = r.route(path, handler.layer(from_fn_with_state(access, guard)));
     }
-    r.route("/static/{file}", get(super::static_file))
-        .fallback(|| async { super::AppError::NotFound })
+    r.route("/static/{file}", get(super::page::static_file))
+        .fallback(|| async { super::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(FORM_BODY))
-        .layer(from_fn_with_state(state.clone(), super::context))
+        .layer(from_fn_with_state(state.clone(), super::ctx::context))
         .with_state(state)
 }

@@ -7,12 +7,14 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::AppResult;
 use super::export::{describe, respond, wants_xlsx, Sheet};
-use super::{layout, AppResult, Ctx, Layout};
-use crate::app::AppState;
+use super::page::render;
+use super::page::{layout, Layout};
 use crate::domain::group::GroupState;
 use crate::domain::registration::RegState;
+use crate::state::AppState;
 use crate::store::groups::{self, GroupRow};
 use crate::store::units::{self, SearchRow};
 use crate::store::users::{Role, User};
@@ -150,7 +152,7 @@ pub async fn search(
     }
     render(SearchPage {
         l: layout(&state, &ctx, "综合查询").await?,
-        q_enc: super::urlencode(&text),
+        q_enc: super::ctx::urlencode(&text),
         q: text,
         searched,
         error,

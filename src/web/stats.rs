@@ -13,15 +13,16 @@ use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::AppResult;
 use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
-use super::groups::today;
+use super::page::render;
+use super::page::{layout, Layout};
 use super::svg::{BarChart, Orientation};
-use super::{layout, AppResult, Ctx, Layout};
-use crate::app::AppState;
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{parse_date, working_days_between, EntryType};
 use crate::domain::visit::{overdue, VisitState};
+use crate::state::AppState;
 use crate::store::stats::{self, Count, Scope};
 use crate::store::users::{Role, User};
 
@@ -692,7 +693,7 @@ pub async fn limits(state: &AppState) -> AppResult<Limits> {
     Ok(Limits {
         processing_days,
         holidays,
-        overdue_days: super::visits::overdue_days(state).await?,
+        overdue_days: crate::workflow::visits::overdue_days(state).await?,
     })
 }
 
@@ -703,7 +704,7 @@ pub async fn page(
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let today = today(&state);
+    let today = state.today();
     let scope = match district_of(&user) {
         Some(id) => crate::store::reference::district_name(state.pool(), id).await?,
         None => "全市".to_string(),

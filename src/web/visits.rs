@@ -11,36 +11,22 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::auth::render;
+use super::ctx::Ctx;
+use super::error::{AppError, AppResult};
 use super::export::{self as xlsx, respond, wants_xlsx, Sheet};
-use super::groups::today;
-use super::registration::OkQuery;
-use super::{flash_text, layout, AppError, AppResult, Ctx, Layout, Pager, SectionQuery};
-use crate::app::AppState;
+use super::page::render;
+use super::page::OkQuery;
+use super::page::{flash_text, layout, Layout, Pager, SectionQuery};
 use crate::domain::fields::FieldErrors;
 use crate::domain::visit::{VisitForm, VisitState};
-use crate::notify;
+use crate::state::AppState;
 use crate::store::reference::{self, FileMeta};
 use crate::store::refs::{self, Port};
 use crate::store::users::{Role, User};
 use crate::store::visits::{self, Record, Subject, VisitRow};
-use crate::store::{audit, units, Actor};
-
-/// Days after the planned departure when an unregistered visitor is overdue, when the
-/// setting is missing.
-const OVERDUE_DAYS: i64 = 30;
-
-/// Days after the planned departure when an unregistered visitor is overdue (setting).
-pub async fn overdue_days(state: &AppState) -> AppResult<i64> {
-    Ok(reference::setting(state.pool(), "overdue_days")
-        .await?
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(OVERDUE_DAYS))
-}
-
-fn cutoff(today: NaiveDate, days: i64) -> String {
-    (today - chrono::Duration::days(days)).to_string()
-}
+use crate::store::{audit, units};
+use crate::workflow::notify;
+use crate::workflow::visits::{cutoff, overdue_days, OVERDUE_DAYS};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -80,7 +66,7 @@ pub async fn list(
         ));
     }
     let days = overdue_days(&state).await?;
-    let rows = visits::for_unit(state.pool(), unit_id, q.group, today(&state), days).await?;
+    let rows = visits::for_unit(state.pool(), unit_id, q.group, state.today(), days).await?;
     let mut l = layout(&state, &ctx, "销签登记").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(ListPage {
@@ -260,7 +246,7 @@ pub async fn save(
         .iter()
         .map(|p| p.id)
         .collect();
-    let data = match f.validate(&ports, dispatch_date(&s), today(&state)) {
+    let data = match f.validate(&ports, dispatch_date(&s), state.today()) {
         Ok(d) => d,
         Err(errors) => {
             return form_page(
@@ -516,7 +502,7 @@ pub async fn queue(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let days = overdue_days(&state).await?;
-    let today = today(&state);
+    let today = state.today();
     let district = district_of(&user);
     let cutoff = cutoff(today, days);
     let xlsx = wants_xlsx(&q.format);
@@ -851,103 +837,6 @@ pub async fn return_visit(
     decide(state, ctx, visitor_id, Some(f.reason)).await
 }
 
-// ---- the overdue job ----
-
-/// Sends the first reminder to units whose visitors became overdue and a weekly one after.
-/// Each reminder is claimed in the database, so several server instances send it once.
-/// Returns the number of visitors reminded.
-pub async fn run_overdue(state: &AppState) -> anyhow::Result<usize> {
-    let days = overdue_days(state)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let today = today(state);
-    // Every overdue visitor: those reminded within the week are left out below.
-    let rows = visits::overdue(
-        state.pool(),
-        None,
-        &cutoff(today, days),
-        today,
-        days,
-        i64::MAX,
-        0,
-    )
-    .await?;
-    let now = state.now();
-    const EVERY: i64 = 7 * 86_400;
-    // Units whose overdue visitors were all reminded within the week need no transaction.
-    let recent = visits::reminded_since(state.pool(), now - EVERY).await?;
-    let mut by_unit: BTreeMap<i64, Vec<VisitRow>> = BTreeMap::new();
-    for r in rows.into_iter().filter(|r| !recent.contains(&r.visitor_id)) {
-        by_unit.entry(r.unit_id).or_default().push(r);
-    }
-    let mut n = 0;
-    for (unit_id, rows) in by_unit {
-        let mut tx = state.db.begin().await?;
-        // Lock the unit first: another instance working on the same unit waits here, then
-        // finds every reminder already claimed.
-        sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1")
-            .bind(unit_id)
-            .execute(tx.conn())
-            .await?;
-        let mut claimed = Vec::new();
-        for r in rows {
-            if visits::claim_reminder(tx.conn(), r.visitor_id, now, EVERY).await? {
-                claimed.push(r);
-            }
-        }
-        if claimed.is_empty() {
-            tx.commit().await?;
-            continue;
-        }
-        n += claimed.len();
-        let list: Vec<String> = claimed
-            .iter()
-            .map(|r| {
-                format!(
-                    "团组{} {}（计划{}出境）",
-                    r.group_number, r.name, r.departure
-                )
-            })
-            .collect();
-        let notice = notify::visit_overdue(&state.site().await?.office_name, &list);
-        notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
-        audit::record(
-            tx.conn(),
-            &Actor::system(),
-            now,
-            "visit.overdue_reminder",
-            "unit",
-            &unit_id.to_string(),
-            &list.join("；"),
-        )
-        .await?;
-        tx.commit().await?;
-        if let Some(unit) = units::get(state.pool(), unit_id).await? {
-            notify::send_sms(state, &unit.mobile, &notice).await;
-        }
-    }
-    Ok(n)
-}
-
-/// Runs the overdue job every `every` seconds in the background.
-pub fn spawn_overdue_job(state: AppState, every: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every.max(1)));
-        loop {
-            tick.tick().await;
-            let started = std::time::Instant::now();
-            match run_overdue(&state).await {
-                Ok(n) => tracing::info!(
-                    reminded = n,
-                    ms = started.elapsed().as_millis() as u64,
-                    "overdue reminders run"
-                ),
-                Err(e) => tracing::warn!("overdue reminders: {e:#}"),
-            }
-        }
-    });
-}
-
 /// Whether the unit has overdue registrations older than the configured limit, and whether the
 /// office blocks new applications then (a setting, off by default).
 pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize, bool)> {
@@ -969,7 +858,7 @@ pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize
     let block = set
         .get("overdue_blocks_applications")
         .is_some_and(|v| v.trim() == "1");
-    let n = visits::overdue_count(state.pool(), unit_id, &cutoff(today(state), days)).await?;
+    let n = visits::overdue_count(state.pool(), unit_id, &cutoff(state.today(), days)).await?;
     let n = usize::try_from(n).unwrap_or(0);
     Ok((n, block && n > 0))
 }

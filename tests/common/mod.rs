@@ -7,9 +7,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use laihua::app::{AppState, Application};
+use laihua::app::Application;
 use laihua::clock::Clock;
 use laihua::config::{Common, Config, ServeArgs};
+use laihua::state::AppState;
 use reqwest::cookie::Jar;
 use reqwest::multipart;
 

@@ -2,7 +2,7 @@
 //! one place. The site message is written inside the caller's transaction; the SMS goes out after
 //! commit.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{messages, Actor, Conn, DbResult};
 
 /// One notification: a site message, and an SMS when the event is important.

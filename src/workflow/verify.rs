@@ -3,8 +3,8 @@
 
 use rand::Rng;
 
-use crate::app::AppState;
 use crate::security::{hmac_hex, same};
+use crate::state::AppState;
 use crate::store::{audit, sms_codes, Actor};
 
 pub const CODE_TTL: i64 = 5 * 60;

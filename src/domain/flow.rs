@@ -1,0 +1,90 @@
+//! The shape every state machine of the system is declared in: a table of
+//! (state, action, who may) → next state. Enforcement (the workflow layer), the buttons a page
+//! shows, the audit action names and the synthetic generator all read the tables; nothing else
+//! decides which action is allowed where.
+//!
+//! Who may act is a [`Role`]. County staff act only on records of their own district; that
+//! condition holds for every county rule and is checked once, in [`may`].
+
+use super::principal::{Principal, Role};
+
+/// One row of a state machine: `by` may take `action` on a record in state `from`, which then
+/// is in state `to` (the same state for actions that change data but not the state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule<S, A> {
+    pub from: S,
+    pub action: A,
+    pub by: Role,
+    pub to: S,
+}
+
+/// A state machine: its rules, in the order a record usually goes through them.
+pub type Table<S, A> = &'static [Rule<S, A>];
+
+/// The state `action` by `role` leads to from `from`, or `None` when the table has no such rule.
+pub fn next<S: Copy + PartialEq, A: Copy + PartialEq>(
+    table: Table<S, A>,
+    from: S,
+    action: A,
+    role: Role,
+) -> Option<S> {
+    table
+        .iter()
+        .find(|r| r.from == from && r.action == action && r.by == role)
+        .map(|r| r.to)
+}
+
+/// Whether the principal may take `action` on a record in state `from` that belongs to
+/// `district` (the unit's district) and `unit`: the role must have a rule, a county must be the
+/// record's, a unit must own it. Returns the next state.
+pub fn may<S: Copy + PartialEq, A: Copy + PartialEq>(
+    table: Table<S, A>,
+    p: &Principal,
+    from: S,
+    action: A,
+    district: i64,
+    unit: i64,
+) -> Option<S> {
+    let own = match p.role {
+        Role::Unit => p.unit_id == Some(unit),
+        Role::County => p.district_id == Some(district),
+        Role::City | Role::Admin => true,
+    };
+    if own {
+        next(table, from, action, p.role)
+    } else {
+        None
+    }
+}
+
+/// The actions `role` may take in state `from` (a page's buttons).
+pub fn actions<S: Copy + PartialEq, A: Copy + PartialEq>(
+    table: Table<S, A>,
+    from: S,
+    role: Role,
+) -> Vec<A> {
+    let mut out: Vec<A> = Vec::new();
+    for r in table.iter().filter(|r| r.from == from && r.by == role) {
+        if !out.contains(&r.action) {
+            out.push(r.action);
+        }
+    }
+    out
+}
+
+/// The states in which `role` has an action that moves the record on: the role's work queue.
+pub fn waiting_for<S: Copy + PartialEq, A: Copy + PartialEq>(
+    table: Table<S, A>,
+    role: Role,
+) -> Vec<S> {
+    let mut out: Vec<S> = Vec::new();
+    for r in table.iter().filter(|r| r.by == role && r.from != r.to) {
+        if !out.contains(&r.from) {
+            out.push(r.from);
+        }
+    }
+    out
+}
+
+/// Every role, for tests that walk a table exhaustively.
+pub const ROLES: [Role; 4] = [Role::Unit, Role::County, Role::City, Role::Admin];

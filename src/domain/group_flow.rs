@@ -1,0 +1,379 @@
+//! The whole life of an invitation group (团组), declared once: its states, the actions on it,
+//! who may take each in which state ([`TABLE`]), who may see it, which states wait for whom,
+//! the audit name of each action and the group's numbers. The workflow layer enforces this
+//! table, pages show their buttons from it and the synthetic generator walks it.
+//!
+//! ```text
+//!            Submit(unit)        CountyApprove(county)       Accept(city)      Report(city)      Dispatch(city)
+//!   Draft ───────────────▶ PendingCounty ───────────▶ PendingCity ─────▶ Accepted ─────▶ Reported ─────▶ Dispatched
+//!     ▲                     │ CountyReturn(county)      │ CityReturn(city)
+//!     │                     ▼                           ▼
+//!     └─────────── Returned ◀───────────────────────────┘   (Submit(unit) again → PendingCounty)
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::flow::{self, Rule, Table};
+use super::principal::{Principal, Role};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupState {
+    Draft,
+    PendingCounty,
+    PendingCity,
+    Accepted,
+    Reported,
+    Dispatched,
+    Returned,
+}
+
+impl GroupState {
+    pub const ALL: [GroupState; 7] = [
+        GroupState::Draft,
+        GroupState::PendingCounty,
+        GroupState::PendingCity,
+        GroupState::Accepted,
+        GroupState::Reported,
+        GroupState::Dispatched,
+        GroupState::Returned,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupState::Draft => "draft",
+            GroupState::PendingCounty => "pending_county",
+            GroupState::PendingCity => "pending_city",
+            GroupState::Accepted => "accepted",
+            GroupState::Reported => "reported",
+            GroupState::Dispatched => "dispatched",
+            GroupState::Returned => "returned",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GroupState> {
+        GroupState::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupState::Draft => "未提交",
+            GroupState::PendingCounty => "待县区外办初审",
+            GroupState::PendingCity => "待市外办审核",
+            GroupState::Accepted => "已受理",
+            GroupState::Reported => "已上报外交部",
+            GroupState::Dispatched => "已发件",
+            GroupState::Returned => "退件",
+        }
+    }
+    /// The unit may edit, print, upload and submit.
+    pub fn editable(self) -> bool {
+        matches!(self, GroupState::Draft | GroupState::Returned)
+    }
+    /// Counted as an open application (for the overlapping-passport warning).
+    pub fn open(self) -> bool {
+        !matches!(self, GroupState::Dispatched)
+    }
+}
+
+/// What can be done to a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupAction {
+    /// 【保存】 the group and its visitors (also the first save, which creates it as a draft).
+    Save,
+    /// Upload or replace one of its files (the stamped form, scans, proofs).
+    Upload,
+    /// 【打印】 the application form.
+    Print,
+    /// 【提交】 to the county.
+    Submit,
+    /// County 【审核通过】 (初审).
+    CountyApprove,
+    /// County 【退件】.
+    CountyReturn,
+    /// City 【退件】.
+    CityReturn,
+    /// City 【受理】: draws the 受理编号.
+    Accept,
+    /// City 【上报外交部】: records the 核实单号.
+    Report,
+    /// City 【发件】: uploads the letter.
+    Dispatch,
+}
+
+impl GroupAction {
+    pub const ALL: [GroupAction; 10] = [
+        GroupAction::Save,
+        GroupAction::Upload,
+        GroupAction::Print,
+        GroupAction::Submit,
+        GroupAction::CountyApprove,
+        GroupAction::CountyReturn,
+        GroupAction::CityReturn,
+        GroupAction::Accept,
+        GroupAction::Report,
+        GroupAction::Dispatch,
+    ];
+    /// The action's name in the audit log.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            GroupAction::Save => "group.save",
+            GroupAction::Upload => "group.file",
+            GroupAction::Print => "group.print",
+            GroupAction::Submit => "group.submit",
+            GroupAction::CountyApprove => "group.county_approve",
+            GroupAction::CountyReturn => "group.county_return",
+            GroupAction::CityReturn => "group.city_return",
+            GroupAction::Accept => "group.accept",
+            GroupAction::Report => "group.report",
+            GroupAction::Dispatch => "group.dispatch",
+        }
+    }
+    /// Whether the action sends the group back to the unit with a reason.
+    pub fn is_return(self) -> bool {
+        matches!(self, GroupAction::CountyReturn | GroupAction::CityReturn)
+    }
+}
+
+/// The audit name of a group's creation (its first 【保存】).
+pub const CREATE_AUDIT_NAME: &str = "group.create";
+
+use GroupAction as A;
+use GroupState as S;
+use Role::{City, County, Unit};
+
+/// Every rule of a group's life.
+pub const TABLE: Table<GroupState, GroupAction> = &[
+    Rule {
+        from: S::Draft,
+        action: A::Save,
+        by: Unit,
+        to: S::Draft,
+    },
+    Rule {
+        from: S::Draft,
+        action: A::Upload,
+        by: Unit,
+        to: S::Draft,
+    },
+    Rule {
+        from: S::Draft,
+        action: A::Print,
+        by: Unit,
+        to: S::Draft,
+    },
+    Rule {
+        from: S::Draft,
+        action: A::Submit,
+        by: Unit,
+        to: S::PendingCounty,
+    },
+    Rule {
+        from: S::Returned,
+        action: A::Save,
+        by: Unit,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::Returned,
+        action: A::Upload,
+        by: Unit,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::Returned,
+        action: A::Print,
+        by: Unit,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::Returned,
+        action: A::Submit,
+        by: Unit,
+        to: S::PendingCounty,
+    },
+    Rule {
+        from: S::PendingCounty,
+        action: A::CountyApprove,
+        by: County,
+        to: S::PendingCity,
+    },
+    Rule {
+        from: S::PendingCounty,
+        action: A::CountyReturn,
+        by: County,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::PendingCity,
+        action: A::CityReturn,
+        by: City,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::PendingCity,
+        action: A::Accept,
+        by: City,
+        to: S::Accepted,
+    },
+    Rule {
+        from: S::Accepted,
+        action: A::Report,
+        by: City,
+        to: S::Reported,
+    },
+    Rule {
+        from: S::Reported,
+        action: A::Dispatch,
+        by: City,
+        to: S::Dispatched,
+    },
+];
+
+/// The state the principal's `action` leads to, for a group of `unit` in `district` now in
+/// `from`; `None` when the principal may not take it there.
+pub fn may(p: &Principal, from: S, action: A, district: i64, unit: i64) -> Option<S> {
+    flow::may(TABLE, p, from, action, district, unit)
+}
+
+/// The actions a principal may take on this group now (a page's buttons).
+pub fn actions(p: &Principal, state: S, district: i64, unit: i64) -> Vec<A> {
+    GroupAction::ALL
+        .into_iter()
+        .filter(|a| may(p, state, *a, district, unit).is_some())
+        .collect()
+}
+
+/// The states whose groups wait for `role` (its 团组待办), in the order they are worked.
+pub fn work_states(role: Role) -> Vec<S> {
+    flow::waiting_for(TABLE, role)
+        .into_iter()
+        .filter(|s| !s.editable())
+        .collect()
+}
+
+/// Who may see a group: its unit always; county staff of its district while it is with the
+/// offices (not a draft, not back with the unit after a return); city staff once the county
+/// passed it and while it is not back with the unit; administrators once submitted.
+pub fn may_view(p: &Principal, state: S, district: i64, unit: i64) -> bool {
+    match p.role {
+        Role::Unit => p.unit_id == Some(unit),
+        Role::County => p.district_id == Some(district) && !state.editable(),
+        Role::City => matches!(
+            state,
+            S::PendingCity | S::Accepted | S::Reported | S::Dispatched
+        ),
+        Role::Admin => !state.editable(),
+    }
+}
+
+/// The per-year sequences a group draws numbers from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sequence {
+    /// The group number, drawn at its first 【保存】.
+    Group,
+    /// The 受理编号, drawn at 【受理】.
+    Acceptance,
+}
+
+impl Sequence {
+    /// The name of its counter in the database.
+    pub fn counter(self) -> &'static str {
+        match self {
+            Sequence::Group => "group",
+            Sequence::Acceptance => "acceptance",
+        }
+    }
+    /// The number for the `seq`-th of `year`: a group number `YYYYNNNN` (e.g. 20200007), a
+    /// 受理编号 `SLYYYYNNNNN` (e.g. SL202600012).
+    pub fn format(self, year: i32, seq: i64) -> String {
+        match self {
+            Sequence::Group => format!("{year}{seq:04}"),
+            Sequence::Acceptance => format!("SL{year}{seq:05}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::flow::ROLES;
+    use crate::domain::principal::Actor;
+
+    fn who(role: Role) -> Principal {
+        Principal {
+            user_id: 1,
+            role,
+            district_id: (role == County).then_some(3),
+            unit_id: (role == Unit).then_some(7),
+            display_name: "x".into(),
+            actor: Actor::system(),
+        }
+    }
+
+    /// Every state × action × role, against the life the SPEC describes.
+    #[test]
+    fn every_state_action_and_role() {
+        for from in GroupState::ALL {
+            for action in GroupAction::ALL {
+                for role in ROLES {
+                    let expected = match (from, action, role) {
+                        (S::Draft | S::Returned, A::Save | A::Upload | A::Print, Unit) => {
+                            Some(from)
+                        }
+                        (S::Draft | S::Returned, A::Submit, Unit) => Some(S::PendingCounty),
+                        (S::PendingCounty, A::CountyApprove, County) => Some(S::PendingCity),
+                        (S::PendingCounty, A::CountyReturn, County) => Some(S::Returned),
+                        (S::PendingCity, A::CityReturn, City) => Some(S::Returned),
+                        (S::PendingCity, A::Accept, City) => Some(S::Accepted),
+                        (S::Accepted, A::Report, City) => Some(S::Reported),
+                        (S::Reported, A::Dispatch, City) => Some(S::Dispatched),
+                        _ => None,
+                    };
+                    assert_eq!(
+                        flow::next(TABLE, from, action, role),
+                        expected,
+                        "{from:?} {action:?} by {role:?}"
+                    );
+                    // Only the record's own unit or county may act; others see the same refusal.
+                    assert_eq!(may(&who(role), from, action, 3, 7), expected);
+                    let stranger = may(&who(role), from, action, 4, 8);
+                    match role {
+                        Unit | County => assert_eq!(stranger, None),
+                        _ => assert_eq!(stranger, expected),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_leaves_a_dispatched_group_and_every_state_is_reached() {
+        assert!(GroupState::ALL
+            .iter()
+            .all(|s| *s == S::Draft || TABLE.iter().any(|r| r.to == *s && r.from != *s)));
+        assert!(!TABLE.iter().any(|r| r.from == S::Dispatched));
+    }
+
+    #[test]
+    fn work_queues_and_visibility() {
+        assert_eq!(work_states(County), vec![S::PendingCounty]);
+        assert_eq!(
+            work_states(City),
+            vec![S::PendingCity, S::Accepted, S::Reported]
+        );
+        assert!(work_states(Unit).is_empty() && work_states(Role::Admin).is_empty());
+        for s in GroupState::ALL {
+            assert!(may_view(&who(Unit), s, 3, 7));
+            assert!(!may_view(&who(Unit), s, 3, 8));
+            assert_eq!(may_view(&who(County), s, 3, 7), !s.editable());
+            assert!(!may_view(&who(County), s, 4, 7));
+            assert_eq!(may_view(&who(Role::Admin), s, 3, 7), !s.editable());
+        }
+        assert!(!may_view(&who(City), S::PendingCounty, 3, 7));
+        assert!(may_view(&who(City), S::Dispatched, 3, 7));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(Sequence::Group.format(2020, 7), "20200007");
+        assert_eq!(Sequence::Acceptance.format(2026, 12), "SL202600012");
+        assert_eq!(GroupAction::CityReturn.audit_name(), "group.city_return");
+    }
+}

@@ -1,0 +1,46 @@
+//! The navigation's three work-queue counts, in one statement.
+
+use sqlx::Row;
+
+use super::sql::DbResult;
+use super::units::Reviewer;
+use crate::domain::group::GroupState;
+use crate::domain::visit::VisitState;
+
+/// How many items wait in each queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// Registrations and change requests.
+    pub registrations: i64,
+    pub groups: i64,
+    /// Post-visit registrations.
+    pub visits: i64,
+}
+
+/// Counts registrations and change requests waiting for `units` (none when `None`), groups in
+/// `group_states` and post-visit registrations in `visit_state`, in `district` or the whole city.
+pub async fn counts(
+    pool: &sqlx::AnyPool,
+    units: Option<Reviewer>,
+    group_states: &[GroupState],
+    visit_state: Option<VisitState>,
+    district: Option<i64>,
+) -> DbResult<QueueCounts> {
+    const NONE: &str = "SELECT CAST(0 AS BIGINT)";
+    let units = units.map_or(NONE.into(), super::units::queue_count_sql);
+    let groups = match group_states {
+        [] => NONE.into(),
+        states => super::groups::queue_count_sql(states, district),
+    };
+    let visits = visit_state.map_or(NONE.into(), |s| super::visits::queue_count_sql(s, district));
+    let row = sqlx::query(&format!(
+        "SELECT ({units}) AS units, ({groups}) AS grps, ({visits}) AS visits"
+    ))
+    .fetch_one(pool)
+    .await?;
+    Ok(QueueCounts {
+        registrations: row.try_get("units")?,
+        groups: row.try_get("grps")?,
+        visits: row.try_get("visits")?,
+    })
+}

@@ -1,0 +1,13 @@
+//! The rules of the system, one module per area: each function takes the application state
+//! (database, files, clock), the acting [`Principal`](crate::domain::principal::Principal) and
+//! parsed input, checks what the principal may do in the record's current state, does it in one
+//! transaction with its audit entry and notifications, and returns a result or a typed
+//! refusal ([`error::Error`]). The pages call these functions; so will the API. No HTML, no URLs.
+
+pub mod accounts;
+pub mod error;
+pub mod navigation;
+pub mod notify;
+pub mod registration;
+pub mod verify;
+pub mod visits;

@@ -1,0 +1,54 @@
+//! What the navigation shows a signed-in principal on every page: a unit's unread messages and
+//! the one that pops up, a reviewer's work-queue counts.
+
+use super::error::Outcome;
+use crate::domain::group_flow;
+use crate::domain::principal::{Principal, Role};
+use crate::domain::visit::VisitState;
+use crate::state::AppState;
+use crate::store::messages::{self, Message};
+use crate::store::queues::{self, QueueCounts};
+use crate::store::units::Reviewer;
+
+/// A unit's unread count and the unread message due to pop up now, if any.
+pub async fn reminder(state: &AppState, p: &Principal) -> Outcome<(i64, Option<Message>)> {
+    match p.own_unit() {
+        Some(unit_id) => Ok(messages::reminder(state.pool(), unit_id, state.now()).await?),
+        None => Ok((0, None)),
+    }
+}
+
+/// The reviewer of registrations a principal is (county staff need their district).
+pub fn reviewer(p: &Principal) -> Option<Reviewer> {
+    match p.role {
+        Role::County => p
+            .district_id
+            .map(|district_id| Reviewer::County { district_id }),
+        Role::City => Some(Reviewer::City),
+        _ => None,
+    }
+}
+
+/// The post-visit registrations' state that waits for a principal.
+pub fn visit_work_state(p: &Principal) -> Option<VisitState> {
+    match p.role {
+        Role::County => Some(VisitState::PendingCounty),
+        Role::City => Some(VisitState::PendingCity),
+        _ => None,
+    }
+}
+
+/// The counts of a reviewer's three work queues (zeros for others).
+pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
+    if !p.role.is_staff() {
+        return Ok(QueueCounts::default());
+    }
+    Ok(queues::counts(
+        state.pool(),
+        reviewer(p),
+        &group_flow::work_states(p.role),
+        visit_work_state(p),
+        p.district_scope(),
+    )
+    .await?)
+}
