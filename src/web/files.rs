@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use super::ctx::Ctx;
 use super::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::units;
 use crate::store::users::Role;
-use crate::store::{reference, units};
+use crate::workflow::files::Upload;
 
 /// Reads the file field `field` of a multipart form: (original file name, bytes).
 /// An absent or empty file gives empty bytes (the caller's check names the problem).
@@ -36,6 +37,12 @@ pub async fn read_upload(mut multipart: Multipart, field: &str) -> AppResult<(St
     }
 }
 
+/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::put`.
+pub async fn read_file(multipart: Multipart, field: &str) -> AppResult<Upload> {
+    let (name, bytes) = read_upload(multipart, field).await?;
+    Ok(Upload { name, bytes })
+}
+
 /// RFC 6266 / 5987 Content-Disposition with a UTF-8 file name.
 pub fn disposition(kind: &str, name: &str) -> String {
     let ascii: String = name
@@ -57,10 +64,7 @@ pub fn disposition(kind: &str, name: &str) -> String {
 /// Sends a stored file inline (the browser's PDF viewer or image view). Callers have checked
 /// that the viewer may see the record the file belongs to.
 pub async fn serve_inline(state: &AppState, file_id: i64) -> AppResult<Response> {
-    let meta = reference::file(state.pool(), file_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let bytes = state.files.get(&meta.sha256).await?;
+    let (meta, bytes) = crate::workflow::files::read(state, file_id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, meta.mime.clone()),
@@ -98,10 +102,7 @@ pub async fn template(
     State(state): State<AppState>,
     Path(type_id): Path<i64>,
 ) -> AppResult<Response> {
-    let (name, sha, mime) = reference::template_file(state.pool(), type_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let bytes = state.files.get(&sha).await?;
+    let (name, mime, bytes) = crate::workflow::files::template(&state, type_id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, mime),

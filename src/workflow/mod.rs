@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod files;
 pub mod navigation;
 pub mod notify;
 pub mod registration;
