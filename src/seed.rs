@@ -1,6 +1,7 @@
 //! Idempotent seeding of settings, reference data, templates, notices and the first accounts.
 
 use crate::db::Db;
+use crate::domain::settings::Setting;
 use crate::files::FileStore;
 use crate::security::{hash_password, random_password};
 use crate::store::reference::{insert_file, setting, setting_default};
@@ -25,15 +26,20 @@ pub struct Seeded {
 pub async fn load_site(pool: &sqlx::AnyPool) -> Result<Site, sqlx::Error> {
     let mut values = crate::store::reference::settings(
         pool,
-        &["city_name", "office_name", "office_phone", "system_name"],
+        &[
+            Setting::CityName,
+            Setting::OfficeName,
+            Setting::OfficePhone,
+            Setting::SystemName,
+        ],
     )
     .await?;
-    let mut take = |key: &str| values.remove(key).unwrap_or_default();
+    let mut take = |key: Setting| values.remove(&key).unwrap_or_default();
     Ok(Site {
-        city_name: take("city_name"),
-        office_name: take("office_name"),
-        office_phone: take("office_phone"),
-        system_name: take("system_name"),
+        city_name: take(Setting::CityName),
+        office_name: take(Setting::OfficeName),
+        office_phone: take(Setting::OfficePhone),
+        system_name: take(Setting::SystemName),
     })
 }
 
@@ -279,16 +285,16 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
     {
         let mut tx = db.begin().await?;
         let c = tx.conn();
-        setting_default(c, "secret", &hex::encode(rand::random::<[u8; 32]>())).await?;
-        setting_default(c, "city_name", "常州市").await?;
-        setting_default(c, "office_name", "常州市人民政府外事办公室").await?;
-        setting_default(c, "office_phone", "").await?;
-        setting_default(c, "system_name", "常州市邀请外国人来华信息系统").await?;
-        setting_default(c, "processing_days", "5").await?;
-        setting_default(c, "holidays", "").await?;
-        setting_default(c, "overdue_days", "30").await?;
-        setting_default(c, "overdue_warn_days", "0").await?;
-        setting_default(c, "overdue_blocks_applications", "0").await?;
+        setting_default(c, Setting::Secret, &hex::encode(rand::random::<[u8; 32]>())).await?;
+        setting_default(c, Setting::CityName, "常州市").await?;
+        setting_default(c, Setting::OfficeName, "常州市人民政府外事办公室").await?;
+        setting_default(c, Setting::OfficePhone, "").await?;
+        setting_default(c, Setting::SystemName, "常州市邀请外国人来华信息系统").await?;
+        setting_default(c, Setting::ProcessingDays, "5").await?;
+        setting_default(c, Setting::Holidays, "").await?;
+        setting_default(c, Setting::OverdueDays, "30").await?;
+        setting_default(c, Setting::OverdueWarnDays, "0").await?;
+        setting_default(c, Setting::OverdueBlocksApplications, "0").await?;
         crate::store::refs::seed(c).await?;
         sqlx::query(
             "INSERT INTO content (key, title, body, updated_at) VALUES ('invitation_notice', $1, $2, $3)
@@ -437,7 +443,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         }
     }
 
-    let secret_hex = setting(pool, "secret").await?.unwrap_or_default();
+    let secret_hex = setting(pool, Setting::Secret).await?.unwrap_or_default();
     let secret = hex::decode(secret_hex).unwrap_or_default();
     anyhow::ensure!(secret.len() >= 16, "server secret missing in settings");
     Ok(Seeded { secret, notes })

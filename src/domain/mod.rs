@@ -19,4 +19,5 @@ pub mod group;
 pub mod group_flow;
 pub mod principal;
 pub mod registration;
+pub mod settings;
 pub mod visit;

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
+use crate::domain::settings::Setting;
 
 #[derive(Clone, Debug)]
 pub struct District {
@@ -156,9 +157,9 @@ pub async fn content(pool: &sqlx::AnyPool, key: &str) -> DbResult<Content> {
     }
 }
 
-pub async fn setting(pool: &sqlx::AnyPool, key: &str) -> DbResult<Option<String>> {
+pub async fn setting(pool: &sqlx::AnyPool, key: Setting) -> DbResult<Option<String>> {
     sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
+        .bind(key.key())
         .fetch_optional(pool)
         .await
 }
@@ -166,8 +167,8 @@ pub async fn setting(pool: &sqlx::AnyPool, key: &str) -> DbResult<Option<String>
 /// Several settings in one statement: key → value for those that are set.
 pub async fn settings(
     pool: &sqlx::AnyPool,
-    keys: &[&str],
-) -> DbResult<std::collections::HashMap<String, String>> {
+    keys: &[Setting],
+) -> DbResult<std::collections::HashMap<Setting, String>> {
     let mut q = String::from("SELECT key, value FROM settings WHERE key IN (");
     for i in 1..=keys.len() {
         q.push_str(&format!("{}${i}", if i > 1 { ", " } else { "" }));
@@ -175,20 +176,22 @@ pub async fn settings(
     q.push(')');
     let mut query = sqlx::query(&q);
     for k in keys {
-        query = query.bind(*k);
+        query = query.bind(k.key());
     }
-    query
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("key")?, r.try_get("value")?)))
-        .collect()
+    let mut out = std::collections::HashMap::new();
+    for r in query.fetch_all(pool).await? {
+        let key: String = r.try_get("key")?;
+        if let Some(k) = keys.iter().find(|k| k.key() == key) {
+            out.insert(*k, r.try_get("value")?);
+        }
+    }
+    Ok(out)
 }
 
 /// Inserts a setting unless it exists (keeps edited values).
-pub async fn setting_default(conn: &mut Conn, key: &str, value: &str) -> DbResult<()> {
+pub async fn setting_default(conn: &mut Conn, key: Setting, value: &str) -> DbResult<()> {
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
+        .bind(key.key())
         .bind(value)
         .execute(conn)
         .await?;
@@ -270,4 +273,14 @@ pub async fn file(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<FileMeta>> {
         .fetch_optional(pool)
         .await?;
     row.as_ref().map(file_meta).transpose()
+}
+
+/// Sets a setting that exists.
+pub async fn set_setting(conn: &mut Conn, key: Setting, value: &str) -> DbResult<()> {
+    sqlx::query("UPDATE settings SET value = $1 WHERE key = $2")
+        .bind(value)
+        .bind(key.key())
+        .execute(conn)
+        .await?;
+    Ok(())
 }

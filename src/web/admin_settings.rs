@@ -15,6 +15,7 @@ use super::page::OkQuery;
 use super::page::{layout, Layout};
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::group::parse_date;
+use crate::domain::settings::Setting;
 use crate::state::AppState;
 use crate::store::{audit, reference};
 
@@ -40,17 +41,7 @@ pub struct SettingsForm {
     holidays: String,
 }
 
-const KEYS: [&str; 9] = [
-    "city_name",
-    "office_name",
-    "system_name",
-    "office_phone",
-    "processing_days",
-    "overdue_days",
-    "overdue_warn_days",
-    "overdue_blocks_applications",
-    "holidays",
-];
+const KEYS: [Setting; 9] = Setting::EDITABLE;
 
 #[derive(Template)]
 #[template(path = "admin_settings.html")]
@@ -199,16 +190,12 @@ pub async fn save_settings(
     let mut tx = state.db.begin().await?;
     let mut changed = Vec::new();
     for (k, v) in KEYS.iter().zip(values) {
-        let old = reference::setting(state.pool(), k)
+        let old = reference::setting(state.pool(), *k)
             .await?
             .unwrap_or_default();
         if old != v {
-            sqlx::query("UPDATE settings SET value = $1 WHERE key = $2")
-                .bind(v)
-                .bind(*k)
-                .execute(tx.conn())
-                .await?;
-            changed.push(format!("{k}: {old} → {v}"));
+            reference::set_setting(tx.conn(), *k, v).await?;
+            changed.push(format!("{}: {old} → {v}", k.key()));
         }
     }
     if !changed.is_empty() {

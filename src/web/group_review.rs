@@ -20,6 +20,7 @@ use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
     parse_date, parse_verification_no, working_days_left, EntryType, Ground, GroupState,
 };
+use crate::domain::settings::Setting;
 use crate::state::AppState;
 use crate::store::groups::{self, Group, GroupRow, Visitor};
 use crate::store::reference::{self, FileMeta};
@@ -45,13 +46,14 @@ pub fn may_view_group(user: &User, g: &Group) -> bool {
 
 /// The time limit and holidays from the settings.
 pub async fn limits(state: &AppState) -> AppResult<(i64, Vec<NaiveDate>)> {
-    let settings = reference::settings(state.pool(), &["processing_days", "holidays"]).await?;
+    let settings =
+        reference::settings(state.pool(), &[Setting::ProcessingDays, Setting::Holidays]).await?;
     let days = settings
-        .get("processing_days")
+        .get(&Setting::ProcessingDays)
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(5);
     let holidays = settings
-        .get("holidays")
+        .get(&Setting::Holidays)
         .map(String::as_str)
         .unwrap_or_default()
         .split([',', '\n', ' '])

@@ -69,7 +69,7 @@ struct HelpPage {
 /// 系统帮助: the help text (Markdown, edited by the office) with the office's phone.
 pub async fn help(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let c = reference::content(state.pool(), "help").await?;
-    let phone = reference::setting(state.pool(), "office_phone")
+    let phone = reference::setting(state.pool(), crate::domain::settings::Setting::OfficePhone)
         .await?
         .unwrap_or_default();
     let contact = if phone.trim().is_empty() {

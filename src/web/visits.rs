@@ -18,6 +18,7 @@ use super::page::render;
 use super::page::OkQuery;
 use super::page::{flash_text, layout, Layout, Pager, SectionQuery};
 use crate::domain::fields::FieldErrors;
+use crate::domain::settings::Setting;
 use crate::domain::visit::{VisitForm, VisitState};
 use crate::state::AppState;
 use crate::store::reference::{self, FileMeta};
@@ -843,20 +844,20 @@ pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize
     let set = reference::settings(
         state.pool(),
         &[
-            "overdue_days",
-            "overdue_warn_days",
-            "overdue_blocks_applications",
+            Setting::OverdueDays,
+            Setting::OverdueWarnDays,
+            Setting::OverdueBlocksApplications,
         ],
     )
     .await?;
-    let number = |key: &str, default: i64| {
-        set.get(key)
+    let number = |key: Setting, default: i64| {
+        set.get(&key)
             .and_then(|v| v.trim().parse::<i64>().ok())
             .unwrap_or(default)
     };
-    let days = number("overdue_days", OVERDUE_DAYS) + number("overdue_warn_days", 0);
+    let days = number(Setting::OverdueDays, OVERDUE_DAYS) + number(Setting::OverdueWarnDays, 0);
     let block = set
-        .get("overdue_blocks_applications")
+        .get(&Setting::OverdueBlocksApplications)
         .is_some_and(|v| v.trim() == "1");
     let n = visits::overdue_count(state.pool(), unit_id, &cutoff(state.today(), days)).await?;
     let n = usize::try_from(n).unwrap_or(0);

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::error::Outcome;
 use super::notify;
 use crate::domain::principal::Actor;
+use crate::domain::settings::Setting;
 use crate::state::AppState;
 use crate::store::visits::{self, VisitRow};
 use crate::store::{audit, reference, units};
@@ -18,7 +19,7 @@ pub const OVERDUE_DAYS: i64 = 30;
 
 /// Days after the planned departure when an unregistered visitor is overdue (setting).
 pub async fn overdue_days(state: &AppState) -> Outcome<i64> {
-    Ok(reference::setting(state.pool(), "overdue_days")
+    Ok(reference::setting(state.pool(), Setting::OverdueDays)
         .await?
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(OVERDUE_DAYS))
