@@ -22,6 +22,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::db::{Backend, Db};
 use crate::domain::group::{data_hash, GroupData, GroupState, VisitorData};
+use crate::domain::group_flow::{self, GroupAction, Sequence};
 use crate::domain::registration::{RegData, RegState};
 use crate::domain::visit::{VisitData, VisitState};
 use crate::domain::LoginId;
@@ -751,13 +752,15 @@ enum What {
     UnitCity,
     UnitCountyReturn(u8),
     GroupCreate(i64, Box<str>),
-    GroupPrint(i64, Box<str>),
-    GroupSubmit(i64, Box<str>),
-    GroupCounty(i64, Box<str>),
-    GroupReturn(i64, Box<str>, bool, u8),
-    GroupAccept(i64, Box<str>, Box<str>),
-    GroupReport(i64, Box<str>, Box<str>),
-    GroupDispatch(i64, Box<str>),
+    /// An action of the group's table, taken by `by`; `value` is what the action records (the
+    /// data version printed, the reason of a return, the number drawn or entered, the letter).
+    Group {
+        id: i64,
+        number: Box<str>,
+        action: GroupAction,
+        by: Role,
+        value: Box<str>,
+    },
     VisitSave(i64),
     VisitSubmit(i64),
     VisitCounty(i64, Box<str>, Box<str>),
@@ -920,78 +923,38 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 );
                 None
             }
-            What::GroupPrint(id, hash) => {
-                row(
-                    &u.user,
-                    "group.print",
-                    "group",
-                    id.to_string(),
-                    format!("数据版本{hash}"),
-                );
-                None
-            }
-            What::GroupSubmit(id, number) => {
-                row(
-                    &u.user,
-                    "group.submit",
-                    "group",
-                    id.to_string(),
-                    String::new(),
-                );
-                Some((u.user.clone(), notify::group_submitted(number)))
-            }
-            What::GroupCounty(id, number) => {
-                row(
-                    &county,
-                    "group.county_approve",
-                    "group",
-                    id.to_string(),
-                    String::new(),
-                );
-                Some((county, notify::group_county_passed(number)))
-            }
-            What::GroupReturn(id, number, by_city, r) => {
-                let reason = RETURN_REASONS[*r as usize];
-                let (actor, action, by) = if *by_city {
-                    (city, "group.city_return", "市外办")
-                } else {
-                    (county, "group.county_return", "县区外办")
+            What::Group {
+                id,
+                number,
+                action,
+                by,
+                value,
+            } => {
+                let actor = match by {
+                    Role::Unit => u.user.clone(),
+                    Role::County => county,
+                    _ => city,
                 };
-                row(&actor, action, "group", id.to_string(), reason.to_string());
-                Some((
-                    actor,
-                    notify::group_returned(&ctx.office, number, by, reason),
-                ))
-            }
-            What::GroupAccept(id, number, no) => {
-                row(
-                    &city,
-                    "group.accept",
-                    "group",
-                    id.to_string(),
-                    format!("受理编号{no}"),
-                );
-                Some((city, notify::group_accepted(number, no)))
-            }
-            What::GroupReport(id, number, no) => {
-                row(
-                    &city,
-                    "group.report",
-                    "group",
-                    id.to_string(),
-                    format!("核实单号{no}"),
-                );
-                Some((city, notify::group_reported(number, no)))
-            }
-            What::GroupDispatch(id, number) => {
-                row(
-                    &city,
-                    "group.dispatch",
-                    "group",
-                    id.to_string(),
-                    format!("邀请函：{LETTER_NAME}"),
-                );
-                Some((city, notify::group_dispatched(&ctx.office, number)))
+                let detail = match action {
+                    GroupAction::Print => format!("数据版本{value}"),
+                    GroupAction::Accept => format!("受理编号{value}"),
+                    GroupAction::Report => format!("核实单号{value}"),
+                    GroupAction::Dispatch => format!("邀请函：{value}"),
+                    _ => value.to_string(),
+                };
+                row(&actor, action.audit_name(), "group", id.to_string(), detail);
+                let notice = match action {
+                    GroupAction::Submit => Some(notify::group_submitted(number)),
+                    GroupAction::CountyApprove => Some(notify::group_county_passed(number)),
+                    GroupAction::CountyReturn | GroupAction::CityReturn => Some(
+                        notify::group_returned(&ctx.office, number, by.office(), value),
+                    ),
+                    GroupAction::Accept => Some(notify::group_accepted(number, value)),
+                    GroupAction::Report => Some(notify::group_reported(number, value)),
+                    GroupAction::Dispatch => Some(notify::group_dispatched(&ctx.office, number)),
+                    GroupAction::Save | GroupAction::Upload | GroupAction::Print => None,
+                };
+                notice.map(|n| (actor, n))
             }
             What::VisitSave(id) => {
                 row(
@@ -1495,7 +1458,7 @@ pub async fn generate(
             let year = year_of(t0);
             let seq = group_seq.entry(year).or_insert(0);
             *seq += 1;
-            let number = format!("{year}{:04}", *seq);
+            let number = Sequence::Group.format(year as i32, *seq);
 
             // Visitors: 1–5, mostly of one nationality; some came before.
             let n_visitors = match rng.gen_range(0..100) {
@@ -1650,6 +1613,28 @@ pub async fn generate(
                 updated_at: t0,
             };
             timeline.push(t0, unit, What::GroupCreate(id, num.clone()));
+            // Each step is taken as the group's table allows (domain::group_flow): the state it
+            // leads to and who takes it come from there.
+            let mut step = |g: &mut ImportGroup, at: i64, action: GroupAction, value: String| {
+                let rule = group_flow::TABLE
+                    .iter()
+                    .find(|r| r.from == g.state && r.action == action)
+                    .ok_or_else(|| anyhow::anyhow!("{action:?} from {:?}", g.state))?;
+                g.state = rule.to;
+                g.updated_at = at;
+                timeline.push(
+                    at,
+                    unit,
+                    What::Group {
+                        id,
+                        number: num.clone(),
+                        action,
+                        by: rule.by,
+                        value: value.into(),
+                    },
+                );
+                anyhow::Ok(())
+            };
             let mut t = t0;
             let abandon = rng.gen_bool(0.03);
             for cycle in 0..3 {
@@ -1658,7 +1643,7 @@ pub async fn generate(
                     break;
                 }
                 if cycle == 0 {
-                    timeline.push(printed, unit, What::GroupPrint(id, short.clone()));
+                    step(&mut g, printed, GroupAction::Print, short.to_string())?;
                 }
                 g.printed_hash = Some(dhash.clone());
                 g.updated_at = printed;
@@ -1668,49 +1653,39 @@ pub async fn generate(
                 }
                 g.scan_file_id = Some(scan_file);
                 g.scan_hash = Some(dhash.clone());
-                g.state = GroupState::PendingCounty;
                 g.submitted_at = Some(submitted);
                 g.return_reason = None;
                 g.returned_by = None;
-                g.updated_at = submitted;
-                timeline.push(submitted, unit, What::GroupSubmit(id, num.clone()));
+                step(&mut g, submitted, GroupAction::Submit, String::new())?;
                 let county_at = submitted + rng.gen_range(2 * HOUR..4 * DAY);
                 if county_at > now {
                     break;
                 }
                 let returned = |rng: &mut StdRng, p: f64| cycle < 2 && rng.gen_bool(p);
                 if returned(&mut rng, 0.06) {
-                    let r = rng.gen_range(0..RETURN_REASONS.len() as u8);
-                    g.state = GroupState::Returned;
-                    g.return_reason = Some(RETURN_REASONS[r as usize].into());
-                    g.returned_by = Some("县区外办".into());
-                    g.updated_at = county_at;
-                    timeline.push(
-                        county_at,
-                        unit,
-                        What::GroupReturn(id, num.clone(), false, r),
-                    );
+                    let reason =
+                        RETURN_REASONS[rng.gen_range(0..RETURN_REASONS.len() as u8) as usize];
+                    g.return_reason = Some(reason.into());
+                    g.returned_by = Some(Role::County.office().into());
+                    step(&mut g, county_at, GroupAction::CountyReturn, reason.into())?;
                     if rng.gen_bool(0.3) {
                         break;
                     }
                     t = county_at;
                     continue;
                 }
-                g.state = GroupState::PendingCity;
                 g.county_passed_at = Some(county_at);
-                g.updated_at = county_at;
-                timeline.push(county_at, unit, What::GroupCounty(id, num.clone()));
+                step(&mut g, county_at, GroupAction::CountyApprove, String::new())?;
                 let city_at = county_at + rng.gen_range(2 * HOUR..4 * DAY);
                 if city_at > now {
                     break;
                 }
                 if returned(&mut rng, 0.04) {
-                    let r = rng.gen_range(0..RETURN_REASONS.len() as u8);
-                    g.state = GroupState::Returned;
-                    g.return_reason = Some(RETURN_REASONS[r as usize].into());
-                    g.returned_by = Some("市外办".into());
-                    g.updated_at = city_at;
-                    timeline.push(city_at, unit, What::GroupReturn(id, num.clone(), true, r));
+                    let reason =
+                        RETURN_REASONS[rng.gen_range(0..RETURN_REASONS.len() as u8) as usize];
+                    g.return_reason = Some(reason.into());
+                    g.returned_by = Some(Role::City.office().into());
+                    step(&mut g, city_at, GroupAction::CityReturn, reason.into())?;
                     if rng.gen_bool(0.3) {
                         break;
                     }
@@ -1720,39 +1695,30 @@ pub async fn generate(
                 let ay = year_of(city_at);
                 let aseq = accept_seq.entry(ay).or_insert(0);
                 *aseq += 1;
-                let acc = format!("SL{ay}{:05}", *aseq);
-                g.state = GroupState::Accepted;
+                let acc = Sequence::Acceptance.format(ay as i32, *aseq);
                 g.accepted_at = Some(city_at);
                 g.acceptance_no = Some(acc.clone());
-                g.updated_at = city_at;
-                timeline.push(
-                    city_at,
-                    unit,
-                    What::GroupAccept(id, num.clone(), acc.into()),
-                );
+                step(&mut g, city_at, GroupAction::Accept, acc)?;
                 let report_at = city_at + rng.gen_range(HOUR..4 * DAY);
                 if report_at > now {
                     break;
                 }
                 let ver = format!("WJ{}{:08}", year_of(report_at), id);
-                g.state = GroupState::Reported;
                 g.reported_at = Some(report_at);
                 g.verification_no = Some(ver.clone());
-                g.updated_at = report_at;
-                timeline.push(
-                    report_at,
-                    unit,
-                    What::GroupReport(id, num.clone(), ver.into()),
-                );
+                step(&mut g, report_at, GroupAction::Report, ver)?;
                 let dispatch_at = report_at + rng.gen_range(DAY..10 * DAY);
                 if dispatch_at > now {
                     break;
                 }
-                g.state = GroupState::Dispatched;
                 g.dispatched_at = Some(dispatch_at);
                 g.letter_file_id = Some(letter_file);
-                g.updated_at = dispatch_at;
-                timeline.push(dispatch_at, unit, What::GroupDispatch(id, num.clone()));
+                step(
+                    &mut g,
+                    dispatch_at,
+                    GroupAction::Dispatch,
+                    LETTER_NAME.to_string(),
+                )?;
                 break;
             }
 

@@ -38,6 +38,13 @@ impl Role {
     pub fn is_staff(self) -> bool {
         matches!(self, Role::County | Role::City)
     }
+    /// The office a reviewer of this role speaks for, as a unit reads it (退件 by …).
+    pub fn office(self) -> &'static str {
+        match self {
+            Role::County => "县区外办",
+            _ => "市外办",
+        }
+    }
 }
 
 /// Who did something, for the audit log and message senders.
@@ -101,10 +108,7 @@ impl Principal {
     }
     /// The office a reviewer speaks for, as a unit reads it (退件 by …).
     pub fn office(&self) -> &'static str {
-        match self.role {
-            Role::County => "县区外办",
-            _ => "市外办",
-        }
+        self.role.office()
     }
 }
 
