@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
 
-pub use crate::domain::refdata::{spec, Field, Input, RefList, Rule, Spec, SPECS};
+use crate::domain::refdata::{Field, Input, RefList, Spec};
 
 /// Where a list is kept: its table, and the `(column, value)` that restricts the table to the
 /// list when lists share it.

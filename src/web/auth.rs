@@ -68,22 +68,6 @@ pub async fn login(
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let refuse = |error: &str| {
-        let state = state.clone();
-        let ctx = ctx.clone();
-        let login_id = form.login_id.trim().to_string();
-        let next = form.next.clone();
-        let error = error.to_string();
-        async move {
-            let l = layout(&state, &ctx, "用户登录").await?;
-            render(LoginPage {
-                l,
-                login_id,
-                next,
-                error,
-            })
-        }
-    };
     let sid = match accounts::sign_in(
         &state,
         &ctx.actor(),
@@ -94,7 +78,14 @@ pub async fn login(
     .await
     {
         Ok(sid) => sid,
-        Err(Error::Invalid(e)) => return refuse(e.first().unwrap_or_default()).await,
+        Err(Error::Invalid(e)) => {
+            return render(LoginPage {
+                l: layout(&state, &ctx, "用户登录").await?,
+                login_id: form.login_id.trim().to_string(),
+                next: form.next,
+                error: e.first().unwrap_or_default().to_string(),
+            })
+        }
         Err(e) => return Err(e.into()),
     };
     let target = safe_next(&form.next).unwrap_or_else(|| "/home".into());
@@ -239,12 +230,11 @@ pub async fn forgot_sms(
     let Some(r) = recovery(&state, &ctx).await? else {
         return Ok(Redirect::to("/forgot").into_response());
     };
-    let token = ctx.cookie(FLOW_COOKIE).unwrap_or_default();
     let mut sent = String::new();
     let done = if form.action == "send" {
         accounts::recovery_send_code(&state, &r, &ctx.ip).await
     } else {
-        accounts::recovery_check_code(&state, &r, token, &form.code).await
+        accounts::recovery_check_code(&state, &r, &form.code).await
     };
     let errors = match done {
         Ok(()) if form.action == "send" => {
@@ -289,16 +279,7 @@ pub async fn forgot_reset(
     let Some(r) = recovery(&state, &ctx).await?.filter(|r| r.verified) else {
         return Ok(Redirect::to("/forgot").into_response());
     };
-    let token = ctx.cookie(FLOW_COOKIE).unwrap_or_default();
-    match accounts::recovery_reset(
-        &state,
-        &r,
-        token,
-        &ctx.actor(),
-        &form.password,
-        &form.password2,
-    )
-    .await
+    match accounts::recovery_reset(&state, &r, &ctx.actor(), &form.password, &form.password2).await
     {
         Ok(()) => Ok(Redirect::to("/login?ok=reset").into_response()),
         Err(Error::Invalid(errors)) => render(ForgotResetPage {

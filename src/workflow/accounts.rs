@@ -18,7 +18,7 @@ use crate::store::flows::{self, FlowKind};
 use crate::store::messages::{self, Message};
 use crate::store::units::{self, Unit};
 use crate::store::users::User;
-use crate::store::{audit, sessions, users};
+use crate::store::{audit, sessions, users, Conn};
 
 pub const MSG_WRONG: &str = "登录ID或密码错误";
 pub const MSG_LOCKED: &str = "连续登录失败次数过多，请15分钟后再试";
@@ -146,6 +146,21 @@ pub async fn sign_in(
         sessions::delete(state.pool(), old).await?;
     }
     Ok(sid)
+}
+
+/// Gives an account a new password (its hash) in the caller's transaction, when it was
+/// forgotten or reset by an administrator: its failed sign-ins are forgotten and its sessions
+/// end.
+pub async fn replace_password(
+    conn: &mut Conn,
+    user: &User,
+    hash: &str,
+    must_change: bool,
+) -> Outcome<()> {
+    users::set_password(conn, user.id, hash, must_change).await?;
+    users::clear_failures(conn, &user.login_id.to_lowercase()).await?;
+    sessions::delete_for_user(conn, user.id).await?;
+    Ok(())
 }
 
 /// Ends the principal's session `session_id`.
@@ -303,9 +318,10 @@ struct RecoveryFlow {
     verified: bool,
 }
 
-/// A password recovery under way: the unit found, and whether the code sent to its mobile
-/// was typed.
+/// A password recovery under way in a browser: its flow token, the unit found, and whether
+/// the code sent to the unit's mobile was typed.
 pub struct Recovery {
+    token: String,
     pub unit: Unit,
     pub verified: bool,
 }
@@ -365,6 +381,7 @@ pub async fn recovery(state: &AppState, token: Option<&str>) -> Outcome<Option<R
     Ok(units::get(state.pool(), flow.unit_id)
         .await?
         .map(|unit| Recovery {
+            token: token.to_string(),
             unit,
             verified: flow.verified,
         }))
@@ -377,19 +394,14 @@ pub async fn recovery_send_code(state: &AppState, r: &Recovery, ip: &str) -> Out
         .map_err(|e| Error::invalid("code", e.to_string()))
 }
 
-/// Checks the code typed; the recovery under `token` may then set a new password.
-pub async fn recovery_check_code(
-    state: &AppState,
-    r: &Recovery,
-    token: &str,
-    code: &str,
-) -> Outcome<()> {
+/// Checks the code typed; the recovery may then set a new password.
+pub async fn recovery_check_code(state: &AppState, r: &Recovery, code: &str) -> Outcome<()> {
     verify::check_code(state, &r.unit.mobile, Purpose::Reset, code)
         .await
         .map_err(|e| Error::invalid("code", e.to_string()))?;
     save_recovery(
         state,
-        token,
+        &r.token,
         &RecoveryFlow {
             unit_id: r.unit.id,
             verified: true,
@@ -399,11 +411,10 @@ pub async fn recovery_check_code(
 }
 
 /// The last step: the unit account's new password. Its failures are cleared, its sessions
-/// and the recovery under `token` end.
+/// and the recovery end.
 pub async fn recovery_reset(
     state: &AppState,
     r: &Recovery,
-    token: &str,
     actor: &Actor,
     password: &str,
     password2: &str,
@@ -421,10 +432,8 @@ pub async fn recovery_reset(
     let hash = hash_password(&pw)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    users::set_password(tx.conn(), user.id, &hash, false).await?;
-    users::clear_failures(tx.conn(), &user.login_id.to_lowercase()).await?;
-    sessions::delete_for_user(tx.conn(), user.id).await?;
-    flows::delete(tx.conn(), token).await?;
+    replace_password(tx.conn(), &user, &hash, false).await?;
+    flows::delete(tx.conn(), &r.token).await?;
     audit::write(
         tx.conn(),
         actor,

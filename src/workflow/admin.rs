@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::accounts::replace_password;
 use super::error::{Error, Outcome};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{required, FieldErrors};
@@ -246,9 +247,7 @@ async fn reset_password(
     let hash = hash_password(&password)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    users::set_password(tx.conn(), u.id, &hash, true).await?;
-    users::clear_failures(tx.conn(), &u.login_id.to_lowercase()).await?;
-    sessions::delete_for_user(tx.conn(), u.id).await?;
+    replace_password(tx.conn(), u, &hash, true).await?;
     audit::write(
         tx.conn(),
         &p.actor,
