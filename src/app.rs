@@ -6,7 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, SmsProvider};
 use crate::db::Db;
 use crate::files::FileStore;
 use crate::sms::{aliyun, OutboxSender, SmsSender};
@@ -22,12 +22,12 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         .context("connecting to the database")?;
     db.migrate().await.context("running migrations")?;
     let files = FileStore::new(config.data_dir.join("files"));
-    let sms = match config.serve.sms_provider.as_str() {
-        "outbox" => SmsSender::Outbox(OutboxSender::new(
+    let sms = match config.serve.sms_provider {
+        SmsProvider::Outbox => SmsSender::Outbox(OutboxSender::new(
             config.data_dir.join("sms-outbox.jsonl"),
             clock.clone(),
         )),
-        "aliyun" => {
+        SmsProvider::Aliyun => {
             let s = &config.serve;
             if s.aliyun_access_key_id.is_empty()
                 || s.aliyun_access_key_secret.is_empty()
@@ -45,7 +45,6 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
                 endpoint: s.aliyun_endpoint.clone(),
             }))
         }
-        other => anyhow::bail!("unknown SMS provider {other:?} (use outbox or aliyun)"),
     };
     let seeded = crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await?;
     // `--font none` prints the HTML form the browser prints, even where a CJK font exists.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(name = "laihua", version, about = "来华 — 邀请外国人来华信息系统")]
@@ -88,8 +88,8 @@ pub struct ServeArgs {
     #[arg(long, env = "LAIHUA_TRUST_PROXY")]
     pub trust_proxy: bool,
     /// SMS provider: outbox (JSON lines in the data folder) or aliyun.
-    #[arg(long, env = "LAIHUA_SMS_PROVIDER", default_value = "outbox")]
-    pub sms_provider: String,
+    #[arg(long, env = "LAIHUA_SMS_PROVIDER", value_enum, default_value_t = SmsProvider::Outbox)]
+    pub sms_provider: SmsProvider,
     #[arg(long, env = "LAIHUA_ALIYUN_ACCESS_KEY_ID", default_value = "")]
     pub aliyun_access_key_id: String,
     #[arg(
@@ -127,6 +127,16 @@ pub struct ServeArgs {
     /// SMS codes one client address may request per hour.
     #[arg(long, env = "LAIHUA_SMS_PER_IP_HOUR", default_value_t = 30)]
     pub sms_per_ip_hour: i64,
+}
+
+/// Where SMS go.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// JSON lines appended to `sms-outbox.jsonl` in the data folder.
+    #[default]
+    Outbox,
+    /// Alibaba Cloud SMS.
+    Aliyun,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,10 +1,12 @@
 //! Idempotent seeding of settings, reference data, templates, notices and the first accounts.
 
 use crate::db::Db;
+use crate::domain::audit::ObjectType;
 use crate::domain::settings::Setting;
+use crate::domain::texts::Text;
 use crate::files::FileStore;
 use crate::security::{hash_password, random_password};
-use crate::store::reference::{insert_file, setting, setting_default};
+use crate::store::reference::{self, setting, setting_default};
 use crate::store::users::{self, NewUser, Role};
 
 /// Names shown in the header and messages.
@@ -24,7 +26,7 @@ pub struct Seeded {
 
 /// Reads the site's names and phone from the settings.
 pub async fn load_site(pool: &sqlx::AnyPool) -> Result<Site, sqlx::Error> {
-    let mut values = crate::store::reference::settings(
+    let mut values = reference::settings(
         pool,
         &[
             Setting::CityName,
@@ -296,54 +298,19 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, Setting::OverdueWarnDays, "0").await?;
         setting_default(c, Setting::OverdueBlocksApplications, "0").await?;
         crate::store::refs::seed(c).await?;
-        sqlx::query(
-            "INSERT INTO content (key, title, body, updated_at) VALUES ('invitation_notice', $1, $2, $3)
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind("邀请外国人来华须知")
-        .bind(INVITATION_NOTICE)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+        reference::text_default(c, Text::InvitationNotice, INVITATION_NOTICE, now).await?;
         for (i, (name, _)) in DISTRICTS.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO districts (name, sort, retired) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(*name)
-            .bind(i as i64)
-            .execute(&mut *c)
-            .await?;
+            reference::district_default(c, name, i as i64).await?;
         }
-        sqlx::query(
-            "INSERT INTO content (key, title, body, updated_at) VALUES ('registration_notice', $1, $2, $3)
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind("注册须知")
-        .bind(REGISTRATION_NOTICE)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-        sqlx::query(
-            "INSERT INTO content (key, title, body, updated_at) VALUES ('help', $1, $2, $3)
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind("系统帮助")
-        .bind(HELP)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+        reference::text_default(c, Text::RegistrationNotice, REGISTRATION_NOTICE, now).await?;
+        reference::text_default(c, Text::Help, HELP, now).await?;
         for (i, t) in UNIT_TYPES.iter().enumerate() {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM attachment_types WHERE code = $1")
-                    .bind(t.code)
-                    .fetch_optional(&mut *c)
-                    .await?;
-            if exists.is_some() {
+            if reference::attachment_type_exists(c, t.code).await? {
                 continue;
             }
             let bytes = rtf(t.lines);
             let sha = files.put(&bytes).await?;
-            let file_id = insert_file(
+            let file_id = reference::insert_file(
                 c,
                 &sha,
                 bytes.len() as i64,
@@ -353,17 +320,17 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
                 now,
             )
             .await?;
-            sqlx::query(
-                "INSERT INTO attachment_types (code, scope, name, required, sort, template_name, template_file_id, retired)
-                 VALUES ($1, 'unit', $2, $3, $4, $5, $6, 0)",
+            reference::insert_attachment_type(
+                c,
+                &reference::NewAttachmentType {
+                    code: t.code,
+                    name: t.name,
+                    required: t.required,
+                    sort: i as i64,
+                    template_name: t.template,
+                    template_file_id: file_id,
+                },
             )
-            .bind(t.code)
-            .bind(t.name)
-            .bind(i64::from(t.required))
-            .bind(i as i64)
-            .bind(t.template)
-            .bind(file_id)
-            .execute(&mut *c)
             .await?;
         }
         tx.commit().await?;
@@ -391,7 +358,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
     if demo {
         let mut created = Vec::new();
         for (name, login) in DISTRICTS {
-            let district = crate::store::reference::district_by_name(pool, name).await?;
+            let district = reference::district_by_name(pool, name).await?;
             if create_staff(
                 db,
                 Role::County,
@@ -482,12 +449,12 @@ pub async fn create_staff(
         now,
     )
     .await?;
-    crate::store::audit::record(
+    crate::store::audit::write(
         tx.conn(),
         &crate::store::Actor::system(),
         now,
         "staff.create",
-        "user",
+        ObjectType::User,
         &id.to_string(),
         &format!("{} {}", role.as_str(), login_id.as_str()),
     )

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
+pub use crate::domain::audit::{action_label, ObjectType};
 use crate::domain::principal::Actor;
 
 /// The hash of an entry: its fields and the hash of the entry before it.
@@ -39,7 +40,41 @@ pub fn entry_hash(
 
 /// Writes one audit entry on the given connection (inside the transaction of the change). The
 /// chain head is locked first, so entries chain in the order they are written.
+pub async fn write(
+    conn: &mut Conn,
+    actor: &Actor,
+    at: i64,
+    action: &str,
+    object_type: ObjectType,
+    object_id: &str,
+    detail: &str,
+) -> DbResult<()> {
+    insert(
+        conn,
+        actor,
+        at,
+        action,
+        object_type.as_str(),
+        object_id,
+        detail,
+    )
+    .await
+}
+
+/// [`write`] with the object type as text (callers move to [`write`]).
 pub async fn record(
+    conn: &mut Conn,
+    actor: &Actor,
+    at: i64,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    detail: &str,
+) -> DbResult<()> {
+    insert(conn, actor, at, action, object_type, object_id, detail).await
+}
+
+async fn insert(
     conn: &mut Conn,
     actor: &Actor,
     at: i64,
@@ -186,71 +221,16 @@ impl Entry {
     }
 }
 
-pub fn action_label(action: &str) -> &str {
-    match action {
-        "unit.create" => "创建注册帐号",
-        "unit.update" => "修改注册信息",
-        "unit.attachment" => "上传附件",
-        "unit.submit" => "提交注册",
-        "unit.county_approve" => "县区外办初审通过",
-        "unit.city_approve" => "市外办审核通过",
-        "unit.county_return" => "县区外办退回补充",
-        "unit.city_return" => "市外办退回补充",
-        "unit.mobile" => "修改绑定手机",
-        "change.update" => "修改变更申请",
-        "change.attachment" => "上传变更附件",
-        "change.submit" => "提交变更申请",
-        "change.county_approve" => "县区外办初审通过变更",
-        "change.city_approve" => "市外办审核通过变更",
-        "change.county_return" => "县区外办退回变更",
-        "change.city_return" => "市外办退回变更",
-        "group.create" => "新建团组",
-        "group.save" => "保存团组",
-        "group.file" => "上传附件",
-        "group.print" => "打印申请表",
-        "group.submit" => "提交团组",
-        "group.county_approve" => "县区外办初审通过",
-        "group.county_return" => "县区外办退件",
-        "group.city_return" => "市外办退件",
-        "group.accept" => "市外办受理",
-        "group.report" => "上报外交部",
-        "group.dispatch" => "发件",
-        "message.send" => "发送站内信",
-        "staff.create" => "创建工作人员帐号",
-        "settings.update" => "修改系统设置",
-        "content.update" => "修改须知或帮助",
-        "unit.blacklist" => "列入失信企业名单",
-        "unit.unblacklist" => "移出失信企业名单",
-        "unit.mobile_by_staff" => "工作人员更换绑定手机",
-        "unit.reset_password" => "重置单位密码",
-        "staff.update" => "修改工作人员帐号",
-        "staff.reset_password" => "重置工作人员密码",
-        "visit.save" => "保存销签登记",
-        "visit.file" => "上传扫描件",
-        "visit.submit" => "提交销签登记",
-        "visit.county_approve" => "县区外办审核通过",
-        "visit.county_return" => "县区外办退回",
-        "visit.city_return" => "市外办退回",
-        "visit.complete" => "已销签",
-        "visit.overdue_reminder" => "逾期提醒",
-        "message.broadcast" => "发送通知",
-        "template.replace" => "更换样式模板",
-        "export" => "导出Excel",
-        "refdata.add" => "新增基础数据",
-        "refdata.update" => "修改基础数据",
-        "refdata.retire" => "停用基础数据",
-        "refdata.restore" => "恢复使用基础数据",
-        "login.success" => "登录",
-        "login.failed" => "登录失败",
-        "login.lockout" => "帐号锁定",
-        "logout" => "注销",
-        "password.change" => "修改密码",
-        "password.reset_by_sms" => "短信重置密码",
-        other => other,
-    }
+/// The timeline of one object, oldest first.
+pub async fn timeline(
+    pool: &sqlx::AnyPool,
+    object_type: ObjectType,
+    object_id: &str,
+) -> DbResult<Vec<Entry>> {
+    for_object(pool, object_type.as_str(), object_id).await
 }
 
-/// The timeline of one object, oldest first.
+/// [`timeline`] with the object type as text (callers move to [`timeline`]).
 pub async fn for_object(
     pool: &sqlx::AnyPool,
     object_type: &str,
@@ -297,7 +277,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Entry> {
 pub struct Filter {
     pub actor: String,
     pub action: String,
-    pub object_type: String,
+    pub object_type: Option<ObjectType>,
     pub object_id: String,
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -323,7 +303,7 @@ pub async fn search(
     ))
     .bind(actor.as_str())
     .bind(action.as_str())
-    .bind(f.object_type.trim())
+    .bind(f.object_type.map(ObjectType::as_str).unwrap_or_default())
     .bind(f.object_id.trim())
     .bind(from)
     .bind(to)
@@ -334,42 +314,11 @@ pub async fn search(
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE {cond}"))
         .bind(actor.as_str())
         .bind(action.as_str())
-        .bind(f.object_type.trim())
+        .bind(f.object_type.map(ObjectType::as_str).unwrap_or_default())
         .bind(f.object_id.trim())
         .bind(from)
         .bind(to)
         .fetch_one(pool)
         .await?;
     Ok((rows.iter().map(from_row).collect::<DbResult<_>>()?, total))
-}
-
-impl Entry {
-    /// Where an administrator sees the object of this entry, if it has a page.
-    pub fn object_link(&self) -> Option<String> {
-        match self.object_type.as_str() {
-            "unit" => Some(format!("/admin/units/{}", self.object_id)),
-            "user" => Some(format!("/admin/staff/{}", self.object_id)),
-            "content" => Some(format!("/admin/content/{}", self.object_id)),
-            "settings" => Some("/admin/settings".into()),
-            "group" => Some(format!("/review/groups/{}", self.object_id)),
-            "change" => Some(format!("/review/changes/{}", self.object_id)),
-            "visit" => Some(format!("/review/visit-records/{}", self.object_id)),
-            "country" | "mission" | "port" | "district" | "attachment_type" => {
-                let list = crate::store::refadmin::SPECS
-                    .iter()
-                    .find(|s| s.object_type == self.object_type)?;
-                Some(format!("/admin/refdata/{}/{}", list.slug, self.object_id))
-            }
-            // Keys are ASCII (ids, alpha-3 codes, lowercase codes): no escaping needed. Codes
-            // are "kind:code" (purpose:business).
-            "code" => {
-                let (kind, code) = self.object_id.split_once(':')?;
-                let list = crate::store::refadmin::SPECS
-                    .iter()
-                    .find(|s| s.code_kind == Some(kind))?;
-                Some(format!("/admin/refdata/{}/{code}", list.slug))
-            }
-            _ => None,
-        }
-    }
 }

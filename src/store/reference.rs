@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
 use crate::domain::settings::Setting;
+use crate::domain::texts::Text;
 
 #[derive(Clone, Debug)]
 pub struct District {
@@ -155,6 +156,105 @@ pub async fn content(pool: &sqlx::AnyPool, key: &str) -> DbResult<Content> {
             body: String::new(),
         }),
     }
+}
+
+/// A text an administrator edits.
+pub async fn text(pool: &sqlx::AnyPool, text: Text) -> DbResult<Content> {
+    content(pool, text.key()).await
+}
+
+/// Replaces a text's body.
+pub async fn set_text(conn: &mut Conn, text: Text, body: &str, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE content SET body = $1, updated_at = $2 WHERE key = $3")
+        .bind(body)
+        .bind(now)
+        .bind(text.key())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a text unless it exists (keeps edited ones).
+pub async fn text_default(conn: &mut Conn, text: Text, body: &str, now: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO content (key, title, body, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(text.key())
+    .bind(text.label())
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a district unless one of this name exists.
+pub async fn district_default(conn: &mut Conn, name: &str, sort: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO districts (name, sort, retired) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(sort)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether an attachment type with this code exists.
+pub async fn attachment_type_exists(conn: &mut Conn, code: &str) -> DbResult<bool> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM attachment_types WHERE code = $1")
+        .bind(code)
+        .fetch_optional(conn)
+        .await?;
+    Ok(id.is_some())
+}
+
+/// A registration attachment type to add (first-run seeding).
+pub struct NewAttachmentType<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub required: bool,
+    pub sort: i64,
+    pub template_name: &'a str,
+    pub template_file_id: i64,
+}
+
+pub async fn insert_attachment_type(conn: &mut Conn, t: &NewAttachmentType<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO attachment_types (code, scope, name, required, sort, template_name, template_file_id, retired)
+         VALUES ($1, 'unit', $2, $3, $4, $5, $6, 0)",
+    )
+    .bind(t.code)
+    .bind(t.name)
+    .bind(i64::from(t.required))
+    .bind(t.sort)
+    .bind(t.template_name)
+    .bind(t.template_file_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The name of an attachment type (any scope, retired or not).
+pub async fn attachment_type_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM attachment_types WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Gives an attachment type a new template file.
+pub async fn set_template(conn: &mut Conn, type_id: i64, file_id: i64, name: &str) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE attachment_types SET template_file_id = $1, template_name = $2 WHERE id = $3",
+    )
+    .bind(file_id)
+    .bind(name)
+    .bind(type_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn setting(pool: &sqlx::AnyPool, key: Setting) -> DbResult<Option<String>> {

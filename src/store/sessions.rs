@@ -77,6 +77,16 @@ pub async fn delete_for_user(conn: &mut Conn, user_id: i64) -> DbResult<()> {
     Ok(())
 }
 
+/// Ends the other sessions of an account (a password change keeps the session that made it).
+pub async fn delete_others(conn: &mut Conn, user_id: i64, keep: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(hash_id(keep))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Removes sessions that can no longer be used.
 pub async fn purge(pool: &sqlx::AnyPool, idle_before: i64, created_before: i64) -> DbResult<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
+use crate::domain::account::CodePurpose;
 
 pub struct Code {
     pub id: i64,
@@ -39,7 +40,7 @@ pub async fn sends_from_ip(pool: &sqlx::AnyPool, ip: &str, since: i64) -> DbResu
 pub async fn insert(
     conn: &mut Conn,
     mobile: &str,
-    purpose: &str,
+    purpose: CodePurpose,
     code_hash: &str,
     ip: &str,
     now: i64,
@@ -49,7 +50,7 @@ pub async fn insert(
         "UPDATE sms_codes SET consumed = 1 WHERE mobile = $1 AND purpose = $2 AND consumed = 0",
     )
     .bind(mobile)
-    .bind(purpose)
+    .bind(purpose.as_str())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -57,7 +58,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, 0, 0)",
     )
     .bind(mobile)
-    .bind(purpose)
+    .bind(purpose.as_str())
     .bind(code_hash)
     .bind(ip)
     .bind(now)
@@ -68,13 +69,17 @@ pub async fn insert(
 }
 
 /// The newest usable code for this number and purpose.
-pub async fn current(pool: &sqlx::AnyPool, mobile: &str, purpose: &str) -> DbResult<Option<Code>> {
+pub async fn current(
+    pool: &sqlx::AnyPool,
+    mobile: &str,
+    purpose: CodePurpose,
+) -> DbResult<Option<Code>> {
     let row = sqlx::query(
         "SELECT id, code_hash, expires_at, attempts FROM sms_codes
          WHERE mobile = $1 AND purpose = $2 AND consumed = 0 ORDER BY id DESC LIMIT 1",
     )
     .bind(mobile)
-    .bind(purpose)
+    .bind(purpose.as_str())
     .fetch_optional(pool)
     .await?;
     let Some(r) = row else { return Ok(None) };

@@ -234,3 +234,17 @@ pub async fn update_staff(
             .await?;
     Ok(admins > 0)
 }
+
+/// The unit with this credit code and name (normalised by `name_key`), whose account recovers
+/// its password.
+pub async fn unit_by_code_and_name(
+    pool: &sqlx::AnyPool,
+    credit_code: &str,
+    name_key: &str,
+) -> DbResult<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM units WHERE credit_code = $1 AND name_key = $2")
+        .bind(credit_code)
+        .bind(name_key)
+        .fetch_optional(pool)
+        .await
+}

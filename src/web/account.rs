@@ -13,14 +13,12 @@ use super::page::render;
 use super::page::{layout, Layout};
 use crate::clock::fmt_opt_ts;
 use crate::domain::fields::FieldErrors;
-use crate::domain::password::check_new_password;
-use crate::domain::Mobile;
-use crate::security::{hash_password, verify_password};
+use crate::domain::principal::Role;
 use crate::state::AppState;
-use crate::store::units::{self, Unit};
-use crate::store::users::{self, Role};
-use crate::store::{audit, messages};
-use crate::workflow::verify;
+use crate::store::messages::Message;
+use crate::store::units::Unit;
+use crate::workflow::accounts::{self, NewPassword};
+use crate::workflow::error::Error;
 
 #[derive(Template)]
 #[template(path = "home_unit.html")]
@@ -29,14 +27,13 @@ struct UnitHome {
     unit: Unit,
     last_login: String,
     last_ip: String,
-    recent: Vec<messages::Message>,
+    recent: Vec<Message>,
 }
 
 pub async fn unit_home(state: AppState, ctx: Ctx) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let unit_id = ctx.unit_id()?;
     let unit = ctx.unit(&state).await?.ok_or(AppError::NotFound)?;
-    let recent = messages::recent(state.pool(), unit_id, 5).await?;
+    let recent = accounts::recent_messages(&state, ctx.principal()?).await?;
     render(UnitHome {
         l: layout(&state, &ctx, "首页").await?,
         unit,
@@ -66,9 +63,9 @@ pub async fn info(
     let user = ctx.user()?.clone();
     let mut l = layout(&state, &ctx, "用户信息").await?;
     l.flash = super::page::flash_text(&q.ok).to_string();
-    let unit = match user.unit_id {
-        Some(id) => units::get(state.pool(), id).await?,
-        None => None,
+    let unit = match user.role {
+        Role::Unit => ctx.unit(&state).await?,
+        _ => None,
     };
     render(AccountInfo {
         l,
@@ -111,50 +108,24 @@ pub async fn password(
     ctx: Ctx,
     Form(form): Form<ChangePasswordForm>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?.clone();
-    let mut errors = FieldErrors::new();
-    if !verify_password(&form.old_password, &user.password_hash) {
-        errors.add("old_password", "原密码不正确");
-    }
-    let pw = check_new_password(
-        &form.new.password,
-        &form.new.password2,
-        &user.login_id,
-        &mut errors,
-    );
-    if pw.as_deref() == Some(form.old_password.as_str()) {
-        errors.add("password", "新密码不能与原密码相同");
-    }
-    let (Some(pw), true) = (pw, errors.is_empty()) else {
-        return render(PasswordPage {
-            l: layout(&state, &ctx, "修改密码").await?,
-            must_change: user.must_change_password,
-            errors,
-        });
+    let user = ctx.user()?;
+    let input = NewPassword {
+        old: &form.old_password,
+        password: &form.new.password,
+        password2: &form.new.password2,
     };
-    let hash = hash_password(&pw)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    users::set_password(tx.conn(), user.id, &hash, false).await?;
-    // Other sessions of this account end; this one goes on.
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(user.id)
-        .bind(crate::store::sessions::hash_id(
-            ctx.session_id.as_deref().unwrap_or(""),
-        ))
-        .execute(tx.conn())
-        .await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "password.change",
-        "user",
-        &user.id.to_string(),
-        "",
-    )
-    .await?;
-    tx.commit().await?;
+    let sid = ctx.session_id.as_deref().unwrap_or("");
+    match accounts::change_password(&state, ctx.principal()?, user, sid, &input).await {
+        Ok(()) => {}
+        Err(Error::Invalid(errors)) => {
+            return render(PasswordPage {
+                l: layout(&state, &ctx, "修改密码").await?,
+                must_change: user.must_change_password,
+                errors,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
     let home = if user.role == Role::Unit {
         "/account?ok=password"
     } else {
@@ -185,9 +156,7 @@ pub struct RebindForm {
 }
 
 pub async fn mobile_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let unit = units::get(state.pool(), ctx.unit_id()?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let unit = ctx.unit(&state).await?.ok_or(AppError::NotFound)?;
     render(MobilePage {
         l: layout(&state, &ctx, "修改绑定手机").await?,
         current: unit.mobile_masked(),
@@ -204,43 +173,22 @@ pub async fn mobile(
     ctx: Ctx,
     Form(form): Form<RebindForm>,
 ) -> AppResult<Response> {
-    let unit = units::get(state.pool(), ctx.unit_id()?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut errors = FieldErrors::new();
+    let unit = ctx.unit(&state).await?.ok_or(AppError::NotFound)?;
+    let p = ctx.principal()?;
     let mut sent = String::new();
-    match Mobile::parse(&form.mobile) {
-        Err(e) => errors.add("mobile", e.to_string()),
-        Ok(m) if m.as_str() == unit.mobile => {
-            errors.add("mobile", "新手机号码与当前绑定的号码相同")
-        }
-        Ok(m) if form.action == "send" => {
-            match verify::send_code(&state, m.as_str(), "rebind", &ctx.ip).await {
-                Ok(()) => sent = format!("验证码已发送至{}", m.masked()),
-                Err(e) => errors.add("code", e.to_string()),
-            }
-        }
-        Ok(m) => match verify::check_code(&state, m.as_str(), "rebind", &form.code).await {
-            Ok(()) => {
-                let now = state.now();
-                let mut tx = state.db.begin().await?;
-                units::set_mobile(tx.conn(), unit.id, m.as_str(), now).await?;
-                audit::record(
-                    tx.conn(),
-                    &ctx.actor(),
-                    now,
-                    "unit.mobile",
-                    "unit",
-                    &unit.id.to_string(),
-                    &format!("{} → {}", unit.mobile_masked(), m.masked()),
-                )
-                .await?;
-                tx.commit().await?;
-                return Ok(Redirect::to("/account?ok=mobile").into_response());
-            }
-            Err(e) => errors.add("code", e.to_string()),
-        },
-    }
+    let done = if form.action == "send" {
+        accounts::send_rebind_code(&state, p, &unit, &form.mobile)
+            .await
+            .map(|m| sent = format!("验证码已发送至{}", m.masked()))
+    } else {
+        accounts::rebind_mobile(&state, p, &unit, &form.mobile, &form.code).await
+    };
+    let errors = match done {
+        Ok(()) if form.action == "send" => FieldErrors::new(),
+        Ok(()) => return Ok(Redirect::to("/account?ok=mobile").into_response()),
+        Err(Error::Invalid(errors)) => errors,
+        Err(e) => return Err(e.into()),
+    };
     render(MobilePage {
         l: layout(&state, &ctx, "修改绑定手机").await?,
         current: unit.mobile_masked(),

@@ -3,7 +3,7 @@
 //! restored; a retired entry stays on old records and is no longer offered by the forms. A
 //! district that still has units cannot be retired.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,20 +12,15 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::ctx::{urlencode, Ctx};
-use super::error::{AppError, AppResult};
+use super::error::AppResult;
 use super::page::render;
 use super::page::{layout, Layout};
-use crate::db::is_unique_violation;
-use crate::domain::fields::{required, FieldErrors};
+use crate::domain::fields::FieldErrors;
+use crate::domain::refdata::{Field, Input, Spec};
 use crate::state::AppState;
-use crate::store::refadmin::{self, Entry, Input, Rule, Spec, Value, SPECS};
-use crate::store::{audit, Conn};
-
-type Posted = HashMap<String, String>;
-
-fn spec_of(slug: &str) -> AppResult<&'static Spec> {
-    refadmin::spec(slug).ok_or(AppError::NotFound)
-}
+use crate::store::refadmin::Entry;
+use crate::workflow::error::Error;
+use crate::workflow::refdata::{self, Posted};
 
 /// A form field as the templates render it.
 pub struct FieldView {
@@ -49,12 +44,10 @@ pub struct RowView {
     pub retired: bool,
 }
 
-/// Countries as (alpha3, "name (alpha3)"), every one or the active ones plus `keep`.
-async fn country_options(state: &AppState, keep: &str) -> AppResult<Vec<(String, String)>> {
-    let spec = spec_of("countries")?;
-    Ok(refadmin::list(state.pool(), spec)
-        .await?
-        .into_iter()
+/// Countries as (alpha3, "name (alpha3)"): the active ones plus `keep`.
+fn country_options(countries: &[Entry], keep: &str) -> Vec<(String, String)> {
+    countries
+        .iter()
         .filter(|c| !c.retired || c.key == keep)
         .map(|c| {
             let label = if c.retired {
@@ -62,47 +55,49 @@ async fn country_options(state: &AppState, keep: &str) -> AppResult<Vec<(String,
             } else {
                 format!("{}（{}）", c.get("name_zh"), c.key)
             };
-            (c.key, label)
+            (c.key.clone(), label)
         })
-        .collect())
+        .collect()
 }
 
-async fn fields(
-    state: &AppState,
+/// The form's fields with their values; `countries` are every country (for a country field).
+fn fields(
     spec: &Spec,
-    values: &(dyn Fn(&str) -> String + Sync),
+    countries: &[Entry],
+    values: &dyn Fn(&str) -> String,
     existing: bool,
-) -> AppResult<Vec<FieldView>> {
-    let mut out = Vec::new();
-    for f in spec.fields {
-        let value = values(f.name);
-        let (widget, options) = match f.input {
-            Input::Choice(c) => (
-                "select",
-                c.iter()
-                    .map(|(v, l)| (v.to_string(), l.to_string()))
-                    .collect(),
-            ),
-            Input::Country => ("select", country_options(state, &value).await?),
-            Input::Check => ("check", Vec::new()),
-            Input::Text | Input::Sort => ("text", Vec::new()),
-        };
-        out.push(FieldView {
-            name: f.name,
-            label: f.label,
-            hint: f.hint,
-            widget,
-            value,
-            options,
-            fixed: existing && f.key,
-            required: f.required,
-            max: f.max,
-        });
-    }
-    Ok(out)
+) -> Vec<FieldView> {
+    spec.fields
+        .iter()
+        .map(|f| {
+            let value = values(f.name);
+            let (widget, options) = match f.input {
+                Input::Choice(c) => (
+                    "select",
+                    c.iter()
+                        .map(|(v, l)| (v.to_string(), l.to_string()))
+                        .collect(),
+                ),
+                Input::Country => ("select", country_options(countries, &value)),
+                Input::Check => ("check", Vec::new()),
+                Input::Text | Input::Sort => ("text", Vec::new()),
+            };
+            FieldView {
+                name: f.name,
+                label: f.label,
+                hint: f.hint,
+                widget,
+                value,
+                options,
+                fixed: existing && f.key,
+                required: f.required,
+                max: f.max,
+            }
+        })
+        .collect()
 }
 
-fn display(f: &refadmin::Field, value: &str, countries: &BTreeMap<String, String>) -> String {
+fn display(f: &Field, value: &str, countries: &BTreeMap<String, String>) -> String {
     match f.input {
         Input::Choice(c) => c
             .iter()
@@ -140,17 +135,17 @@ struct OverviewPage {
 }
 
 pub async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let mut lists = Vec::new();
-    for s in SPECS {
-        let (active, retired) = refadmin::counts(state.pool(), s).await?;
-        lists.push(ListSummary {
+    let lists = refdata::overview(&state, ctx.principal()?)
+        .await?
+        .into_iter()
+        .map(|(s, active, retired)| ListSummary {
             slug: s.slug,
             label: s.label,
             note: s.note,
             active,
             retired,
-        });
-    }
+        })
+        .collect();
     render(OverviewPage {
         l: layout(&state, &ctx, "基础数据管理").await?,
         lists,
@@ -186,17 +181,13 @@ async fn list_page(
     posted: Option<&Posted>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let entries = refadmin::list(state.pool(), spec).await?;
-    let countries: BTreeMap<String, String> =
-        if spec.fields.iter().any(|f| f.input == Input::Country) {
-            refadmin::list(state.pool(), spec_of("countries")?)
-                .await?
-                .into_iter()
-                .map(|c| (c.key.clone(), c.get("name_zh").to_string()))
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
+    let p = ctx.principal()?;
+    let entries = refdata::entries(state, p, spec).await?;
+    let all_countries = refdata::countries_for(state, p, spec).await?;
+    let countries: BTreeMap<String, String> = all_countries
+        .iter()
+        .map(|c| (c.key.clone(), c.get("name_zh").to_string()))
+        .collect();
     let needle = q.trim().to_lowercase();
     let total = entries.len();
     let rows: Vec<RowView> = entries
@@ -217,7 +208,7 @@ async fn list_page(
             .and_then(|p| p.get(name).cloned())
             .unwrap_or_default()
     };
-    let form = fields(state, spec, &value, false).await?;
+    let form = fields(spec, &all_countries, &value, false);
     render(ListPage {
         l: layout(state, ctx, spec.label).await?,
         spec,
@@ -236,135 +227,8 @@ pub async fn list(
     Path(list): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let spec = spec_of(&list)?;
+    let spec = refdata::spec(&list)?;
     list_page(&state, &ctx, spec, &q.q, None, FieldErrors::new()).await
-}
-
-/// Checks a posted entry against the list: the values to store, or the messages per field.
-/// `existing` is the entry being edited (its key is fixed, its own values are no conflict).
-async fn check(
-    conn: &mut Conn,
-    spec: &Spec,
-    posted: &Posted,
-    existing: Option<&Entry>,
-) -> AppResult<Result<Vec<(&'static str, Value)>, FieldErrors>> {
-    let mut e = FieldErrors::new();
-    let mut out = Vec::new();
-    for f in spec.fields {
-        if f.key && existing.is_some() {
-            continue;
-        }
-        let raw = posted.get(f.name).map(String::as_str).unwrap_or("");
-        match f.input {
-            Input::Check => {
-                out.push((f.name, Value::Int(i64::from(raw == "1"))));
-                continue;
-            }
-            Input::Sort => {
-                let t = raw.trim();
-                if t.is_empty() {
-                    out.push((f.name, Value::Int(refadmin::next_sort(conn, spec).await?)));
-                } else {
-                    match t.parse::<i64>() {
-                        Ok(n) if (0..=999_999_999).contains(&n) => {
-                            out.push((f.name, Value::Int(n)))
-                        }
-                        _ => e.add(f.name, "排序号应为0至999999999之间的整数"),
-                    }
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let v = if f.required {
-            required(&mut e, f.name, raw, f.label, f.max)
-        } else {
-            let v = raw.trim().to_string();
-            if v.chars().count() > f.max {
-                e.add(f.name, format!("{}不能超过{}个字符", f.label, f.max));
-            } else if v.chars().any(char::is_control) {
-                e.add(f.name, format!("{}含有无效字符", f.label));
-            }
-            v
-        };
-        if e.has(f.name) {
-            continue;
-        }
-        match f.rule {
-            Rule::Upper(n) => {
-                if v.chars().count() != n || !v.chars().all(|c| c.is_ascii_uppercase()) {
-                    e.add(f.name, format!("{}应为{n}个大写英文字母", f.label));
-                    continue;
-                }
-            }
-            Rule::Code => {
-                let mut chars = v.chars();
-                let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-                    && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                if !ok {
-                    e.add(
-                        f.name,
-                        format!(
-                            "{}须以小写英文字母开头，只含小写字母、数字和下划线",
-                            f.label
-                        ),
-                    );
-                    continue;
-                }
-            }
-            Rule::None => {}
-        }
-        match f.input {
-            Input::Choice(c) if !c.iter().any(|(x, _)| *x == v) => {
-                e.add(f.name, format!("请选择{}", f.label));
-                continue;
-            }
-            Input::Country => {
-                let unchanged = existing.is_some_and(|x| x.get(f.name) == v);
-                let country = refadmin::get_on(conn, spec_of("countries")?, &v).await?;
-                match country {
-                    Some(c) if !c.retired || unchanged => {}
-                    Some(_) => {
-                        e.add(f.name, "该国家已停用，请选择其他国家");
-                        continue;
-                    }
-                    None => {
-                        e.add(f.name, format!("请选择{}", f.label));
-                        continue;
-                    }
-                }
-            }
-            _ => {}
-        }
-        if f.unique
-            && refadmin::taken(conn, spec, f.name, &v, existing.map(|x| x.key.as_str())).await?
-        {
-            e.add(f.name, format!("{}“{v}”已存在", f.label));
-            continue;
-        }
-        out.push((f.name, Value::Text(v)));
-    }
-    Ok(if e.is_empty() { Ok(out) } else { Err(e) })
-}
-
-/// The message for a unique violation that slipped past the checks (two administrators at once).
-fn unique_error(spec: &Spec) -> FieldErrors {
-    let mut e = FieldErrors::new();
-    if let Some(f) = spec.fields.iter().find(|f| f.unique) {
-        e.add(f.name, format!("{}已存在", f.label));
-    }
-    e
-}
-
-fn text_of(values: &[(&str, Value)], name: &str) -> String {
-    values
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| match v {
-            Value::Text(s) => s.clone(),
-            Value::Int(i) => i.to_string(),
-        })
-        .unwrap_or_default()
 }
 
 pub async fn add(
@@ -373,37 +237,14 @@ pub async fn add(
     Path(list): Path<String>,
     Form(posted): Form<Posted>,
 ) -> AppResult<Response> {
-    let spec = spec_of(&list)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let values = match check(tx.conn(), spec, &posted, None).await? {
-        Ok(v) => v,
-        Err(errors) => {
-            drop(tx);
-            return list_page(&state, &ctx, spec, "", Some(&posted), errors).await;
+    let spec = refdata::spec(&list)?;
+    match refdata::add(&state, ctx.principal()?, spec, &posted).await {
+        Ok(key) => Ok(Redirect::to(&format!("{}?ok=added", href(spec, &key))).into_response()),
+        Err(Error::Invalid(errors)) => {
+            list_page(&state, &ctx, spec, "", Some(&posted), errors).await
         }
-    };
-    let key = match refadmin::insert(tx.conn(), spec, &values).await {
-        Ok(k) => k,
-        Err(err) if is_unique_violation(&err) => {
-            drop(tx);
-            return list_page(&state, &ctx, spec, "", Some(&posted), unique_error(spec)).await;
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let name = text_of(&values, spec.name_field);
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "refdata.add",
-        spec.object_type,
-        &spec.object_id(&key),
-        &format!("{}：{name}", spec.label),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?ok=added", href(spec, &key))).into_response())
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---- one entry: edit, retire, restore ----
@@ -427,12 +268,6 @@ struct EditPage {
 pub struct ItemQuery {
     #[serde(default)]
     ok: String,
-}
-
-async fn entry_of(state: &AppState, spec: &Spec, item: &str) -> AppResult<Entry> {
-    refadmin::get(state.pool(), spec, item)
-        .await?
-        .ok_or(AppError::NotFound)
 }
 
 /// What the edit page shows besides the entry.
@@ -462,19 +297,10 @@ async fn edit_page(
         Some(v) if !(spec.field(name).is_some_and(|f| f.key)) => v.clone(),
         _ => entry.get(name).to_string(),
     };
-    let form = fields(state, spec, &value, true).await?;
-    let template = if spec.table == "attachment_types" {
-        let id = entry.key.parse::<i64>().unwrap_or_default();
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT template_name FROM attachment_types WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(state.pool())
-        .await?
-        .flatten()
-    } else {
-        None
-    };
+    let p = ctx.principal()?;
+    let countries = refdata::countries_for(state, p, spec).await?;
+    let form = fields(spec, &countries, &value, true);
+    let template = refdata::template_name(state, p, spec, &entry).await?;
     let mut l = layout(state, ctx, &format!("{}：{}", spec.label, entry.name(spec))).await?;
     l.flash = flash.to_string();
     render(EditPage {
@@ -495,8 +321,8 @@ pub async fn item(
     Path((list, item)): Path<(String, String)>,
     Query(q): Query<ItemQuery>,
 ) -> AppResult<Response> {
-    let spec = spec_of(&list)?;
-    let entry = entry_of(&state, spec, &item).await?;
+    let spec = refdata::spec(&list)?;
+    let entry = refdata::entry(&state, ctx.principal()?, spec, &item).await?;
     let flash = match q.ok.as_str() {
         "added" => "已新增。",
         "saved" => "已保存。",
@@ -523,15 +349,13 @@ pub async fn save(
     Path((list, item)): Path<(String, String)>,
     Form(posted): Form<Posted>,
 ) -> AppResult<Response> {
-    let spec = spec_of(&list)?;
-    let entry = entry_of(&state, spec, &item).await?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let values = match check(tx.conn(), spec, &posted, Some(&entry)).await? {
-        Ok(v) => v,
-        Err(errors) => {
-            drop(tx);
-            return edit_page(
+    let spec = refdata::spec(&list)?;
+    let p = ctx.principal()?;
+    let entry = refdata::entry(&state, p, spec, &item).await?;
+    match refdata::save(&state, p, spec, &entry, &posted).await {
+        Ok(()) => Ok(Redirect::to(&format!("{}?ok=saved", href(spec, &entry.key))).into_response()),
+        Err(Error::Invalid(errors)) => {
+            edit_page(
                 &state,
                 &ctx,
                 spec,
@@ -542,59 +366,10 @@ pub async fn save(
                     ..Shown::default()
                 },
             )
-            .await;
+            .await
         }
-    };
-    let changed: Vec<String> = values
-        .iter()
-        .filter_map(|(name, _)| {
-            let old = entry.get(name);
-            let new = text_of(&values, name);
-            let label = spec.field(name).map(|f| f.label).unwrap_or(name);
-            (old != new).then(|| format!("{label}：{old} → {new}"))
-        })
-        .collect();
-    if changed.is_empty() {
-        drop(tx);
-        return Ok(Redirect::to(&format!("{}?ok=saved", href(spec, &entry.key))).into_response());
+        Err(e) => Err(e.into()),
     }
-    match refadmin::update(tx.conn(), spec, &entry.key, &values).await {
-        Ok(true) => {}
-        Ok(false) => return Err(AppError::NotFound),
-        Err(err) if is_unique_violation(&err) => {
-            drop(tx);
-            return edit_page(
-                &state,
-                &ctx,
-                spec,
-                entry,
-                Shown {
-                    posted: Some(&posted),
-                    errors: unique_error(spec),
-                    ..Shown::default()
-                },
-            )
-            .await;
-        }
-        Err(err) => return Err(err.into()),
-    }
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "refdata.update",
-        spec.object_type,
-        &spec.object_id(&entry.key),
-        &format!(
-            "{}：{}；{}",
-            spec.label,
-            entry.name(spec),
-            changed.join("；")
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?ok=saved", href(spec, &entry.key))).into_response())
 }
 
 pub async fn retire(
@@ -620,49 +395,30 @@ async fn set_retired(
     item: &str,
     retired: bool,
 ) -> AppResult<Response> {
-    let spec = spec_of(list)?;
-    let entry = entry_of(&state, spec, item).await?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    if retired && spec.table == "districts" {
-        let id = entry.key.parse::<i64>().map_err(|_| AppError::NotFound)?;
-        let n = refadmin::units_in_district(tx.conn(), id).await?;
-        if n > 0 {
-            drop(tx);
-            return edit_page(
+    let spec = refdata::spec(list)?;
+    let p = ctx.principal()?;
+    let entry = refdata::entry(&state, p, spec, item).await?;
+    let target = href(spec, &entry.key);
+    match refdata::set_retired(&state, p, spec, &entry, retired).await {
+        Ok(true) => {
+            let ok = if retired { "retired" } else { "restored" };
+            Ok(Redirect::to(&format!("{target}?ok={ok}")).into_response())
+        }
+        // Already so: nothing changed.
+        Ok(false) => Ok(Redirect::to(&target).into_response()),
+        Err(Error::Invalid(e)) => {
+            edit_page(
                 &state,
                 &ctx,
                 spec,
                 entry,
                 Shown {
-                    refusal: format!("该县区尚有{n}家邀请单位，不能停用。"),
+                    refusal: e.first().unwrap_or_default().to_string(),
                     ..Shown::default()
                 },
             )
-            .await;
+            .await
         }
+        Err(e) => Err(e.into()),
     }
-    let target = href(spec, &entry.key);
-    if !refadmin::set_retired(tx.conn(), spec, &entry.key, retired).await? {
-        // Already so: nothing to change.
-        drop(tx);
-        return Ok(Redirect::to(&target).into_response());
-    }
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        if retired {
-            "refdata.retire"
-        } else {
-            "refdata.restore"
-        },
-        spec.object_type,
-        &spec.object_id(&entry.key),
-        &format!("{}：{}", spec.label, entry.name(spec)),
-    )
-    .await?;
-    tx.commit().await?;
-    let ok = if retired { "retired" } else { "restored" };
-    Ok(Redirect::to(&format!("{target}?ok={ok}")).into_response())
 }

@@ -13,35 +13,15 @@ use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
 use super::page::render;
 use super::page::OkQuery;
 use super::page::{layout, Layout};
-use crate::domain::fields::{required, FieldErrors};
-use crate::domain::group::parse_date;
-use crate::domain::settings::Setting;
+use crate::domain::audit::ObjectType;
+use crate::domain::fields::FieldErrors;
+use crate::domain::refdata::SPECS;
+use crate::domain::texts::Text;
 use crate::state::AppState;
-use crate::store::{audit, reference};
-
-#[derive(Deserialize, Default, Clone)]
-pub struct SettingsForm {
-    #[serde(default)]
-    city_name: String,
-    #[serde(default)]
-    office_name: String,
-    #[serde(default)]
-    system_name: String,
-    #[serde(default)]
-    office_phone: String,
-    #[serde(default)]
-    processing_days: String,
-    #[serde(default)]
-    overdue_days: String,
-    #[serde(default)]
-    overdue_warn_days: String,
-    #[serde(default)]
-    overdue_blocks_applications: String,
-    #[serde(default)]
-    holidays: String,
-}
-
-const KEYS: [Setting; 9] = Setting::EDITABLE;
+use crate::store::audit::Entry;
+use crate::workflow::audit_log::{self, Criteria};
+use crate::workflow::error::Error;
+use crate::workflow::settings::{self, SettingsInput as SettingsForm};
 
 #[derive(Template)]
 #[template(path = "admin_settings.html")]
@@ -51,26 +31,11 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
-async fn current(state: &AppState) -> AppResult<SettingsForm> {
-    let mut v = Vec::new();
-    for k in KEYS {
-        v.push(
-            reference::setting(state.pool(), k)
-                .await?
-                .unwrap_or_default(),
-        );
-    }
-    Ok(SettingsForm {
-        city_name: v[0].clone(),
-        office_name: v[1].clone(),
-        system_name: v[2].clone(),
-        office_phone: v[3].clone(),
-        processing_days: v[4].clone(),
-        overdue_days: v[5].clone(),
-        overdue_warn_days: v[6].clone(),
-        overdue_blocks_applications: v[7].clone(),
-        holidays: v[8].replace(',', "\n"),
-    })
+/// The settings as the form shows them (one holiday a line).
+async fn current(state: &AppState, ctx: &Ctx) -> AppResult<SettingsForm> {
+    let mut form = settings::settings(state, ctx.principal()?).await?;
+    form.holidays = form.holidays.replace(',', "\n");
+    Ok(form)
 }
 
 pub async fn settings_page(
@@ -84,26 +49,9 @@ pub async fn settings_page(
     }
     render(SettingsPage {
         l,
-        form: current(&state).await?,
+        form: current(&state, &ctx).await?,
         errors: FieldErrors::new(),
     })
-}
-
-fn number(
-    e: &mut FieldErrors,
-    field: &str,
-    value: &str,
-    label: &str,
-    min: i64,
-    max: i64,
-) -> String {
-    match value.trim().parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => n.to_string(),
-        _ => {
-            e.add(field, format!("{label}应为{min}至{max}之间的整数"));
-            value.trim().to_string()
-        }
-    }
 }
 
 pub async fn save_settings(
@@ -111,115 +59,21 @@ pub async fn save_settings(
     ctx: Ctx,
     Form(f): Form<SettingsForm>,
 ) -> AppResult<Response> {
-    let mut e = FieldErrors::new();
-    let city = required(&mut e, "city_name", &f.city_name, "城市名称", 20);
-    let office = required(&mut e, "office_name", &f.office_name, "外办名称", 50);
-    let system = required(&mut e, "system_name", &f.system_name, "系统名称", 50);
-    let phone = f.office_phone.trim().to_string();
-    if !phone.is_empty() && !crate::domain::registration::valid_phone(&phone) {
-        e.add("office_phone", "请输入正确的电话号码，如0519-85680000");
-    }
-    let processing = number(
-        &mut e,
-        "processing_days",
-        &f.processing_days,
-        "办理时限",
-        1,
-        60,
-    );
-    let overdue = number(
-        &mut e,
-        "overdue_days",
-        &f.overdue_days,
-        "销签逾期天数",
-        1,
-        365,
-    );
-    let warn = number(
-        &mut e,
-        "overdue_warn_days",
-        &f.overdue_warn_days,
-        "提示前的宽限天数",
-        0,
-        365,
-    );
-    let mut holidays = Vec::new();
-    for part in f
-        .holidays
-        .split([',', '\n', ' ', '\r'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        match parse_date(part) {
-            Some(d) => holidays.push(d.to_string()),
-            None => {
-                e.add(
-                    "holidays",
-                    format!("“{part}”不是有效的日期，请按2026-10-01的格式每行填写一个"),
-                );
-                break;
-            }
-        }
-    }
-    holidays.sort();
-    holidays.dedup();
-    if !e.is_empty() {
-        return render(SettingsPage {
+    match settings::save_settings(&state, ctx.principal()?, &f).await {
+        Ok(()) => Ok(Redirect::to("/admin/settings?ok=saved").into_response()),
+        Err(Error::Invalid(errors)) => render(SettingsPage {
             l: layout(&state, &ctx, "系统设置").await?,
             form: f,
-            errors: e,
-        });
+            errors,
+        }),
+        Err(e) => Err(e.into()),
     }
-    let blocks = if f.overdue_blocks_applications == "1" {
-        "1"
-    } else {
-        "0"
-    };
-    let values = [
-        city.as_str(),
-        office.as_str(),
-        system.as_str(),
-        phone.as_str(),
-        processing.as_str(),
-        overdue.as_str(),
-        warn.as_str(),
-        blocks,
-        &holidays.join(","),
-    ];
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let mut changed = Vec::new();
-    for (k, v) in KEYS.iter().zip(values) {
-        let old = reference::setting(state.pool(), *k)
-            .await?
-            .unwrap_or_default();
-        if old != v {
-            reference::set_setting(tx.conn(), *k, v).await?;
-            changed.push(format!("{}: {old} → {v}", k.key()));
-        }
-    }
-    if !changed.is_empty() {
-        audit::record(
-            tx.conn(),
-            &ctx.actor(),
-            now,
-            "settings.update",
-            "settings",
-            "-",
-            &changed.join("；"),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to("/admin/settings?ok=saved").into_response())
 }
 
-/// The texts an administrator edits.
-const TEXTS: [(&str, &str); 3] = [
-    ("registration_notice", "注册须知"),
-    ("invitation_notice", "邀请外国人来华须知"),
-    ("help", "系统帮助"),
-];
+/// The texts an administrator edits, as (key, label) for the page's links.
+fn texts() -> Vec<(&'static str, &'static str)> {
+    Text::ALL.iter().map(|t| (t.key(), t.label())).collect()
+}
 
 #[derive(Template)]
 #[template(path = "admin_content.html")]
@@ -233,12 +87,8 @@ struct ContentPage {
     texts: Vec<(&'static str, &'static str)>,
 }
 
-fn label_of(key: &str) -> AppResult<&'static str> {
-    TEXTS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, l)| *l)
-        .ok_or(AppError::NotFound)
+fn text_of(key: &str) -> AppResult<Text> {
+    Text::parse(key).ok_or(AppError::NotFound)
 }
 
 pub async fn content_page(
@@ -247,8 +97,9 @@ pub async fn content_page(
     Path(key): Path<String>,
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
-    let label = label_of(&key)?;
-    let c = reference::content(state.pool(), &key).await?;
+    let text = text_of(&key)?;
+    let label = text.label();
+    let c = settings::text(&state, ctx.principal()?, text).await?;
     let mut l = layout(&state, &ctx, label).await?;
     if q.ok == "saved" {
         l.flash = "已保存。".into();
@@ -260,7 +111,7 @@ pub async fn content_page(
         label: label.into(),
         body: c.body,
         errors: FieldErrors::new(),
-        texts: TEXTS.to_vec(),
+        texts: texts(),
     })
 }
 
@@ -276,48 +127,20 @@ pub async fn save_content(
     Path(key): Path<String>,
     Form(f): Form<ContentForm>,
 ) -> AppResult<Response> {
-    let label = label_of(&key)?;
-    let body = f.body.replace("\r\n", "\n").trim().to_string();
-    if body.is_empty() || body.chars().count() > 50_000 {
-        let mut errors = FieldErrors::new();
-        errors.add(
-            "body",
-            if body.is_empty() {
-                "内容不能为空"
-            } else {
-                "内容不能超过50000个字符"
-            },
-        );
-        return render(ContentPage {
-            l: layout(&state, &ctx, label).await?,
+    let text = text_of(&key)?;
+    match settings::save_text(&state, ctx.principal()?, text, &f.body).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/content/{key}?ok=saved")).into_response()),
+        Err(Error::Invalid(errors)) => render(ContentPage {
+            l: layout(&state, &ctx, text.label()).await?,
             preview: crate::markdown::render(&f.body),
             key,
-            label: label.into(),
+            label: text.label().into(),
             body: f.body,
             errors,
-            texts: TEXTS.to_vec(),
-        });
+            texts: texts(),
+        }),
+        Err(e) => Err(e.into()),
     }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE content SET body = $1, updated_at = $2 WHERE key = $3")
-        .bind(body.as_str())
-        .bind(now)
-        .bind(key.as_str())
-        .execute(tx.conn())
-        .await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "content.update",
-        "content",
-        &key,
-        label,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/admin/content/{key}?ok=saved")).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -344,7 +167,7 @@ pub struct AuditQuery {
 #[template(path = "admin_audit.html")]
 struct AuditPage {
     l: Layout,
-    entries: Vec<audit::Entry>,
+    entries: Vec<Entry>,
     total: i64,
     actor: String,
     action: String,
@@ -367,27 +190,21 @@ pub async fn audit_log(
     ctx: Ctx,
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Response> {
-    let day = |s: &str| {
-        parse_date(s)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp() - 8 * 3600)
+    let p = ctx.principal()?;
+    let c = Criteria {
+        actor: &q.actor,
+        action: &q.action,
+        object_type: &q.object_type,
+        object_id: &q.object_id,
+        from: &q.from,
+        to: &q.to,
     };
     let mut error = String::new();
-    if (!q.from.trim().is_empty() && day(&q.from).is_none())
-        || (!q.to.trim().is_empty() && day(&q.to).is_none())
-    {
+    if !c.dates_valid() {
         error = "日期格式应为2026-01-31".into();
     }
-    let f = audit::Filter {
-        actor: q.actor.clone(),
-        action: q.action.clone(),
-        object_type: q.object_type.clone(),
-        object_id: q.object_id.clone(),
-        from: day(&q.from),
-        to: day(&q.to).map(|t| t + 86_400),
-    };
     if wants_xlsx(&q.format) && error.is_empty() {
-        let (entries, _) = audit::search(state.pool(), &f, MAX_ROWS, 0).await?;
+        let (entries, _) = audit_log::search(&state, p, &c, MAX_ROWS, 0).await?;
         let mut sheet = Sheet::new(
             "审计日志",
             &[
@@ -427,7 +244,7 @@ pub async fn audit_log(
     }
     let page = q.page.unwrap_or(1).max(1);
     let (entries, total) =
-        audit::search(state.pool(), &f, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
+        audit_log::search(&state, p, &c, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
     let enc = super::ctx::urlencode;
     let query = format!(
         "actor={}&action={}&object_type={}&object_id={}&from={}&to={}",
@@ -453,4 +270,38 @@ pub async fn audit_log(
         query,
         error,
     })
+}
+
+/// Where an administrator sees the object of an audit entry, if it has a page (the audit
+/// log's links).
+pub trait ObjectLink {
+    fn object_link(&self) -> Option<String>;
+}
+
+impl ObjectLink for Entry {
+    fn object_link(&self) -> Option<String> {
+        use ObjectType as T;
+        let id = &self.object_id;
+        match ObjectType::parse(&self.object_type)? {
+            T::Unit => Some(format!("/admin/units/{id}")),
+            T::User => Some(format!("/admin/staff/{id}")),
+            T::Content => Some(format!("/admin/content/{id}")),
+            T::Settings => Some("/admin/settings".into()),
+            T::Group => Some(format!("/review/groups/{id}")),
+            T::Change => Some(format!("/review/changes/{id}")),
+            T::Visit => Some(format!("/review/visit-records/{id}")),
+            t @ (T::Country | T::Mission | T::Port | T::District | T::AttachmentType) => {
+                let list = SPECS.iter().find(|s| s.object_type == t)?;
+                Some(format!("/admin/refdata/{}/{id}", list.slug))
+            }
+            // Keys are ASCII (ids, alpha-3 codes, lowercase codes): no escaping needed. Codes
+            // are "kind:code" (purpose:business).
+            T::Code => {
+                let (kind, code) = id.split_once(':')?;
+                let list = SPECS.iter().find(|s| s.code_kind == Some(kind))?;
+                Some(format!("/admin/refdata/{}/{code}", list.slug))
+            }
+            T::Login | T::Mobile | T::Export => None,
+        }
+    }
 }

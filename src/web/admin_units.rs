@@ -9,20 +9,20 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::ctx::Ctx;
-use super::error::{AppError, AppResult};
+use super::error::AppResult;
 use super::export::{describe, respond, wants_xlsx, Sheet, MAX_ROWS};
 use super::page::render;
 use super::page::OkQuery;
 use super::page::{flash_text, layout, Layout};
 use crate::domain::fields::FieldErrors;
-use crate::domain::registration::RegState;
-use crate::domain::Mobile;
-use crate::security::{hash_password, random_password};
 use crate::state::AppState;
-use crate::store::groups::{self, GroupRow};
-use crate::store::reference::{self, District};
-use crate::store::units::{self, Change, SearchRow, Unit};
-use crate::store::{audit, sessions, users};
+use crate::store::groups::GroupRow;
+use crate::store::reference::District;
+use crate::store::units::Change;
+use crate::store::units::SearchRow;
+use crate::store::units::Unit;
+use crate::workflow::admin::{self, UnitQuery, UNIT_STATES};
+use crate::workflow::error::{Error, Outcome};
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
@@ -61,18 +61,16 @@ pub async fn search(
     ctx: Ctx,
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
-    let district = q.district.trim().parse::<i64>().ok();
-    let st = [
-        RegState::Draft,
-        RegState::PendingCounty,
-        RegState::PendingCity,
-        RegState::Approved,
-        RegState::Returned,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == q.state.trim());
+    let p = ctx.principal()?;
+    let uq = UnitQuery {
+        text: &q.q,
+        district: q.district.trim().parse::<i64>().ok(),
+        state: UNIT_STATES
+            .into_iter()
+            .find(|s| s.as_str() == q.state.trim()),
+    };
     if wants_xlsx(&q.format) {
-        let (rows, _) = units::search(state.pool(), &q.q, district, st, MAX_ROWS, 0).await?;
+        let (rows, _) = admin::search_units(&state, p, &uq, MAX_ROWS, 0).await?;
         let mut sheet = Sheet::new(
             "邀请单位",
             &[
@@ -110,8 +108,7 @@ pub async fn search(
         .await;
     }
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) =
-        units::search(state.pool(), &q.q, district, st, PAGE, (page - 1) * PAGE).await?;
+    let (rows, total) = admin::search_units(&state, p, &uq, PAGE, (page - 1) * PAGE).await?;
     let query = format!(
         "q={}&district={}&state={}",
         super::ctx::urlencode(q.q.trim()),
@@ -125,17 +122,11 @@ pub async fn search(
         q: q.q.trim().to_string(),
         district: q.district.trim().to_string(),
         state: q.state.trim().to_string(),
-        districts: reference::districts(state.pool()).await?,
-        states: [
-            RegState::Draft,
-            RegState::PendingCounty,
-            RegState::PendingCity,
-            RegState::Approved,
-            RegState::Returned,
-        ]
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
-        .collect(),
+        districts: admin::districts(&state, p).await?,
+        states: UNIT_STATES
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
         page,
         pages: ((total + PAGE - 1) / PAGE).max(1),
         query,
@@ -166,23 +157,15 @@ struct Typed {
 }
 
 async fn unit_page(state: &AppState, ctx: &Ctx, unit_id: i64, t: Typed) -> AppResult<Response> {
-    let unit = units::get(state.pool(), unit_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let login_id = users::by_unit(state.pool(), unit_id)
-        .await?
-        .map(|u| u.login_id)
-        .unwrap_or_default();
-    let changes = units::changes_of(state.pool(), unit_id).await?;
-    let rows = groups::latest(state.pool(), unit_id, 20).await?;
+    let f = admin::unit_file(state, ctx.principal()?, unit_id).await?;
     let mut l = layout(state, ctx, "邀请单位").await?;
     l.flash = t.flash;
     render(UnitPage {
         l,
-        unit,
-        login_id,
-        changes,
-        rows,
+        unit: f.unit,
+        login_id: f.login_id,
+        changes: f.changes,
+        rows: f.groups,
         errors: t.errors,
         reason: t.reason,
         mobile: t.mobile,
@@ -213,6 +196,23 @@ pub async fn unit(
     .await
 }
 
+/// After an action on a unit: back to its page with a confirmation, or its page again with
+/// the refusal beside the field and what was typed.
+async fn answer(
+    state: &AppState,
+    ctx: &Ctx,
+    unit_id: i64,
+    done: Outcome<()>,
+    ok: &str,
+    typed: impl FnOnce(FieldErrors) -> Typed,
+) -> AppResult<Response> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/units/{unit_id}?ok={ok}")).into_response()),
+        Err(Error::Invalid(errors)) => unit_page(state, ctx, unit_id, typed(errors)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct ReasonForm {
     #[serde(default)]
@@ -226,50 +226,13 @@ pub async fn blacklist(
     Path(id): Path<i64>,
     Form(f): Form<ReasonForm>,
 ) -> AppResult<Response> {
-    let unit = units::get(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let reason = f.reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        let mut errors = FieldErrors::new();
-        errors.add(
-            "reason",
-            if reason.is_empty() {
-                "请填写列入失信企业名单的原因"
-            } else {
-                "原因不能超过500个字符"
-            },
-        );
-        return unit_page(
-            &state,
-            &ctx,
-            id,
-            Typed {
-                errors,
-                reason: f.reason,
-                ..Typed::default()
-            },
-        )
-        .await;
-    }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    units::set_blacklist(tx.conn(), id, Some(&reason), now).await?;
-    if let Some(u) = users::by_unit(state.pool(), id).await? {
-        sessions::delete_for_user(tx.conn(), u.id).await?;
-    }
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "unit.blacklist",
-        "unit",
-        &id.to_string(),
-        &format!("{}：{reason}", unit.data.name),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/admin/units/{id}?ok=blacklisted")).into_response())
+    let done = admin::blacklist(&state, ctx.principal()?, id, &f.reason).await;
+    answer(&state, &ctx, id, done, "blacklisted", |errors| Typed {
+        errors,
+        reason: f.reason,
+        ..Typed::default()
+    })
+    .await
 }
 
 pub async fn unblacklist(
@@ -277,23 +240,7 @@ pub async fn unblacklist(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let unit = units::get(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    units::set_blacklist(tx.conn(), id, None, now).await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "unit.unblacklist",
-        "unit",
-        &id.to_string(),
-        &unit.data.name,
-    )
-    .await?;
-    tx.commit().await?;
+    admin::unblacklist(&state, ctx.principal()?, id).await?;
     Ok(Redirect::to(&format!("/admin/units/{id}?ok=unblacklisted")).into_response())
 }
 
@@ -311,42 +258,13 @@ pub async fn rebind(
     Path(id): Path<i64>,
     Form(f): Form<MobileForm>,
 ) -> AppResult<Response> {
-    let unit = units::get(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mobile = match Mobile::parse(&f.mobile) {
-        Ok(m) => m,
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.add("mobile", e.to_string());
-            return unit_page(
-                &state,
-                &ctx,
-                id,
-                Typed {
-                    errors,
-                    mobile: f.mobile,
-                    ..Typed::default()
-                },
-            )
-            .await;
-        }
-    };
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    units::set_mobile(tx.conn(), id, mobile.as_str(), now).await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "unit.mobile_by_staff",
-        "unit",
-        &id.to_string(),
-        &format!("{} → {}", unit.mobile_masked(), mobile.masked()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/admin/units/{id}?ok=mobile")).into_response())
+    let done = admin::rebind_unit_mobile(&state, ctx.principal()?, id, &f.mobile).await;
+    answer(&state, &ctx, id, done, "mobile", |errors| Typed {
+        errors,
+        mobile: f.mobile,
+        ..Typed::default()
+    })
+    .await
 }
 
 /// Resets the unit's password: a new one shown once, to be changed at the next sign-in.
@@ -355,27 +273,7 @@ pub async fn reset(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let user = users::by_unit(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let password = random_password();
-    let hash = hash_password(&password)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    users::set_password(tx.conn(), user.id, &hash, true).await?;
-    users::clear_failures(tx.conn(), &user.login_id.to_lowercase()).await?;
-    sessions::delete_for_user(tx.conn(), user.id).await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "unit.reset_password",
-        "unit",
-        &id.to_string(),
-        &user.login_id,
-    )
-    .await?;
-    tx.commit().await?;
+    let password = admin::reset_unit_password(&state, ctx.principal()?, id).await?;
     unit_page(
         &state,
         &ctx,

@@ -6,27 +6,17 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::ctx::{cookie_header, safe_next, Ctx, FLOW_COOKIE, SESSION_COOKIE};
-use super::error::{AppError, AppResult};
-use super::flow::{flow_load, flow_save, redirect_with_cookie, FlowKind, NewPasswordForm};
+use super::ctx::{cookie_header, safe_next, Ctx, CSRF_COOKIE, FLOW_COOKIE, SESSION_COOKIE};
+use super::error::AppResult;
+use super::flow::{redirect_with_cookie, NewPasswordForm};
 use super::page::{layout, render, Layout};
 use crate::domain::fields::FieldErrors;
-use crate::domain::password::check_new_password;
-use crate::domain::registration::name_key;
-use crate::domain::CreditCode;
-use crate::security::{dummy_hash, hash_password, random_token, verify_password};
+use crate::domain::principal::Role;
+use crate::security::random_token;
 use crate::state::AppState;
-use crate::store::users::Role;
-use crate::store::{audit, flows, sessions, units, users};
-use crate::workflow::verify;
-
-pub const MAX_FAILURES: i64 = 5;
-pub const LOCK_SECS: i64 = 15 * 60;
-pub const MSG_WRONG: &str = "登录ID或密码错误";
-pub const MSG_LOCKED: &str = "连续登录失败次数过多，请15分钟后再试";
-pub const MSG_BLACKLISTED: &str = "帐号状态异常，请联系市外办处理";
+use crate::workflow::accounts::{self, Recovery};
+use crate::workflow::error::Error;
 
 #[derive(Deserialize, Default, Debug)]
 pub struct LoginForm {
@@ -78,131 +68,26 @@ pub async fn login(
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let refuse = |error: &str| {
-        let state = state.clone();
-        let ctx = ctx.clone();
-        let login_id = form.login_id.trim().to_string();
-        let next = form.next.clone();
-        let error = error.to_string();
-        async move {
-            let l = layout(&state, &ctx, "用户登录").await?;
-            render(LoginPage {
-                l,
-                login_id,
-                next,
-                error,
+    let sid = match accounts::sign_in(
+        &state,
+        &ctx.actor(),
+        &form.login_id,
+        &form.password,
+        ctx.session_id.as_deref(),
+    )
+    .await
+    {
+        Ok(sid) => sid,
+        Err(Error::Invalid(e)) => {
+            return render(LoginPage {
+                l: layout(&state, &ctx, "用户登录").await?,
+                login_id: form.login_id.trim().to_string(),
+                next: form.next,
+                error: e.first().unwrap_or_default().to_string(),
             })
         }
+        Err(e) => return Err(e.into()),
     };
-    let key = form.login_id.trim().to_lowercase();
-    if key.is_empty() || form.password.is_empty() {
-        return refuse("请输入登录ID和密码").await;
-    }
-    let now = state.now();
-    let (_, locked_until) = users::failures(state.pool(), &key).await?;
-    if locked_until.is_some_and(|t| t > now) {
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            tx.conn(),
-            &ctx.actor(),
-            now,
-            "login.locked_refused",
-            "login",
-            &key,
-            "",
-        )
-        .await?;
-        tx.commit().await?;
-        return refuse(MSG_LOCKED).await;
-    }
-    let user = users::by_login_key(state.pool(), &key).await?;
-    let password_ok = match &user {
-        Some(u) if !u.disabled => verify_password(&form.password, &u.password_hash),
-        _ => {
-            // Same work as a real check, so the answer time does not tell whether the ID exists.
-            let _ = verify_password(&form.password, dummy_hash());
-            false
-        }
-    };
-    let Some(user) = user.filter(|_| password_ok) else {
-        let mut tx = state.db.begin().await?;
-        let n = users::add_failure(tx.conn(), &key, now, MAX_FAILURES, LOCK_SECS).await?;
-        audit::record(
-            tx.conn(),
-            &ctx.actor(),
-            now,
-            "login.failed",
-            "login",
-            &key,
-            &format!("第{n}次"),
-        )
-        .await?;
-        if n >= MAX_FAILURES {
-            audit::record(
-                tx.conn(),
-                &ctx.actor(),
-                now,
-                "login.lockout",
-                "login",
-                &key,
-                "锁定15分钟",
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        return refuse(if n >= MAX_FAILURES {
-            MSG_LOCKED
-        } else {
-            MSG_WRONG
-        })
-        .await;
-    };
-    if let Some(unit_id) = user.unit_id {
-        let unit = units::get(state.pool(), unit_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if unit.blacklisted {
-            let mut tx = state.db.begin().await?;
-            users::clear_failures(tx.conn(), &key).await?;
-            audit::record(
-                tx.conn(),
-                &ctx.actor(),
-                now,
-                "login.refused_blacklisted",
-                "unit",
-                &unit_id.to_string(),
-                "",
-            )
-            .await?;
-            tx.commit().await?;
-            return refuse(MSG_BLACKLISTED).await;
-        }
-    }
-    let sid = random_token();
-    let mut tx = state.db.begin().await?;
-    users::clear_failures(tx.conn(), &key).await?;
-    users::record_login(tx.conn(), user.id, now, &ctx.ip).await?;
-    sessions::create(tx.conn(), &sid, user.id, now, &ctx.ip).await?;
-    let actor = crate::store::Actor {
-        user_id: Some(user.id),
-        label: format!("{}（{}）", user.display_name, user.login_id),
-        ip: ctx.ip.clone(),
-    };
-    audit::record(
-        tx.conn(),
-        &actor,
-        now,
-        "login.success",
-        "user",
-        &user.id.to_string(),
-        "",
-    )
-    .await?;
-    tx.commit().await?;
-    // Signing in replaces any earlier session id.
-    if let Some(old) = &ctx.session_id {
-        sessions::delete(state.pool(), old).await?;
-    }
     let target = safe_next(&form.next).unwrap_or_else(|| "/home".into());
     // A fresh CSRF seed too, so that no token from before the sign-in stays valid.
     Ok((
@@ -213,7 +98,7 @@ pub async fn login(
             ),
             (
                 header::SET_COOKIE,
-                cookie_header(&state, super::ctx::CSRF_COOKIE, &random_token(), None),
+                cookie_header(&state, CSRF_COOKIE, &random_token(), None),
             ),
         ]),
         Redirect::to(&target),
@@ -222,25 +107,9 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    if let Some(sid) = &ctx.session_id {
-        sessions::delete(state.pool(), sid).await?;
-        let mut tx = state.db.begin().await?;
-        let uid = ctx
-            .user
-            .as_ref()
-            .map(|u| u.id.to_string())
-            .unwrap_or_default();
-        audit::record(
-            tx.conn(),
-            &ctx.actor(),
-            state.now(),
-            "logout",
-            "user",
-            &uid,
-            "",
-        )
-        .await?;
-        tx.commit().await?;
+    // A session id is kept only while its account is signed in.
+    if let (Some(sid), Some(p)) = (&ctx.session_id, &ctx.principal) {
+        accounts::sign_out(&state, p, sid).await?;
     }
     Ok((
         [(
@@ -263,8 +132,7 @@ pub async fn root(ctx: Ctx) -> Redirect {
 
 /// `/home`: each role's start page.
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let user = ctx.user()?;
-    match user.role {
+    match ctx.principal()?.role {
         Role::Unit => super::account::unit_home(state, ctx).await,
         Role::County | Role::City => Ok(Redirect::to("/review").into_response()),
         Role::Admin => Ok(Redirect::to("/admin").into_response()),
@@ -302,47 +170,20 @@ pub async fn forgot(
     ctx: Ctx,
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::new();
-    let code = match CreditCode::parse(&form.credit_code) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            errors.add("credit_code", e.to_string());
-            None
+    let token = random_token();
+    match accounts::recovery_start(&state, &token, &form.credit_code, &form.name).await {
+        Ok(()) => {
+            let cookie = cookie_header(&state, FLOW_COOKIE, &token, None);
+            Ok(redirect_with_cookie("/forgot/sms", Some(cookie)))
         }
-    };
-    if form.name.trim().is_empty() {
-        errors.add("name", "请填写单位全称");
-    }
-    let mut unit_id = None;
-    if let (Some(code), true) = (code, errors.is_empty()) {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM units WHERE credit_code = $1 AND name_key = $2")
-                .bind(code.as_str())
-                .bind(name_key(&form.name))
-                .fetch_optional(state.pool())
-                .await?;
-        match id {
-            Some(id) => unit_id = Some(id),
-            None => errors.add("name", "统一社会信用代码与单位全称不一致，请核对"),
-        }
-    }
-    let Some(unit_id) = unit_id else {
-        return render(ForgotPage {
+        Err(Error::Invalid(errors)) => render(ForgotPage {
             l: layout(&state, &ctx, "忘记密码").await?,
             credit_code: form.credit_code.trim().to_string(),
             name: form.name.trim().to_string(),
             errors,
-        });
-    };
-    let cookie = flow_save(
-        &state,
-        &ctx,
-        FlowKind::Reset,
-        &json!({ "unit_id": unit_id, "verified": false }),
-        true,
-    )
-    .await?;
-    Ok(redirect_with_cookie("/forgot/sms", cookie))
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -363,29 +204,18 @@ pub struct CodeForm {
     pub code: String,
 }
 
-async fn reset_unit(state: &AppState, ctx: &Ctx) -> AppResult<Option<(units::Unit, bool)>> {
-    let Some(flow) = flow_load(state, ctx, FlowKind::Reset).await? else {
-        return Ok(None);
-    };
-    let Some(unit_id) = flow.get("unit_id").and_then(|v| v.as_i64()) else {
-        return Ok(None);
-    };
-    let verified = flow
-        .get("verified")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    Ok(units::get(state.pool(), unit_id)
-        .await?
-        .map(|u| (u, verified)))
+/// The password recovery under way in this browser, if any.
+async fn recovery(state: &AppState, ctx: &Ctx) -> AppResult<Option<Recovery>> {
+    Ok(accounts::recovery(state, ctx.cookie(FLOW_COOKIE)).await?)
 }
 
 pub async fn forgot_sms_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let Some((unit, _)) = reset_unit(&state, &ctx).await? else {
+    let Some(r) = recovery(&state, &ctx).await? else {
         return Ok(Redirect::to("/forgot").into_response());
     };
     render(ForgotSmsPage {
         l: layout(&state, &ctx, "忘记密码").await?,
-        masked: unit.mobile_masked(),
+        masked: r.unit.mobile_masked(),
         code: String::new(),
         errors: FieldErrors::new(),
         sent: String::new(),
@@ -397,35 +227,27 @@ pub async fn forgot_sms(
     ctx: Ctx,
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
-    let Some((unit, _)) = reset_unit(&state, &ctx).await? else {
+    let Some(r) = recovery(&state, &ctx).await? else {
         return Ok(Redirect::to("/forgot").into_response());
     };
-    let mut errors = FieldErrors::new();
     let mut sent = String::new();
-    if form.action == "send" {
-        match verify::send_code(&state, &unit.mobile, "reset", &ctx.ip).await {
-            Ok(()) => sent = format!("验证码已发送至{}", unit.mobile_masked()),
-            Err(e) => errors.add("code", e.to_string()),
-        }
+    let done = if form.action == "send" {
+        accounts::recovery_send_code(&state, &r, &ctx.ip).await
     } else {
-        match verify::check_code(&state, &unit.mobile, "reset", &form.code).await {
-            Ok(()) => {
-                flow_save(
-                    &state,
-                    &ctx,
-                    FlowKind::Reset,
-                    &json!({ "unit_id": unit.id, "verified": true }),
-                    false,
-                )
-                .await?;
-                return Ok(Redirect::to("/forgot/reset").into_response());
-            }
-            Err(e) => errors.add("code", e.to_string()),
+        accounts::recovery_check_code(&state, &r, &form.code).await
+    };
+    let errors = match done {
+        Ok(()) if form.action == "send" => {
+            sent = format!("验证码已发送至{}", r.unit.mobile_masked());
+            FieldErrors::new()
         }
-    }
+        Ok(()) => return Ok(Redirect::to("/forgot/reset").into_response()),
+        Err(Error::Invalid(errors)) => errors,
+        Err(e) => return Err(e.into()),
+    };
     render(ForgotSmsPage {
         l: layout(&state, &ctx, "忘记密码").await?,
-        masked: unit.mobile_masked(),
+        masked: r.unit.mobile_masked(),
         code: form.code.trim().to_string(),
         errors,
         sent,
@@ -440,8 +262,8 @@ struct ForgotResetPage {
 }
 
 pub async fn forgot_reset_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    match reset_unit(&state, &ctx).await? {
-        Some((_, true)) => render(ForgotResetPage {
+    match recovery(&state, &ctx).await? {
+        Some(Recovery { verified: true, .. }) => render(ForgotResetPage {
             l: layout(&state, &ctx, "重置密码").await?,
             errors: FieldErrors::new(),
         }),
@@ -454,39 +276,16 @@ pub async fn forgot_reset(
     ctx: Ctx,
     Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
-    let Some((unit, true)) = reset_unit(&state, &ctx).await? else {
+    let Some(r) = recovery(&state, &ctx).await?.filter(|r| r.verified) else {
         return Ok(Redirect::to("/forgot").into_response());
     };
-    let user = users::by_unit(state.pool(), unit.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut errors = FieldErrors::new();
-    let Some(pw) = check_new_password(&form.password, &form.password2, &user.login_id, &mut errors)
-    else {
-        return render(ForgotResetPage {
+    match accounts::recovery_reset(&state, &r, &ctx.actor(), &form.password, &form.password2).await
+    {
+        Ok(()) => Ok(Redirect::to("/login?ok=reset").into_response()),
+        Err(Error::Invalid(errors)) => render(ForgotResetPage {
             l: layout(&state, &ctx, "重置密码").await?,
             errors,
-        });
-    };
-    let hash = hash_password(&pw)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    users::set_password(tx.conn(), user.id, &hash, false).await?;
-    users::clear_failures(tx.conn(), &user.login_id.to_lowercase()).await?;
-    sessions::delete_for_user(tx.conn(), user.id).await?;
-    if let Some(token) = ctx.cookie(FLOW_COOKIE) {
-        flows::delete(tx.conn(), token).await?;
+        }),
+        Err(e) => Err(e.into()),
     }
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "password.reset_by_sms",
-        "user",
-        &user.id.to_string(),
-        "",
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/login?ok=reset").into_response())
 }

@@ -196,7 +196,7 @@ pub async fn mobile(
     match Mobile::parse(&form.mobile) {
         Err(e) => errors.add("mobile", e.to_string()),
         Ok(m) if form.action == "send" => {
-            match verify::send_code(&state, m.as_str(), "register", &ctx.ip).await {
+            match verify::send_code(&state, m.as_str(), verify::Purpose::Register, &ctx.ip).await {
                 Ok(()) => {
                     sent = format!("验证码已发送至{}，5分钟内有效", m.masked());
                     flow.mobile = m.as_str().to_string();
@@ -206,15 +206,19 @@ pub async fn mobile(
                 Err(e) => errors.add("code", e.to_string()),
             }
         }
-        Ok(m) => match verify::check_code(&state, m.as_str(), "register", &form.code).await {
-            Ok(()) => {
-                flow.mobile = m.as_str().to_string();
-                flow.verified = true;
-                save_flow(&state, &ctx, &flow, false).await?;
-                return Ok(Redirect::to("/register/org").into_response());
+        Ok(m) => {
+            match verify::check_code(&state, m.as_str(), verify::Purpose::Register, &form.code)
+                .await
+            {
+                Ok(()) => {
+                    flow.mobile = m.as_str().to_string();
+                    flow.verified = true;
+                    save_flow(&state, &ctx, &flow, false).await?;
+                    return Ok(Redirect::to("/register/org").into_response());
+                }
+                Err(e) => errors.add("code", e.to_string()),
             }
-            Err(e) => errors.add("code", e.to_string()),
-        },
+        }
     }
     render(MobilePage {
         l: layout(&state, &ctx, "用户注册").await?,

@@ -1,11 +1,452 @@
-//! Accounts: signing in and out, sessions, passwords, mobile numbers, and their clean-up.
+//! Accounts: signing in and out, sessions, passwords, mobile numbers, password recovery by
+//! SMS, and their clean-up.
 
-use super::error::Outcome;
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, Outcome};
+use super::verify::{self, Purpose};
+use crate::domain::account::{LOCK_SECS, MAX_FAILURES};
+use crate::domain::audit::ObjectType;
+use crate::domain::fields::FieldErrors;
+use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal};
+use crate::domain::registration::name_key;
+use crate::domain::{CreditCode, Mobile};
+use crate::security::{dummy_hash, hash_password, random_token, verify_password};
 use crate::state::AppState;
 use crate::store::flows::{self, FlowKind};
-use crate::store::sessions;
+use crate::store::messages::{self, Message};
+use crate::store::units::{self, Unit};
 use crate::store::users::User;
+use crate::store::{audit, sessions, users, Conn};
+
+pub const MSG_WRONG: &str = "登录ID或密码错误";
+pub const MSG_LOCKED: &str = "连续登录失败次数过多，请15分钟后再试";
+pub const MSG_BLACKLISTED: &str = "帐号状态异常，请联系市外办处理";
+
+/// A refusal of the sign-in form (one message for the whole form).
+fn refused(message: &str) -> Error {
+    Error::invalid("login_id", message)
+}
+
+/// Signs in with a login ID and password from `actor` (who asks, with their address): the new
+/// session's id. `replaces` is the session the browser had, ended by a successful sign-in.
+///
+/// A login ID is locked for 15 minutes after five failures in a row; the answer does not tell
+/// whether the ID exists. A unit on the dishonesty list is refused only after the right
+/// password. Every refusal but an empty form is written to the audit log.
+pub async fn sign_in(
+    state: &AppState,
+    actor: &Actor,
+    login_id: &str,
+    password: &str,
+    replaces: Option<&str>,
+) -> Outcome<String> {
+    let key = login_id.trim().to_lowercase();
+    if key.is_empty() || password.is_empty() {
+        return Err(refused("请输入登录ID和密码"));
+    }
+    let now = state.now();
+    let (_, locked_until) = users::failures(state.pool(), &key).await?;
+    if locked_until.is_some_and(|t| t > now) {
+        let mut tx = state.db.begin().await?;
+        audit::write(
+            tx.conn(),
+            actor,
+            now,
+            "login.locked_refused",
+            ObjectType::Login,
+            &key,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(refused(MSG_LOCKED));
+    }
+    let user = users::by_login_key(state.pool(), &key).await?;
+    let password_ok = match &user {
+        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
+        _ => {
+            // Same work as a real check, so the answer time does not tell whether the ID exists.
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| password_ok) else {
+        let mut tx = state.db.begin().await?;
+        let n = users::add_failure(tx.conn(), &key, now, MAX_FAILURES, LOCK_SECS).await?;
+        audit::write(
+            tx.conn(),
+            actor,
+            now,
+            "login.failed",
+            ObjectType::Login,
+            &key,
+            &format!("第{n}次"),
+        )
+        .await?;
+        if n >= MAX_FAILURES {
+            audit::write(
+                tx.conn(),
+                actor,
+                now,
+                "login.lockout",
+                ObjectType::Login,
+                &key,
+                "锁定15分钟",
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(refused(if n >= MAX_FAILURES {
+            MSG_LOCKED
+        } else {
+            MSG_WRONG
+        }));
+    };
+    if let Some(unit_id) = user.unit_id {
+        let unit = units::get(state.pool(), unit_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if unit.blacklisted {
+            let mut tx = state.db.begin().await?;
+            users::clear_failures(tx.conn(), &key).await?;
+            audit::write(
+                tx.conn(),
+                actor,
+                now,
+                "login.refused_blacklisted",
+                ObjectType::Unit,
+                &unit_id.to_string(),
+                "",
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(refused(MSG_BLACKLISTED));
+        }
+    }
+    let sid = random_token();
+    let mut tx = state.db.begin().await?;
+    users::clear_failures(tx.conn(), &key).await?;
+    users::record_login(tx.conn(), user.id, now, &actor.ip).await?;
+    sessions::create(tx.conn(), &sid, user.id, now, &actor.ip).await?;
+    audit::write(
+        tx.conn(),
+        &principal(&user, &actor.ip).actor,
+        now,
+        "login.success",
+        ObjectType::User,
+        &user.id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    // Signing in replaces any earlier session id.
+    if let Some(old) = replaces {
+        sessions::delete(state.pool(), old).await?;
+    }
+    Ok(sid)
+}
+
+/// Gives an account a new password (its hash) in the caller's transaction, when it was
+/// forgotten or reset by an administrator: its failed sign-ins are forgotten and its sessions
+/// end.
+pub async fn replace_password(
+    conn: &mut Conn,
+    user: &User,
+    hash: &str,
+    must_change: bool,
+) -> Outcome<()> {
+    users::set_password(conn, user.id, hash, must_change).await?;
+    users::clear_failures(conn, &user.login_id.to_lowercase()).await?;
+    sessions::delete_for_user(conn, user.id).await?;
+    Ok(())
+}
+
+/// Ends the principal's session `session_id`.
+pub async fn sign_out(state: &AppState, p: &Principal, session_id: &str) -> Outcome<()> {
+    sessions::delete(state.pool(), session_id).await?;
+    let mut tx = state.db.begin().await?;
+    audit::write(
+        tx.conn(),
+        &p.actor,
+        state.now(),
+        "logout",
+        ObjectType::User,
+        &p.user_id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new password typed twice, and the old one where the account changes its own.
+#[derive(Clone, Debug, Default)]
+pub struct NewPassword<'a> {
+    pub old: &'a str,
+    pub password: &'a str,
+    pub password2: &'a str,
+}
+
+/// [修改密码]: the principal's own password (`account` is their account, read with the
+/// session), checked against the old one. The account's other sessions end; `session_id`,
+/// the one that asks, goes on.
+pub async fn change_password(
+    state: &AppState,
+    p: &Principal,
+    account: &User,
+    session_id: &str,
+    input: &NewPassword<'_>,
+) -> Outcome<()> {
+    if account.id != p.user_id {
+        return Err(Error::Forbidden);
+    }
+    let mut errors = FieldErrors::new();
+    if !verify_password(input.old, &account.password_hash) {
+        errors.add("old_password", "原密码不正确");
+    }
+    let pw = check_new_password(
+        input.password,
+        input.password2,
+        &account.login_id,
+        &mut errors,
+    );
+    if pw.as_deref() == Some(input.old) {
+        errors.add("password", "新密码不能与原密码相同");
+    }
+    let (Some(pw), true) = (pw, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let hash = hash_password(&pw)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    users::set_password(tx.conn(), account.id, &hash, false).await?;
+    // Other sessions of this account end; this one goes on.
+    sessions::delete_others(tx.conn(), account.id, session_id).await?;
+    audit::write(
+        tx.conn(),
+        &p.actor,
+        now,
+        "password.change",
+        ObjectType::User,
+        &account.id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The new number a unit asks to bind, checked.
+fn new_mobile(unit: &Unit, typed: &str) -> Outcome<Mobile> {
+    match Mobile::parse(typed) {
+        Err(e) => Err(Error::invalid("mobile", e.to_string())),
+        Ok(m) if m.as_str() == unit.mobile => {
+            Err(Error::invalid("mobile", "新手机号码与当前绑定的号码相同"))
+        }
+        Ok(m) => Ok(m),
+    }
+}
+
+/// The principal's own unit (`unit`, read with the request).
+fn own(p: &Principal, unit: &Unit) -> Outcome<()> {
+    if p.own_unit() == Some(unit.id) {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// [获取验证码] for binding a new number to the principal's unit: the code goes to the new
+/// number, which is returned.
+pub async fn send_rebind_code(
+    state: &AppState,
+    p: &Principal,
+    unit: &Unit,
+    typed: &str,
+) -> Outcome<Mobile> {
+    own(p, unit)?;
+    let m = new_mobile(unit, typed)?;
+    verify::send_code(state, m.as_str(), Purpose::Rebind, &p.actor.ip)
+        .await
+        .map_err(|e| Error::invalid("code", e.to_string()))?;
+    Ok(m)
+}
+
+/// [绑定]: binds the new number once the code sent to it is typed.
+pub async fn rebind_mobile(
+    state: &AppState,
+    p: &Principal,
+    unit: &Unit,
+    typed: &str,
+    code: &str,
+) -> Outcome<()> {
+    own(p, unit)?;
+    let m = new_mobile(unit, typed)?;
+    verify::check_code(state, m.as_str(), Purpose::Rebind, code)
+        .await
+        .map_err(|e| Error::invalid("code", e.to_string()))?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    units::set_mobile(tx.conn(), unit.id, m.as_str(), now).await?;
+    audit::write(
+        tx.conn(),
+        &p.actor,
+        now,
+        "unit.mobile",
+        ObjectType::Unit,
+        &unit.id.to_string(),
+        &format!("{} → {}", unit.mobile_masked(), m.masked()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest messages of the principal's unit, for its home page.
+pub async fn recent_messages(state: &AppState, p: &Principal) -> Outcome<Vec<Message>> {
+    let unit_id = p.own_unit().ok_or(Error::Forbidden)?;
+    Ok(messages::recent(state.pool(), unit_id, 5).await?)
+}
+
+/// What the password recovery flow keeps between its steps.
+#[derive(Serialize, Deserialize)]
+struct RecoveryFlow {
+    unit_id: i64,
+    #[serde(default)]
+    verified: bool,
+}
+
+/// A password recovery under way in a browser: its flow token, the unit found, and whether
+/// the code sent to the unit's mobile was typed.
+pub struct Recovery {
+    token: String,
+    pub unit: Unit,
+    pub verified: bool,
+}
+
+async fn save_recovery(state: &AppState, token: &str, flow: &RecoveryFlow) -> Outcome<()> {
+    let data = serde_json::to_value(flow).map_err(|e| Error::Fault(e.into()))?;
+    flow_save(state, FlowKind::Reset, token, &data).await
+}
+
+/// 找回密码, first step: finds the unit by its credit code and full name and starts a recovery
+/// under `token` (the browser's new flow token).
+pub async fn recovery_start(
+    state: &AppState,
+    token: &str,
+    credit_code: &str,
+    name: &str,
+) -> Outcome<()> {
+    let mut errors = FieldErrors::new();
+    let code = match CreditCode::parse(credit_code) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.add("credit_code", e.to_string());
+            None
+        }
+    };
+    if name.trim().is_empty() {
+        errors.add("name", "请填写单位全称");
+    }
+    let (Some(code), true) = (code, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let unit_id = users::unit_by_code_and_name(state.pool(), code.as_str(), &name_key(name))
+        .await?
+        .ok_or_else(|| Error::invalid("name", "统一社会信用代码与单位全称不一致，请核对"))?;
+    save_recovery(
+        state,
+        token,
+        &RecoveryFlow {
+            unit_id,
+            verified: false,
+        },
+    )
+    .await
+}
+
+/// The recovery under way in the browser's flow `token`, if any.
+pub async fn recovery(state: &AppState, token: Option<&str>) -> Outcome<Option<Recovery>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let Some(data) = flow_load(state, FlowKind::Reset, token).await? else {
+        return Ok(None);
+    };
+    let Ok(flow) = serde_json::from_value::<RecoveryFlow>(data) else {
+        return Ok(None);
+    };
+    Ok(units::get(state.pool(), flow.unit_id)
+        .await?
+        .map(|unit| Recovery {
+            token: token.to_string(),
+            unit,
+            verified: flow.verified,
+        }))
+}
+
+/// [获取验证码]: a code to the unit's bound mobile, asked from `ip`.
+pub async fn recovery_send_code(state: &AppState, r: &Recovery, ip: &str) -> Outcome<()> {
+    verify::send_code(state, &r.unit.mobile, Purpose::Reset, ip)
+        .await
+        .map_err(|e| Error::invalid("code", e.to_string()))
+}
+
+/// Checks the code typed; the recovery may then set a new password.
+pub async fn recovery_check_code(state: &AppState, r: &Recovery, code: &str) -> Outcome<()> {
+    verify::check_code(state, &r.unit.mobile, Purpose::Reset, code)
+        .await
+        .map_err(|e| Error::invalid("code", e.to_string()))?;
+    save_recovery(
+        state,
+        &r.token,
+        &RecoveryFlow {
+            unit_id: r.unit.id,
+            verified: true,
+        },
+    )
+    .await
+}
+
+/// The last step: the unit account's new password. Its failures are cleared, its sessions
+/// and the recovery end.
+pub async fn recovery_reset(
+    state: &AppState,
+    r: &Recovery,
+    actor: &Actor,
+    password: &str,
+    password2: &str,
+) -> Outcome<()> {
+    if !r.verified {
+        return Err(Error::Forbidden);
+    }
+    let user = users::by_unit(state.pool(), r.unit.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let Some(pw) = check_new_password(password, password2, &user.login_id, &mut errors) else {
+        return Err(Error::Invalid(errors));
+    };
+    let hash = hash_password(&pw)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    replace_password(tx.conn(), &user, &hash, false).await?;
+    flows::delete(tx.conn(), &r.token).await?;
+    audit::write(
+        tx.conn(),
+        actor,
+        now,
+        "password.reset_by_sms",
+        ObjectType::User,
+        &user.id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Removes expired sessions and abandoned anonymous flows (registration, password recovery).
 pub async fn housekeeping(state: &AppState) -> Outcome<()> {

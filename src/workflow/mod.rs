@@ -5,10 +5,14 @@
 //! refusal ([`error::Error`]). The pages call these functions; so will the API. No HTML, no URLs.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit_log;
 pub mod error;
 pub mod files;
 pub mod navigation;
 pub mod notify;
+pub mod refdata;
 pub mod registration;
+pub mod settings;
 pub mod verify;
 pub mod visits;

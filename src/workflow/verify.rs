@@ -3,6 +3,8 @@
 
 use rand::Rng;
 
+pub use crate::domain::account::CodePurpose as Purpose;
+use crate::domain::audit::ObjectType;
 use crate::security::{hmac_hex, same};
 use crate::state::AppState;
 use crate::store::{audit, sms_codes, Actor};
@@ -38,15 +40,15 @@ pub enum CheckError {
     Malformed,
 }
 
-fn code_hash(state: &AppState, mobile: &str, purpose: &str, code: &str) -> String {
-    hmac_hex(&state.secret, &["sms", mobile, purpose, code])
+fn code_hash(state: &AppState, mobile: &str, purpose: Purpose, code: &str) -> String {
+    hmac_hex(&state.secret, &["sms", mobile, purpose.as_str(), code])
 }
 
-/// Sends a new code for `purpose` ("register", "reset", "rebind") to `mobile`.
+/// Sends a new code for `purpose` to `mobile`.
 pub async fn send_code(
     state: &AppState,
     mobile: &str,
-    purpose: &str,
+    purpose: Purpose,
     ip: &str,
 ) -> Result<(), SendError> {
     let now = state.now();
@@ -73,14 +75,14 @@ pub async fn send_code(
     let stored = async {
         let mut tx = state.db.begin().await?;
         sms_codes::insert(tx.conn(), mobile, purpose, &hash, ip, now, CODE_TTL).await?;
-        audit::record(
+        audit::write(
             tx.conn(),
             &Actor::anonymous(ip),
             now,
             "sms.code_sent",
-            "mobile",
+            ObjectType::Mobile,
             &masked(mobile),
-            purpose,
+            purpose.as_str(),
         )
         .await?;
         tx.commit().await
@@ -107,7 +109,7 @@ pub async fn send_code(
 pub async fn check_code(
     state: &AppState,
     mobile: &str,
-    purpose: &str,
+    purpose: Purpose,
     typed: &str,
 ) -> Result<(), CheckError> {
     let typed = typed.trim();

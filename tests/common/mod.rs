@@ -85,7 +85,7 @@ impl TestApp {
         let mut serve = ServeArgs {
             bind: "127.0.0.1:0".into(),
             demo: true,
-            sms_provider: "outbox".into(),
+            sms_provider: laihua::config::SmsProvider::Outbox,
             session_idle_minutes: 30,
             session_max_hours: 12,
             sms_per_ip_hour: 1000,
