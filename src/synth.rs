@@ -27,12 +27,14 @@ use crate::domain::registration::{RegData, RegState};
 use crate::domain::visit::{VisitData, VisitState};
 use crate::domain::LoginId;
 use crate::files::FileStore;
+use crate::store::audit::{self, ImportAudit as AuditRow};
+use crate::store::bulk::{self, BulkTable};
 use crate::store::groups::{self, ImportGroup, ImportVisitor};
 use crate::store::messages::{self, NewMessage};
 use crate::store::units::{self, Reviewer};
 use crate::store::users::{self, NewUser, Role};
 use crate::store::visits::{self, ImportRecord};
-use crate::store::{audit, reference, refs, Actor, Conn};
+use crate::store::{reference, refs, Actor, Conn};
 use crate::workflow::notify::{self, Notice};
 
 /// Password of every synthetic unit account (`synth00001`, `synth00002`, …).
@@ -821,15 +823,6 @@ struct Ctx {
     seed: u64,
 }
 
-struct AuditRow {
-    at: i64,
-    actor: Actor,
-    action: &'static str,
-    object_type: &'static str,
-    object_id: String,
-    detail: String,
-}
-
 fn read_at(ctx: &Ctx, order: u64, at: i64) -> Option<i64> {
     // Older messages were read within two days; about half of the last week's are unread.
     let h = order.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ctx.seed;
@@ -1015,67 +1008,9 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
     (audit_rows, msgs)
 }
 
-/// Appends entries to the audit log, continuing its hash chain exactly as
-/// [`audit::record`] does one entry at a time (its four statements per entry would dominate
-/// the run at millions of entries).
-async fn append_audit(conn: &mut Conn, rows: &[AuditRow]) -> anyhow::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("UPDATE audit_chain SET last_hash = last_hash WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let mut prev: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    const COLS: usize = 10;
-    for chunk in rows.chunks(crate::store::bulk::rows_per_insert(conn, COLS)) {
-        let mut chained = Vec::with_capacity(chunk.len());
-        for r in chunk {
-            let hash = audit::entry_hash(
-                &prev,
-                r.at,
-                r.actor.user_id,
-                &r.actor.label,
-                &r.actor.ip,
-                r.action,
-                r.object_type,
-                &r.object_id,
-                &r.detail,
-            );
-            chained.push((std::mem::replace(&mut prev, hash.clone()), hash));
-        }
-        let sql = format!(
-            "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id,
-                detail, prev_hash, hash) VALUES {}",
-            crate::store::bulk::values_placeholders(COLS, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for (r, (p, h)) in chunk.iter().zip(&chained) {
-            q = q
-                .bind(r.at)
-                .bind(r.actor.user_id)
-                .bind(r.actor.label.as_str())
-                .bind(r.actor.ip.as_str())
-                .bind(r.action)
-                .bind(r.object_type)
-                .bind(r.object_id.as_str())
-                .bind(r.detail.as_str())
-                .bind(p.as_str())
-                .bind(h.as_str());
-        }
-        q.execute(&mut *conn).await?;
-    }
-    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
-        .bind(prev.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 async fn write_events(conn: &mut Conn, ctx: &Ctx, events: Vec<Event>) -> anyhow::Result<()> {
     let (audit_rows, msgs) = rows_of(ctx, events);
-    append_audit(conn, &audit_rows).await?;
+    audit::append_chained(conn, &audit_rows).await?;
     messages::insert_many(conn, &msgs).await?;
     Ok(())
 }
@@ -1091,13 +1026,6 @@ fn tiny_pdf(label: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn max_id(conn: &mut Conn, table: &str) -> anyhow::Result<i64> {
-    let v: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(id) FROM {table}"))
-        .fetch_one(conn)
-        .await?;
-    Ok(v.unwrap_or(0))
-}
-
 /// Fills a migrated and seeded database (demo staff accounts included: one county account per
 /// district and a city account). Refuses a database that already has groups.
 pub async fn generate(
@@ -1109,9 +1037,7 @@ pub async fn generate(
     let started = Instant::now();
     let pool = &db.pool;
     let mut rng = StdRng::seed_from_u64(o.seed);
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitation_groups")
-        .fetch_one(pool)
-        .await?;
+    let existing = bulk::count_groups(pool).await?;
     anyhow::ensure!(
         existing == 0,
         "the database already has {existing} groups: generate into a fresh database"
@@ -1417,9 +1343,9 @@ pub async fn generate(
     created.sort_unstable();
 
     let mut conn0 = pool.acquire().await?;
-    let mut next_group = max_id(&mut conn0, "invitation_groups").await? + 1;
-    let mut next_visitor = max_id(&mut conn0, "group_visitors").await? + 1;
-    let mut next_record = max_id(&mut conn0, "visit_records").await? + 1;
+    let mut next_group = bulk::max_id(&mut conn0, BulkTable::Groups).await? + 1;
+    let mut next_visitor = bulk::max_id(&mut conn0, BulkTable::Visitors).await? + 1;
+    let mut next_record = bulk::max_id(&mut conn0, BulkTable::Records).await? + 1;
     drop(conn0);
     let mut group_seq: BTreeMap<i64, i64> = BTreeMap::new();
     let mut accept_seq: BTreeMap<i64, i64> = BTreeMap::new();
@@ -1864,13 +1790,7 @@ pub async fn generate(
     }
     if db.backend == Backend::Postgres {
         // Ids were chosen here: move the sequences past them.
-        for table in ["invitation_groups", "group_visitors", "visit_records"] {
-            sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
-            ))
-            .execute(tx.conn())
-            .await?;
-        }
+        bulk::advance_id_sequences(tx.conn()).await?;
     }
     visits::refresh_unregistered_all(tx.conn()).await?;
     tx.commit().await?;
@@ -1878,18 +1798,11 @@ pub async fn generate(
     // bulk-loaded tables' index-only scans would still visit every heap page until autovacuum
     // got round to them (during the measurements).
     let mut conn = pool.acquire().await?;
-    if db.backend == Backend::Postgres {
-        progress("vacuuming and analyzing".into());
-        sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
-    } else {
-        // Statistics from a sample of each index (as SQLite advises for large databases): a
-        // full ANALYZE of a 1,000,000-group file reads all 8 GB of it.
-        progress("analyzing".into());
-        sqlx::query("PRAGMA analysis_limit = 1000")
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("ANALYZE").execute(&mut *conn).await?;
-    }
+    progress(match db.backend {
+        Backend::Postgres => "vacuuming and analyzing".into(),
+        _ => "analyzing".into(),
+    });
+    bulk::analyze(&mut conn, db.backend == Backend::Postgres).await?;
     drop(conn);
 
     // Summary.
@@ -1900,33 +1813,13 @@ pub async fn generate(
         city_login: city_user.login_id.clone(),
         ..Summary::default()
     };
-    for table in [
-        "units",
-        "users",
-        "invitation_groups",
-        "group_visitors",
-        "visit_records",
-        "messages",
-        "audit_log",
-    ] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(pool)
-            .await?;
-        summary.tables.push((table.into(), n));
-    }
+    summary.tables = bulk::table_counts(pool).await?;
     for s in GroupState::ALL {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitation_groups WHERE state = $1")
-            .bind(s.as_str())
-            .fetch_one(pool)
-            .await?;
+        let n = bulk::groups_in_state(pool, s).await?;
         summary.states.push((s.as_str().into(), n));
     }
     let first = &ctx.units[0];
-    summary.unit_groups =
-        sqlx::query_scalar("SELECT COUNT(*) FROM invitation_groups WHERE unit_id = $1")
-            .bind(first.id)
-            .fetch_one(pool)
-            .await?;
+    summary.unit_groups = bulk::groups_of_unit(pool, first.id).await?;
     let county_id = ctx.staff.county[first.district].user_id;
     summary.county_login = staff_users
         .iter()

@@ -322,3 +322,70 @@ pub async fn search(
         .await?;
     Ok((rows.iter().map(from_row).collect::<DbResult<_>>()?, total))
 }
+
+/// An audit entry written by a bulk loader (the synthetic data generator).
+pub struct ImportAudit {
+    pub at: i64,
+    pub actor: Actor,
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub detail: String,
+}
+
+/// Appends entries to the audit log, continuing its hash chain exactly as [`record`] does one
+/// entry at a time (its four statements per entry would dominate a bulk load of millions).
+pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE audit_chain SET last_hash = last_hash WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    let mut prev: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    const COLS: usize = 10;
+    for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
+        let mut chained = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let hash = entry_hash(
+                &prev,
+                r.at,
+                r.actor.user_id,
+                &r.actor.label,
+                &r.actor.ip,
+                r.action,
+                r.object_type,
+                &r.object_id,
+                &r.detail,
+            );
+            chained.push((std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        let sql = format!(
+            "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id,
+                detail, prev_hash, hash) VALUES {}",
+            super::bulk::values_placeholders(COLS, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for (r, (p, h)) in chunk.iter().zip(&chained) {
+            q = q
+                .bind(r.at)
+                .bind(r.actor.user_id)
+                .bind(r.actor.label.as_str())
+                .bind(r.actor.ip.as_str())
+                .bind(r.action)
+                .bind(r.object_type)
+                .bind(r.object_id.as_str())
+                .bind(r.detail.as_str())
+                .bind(p.as_str())
+                .bind(h.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
+        .bind(prev.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
