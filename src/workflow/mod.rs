@@ -7,8 +7,10 @@
 pub mod accounts;
 pub mod error;
 pub mod files;
+pub mod messages;
 pub mod navigation;
 pub mod notify;
+pub mod oversight;
 pub mod registration;
 pub mod verify;
 pub mod visits;
