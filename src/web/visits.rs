@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::ctx::Ctx;
 use super::error::{AppError, AppResult};
-use super::export::{respond, wants_xlsx, Sheet, MAX_ROWS};
+use super::export::{respond, wants_xlsx, Cell, Sheet, MAX_ROWS};
 use super::page::render;
 use super::page::OkQuery;
 use super::page::{flash_text, layout, Layout, Pager, SectionQuery};
@@ -342,56 +342,43 @@ fn queue_sheets(
     overdue: &[VisitRow],
     countries: &BTreeMap<String, String>,
 ) -> Vec<Sheet> {
-    let nat = |a: &str| countries.get(a).cloned().unwrap_or_else(|| a.to_string());
-    let mut pending = Sheet::new(
-        "销签待办",
-        &[
-            "团组编号",
-            "邀请单位",
-            "县区",
-            "姓名",
-            "护照号码",
-            "国籍",
-            "提交时间",
-        ],
-    );
-    for r in rows {
-        pending.push(vec![
-            (&r.group_number).into(),
-            (&r.unit_name).into(),
-            (&r.district_name).into(),
-            (&r.name).into(),
-            (&r.passport_no).into(),
-            nat(&r.nationality).into(),
-            r.submitted_text().into(),
-        ]);
-    }
-    let mut late = Sheet::new(
-        "逾期未销签",
-        &[
-            "团组编号",
-            "邀请单位",
-            "县区",
-            "姓名",
-            "护照号码",
-            "国籍",
-            "计划出境",
-            "状态",
-        ],
-    );
-    for r in overdue {
-        late.push(vec![
-            (&r.group_number).into(),
-            (&r.unit_name).into(),
-            (&r.district_name).into(),
-            (&r.name).into(),
-            (&r.passport_no).into(),
-            nat(&r.nationality).into(),
-            (&r.departure).into(),
-            r.state_label().into(),
-        ]);
-    }
-    vec![pending, late]
+    // The columns both sheets share, then each sheet's own.
+    let sheet = |title: &str,
+                 own: &[&'static str],
+                 rows: &[VisitRow],
+                 cells: &dyn Fn(&VisitRow) -> Vec<Cell>| {
+        let mut headers = vec!["团组编号", "邀请单位", "县区", "姓名", "护照号码", "国籍"];
+        headers.extend_from_slice(own);
+        let mut sheet = Sheet::new(title, &headers);
+        for r in rows {
+            let nationality = countries
+                .get(&r.nationality)
+                .cloned()
+                .unwrap_or_else(|| r.nationality.clone());
+            let mut row: Vec<Cell> = vec![
+                (&r.group_number).into(),
+                (&r.unit_name).into(),
+                (&r.district_name).into(),
+                (&r.name).into(),
+                (&r.passport_no).into(),
+                nationality.into(),
+            ];
+            row.extend(cells(r));
+            sheet.push(row);
+        }
+        sheet
+    };
+    vec![
+        sheet("销签待办", &["提交时间"], rows, &|r| {
+            vec![r.submitted_text().into()]
+        }),
+        sheet(
+            "逾期未销签",
+            &["计划出境", "状态"],
+            overdue,
+            &|r| vec![(&r.departure).into(), r.state_label().into()],
+        ),
+    ]
 }
 
 #[derive(Template)]

@@ -22,6 +22,14 @@ use crate::store::stats::{self, Count, Scope};
 use crate::store::units::{self, SearchRow};
 use crate::store::{audit, reference};
 
+/// Oversight is the offices' and the administrators': a unit has no part in it.
+fn oversees(p: &Principal) -> Outcome<()> {
+    match p.role {
+        Role::Unit => Err(Error::Forbidden),
+        _ => Ok(()),
+    }
+}
+
 // ---- search ----
 
 /// Most results of each kind.
@@ -48,9 +56,6 @@ fn unit_visible(p: &Principal, state: RegState) -> bool {
 /// The group states a principal may open, in the table's order ([`group_flow::may_view`] for a
 /// group of the principal's own district, which the search is limited to).
 fn group_states(p: &Principal) -> Vec<GroupState> {
-    if p.role == Role::Unit {
-        return Vec::new();
-    }
     let district = p.district_id.unwrap_or(0);
     GroupState::ALL
         .into_iter()
@@ -62,6 +67,7 @@ fn group_states(p: &Principal) -> Vec<GroupState> {
 /// code or login ID, a group number, 受理编号, 核实单号, a visitor's passport number or name
 /// (exactly). The text is at most 100 characters (a refusal names the field `q`).
 pub async fn search(state: &AppState, p: &Principal, text: &str) -> Outcome<Found> {
+    oversees(p)?;
     let text = text.trim();
     let chars = text.chars().count();
     if chars > 100 {
@@ -209,6 +215,7 @@ pub struct StatTable {
 
 /// What the statistics of a principal cover: the county's district by name, or 全市.
 pub async fn scope_name(state: &AppState, p: &Principal) -> Outcome<String> {
+    oversees(p)?;
     Ok(match p.district_scope() {
         Some(id) => reference::district_name(state.pool(), id).await?,
         None => "全市".to_string(),
@@ -235,6 +242,7 @@ pub async fn statistics(
     p: &Principal,
     period: &Period,
 ) -> Outcome<Vec<StatTable>> {
+    oversees(p)?;
     let limits = limits(state).await?;
     tables(state, p, period, &limits, state.today()).await
 }

@@ -24,6 +24,7 @@ use crate::store::reference::{self, FileMeta};
 use crate::store::refs::{self, Port};
 use crate::store::units;
 use crate::store::visits::{self, Record, Subject, VisitRow};
+use crate::store::Conn;
 
 /// The field of a refusal that concerns the whole form (shown above its [提交] button).
 pub const FORM: &str = "submit";
@@ -34,6 +35,28 @@ const AUDIT_OBJECT: &str = "visit";
 const NOT_EDITABLE: &str = "销签登记已提交或已完成，不能修改";
 const SUBMITTED: &str = "销签登记已提交或已完成，请勿重复提交";
 const STALE: &str = "该销签登记已被他人处理或状态已变化，请返回待办刷新后查看";
+
+/// Writes the audit entry of `action` on registration `record_id` in the action's transaction.
+async fn audit_step(
+    conn: &mut Conn,
+    p: &Principal,
+    now: i64,
+    action: VisitAction,
+    record_id: i64,
+    detail: &str,
+) -> Outcome<()> {
+    audit::record(
+        conn,
+        &p.actor,
+        now,
+        action.audit_name(),
+        AUDIT_OBJECT,
+        &record_id.to_string(),
+        detail,
+    )
+    .await?;
+    Ok(())
+}
 
 /// Days after the planned departure when an unregistered visitor is overdue (setting).
 pub async fn overdue_days(state: &AppState) -> Outcome<i64> {
@@ -49,6 +72,15 @@ fn cutoff(today: NaiveDate, days: i64) -> String {
 /// Names of every country by alpha-3, retired ones included (old records keep theirs).
 pub async fn country_names(state: &AppState) -> Outcome<BTreeMap<String, String>> {
     Ok(refs::country_names(state.pool()).await?)
+}
+
+/// The visitor's nationality by name.
+async fn nationality(state: &AppState, s: &Subject) -> Outcome<String> {
+    Ok(country_names(state)
+        .await?
+        .get(&s.nationality)
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// A unit's 销签登记 list.
@@ -138,11 +170,7 @@ pub async fn registration(state: &AppState, p: &Principal, s: Subject) -> Outcom
         s.unit_id,
     )
     .is_some();
-    let nationality = country_names(state)
-        .await?
-        .get(&s.nationality)
-        .cloned()
-        .unwrap_or_default();
+    let nationality = nationality(state, &s).await?;
     Ok(Registration {
         subject: s,
         record,
@@ -173,16 +201,8 @@ pub async fn save(state: &AppState, p: &Principal, s: &Subject, form: &VisitForm
     let Some(id) = visits::save(tx.conn(), s, &data, to, now).await? else {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     };
-    audit::record(
-        tx.conn(),
-        &p.actor,
-        now,
-        action.audit_name(),
-        AUDIT_OBJECT,
-        &id.to_string(),
-        &format!("{}（{}）", s.name, data.kind().as_str()),
-    )
-    .await?;
+    let detail = format!("{}（{}）", s.name, data.kind().as_str());
+    audit_step(tx.conn(), p, now, action, id, &detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -249,13 +269,12 @@ pub async fn upload(
     if !visits::set_file(tx.conn(), record.id, scan, file_id, now).await? {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     }
-    audit::record(
+    audit_step(
         tx.conn(),
-        &p.actor,
+        p,
         now,
-        VisitAction::Upload.audit_name(),
-        AUDIT_OBJECT,
-        &record.id.to_string(),
+        VisitAction::Upload,
+        record.id,
         &upload.name,
     )
     .await?;
@@ -295,16 +314,7 @@ pub async fn submit(state: &AppState, p: &Principal, s: &Subject) -> Outcome<()>
     if !visits::submit(tx.conn(), r.id, now).await? {
         return Err(Error::Stale(SUBMITTED.into()));
     }
-    audit::record(
-        tx.conn(),
-        &p.actor,
-        now,
-        VisitAction::Submit.audit_name(),
-        AUDIT_OBJECT,
-        &r.id.to_string(),
-        &s.name,
-    )
-    .await?;
+    audit_step(tx.conn(), p, now, VisitAction::Submit, r.id, &s.name).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -363,11 +373,7 @@ pub async fn review(state: &AppState, p: &Principal, visitor_id: i64) -> Outcome
             .unwrap_or_default()
     };
     let timeline = audit::for_object(state.pool(), AUDIT_OBJECT, &r.id.to_string()).await?;
-    let nationality = country_names(state)
-        .await?
-        .get(&s.nationality)
-        .cloned()
-        .unwrap_or_default();
+    let nationality = nationality(state, &s).await?;
     Ok(Review {
         actions: visit_flow::actions(p, r.state, s.district_id, s.unit_id),
         entry_port: port(r.entry_port_id),
@@ -422,16 +428,7 @@ pub async fn decide(
     {
         return Err(Error::Stale(STALE.into()));
     }
-    audit::record(
-        tx.conn(),
-        &p.actor,
-        now,
-        action.audit_name(),
-        AUDIT_OBJECT,
-        &r.id.to_string(),
-        reason.unwrap_or(""),
-    )
-    .await?;
+    audit_step(tx.conn(), p, now, action, r.id, reason.unwrap_or("")).await?;
     let notice = match action {
         VisitAction::CountyApprove => notify::visit_county_passed(&s.name, &s.group_number),
         VisitAction::Complete => notify::visit_completed(&s.name, &s.group_number),
@@ -468,6 +465,9 @@ impl Overdue {
 
 /// How many visitors are overdue in each district the principal oversees.
 pub async fn overdue(state: &AppState, p: &Principal) -> Outcome<Overdue> {
+    if !p.role.is_staff() {
+        return Err(Error::Forbidden);
+    }
     let days = overdue_days(state).await?;
     let cutoff = cutoff(state.today(), days);
     let counts = visits::overdue_by_district(state.pool(), p.district_scope(), &cutoff).await?;
@@ -497,6 +497,9 @@ pub async fn queue(
     overdue: &Overdue,
     window: Window,
 ) -> Outcome<(Vec<VisitRow>, Vec<VisitRow>)> {
+    if !p.role.is_staff() {
+        return Err(Error::Forbidden);
+    }
     let (per, pending_at, overdue_at) = match window {
         Window::Page {
             per,
