@@ -88,3 +88,56 @@ pub fn waiting_for<S: Copy + PartialEq, A: Copy + PartialEq>(
 
 /// Every role, for tests that walk a table exhaustively.
 pub const ROLES: [Role; 4] = [Role::Unit, Role::County, Role::City, Role::Admin];
+
+/// Helpers for the exhaustive tests of each table.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::fmt::Debug;
+
+    use super::*;
+    use crate::domain::principal::Actor;
+
+    /// A principal of `role`: county staff of district 3, the account of unit 7.
+    pub(crate) fn who(role: Role) -> Principal {
+        Principal {
+            user_id: 1,
+            role,
+            district_id: (role == Role::County).then_some(3),
+            unit_id: (role == Role::Unit).then_some(7),
+            display_name: "x".into(),
+            actor: Actor::system(),
+        }
+    }
+
+    /// Walks every state × action × role of `table` against `expected` (the life the SPEC
+    /// describes), and checks that only the record's own unit or county may act: a record of
+    /// district 3 and unit 7 is [`who`]'s, one of district 4 and unit 8 a stranger's.
+    pub(crate) fn check_every_rule<S, A>(
+        table: Table<S, A>,
+        states: &[S],
+        actions: &[A],
+        expected: impl Fn(S, A, Role) -> Option<S>,
+    ) where
+        S: Copy + PartialEq + Debug,
+        A: Copy + PartialEq + Debug,
+    {
+        for &from in states {
+            for &action in actions {
+                for role in ROLES {
+                    let want = expected(from, action, role);
+                    assert_eq!(
+                        next(table, from, action, role),
+                        want,
+                        "{from:?} {action:?} by {role:?}"
+                    );
+                    assert_eq!(may(table, &who(role), from, action, 3, 7), want);
+                    let stranger = may(table, &who(role), from, action, 4, 8);
+                    match role {
+                        Role::Unit | Role::County => assert_eq!(stranger, None),
+                        _ => assert_eq!(stranger, want),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -5,64 +5,79 @@ use chrono::NaiveDate;
 
 use super::fields::FieldErrors;
 use super::group::parse_date;
+use super::visit_flow::VisitAction;
+pub use super::visit_flow::VisitState;
 
+/// What the unit reports: the visitor came (实际成行) or the trip was cancelled (取消行程).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VisitState {
-    /// Entry registered, the visitor is still in China (exit pending).
-    Entered,
-    /// Saved, not submitted.
-    Draft,
-    PendingCounty,
-    PendingCity,
-    Completed,
-    Returned,
+pub enum VisitKind {
+    Travelled,
+    Cancelled,
 }
 
-impl VisitState {
-    pub const ALL: [VisitState; 6] = [
-        VisitState::Entered,
-        VisitState::Draft,
-        VisitState::PendingCounty,
-        VisitState::PendingCity,
-        VisitState::Completed,
-        VisitState::Returned,
+impl VisitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitKind::Travelled => "travelled",
+            VisitKind::Cancelled => "cancelled",
+        }
+    }
+    /// A stored kind; anything but a cancellation is a trip.
+    pub fn from_stored(s: &str) -> VisitKind {
+        if s == "cancelled" {
+            VisitKind::Cancelled
+        } else {
+            VisitKind::Travelled
+        }
+    }
+    /// The scans a registration of this kind needs before it may be submitted.
+    pub fn scans(self) -> &'static [Scan] {
+        match self {
+            VisitKind::Travelled => &[Scan::EntryStamp, Scan::ExitStamp, Scan::VisaPage],
+            VisitKind::Cancelled => &[Scan::Statement],
+        }
+    }
+}
+
+/// A file of a registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scan {
+    EntryStamp,
+    ExitStamp,
+    VisaPage,
+    /// The statement of a cancelled trip (PDF only).
+    Statement,
+}
+
+impl Scan {
+    pub const ALL: [Scan; 4] = [
+        Scan::EntryStamp,
+        Scan::ExitStamp,
+        Scan::VisaPage,
+        Scan::Statement,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
-            VisitState::Entered => "entered",
-            VisitState::Draft => "draft",
-            VisitState::PendingCounty => "pending_county",
-            VisitState::PendingCity => "pending_city",
-            VisitState::Completed => "completed",
-            VisitState::Returned => "returned",
+            Scan::EntryStamp => "entry_stamp",
+            Scan::ExitStamp => "exit_stamp",
+            Scan::VisaPage => "visa_page",
+            Scan::Statement => "statement",
         }
     }
-    pub fn parse(s: &str) -> Option<VisitState> {
-        VisitState::ALL.into_iter().find(|v| v.as_str() == s)
+    pub fn parse(s: &str) -> Option<Scan> {
+        Scan::ALL.into_iter().find(|k| k.as_str() == s)
     }
     pub fn label(self) -> &'static str {
         match self {
-            VisitState::Entered => "已入境",
-            VisitState::Draft => "待提交",
-            VisitState::PendingCounty => "待县区外办审核",
-            VisitState::PendingCity => "待市外办审核",
-            VisitState::Completed => "已销签",
-            VisitState::Returned => "退回",
+            Scan::EntryStamp => "入境章扫描件",
+            Scan::ExitStamp => "出境章扫描件",
+            Scan::VisaPage => "签证页扫描件",
+            Scan::Statement => "情况说明（PDF）",
         }
     }
-    /// The unit may still change it.
-    pub fn editable(self) -> bool {
-        matches!(
-            self,
-            VisitState::Entered | VisitState::Draft | VisitState::Returned
-        )
-    }
-    /// Counts as registered for the overdue rule (submitted or done).
-    pub fn registered(self) -> bool {
-        matches!(
-            self,
-            VisitState::PendingCounty | VisitState::PendingCity | VisitState::Completed
-        )
+    /// Only a PDF is accepted (the others may also be JPEG or PNG images).
+    pub fn pdf_only(self) -> bool {
+        self == Scan::Statement
     }
 }
 
@@ -96,10 +111,18 @@ pub enum VisitData {
 }
 
 impl VisitData {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> VisitKind {
         match self {
-            VisitData::Travelled { .. } => "travelled",
-            VisitData::Cancelled { .. } => "cancelled",
+            VisitData::Travelled { .. } => VisitKind::Travelled,
+            VisitData::Cancelled { .. } => VisitKind::Cancelled,
+        }
+    }
+    /// Saving this: the entry alone while the visitor is still in China, or the whole
+    /// registration.
+    pub fn save_action(&self) -> VisitAction {
+        match self {
+            VisitData::Travelled { exit: None, .. } => VisitAction::SaveEntered,
+            _ => VisitAction::Save,
         }
     }
 }

@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::reference::FileMeta;
 use super::sql::{Conn, DbResult};
-use crate::domain::group::parse_date;
-use crate::domain::visit::{VisitData, VisitState};
+use crate::domain::group::{parse_date, GroupState};
+use crate::domain::visit::{Scan, VisitData, VisitKind, VisitState};
 
 /// A visitor of a dispatched group with its registration, as listed.
 #[derive(Clone, Debug)]
@@ -33,7 +33,7 @@ pub struct VisitRow {
 
 impl VisitRow {
     pub fn state_label(&self) -> &'static str {
-        self.state.map(|s| s.label()).unwrap_or("未登记")
+        self.state.unwrap_or(VisitState::Unregistered).label()
     }
     pub fn registered(&self) -> bool {
         self.state.is_some_and(|s| s.registered())
@@ -255,7 +255,7 @@ pub struct Subject {
     pub visitor_id: i64,
     pub group_id: i64,
     pub group_number: String,
-    pub group_state: String,
+    pub group_state: GroupState,
     pub unit_id: i64,
     pub district_id: i64,
     pub name: String,
@@ -279,11 +279,13 @@ pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<S
     let Some(r) = row else { return Ok(None) };
     let surname: String = r.try_get("surname")?;
     let given: String = r.try_get("given_name")?;
+    let group_state: String = r.try_get("state")?;
     Ok(Some(Subject {
         visitor_id: r.try_get("id")?,
         group_id: r.try_get("group_id")?,
         group_number: r.try_get("number")?,
-        group_state: r.try_get("state")?,
+        // An unknown state is no state a registration may start from.
+        group_state: GroupState::parse(&group_state).unwrap_or(GroupState::Draft),
         unit_id: r.try_get("unit_id")?,
         district_id: r.try_get("district_id")?,
         name: if surname.is_empty() {
@@ -303,7 +305,7 @@ pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<S
 pub struct Record {
     pub id: i64,
     pub state: VisitState,
-    pub kind: String,
+    pub kind: VisitKind,
     pub entry_date: Option<String>,
     pub entry_port_id: Option<i64>,
     pub exit_date: Option<String>,
@@ -334,10 +336,11 @@ pub async fn record(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Re
     .await?;
     let Some(r) = row else { return Ok(None) };
     let state: String = r.try_get("state")?;
+    let kind: String = r.try_get("kind")?;
     Ok(Some(Record {
         id: r.try_get("id")?,
         state: VisitState::parse(&state).unwrap_or(VisitState::Draft),
-        kind: r.try_get("kind")?,
+        kind: VisitKind::from_stored(&kind),
         entry_date: r.try_get("entry_date")?,
         entry_port_id: r.try_get("entry_port_id")?,
         exit_date: r.try_get("exit_date")?,
@@ -350,39 +353,29 @@ pub async fn record(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Re
     }))
 }
 
-/// Saves the unit's registration while editable; returns the record id, or None when it is
-/// under review or done.
+/// Saves the unit's registration while editable, in `state` (a returned one saved whole stays
+/// returned: see `visit_flow::saved_state`); returns the record id, or None when it is under
+/// review or done.
 pub async fn save(
     conn: &mut Conn,
     s: &Subject,
     data: &VisitData,
+    state: VisitState,
     now: i64,
 ) -> DbResult<Option<i64>> {
-    let (state, entry_date, entry_port, exit_date, exit_port, reason) = match data {
+    let (entry_date, entry_port, exit_date, exit_port, reason) = match data {
         VisitData::Travelled {
             entry_date,
             entry_port,
             exit,
         } => (
-            if exit.is_some() {
-                VisitState::Draft
-            } else {
-                VisitState::Entered
-            },
             Some(entry_date.to_string()),
             Some(*entry_port),
             exit.map(|(d, _)| d.to_string()),
             exit.map(|(_, p)| p),
             None,
         ),
-        VisitData::Cancelled { reason } => (
-            VisitState::Draft,
-            None,
-            None,
-            None,
-            None,
-            Some(reason.clone()),
-        ),
+        VisitData::Cancelled { reason } => (None, None, None, None, Some(reason.clone())),
     };
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO visit_records (visitor_id, group_id, unit_id, district_id, state, kind,
@@ -400,7 +393,7 @@ pub async fn save(
     .bind(s.group_id)
     .bind(s.unit_id)
     .bind(state.as_str())
-    .bind(data.kind())
+    .bind(data.kind().as_str())
     .bind(entry_date)
     .bind(entry_port)
     .bind(exit_date)
@@ -413,7 +406,8 @@ pub async fn save(
     Ok(id)
 }
 
-pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<String, FileMeta>> {
+/// The files of a registration by scan (a row of an unknown kind is left out).
+pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<Scan, FileMeta>> {
     let rows = sqlx::query(
         "SELECT a.kind, f.id, f.sha256, f.size, f.mime, f.original_name, f.uploaded_by
          FROM visit_files a JOIN files f ON f.id = a.file_id WHERE a.record_id = $1",
@@ -423,10 +417,9 @@ pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<St
     .await?;
     let mut out = BTreeMap::new();
     for r in &rows {
-        out.insert(
-            r.try_get::<String, _>("kind")?,
-            super::reference::file_meta(r)?,
-        );
+        if let Some(scan) = Scan::parse(&r.try_get::<String, _>("kind")?) {
+            out.insert(scan, super::reference::file_meta(r)?);
+        }
     }
     Ok(out)
 }
@@ -434,7 +427,7 @@ pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<St
 pub async fn set_file(
     conn: &mut Conn,
     record_id: i64,
-    kind: &str,
+    kind: Scan,
     file_id: i64,
     now: i64,
 ) -> DbResult<bool> {
@@ -452,7 +445,7 @@ pub async fn set_file(
          ON CONFLICT (record_id, kind) DO UPDATE SET file_id = excluded.file_id, uploaded_at = excluded.uploaded_at",
     )
     .bind(record_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(file_id)
     .bind(now)
     .execute(conn)
@@ -619,7 +612,7 @@ pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
                 .bind(r.unit_id)
                 .bind(r.district_id)
                 .bind(r.state.as_str())
-                .bind(r.data.kind())
+                .bind(r.data.kind().as_str())
                 .bind(entry_date)
                 .bind(entry_port)
                 .bind(exit_date)

@@ -9,10 +9,8 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use super::ctx::Ctx;
 use super::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::audit;
-
-/// Most rows one export holds (a worksheet holds at most 1,048,576).
-pub const MAX_ROWS: i64 = 100_000;
+use crate::workflow::oversight;
+pub use crate::workflow::oversight::MAX_ROWS;
 
 /// The query of a queue page: the flash code after an action, and `format=xlsx` for the file.
 #[derive(serde::Deserialize, Default, Debug, Clone)]
@@ -172,19 +170,7 @@ pub async fn respond(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("export task: {e}")))?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        tx.conn(),
-        &ctx.actor(),
-        now,
-        "export",
-        "export",
-        list,
-        &format!("{label}；条件：{}；{rows}行", non_empty(filters)),
-    )
-    .await?;
-    tx.commit().await?;
+    let now = oversight::record_export(state, ctx.principal()?, list, label, filters, rows).await?;
     let date: String = crate::clock::fmt_ts(now).chars().take(10).collect();
     let ascii = format!("laihua-{}-{}.xlsx", list.replace('.', "-"), date);
     let utf8 = format!("{label}-{date}.xlsx");
@@ -206,14 +192,6 @@ pub async fn respond(
         bytes,
     )
         .into_response())
-}
-
-fn non_empty(s: &str) -> &str {
-    if s.trim().is_empty() {
-        "无"
-    } else {
-        s
-    }
 }
 
 /// "名称=值" pairs of the non-empty filters, for the audit entry.

@@ -8,11 +8,12 @@ use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
 use super::ctx::Ctx;
-use super::error::{AppError, AppResult};
+use super::error::AppResult;
 use super::page::render;
 use super::page::{flash_text, layout, Layout};
 use crate::state::AppState;
-use crate::store::messages::{self, Message};
+use crate::store::messages::Message;
+use crate::workflow::messages;
 
 const PAGE_SIZE: i64 = 20;
 
@@ -39,10 +40,9 @@ pub async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let unit_id = ctx.unit_id()?;
     let page = q.page.unwrap_or(1).max(1);
     let (items, total) =
-        messages::list(state.pool(), unit_id, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+        messages::list(&state, ctx.principal()?, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let mut l = layout(&state, &ctx, "站内信").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(ListPage {
@@ -67,11 +67,7 @@ pub async fn detail(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let unit_id = ctx.unit_id()?;
-    let m = messages::get(state.pool(), unit_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    messages::mark_read(state.pool(), unit_id, id, state.now()).await?;
+    let m = messages::open(&state, ctx.principal()?, id).await?;
     render(DetailPage {
         l: layout(&state, &ctx, "消息详细").await?,
         m,
@@ -100,10 +96,7 @@ pub async fn read(
     Path(id): Path<i64>,
     Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
-    let unit_id = ctx.unit_id()?;
-    if !messages::mark_read(state.pool(), unit_id, id, state.now()).await? {
-        return Err(AppError::NotFound);
-    }
+    messages::mark_read(&state, ctx.principal()?, id).await?;
     Ok(done(&ctx, &form.back, "/messages"))
 }
 
@@ -114,10 +107,7 @@ pub async fn delete(
     Path(id): Path<i64>,
     Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
-    let unit_id = ctx.unit_id()?;
-    if !messages::delete(state.pool(), unit_id, id, state.now()).await? {
-        return Err(AppError::NotFound);
-    }
+    messages::delete(&state, ctx.principal()?, id).await?;
     Ok(done(&ctx, &form.back, "/messages?ok=deleted"))
 }
 
@@ -135,10 +125,10 @@ struct Popup {
 /// due (claimed on the server, so tabs and instances agree), else 204. Without a unit session
 /// there is nothing to say: 204, never an error page.
 pub async fn popup(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let Ok(unit_id) = ctx.unit_id() else {
+    let Some(p) = &ctx.principal else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let (unread, Some(m)) = messages::reminder(state.pool(), unit_id, state.now()).await? else {
+    let (unread, Some(m)) = messages::reminder(&state, p).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     Ok(Json(Popup {

@@ -12,15 +12,12 @@ use super::error::AppResult;
 use super::export::{describe, respond, wants_xlsx, Sheet};
 use super::page::render;
 use super::page::{layout, Layout};
-use crate::domain::group::GroupState;
-use crate::domain::registration::RegState;
+use crate::domain::principal::Role;
 use crate::state::AppState;
-use crate::store::groups::{self, GroupRow};
-use crate::store::units::{self, SearchRow};
-use crate::store::users::{Role, User};
-
-/// Most results of each kind.
-const LIMIT: i64 = 200;
+use crate::store::groups::GroupRow;
+use crate::store::units::SearchRow;
+use crate::workflow::error::Error;
+use crate::workflow::oversight::{self, Found, SEARCH_LIMIT};
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
@@ -44,68 +41,26 @@ struct SearchPage {
     limit: i64,
 }
 
-/// The district a county account is limited to.
-fn district_of(user: &User) -> Option<i64> {
-    match user.role {
-        Role::County => Some(user.district_id.unwrap_or(0)),
-        _ => None,
-    }
-}
-
-/// The units an account may open from the results (as `review::may_view_unit`, without the
-/// county-passed check of returned registrations, which the city finds in its queues).
-fn unit_visible(user: &User, state: RegState) -> bool {
-    match user.role {
-        Role::County => state != RegState::Draft,
-        Role::City => matches!(state, RegState::PendingCity | RegState::Approved),
-        Role::Admin => true,
-        Role::Unit => false,
-    }
-}
-
-/// The group states an account may open (as `group_review::may_view_group`).
-fn group_states(user: &User) -> &'static [GroupState] {
-    use GroupState::*;
-    match user.role {
-        Role::County | Role::Admin => &[PendingCounty, PendingCity, Accepted, Reported, Dispatched],
-        Role::City => &[PendingCity, Accepted, Reported, Dispatched],
-        Role::Unit => &[],
-    }
-}
-
 pub async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?.clone();
+    let p = ctx.principal()?;
     let text = q.q.trim().to_string();
-    let chars = text.chars().count();
-    let mut error = String::new();
-    if chars > 100 {
-        error = "查询内容不能超过100个字符".into();
-    }
-    let searched = !text.is_empty() && error.is_empty();
-    let (mut unit_rows, mut group_rows) = (Vec::new(), Vec::new());
-    if searched {
-        // Part of a name needs at least two characters, so that one letter does not list
-        // every unit.
-        if chars >= 2 {
-            unit_rows = units::search_staff(state.pool(), &text, district_of(&user), LIMIT)
-                .await?
-                .into_iter()
-                .filter(|r| unit_visible(&user, r.state))
-                .collect();
-        }
-        group_rows = groups::search_staff(
-            state.pool(),
-            &text,
-            group_states(&user),
-            district_of(&user),
-            LIMIT,
-        )
-        .await?;
-    }
+    let (searched, error, found) = match oversight::search(&state, p, &text).await {
+        Ok(found) => (!text.is_empty(), String::new(), found),
+        Err(Error::Invalid(e)) => (
+            false,
+            e.first().unwrap_or_default().to_string(),
+            Found::default(),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let Found {
+        units: unit_rows,
+        groups: group_rows,
+    } = found;
     if searched && wants_xlsx(&q.format) {
         let mut us = Sheet::new(
             "邀请单位",
@@ -158,7 +113,7 @@ pub async fn search(
         error,
         units: unit_rows,
         groups: group_rows,
-        admin: user.role == Role::Admin,
-        limit: LIMIT,
+        admin: p.role == Role::Admin,
+        limit: SEARCH_LIMIT,
     })
 }

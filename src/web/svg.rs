@@ -5,25 +5,21 @@
 
 use std::fmt::Write;
 
-/// Which way the bars run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Orientation {
-    /// Columns along a horizontal axis: for a time series (months).
-    Vertical,
-    /// Bars, one row per category with its label on the left: for categories.
-    Horizontal,
+pub use crate::workflow::oversight::{BarChart, Orientation};
+
+/// The chart as an inline `<svg>` element.
+pub fn render(chart: &BarChart) -> String {
+    Drawing(chart).render()
 }
 
-/// A bar chart: categories, each with one value per series (bars side by side).
-#[derive(Clone, Debug)]
-pub struct BarChart {
-    /// Read by screen readers (`aria-label`, `<title>`).
-    pub title: String,
-    pub orientation: Orientation,
-    /// Names of the value series; a legend is drawn when there are several.
-    pub series: Vec<String>,
-    /// (category label, one value per series).
-    pub items: Vec<(String, Vec<i64>)>,
+/// A chart being drawn.
+struct Drawing<'a>(&'a BarChart);
+
+impl std::ops::Deref for Drawing<'_> {
+    type Target = BarChart;
+    fn deref(&self) -> &BarChart {
+        self.0
+    }
 }
 
 /// Fill colours of the series, in order (blue, orange, green, grey).
@@ -97,7 +93,7 @@ pub fn scale(max: i64) -> (i64, i64) {
     (top, step)
 }
 
-impl BarChart {
+impl Drawing<'_> {
     fn max_value(&self) -> i64 {
         self.items
             .iter()
@@ -110,8 +106,7 @@ impl BarChart {
         self.series.len().max(1)
     }
 
-    /// The chart as an inline `<svg>` element.
-    pub fn render(&self) -> String {
+    fn render(&self) -> String {
         if self.items.is_empty() {
             return self.empty();
         }
@@ -324,6 +319,16 @@ impl BarChart {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    trait Render {
+        fn render(&self) -> String;
+    }
+
+    impl Render for BarChart {
+        fn render(&self) -> String {
+            super::render(self)
+        }
+    }
 
     fn chart(orientation: Orientation, items: Vec<(&str, Vec<i64>)>) -> BarChart {
         BarChart {

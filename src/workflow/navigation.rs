@@ -5,17 +5,15 @@ use super::error::Outcome;
 use crate::domain::group_flow;
 use crate::domain::principal::{Principal, Role};
 use crate::domain::visit::VisitState;
+use crate::domain::visit_flow;
 use crate::state::AppState;
-use crate::store::messages::{self, Message};
+use crate::store::messages::Message;
 use crate::store::queues::{self, QueueCounts};
 use crate::store::units::Reviewer;
 
 /// A unit's unread count and the unread message due to pop up now, if any.
 pub async fn reminder(state: &AppState, p: &Principal) -> Outcome<(i64, Option<Message>)> {
-    match p.own_unit() {
-        Some(unit_id) => Ok(messages::reminder(state.pool(), unit_id, state.now()).await?),
-        None => Ok((0, None)),
-    }
+    super::messages::reminder(state, p).await
 }
 
 /// The reviewer of registrations a principal is (county staff need their district).
@@ -31,11 +29,7 @@ pub fn reviewer(p: &Principal) -> Option<Reviewer> {
 
 /// The post-visit registrations' state that waits for a principal.
 pub fn visit_work_state(p: &Principal) -> Option<VisitState> {
-    match p.role {
-        Role::County => Some(VisitState::PendingCounty),
-        Role::City => Some(VisitState::PendingCity),
-        _ => None,
-    }
+    visit_flow::work_state(p.role)
 }
 
 /// The counts of a reviewer's three work queues (zeros for others).
