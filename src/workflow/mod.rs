@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod error;
 pub mod files;
+pub mod groups;
 pub mod navigation;
 pub mod notify;
 pub mod registration;
