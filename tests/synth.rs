@@ -117,7 +117,8 @@ async fn synthetic_data_covers_every_state_and_serves_the_benchmarked_pages() {
     // Numbers drawn after the load continue the sequences.
     let year: i64 = laihua::clock::fmt_ts(app.state.now())[..4].parse().unwrap();
     let mut conn = app.state.pool().acquire().await.unwrap();
-    let next = laihua::store::groups::next_in_sequence(&mut conn, "group", year)
+    let group = laihua::domain::group_flow::Sequence::Group;
+    let next = laihua::store::groups::next_in_sequence(&mut conn, group, year)
         .await
         .unwrap();
     let taken = app

@@ -85,6 +85,117 @@ impl Ground {
     }
 }
 
+/// A group's own attachments (the visitors' scans and the stamped form are kept apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attachment {
+    /// 经办人身份证复印件: always required.
+    ClerkId,
+    /// 多次入境证明材料: required for a multiple-entry invitation.
+    MultiEntryProof,
+    /// 其他证明材料: optional.
+    Other,
+}
+
+impl Attachment {
+    pub const ALL: [Attachment; 3] = [
+        Attachment::ClerkId,
+        Attachment::MultiEntryProof,
+        Attachment::Other,
+    ];
+    /// Its type code (in the database and the upload's address).
+    pub fn code(self) -> &'static str {
+        match self {
+            Attachment::ClerkId => "clerk_id",
+            Attachment::MultiEntryProof => "multi_entry_proof",
+            Attachment::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Attachment> {
+        Attachment::ALL.into_iter().find(|a| a.code() == s)
+    }
+    /// Its name on the form.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attachment::ClerkId => "经办人身份证复印件（加盖单位公章）",
+            Attachment::MultiEntryProof => "多次入境证明材料（出入境记录页等）",
+            Attachment::Other => "其他证明材料",
+        }
+    }
+    /// Whether a group of this entry type (its code) needs it before 【提交】.
+    pub fn required(self, entry_type: &str) -> bool {
+        match self {
+            Attachment::ClerkId => true,
+            Attachment::MultiEntryProof => {
+                EntryType::parse(entry_type).is_some_and(|e| e.multiple())
+            }
+            Attachment::Other => false,
+        }
+    }
+    /// Whether the form offers it: the multiple-entry proof only when needed or uploaded.
+    pub fn offered(self, entry_type: &str, uploaded: bool) -> bool {
+        self != Attachment::MultiEntryProof || uploaded || self.required(entry_type)
+    }
+}
+
+/// Which scan of a visitor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VisitorScan {
+    /// 护照首页 (required).
+    Passport,
+    /// 曾来华的签证页及出入境章 (optional).
+    Visa,
+}
+
+/// Where an upload of a group goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadSlot {
+    Attachment(Attachment),
+    /// The stamped and signed print of the application form.
+    Scan,
+    /// A scan of the visitor with this id.
+    Visitor(VisitorScan, i64),
+}
+
+impl UploadSlot {
+    /// `clerk_id`, `multi_entry_proof`, `other`, `scan`, `passport-<visitor id>`,
+    /// `visa-<visitor id>`.
+    pub fn parse(s: &str) -> Option<UploadSlot> {
+        if s == "scan" {
+            return Some(UploadSlot::Scan);
+        }
+        if let Some(a) = Attachment::parse(s) {
+            return Some(UploadSlot::Attachment(a));
+        }
+        let (kind, id) = s.split_once('-')?;
+        let scan = match kind {
+            "passport" => VisitorScan::Passport,
+            "visa" => VisitorScan::Visa,
+            _ => return None,
+        };
+        Some(UploadSlot::Visitor(scan, id.parse().ok()?))
+    }
+    /// The code [`UploadSlot::parse`] reads (the form marks the slot of a refused upload).
+    pub fn code(self) -> String {
+        match self {
+            UploadSlot::Attachment(a) => a.code().to_string(),
+            UploadSlot::Scan => "scan".into(),
+            UploadSlot::Visitor(VisitorScan::Passport, id) => format!("passport-{id}"),
+            UploadSlot::Visitor(VisitorScan::Visa, id) => format!("visa-{id}"),
+        }
+    }
+    /// What was uploaded, as the audit log names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            UploadSlot::Visitor(VisitorScan::Visa, _) => "曾来华签证页",
+            UploadSlot::Visitor(VisitorScan::Passport, _) => "护照首页",
+            UploadSlot::Scan => "盖章签字的申请表扫描件",
+            UploadSlot::Attachment(Attachment::ClerkId) => "经办人身份证复印件",
+            UploadSlot::Attachment(Attachment::MultiEntryProof) => "多次入境证明材料",
+            UploadSlot::Attachment(Attachment::Other) => "其他证明材料",
+        }
+    }
+}
+
 /// What the group form accepts, from the reference data in force.
 pub struct Choices<'a> {
     pub purposes: &'a [&'a str],
@@ -523,6 +634,35 @@ mod tests {
             contact_phone: "13900000000".into(),
             remarks: String::new(),
         }
+    }
+
+    #[test]
+    fn upload_slots_read_back_what_they_write() {
+        for s in [
+            "clerk_id",
+            "multi_entry_proof",
+            "other",
+            "scan",
+            "passport-12",
+            "visa-3",
+        ] {
+            assert_eq!(UploadSlot::parse(s).unwrap().code(), s);
+        }
+        for s in ["", "letter", "passport-", "visa-x", "passport_1", "clerk"] {
+            assert_eq!(UploadSlot::parse(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_multiple_entry_proof_is_needed_only_for_multiple_entries() {
+        assert!(Attachment::ClerkId.required("single"));
+        assert!(!Attachment::MultiEntryProof.required("single"));
+        assert!(Attachment::MultiEntryProof.required("one_year"));
+        assert!(!Attachment::MultiEntryProof.offered("single", false));
+        assert!(Attachment::MultiEntryProof.offered("single", true));
+        assert!(
+            Attachment::Other.offered("single", false) && !Attachment::Other.required("half_year")
+        );
     }
 
     #[test]

@@ -240,12 +240,32 @@ pub fn actions(p: &Principal, state: S, district: i64, unit: i64) -> Vec<A> {
         .collect()
 }
 
+/// Whether `role` takes `action` in some state: a principal refused in this state is told the
+/// group has moved on; one whose role never takes it, that they may not.
+pub fn role_takes(role: Role, action: A) -> bool {
+    TABLE.iter().any(|r| r.action == action && r.by == role)
+}
+
+/// The 【退件】 of `role` (county and city each have their own), if it has one.
+pub fn return_action(role: Role) -> Option<A> {
+    GroupAction::ALL
+        .into_iter()
+        .find(|a| a.is_return() && role_takes(role, *a))
+}
+
 /// The states whose groups wait for `role` (its 团组待办), in the order they are worked.
 pub fn work_states(role: Role) -> Vec<S> {
     flow::waiting_for(TABLE, role)
         .into_iter()
         .filter(|s| !s.editable())
         .collect()
+}
+
+/// Whether a group in `state` waits for an office, so that its working-day limit runs.
+pub fn with_offices(state: S) -> bool {
+    [Role::County, Role::City]
+        .into_iter()
+        .any(|r| work_states(r).contains(&state))
 }
 
 /// Who may see a group: its unit always; county staff of its district while it is with the
@@ -368,6 +388,23 @@ mod tests {
         }
         assert!(!may_view(&who(City), S::PendingCounty, 3, 7));
         assert!(may_view(&who(City), S::Dispatched, 3, 7));
+    }
+
+    #[test]
+    fn returns_and_the_running_clock() {
+        assert_eq!(return_action(County), Some(A::CountyReturn));
+        assert_eq!(return_action(City), Some(A::CityReturn));
+        assert_eq!(return_action(Unit), None);
+        assert_eq!(return_action(Role::Admin), None);
+        assert!(role_takes(Unit, A::Submit) && !role_takes(City, A::CountyApprove));
+        let running: Vec<S> = GroupState::ALL
+            .into_iter()
+            .filter(|s| with_offices(*s))
+            .collect();
+        assert_eq!(
+            running,
+            vec![S::PendingCounty, S::PendingCity, S::Accepted, S::Reported]
+        );
     }
 
     #[test]

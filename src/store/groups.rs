@@ -9,7 +9,10 @@ use sqlx::Row;
 
 use super::reference::FileMeta;
 use super::sql::{Conn, DbResult};
-use crate::domain::group::{parse_date, GroupData, GroupState, VisitorData};
+use crate::domain::group::{
+    parse_date, Attachment, GroupData, GroupState, VisitorData, VisitorScan,
+};
+use crate::domain::group_flow::Sequence;
 
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -135,13 +138,13 @@ pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Group>> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// The next value of a per-year sequence ("group", "acceptance").
-pub async fn next_in_sequence(conn: &mut Conn, name: &str, year: i64) -> DbResult<i64> {
+/// The next value of a per-year sequence.
+pub async fn next_in_sequence(conn: &mut Conn, sequence: Sequence, year: i64) -> DbResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO counters (name, year, value) VALUES ($1, $2, 1)
          ON CONFLICT (name, year) DO UPDATE SET value = counters.value + 1 RETURNING value",
     )
-    .bind(name)
+    .bind(sequence.counter())
     .bind(year)
     .fetch_one(conn)
     .await
@@ -321,18 +324,17 @@ pub async fn save_visitors(
     Ok(())
 }
 
-/// Sets a visitor's passport ("passport") or earlier-visa ("visa") scan.
+/// Sets one of a visitor's scans.
 pub async fn set_visitor_file(
     conn: &mut Conn,
     group_id: i64,
     visitor_id: i64,
-    kind: &str,
+    scan: VisitorScan,
     file_id: i64,
 ) -> DbResult<bool> {
-    let col = if kind == "visa" {
-        "visa_file_id"
-    } else {
-        "passport_file_id"
+    let col = match scan {
+        VisitorScan::Visa => "visa_file_id",
+        VisitorScan::Passport => "passport_file_id",
     };
     let r = sqlx::query(&format!(
         "UPDATE group_visitors SET {col} = $1 WHERE id = $2 AND group_id = $3"
@@ -345,11 +347,11 @@ pub async fn set_visitor_file(
     Ok(r.rows_affected() == 1)
 }
 
-/// Group-level attachments by type code.
+/// Group-level attachments by type (rows of a type no longer known are left out).
 pub async fn attachments(
     pool: &sqlx::AnyPool,
     group_id: i64,
-) -> DbResult<BTreeMap<String, FileMeta>> {
+) -> DbResult<BTreeMap<Attachment, FileMeta>> {
     let rows = sqlx::query(
         "SELECT a.type_code, f.id, f.sha256, f.size, f.mime, f.original_name, f.uploaded_by
          FROM group_attachments a JOIN files f ON f.id = a.file_id WHERE a.group_id = $1",
@@ -359,10 +361,9 @@ pub async fn attachments(
     .await?;
     let mut out = BTreeMap::new();
     for r in &rows {
-        out.insert(
-            r.try_get::<String, _>("type_code")?,
-            super::reference::file_meta(r)?,
-        );
+        if let Some(a) = Attachment::parse(&r.try_get::<String, _>("type_code")?) {
+            out.insert(a, super::reference::file_meta(r)?);
+        }
     }
     Ok(out)
 }
@@ -370,7 +371,7 @@ pub async fn attachments(
 pub async fn set_attachment(
     conn: &mut Conn,
     group_id: i64,
-    code: &str,
+    attachment: Attachment,
     file_id: i64,
     now: i64,
 ) -> DbResult<()> {
@@ -380,7 +381,7 @@ pub async fn set_attachment(
             uploaded_at = excluded.uploaded_at",
     )
     .bind(group_id)
-    .bind(code)
+    .bind(attachment.code())
     .bind(file_id)
     .bind(now)
     .execute(conn)
@@ -446,20 +447,45 @@ pub async fn submit(conn: &mut Conn, id: i64, now: i64) -> DbResult<bool> {
     Ok(r.rows_affected() == 1)
 }
 
+/// What a transition writes besides the new state and its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change<'a> {
+    None,
+    /// 退件: the reason and the office that returned it.
+    Returned {
+        reason: &'a str,
+        by: &'a str,
+    },
+    /// 上报外交部: the 核实单号.
+    Reported {
+        verification_no: &'a str,
+    },
+    /// 发件: the letter (its file row written in the same transaction).
+    Dispatched {
+        letter_file_id: i64,
+    },
+}
+
 /// A guarded transition: `from` → `to`, within the county's district when given. The time the
 /// group reached its new state (county passed, accepted, reported, dispatched) is recorded here.
-#[allow(clippy::too_many_arguments)]
+/// False (and nothing written) when the group is no longer in `from` there.
 pub async fn transition(
     conn: &mut Conn,
     id: i64,
     from: GroupState,
     to: GroupState,
     district: Option<i64>,
-    set: &str,
-    values: &[Option<String>],
+    change: Change<'_>,
     now: i64,
 ) -> DbResult<bool> {
-    // `set` holds extra assignments using $6.. for `values` (e.g. ", acceptance_no = $6").
+    // Extra assignments use $6.. for their values.
+    let (set, values): (&str, Vec<&str>) = match change {
+        Change::Returned { reason, by } => {
+            (", return_reason = $6, returned_by = $7", vec![reason, by])
+        }
+        Change::Reported { verification_no } => (", verification_no = $6", vec![verification_no]),
+        Change::None | Change::Dispatched { .. } => ("", Vec::new()),
+    };
     let sql = format!(
         "UPDATE invitation_groups SET state = $1, updated_at = $2,
             county_passed_at = CASE WHEN $1 = 'pending_city' THEN $2 ELSE county_passed_at END,
@@ -476,16 +502,33 @@ pub async fn transition(
         .bind(from.as_str())
         .bind(district.unwrap_or(-1));
     for v in values {
-        q = q.bind(v.clone());
+        q = q.bind(v.to_string());
     }
     let r = q.execute(&mut *conn).await?;
     if r.rows_affected() != 1 {
         return Ok(false);
     }
     if to == GroupState::Dispatched {
-        super::visits::refresh_unregistered_of_group(conn, id).await?;
+        super::visits::refresh_unregistered_of_group(&mut *conn, id).await?;
+    }
+    if let Change::Dispatched { letter_file_id } = change {
+        sqlx::query("UPDATE invitation_groups SET letter_file_id = $1 WHERE id = $2")
+            .bind(letter_file_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(true)
+}
+
+/// Records the 受理编号 drawn for a group just accepted.
+pub async fn set_acceptance_no(conn: &mut Conn, id: i64, acceptance_no: &str) -> DbResult<()> {
+    sqlx::query("UPDATE invitation_groups SET acceptance_no = $1 WHERE id = $2")
+        .bind(acceptance_no)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A row of a review queue or the history.

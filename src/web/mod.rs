@@ -12,6 +12,7 @@ pub mod export;
 pub mod files;
 pub mod flow;
 pub mod group_review;
+pub mod group_view;
 pub mod groups;
 pub mod help;
 pub mod messages;

@@ -495,9 +495,3 @@ pub async fn return_visit(
 ) -> AppResult<Response> {
     decide(state, ctx, visitor_id, Some(f.reason)).await
 }
-
-/// Whether the unit has overdue registrations older than the configured limit, and whether the
-/// office blocks new applications then (for the group pages, until they ask the workflow).
-pub async fn overdue_warning(state: &AppState, unit_id: i64) -> AppResult<(usize, bool)> {
-    Ok(visits::overdue_warning(state, unit_id).await?)
-}

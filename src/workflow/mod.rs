@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit_log;
 pub mod error;
 pub mod files;
+pub mod groups;
 pub mod messages;
 pub mod navigation;
 pub mod notify;
