@@ -19,5 +19,6 @@ pub mod group;
 pub mod group_flow;
 pub mod principal;
 pub mod registration;
+pub mod registration_flow;
 pub mod settings;
 pub mod visit;

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod error;
 pub mod files;
 pub mod navigation;
+pub mod notices;
 pub mod notify;
 pub mod registration;
 pub mod verify;

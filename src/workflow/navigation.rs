@@ -8,24 +8,12 @@ use crate::domain::visit::VisitState;
 use crate::state::AppState;
 use crate::store::messages::{self, Message};
 use crate::store::queues::{self, QueueCounts};
-use crate::store::units::Reviewer;
 
 /// A unit's unread count and the unread message due to pop up now, if any.
 pub async fn reminder(state: &AppState, p: &Principal) -> Outcome<(i64, Option<Message>)> {
     match p.own_unit() {
         Some(unit_id) => Ok(messages::reminder(state.pool(), unit_id, state.now()).await?),
         None => Ok((0, None)),
-    }
-}
-
-/// The reviewer of registrations a principal is (county staff need their district).
-pub fn reviewer(p: &Principal) -> Option<Reviewer> {
-    match p.role {
-        Role::County => p
-            .district_id
-            .map(|district_id| Reviewer::County { district_id }),
-        Role::City => Some(Reviewer::City),
-        _ => None,
     }
 }
 
@@ -45,7 +33,7 @@ pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
     }
     Ok(queues::counts(
         state.pool(),
-        reviewer(p),
+        super::registration::review_scope(p).map(|(state, _)| state),
         &group_flow::work_states(p.role),
         visit_work_state(p),
         p.district_scope(),
