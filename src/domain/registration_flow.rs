@@ -15,7 +15,7 @@
 //! A change request goes through the same two reviews (SPEC), so both machines are this one
 //! table; they differ in their audit names ([`Request::audit_name`]), in who sees them
 //! ([`may_view`], [`may_view_change`]) and in that a unit opens a change request only once its
-//! registration is approved, one at a time ([`editing`]). The approved data stays in force until
+//! registration is approved, one at a time ([`request_for`]). The approved data stays in force until
 //! the change is approved.
 
 use super::flow::{self, Rule, Table};
@@ -210,18 +210,18 @@ pub fn work_states(role: Role) -> Vec<S> {
     states
 }
 
-/// What a unit edits now, given its registration's state and its change request that is not
-/// yet approved, if any: its registration before approval; after approval a change request
-/// (a new one, or the open one while it is back with the unit); nothing while either is under
-/// review.
-pub fn editing(unit_state: S, open_change: Option<S>) -> Option<Request> {
-    if unit_state.editable() {
-        return Some(Request::Registration);
-    }
-    match (unit_state, open_change) {
-        (S::Approved, None) => Some(Request::Change),
-        (S::Approved, Some(c)) if c.editable() => Some(Request::Change),
-        _ => None,
+/// What a unit's `action` (saving, uploading, submitting) applies to now, given its
+/// registration's state and its change request that is not yet approved, if any: its
+/// registration while the table lets the unit act on it; once approved, a change request (the
+/// open one, or a new one, which starts as a draft); nothing while either is under review.
+pub fn request_for(action: A, unit_state: S, open_change: Option<S>) -> Option<Request> {
+    let unit_may = |s| flow::next(TABLE, s, action, Unit).is_some();
+    if unit_may(unit_state) {
+        Some(Request::Registration)
+    } else if unit_state == S::Approved && unit_may(open_change.unwrap_or(S::Draft)) {
+        Some(Request::Change)
+    } else {
+        None
     }
 }
 
@@ -372,22 +372,29 @@ mod tests {
 
     #[test]
     fn a_unit_edits_its_registration_before_approval_and_changes_after() {
-        for s in RegState::ALL {
-            let expected = match s {
-                S::Draft | S::Returned => Some(Request::Registration),
-                S::Approved => Some(Request::Change),
-                _ => None,
-            };
-            assert_eq!(editing(s, None), expected, "{s:?}");
+        for action in [A::Save, A::Upload, A::Submit] {
+            for s in RegState::ALL {
+                let expected = match s {
+                    S::Draft | S::Returned => Some(Request::Registration),
+                    S::Approved => Some(Request::Change),
+                    _ => None,
+                };
+                assert_eq!(request_for(action, s, None), expected, "{s:?}");
+            }
+            for c in RegState::ALL {
+                let expected = c.editable().then_some(Request::Change);
+                assert_eq!(request_for(action, S::Approved, Some(c)), expected, "{c:?}");
+            }
+            assert_eq!(
+                request_for(action, S::Returned, Some(S::PendingCity)),
+                Some(Request::Registration)
+            );
         }
-        for c in RegState::ALL {
-            let expected = c.editable().then_some(Request::Change);
-            assert_eq!(editing(S::Approved, Some(c)), expected, "{c:?}");
+        for action in RegAction::ALL.into_iter().filter(|a| a.is_review()) {
+            for s in RegState::ALL {
+                assert_eq!(request_for(action, s, None), None);
+            }
         }
-        assert_eq!(
-            editing(S::Returned, Some(S::PendingCity)),
-            Some(Request::Registration)
-        );
     }
 
     #[test]

@@ -304,9 +304,10 @@ pub struct Own {
 }
 
 impl Own {
-    /// What the unit edits now (see [`flow::editing`]).
-    pub fn editing(&self) -> Option<Request> {
-        flow::editing(self.unit.state, self.open_change.as_ref().map(|c| c.state))
+    /// What the unit's `action` applies to now (see [`flow::request_for`]).
+    pub fn request_for(&self, action: RegAction) -> Option<Request> {
+        let open = self.open_change.as_ref().map(|c| c.state);
+        flow::request_for(action, self.unit.state, open)
     }
     /// The change request being edited: the open one, or a new one (id 0) from the approved data.
     fn change_draft(&self) -> Change {
@@ -323,10 +324,12 @@ impl Own {
     }
     /// What is edited now and the organisation data its form starts from.
     pub fn editing_data(&self) -> Option<(Request, RegData)> {
-        match self.editing()? {
-            Request::Registration => Some((Request::Registration, self.unit.data.clone())),
-            Request::Change => Some((Request::Change, self.change_draft().data)),
-        }
+        let request = self.request_for(RegAction::Save)?;
+        let data = match request {
+            Request::Registration => self.unit.data.clone(),
+            Request::Change => self.change_draft().data,
+        };
+        Some((request, data))
     }
 }
 
@@ -368,7 +371,7 @@ pub async fn own_page(state: &AppState, p: &Principal) -> Outcome<OwnPage> {
         &own.unit.id.to_string(),
     )
     .await?;
-    let editable = own.editing().is_some();
+    let editable = own.request_for(RegAction::Save).is_some();
     Ok(OwnPage {
         own,
         slots: unit_slots,
@@ -379,23 +382,23 @@ pub async fn own_page(state: &AppState, p: &Principal) -> Outcome<OwnPage> {
 }
 
 /// The attachments step: what is edited and its slots.
-pub struct AttachmentsPage {
+pub struct AttachmentsStep {
     pub unit_id: i64,
     pub editing: Request,
     pub slots: Vec<AttachmentSlot>,
 }
 
 /// The attachments step, or `None` while everything is under review.
-pub async fn attachments_page(state: &AppState, p: &Principal) -> Outcome<Option<AttachmentsPage>> {
+pub async fn attachments_page(state: &AppState, p: &Principal) -> Outcome<Option<AttachmentsStep>> {
     let own = own(state, p).await?;
-    let Some(editing) = own.editing() else {
+    let Some(editing) = own.request_for(RegAction::Upload) else {
         return Ok(None);
     };
     let replaced = match editing {
         Request::Registration => BTreeMap::new(),
         Request::Change => own.change_draft().attachments,
     };
-    Ok(Some(AttachmentsPage {
+    Ok(Some(AttachmentsStep {
         unit_id: own.unit.id,
         editing,
         slots: slots(state, &own.attachments, &replaced).await?,
@@ -407,7 +410,7 @@ const UNDER_REVIEW: &str = "注册信息正在审核中，暂不能修改";
 /// Saves the organisation data: directly while not approved, as a change request after.
 pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Request> {
     let own = own(state, p).await?;
-    let Some(request) = own.editing() else {
+    let Some(request) = own.request_for(RegAction::Save) else {
         return Err(Error::Stale(UNDER_REVIEW.into()));
     };
     let data = check_org(state, form, Some(own.unit.id)).await?;
@@ -455,7 +458,7 @@ pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Re
 pub async fn upload(state: &AppState, p: &Principal, type_id: i64, file: &Upload) -> Outcome<()> {
     const LOCKED: &str = "注册信息正在审核中，暂不能修改附件";
     let own = own(state, p).await?;
-    let Some(request) = own.editing() else {
+    let Some(request) = own.request_for(RegAction::Upload) else {
         return Err(Error::Stale(LOCKED.into()));
     };
     let types = reference::attachment_types(state.pool(), SCOPE).await?;
@@ -501,7 +504,7 @@ pub async fn upload(state: &AppState, p: &Principal, type_id: i64, file: &Upload
 pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
     const SUBMITTED: &str = "注册信息已提交，正在审核中";
     let own = own(state, p).await?;
-    let Some(request) = own.editing() else {
+    let Some(request) = own.request_for(RegAction::Submit) else {
         return Err(Error::Stale(SUBMITTED.into()));
     };
     let types = reference::attachment_types(state.pool(), SCOPE).await?;
