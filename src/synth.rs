@@ -31,7 +31,7 @@ use crate::store::audit::{self, ImportAudit as AuditRow};
 use crate::store::bulk::{self, BulkTable};
 use crate::store::groups::{self, ImportGroup, ImportVisitor};
 use crate::store::messages::{self, NewMessage};
-use crate::store::units::{self, Reviewer};
+use crate::store::units::{self, Decision};
 use crate::store::users::{self, NewUser, Role};
 use crate::store::visits::{self, ImportRecord};
 use crate::store::{reference, refs, Actor, Conn};
@@ -1278,29 +1278,33 @@ pub async fn generate(
             continue;
         }
         let reviewed = (submitted + rng.gen_range(HOUR..3 * DAY)).min(now - 30);
-        let county_reviewer = Reviewer::County {
-            district_id: districts[district].id,
+        let county = |to, reason| Decision {
+            from: RegState::PendingCounty,
+            to,
+            district: Some(districts[district].id),
+            reason,
         };
         if target == RegState::Returned {
             let reason = rng.gen_range(0..2u8);
-            units::review(
-                tx.conn(),
-                unit_id,
-                county_reviewer,
-                Some(RETURN_REASONS[reason as usize]),
-                reviewed,
-            )
-            .await?;
+            let d = county(RegState::Returned, Some(RETURN_REASONS[reason as usize]));
+            units::review(tx.conn(), unit_id, &d, reviewed).await?;
             timeline.push(reviewed, idx, What::UnitCountyReturn(reason));
             continue;
         }
-        units::review(tx.conn(), unit_id, county_reviewer, None, reviewed).await?;
+        let d = county(RegState::PendingCity, None);
+        units::review(tx.conn(), unit_id, &d, reviewed).await?;
         timeline.push(reviewed, idx, What::UnitCounty);
         if target == RegState::PendingCity {
             continue;
         }
         let approved = (reviewed + rng.gen_range(HOUR..3 * DAY)).min(now - 10);
-        units::review(tx.conn(), unit_id, Reviewer::City, None, approved).await?;
+        let d = Decision {
+            from: RegState::PendingCity,
+            to: RegState::Approved,
+            district: None,
+            reason: None,
+        };
+        units::review(tx.conn(), unit_id, &d, approved).await?;
         timeline.push(approved, idx, What::UnitCity);
         units_info[idx].approved_at = Some(approved);
         if n >= 10 && rng.gen_bool(0.003) {

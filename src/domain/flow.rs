@@ -18,6 +18,18 @@ pub struct Rule<S, A> {
     pub to: S,
 }
 
+impl<S, A> Rule<S, A> {
+    /// A rule on one line of a table: `by` takes `action` in `from`, leading to `to`.
+    pub const fn new(from: S, action: A, by: Role, to: S) -> Rule<S, A> {
+        Rule {
+            from,
+            action,
+            by,
+            to,
+        }
+    }
+}
+
 /// A state machine: its rules, in the order a record usually goes through them.
 pub type Table<S, A> = &'static [Rule<S, A>];
 
@@ -72,6 +84,22 @@ pub fn actions<S: Copy + PartialEq, A: Copy + PartialEq>(
     out
 }
 
+/// The actions of `all` the principal may take on a record in state `from` of `unit` in
+/// `district` (see [`may`]): a page's buttons.
+pub fn allowed<S: Copy + PartialEq, A: Copy + PartialEq>(
+    table: Table<S, A>,
+    all: &[A],
+    p: &Principal,
+    from: S,
+    district: i64,
+    unit: i64,
+) -> Vec<A> {
+    all.iter()
+        .copied()
+        .filter(|a| may(table, p, from, *a, district, unit).is_some())
+        .collect()
+}
+
 /// The states in which `role` has an action that moves the record on: the role's work queue.
 pub fn waiting_for<S: Copy + PartialEq, A: Copy + PartialEq>(
     table: Table<S, A>,
@@ -124,20 +152,35 @@ pub(crate) mod testing {
         for &from in states {
             for &action in actions {
                 for role in ROLES {
-                    let want = expected(from, action, role);
-                    assert_eq!(
-                        next(table, from, action, role),
-                        want,
-                        "{from:?} {action:?} by {role:?}"
-                    );
-                    assert_eq!(may(table, &who(role), from, action, 3, 7), want);
-                    let stranger = may(table, &who(role), from, action, 4, 8);
-                    match role {
-                        Role::Unit | Role::County => assert_eq!(stranger, None),
-                        _ => assert_eq!(stranger, want),
-                    }
+                    check(table, from, action, role, expected(from, action, role));
                 }
             }
+        }
+    }
+
+    /// Checks one state × action × role of `table` against `expected`, and that only the
+    /// record's own unit or county (unit 7 of district 3) may act: others meet the same refusal.
+    pub(crate) fn check<S, A>(
+        table: Table<S, A>,
+        from: S,
+        action: A,
+        role: Role,
+        expected: Option<S>,
+    ) where
+        S: Copy + PartialEq + std::fmt::Debug,
+        A: Copy + PartialEq + std::fmt::Debug,
+    {
+        let what = format!("{from:?} {action:?} by {role:?}");
+        assert_eq!(next(table, from, action, role), expected, "{what}");
+        assert_eq!(
+            may(table, &who(role), from, action, 3, 7),
+            expected,
+            "{what}"
+        );
+        let stranger = may(table, &who(role), from, action, 4, 8);
+        match role {
+            Role::Unit | Role::County => assert_eq!(stranger, None, "{what}"),
+            Role::City | Role::Admin => assert_eq!(stranger, expected, "{what}"),
         }
     }
 }

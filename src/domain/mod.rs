@@ -23,6 +23,7 @@ pub mod period;
 pub mod principal;
 pub mod refdata;
 pub mod registration;
+pub mod registration_flow;
 pub mod settings;
 pub mod texts;
 pub mod time_limit;

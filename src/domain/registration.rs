@@ -1,9 +1,10 @@
-//! The inviting unit's registration data and its rules, and the registration state machine.
+//! The inviting unit's registration data and its rules (its life is `registration_flow`).
 
 use serde::{Deserialize, Serialize};
 
 use super::credit_code::CreditCode;
 use super::fields::{required, FieldErrors};
+pub use super::registration_flow::RegState;
 
 /// Unit types offered at registration.
 pub const UNIT_TYPES: &[&str] = &[
@@ -169,50 +170,6 @@ pub fn valid_email(s: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// Registration (and change request) states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegState {
-    Draft,
-    PendingCounty,
-    PendingCity,
-    Approved,
-    Returned,
-}
-
-impl RegState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegState::Draft => "draft",
-            RegState::PendingCounty => "pending_county",
-            RegState::PendingCity => "pending_city",
-            RegState::Approved => "approved",
-            RegState::Returned => "returned",
-        }
-    }
-    pub fn parse(s: &str) -> RegState {
-        match s {
-            "pending_county" => RegState::PendingCounty,
-            "pending_city" => RegState::PendingCity,
-            "approved" => RegState::Approved,
-            "returned" => RegState::Returned,
-            _ => RegState::Draft,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            RegState::Draft => "未提交",
-            RegState::PendingCounty => "待县区外办初审",
-            RegState::PendingCity => "待市外办审核",
-            RegState::Approved => "审核通过",
-            RegState::Returned => "退回补充",
-        }
-    }
-    /// The unit may edit and (re)submit.
-    pub fn editable(self) -> bool {
-        matches!(self, RegState::Draft | RegState::Returned)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -260,13 +217,5 @@ mod tests {
         assert!(valid_email("a.b@c.cn"));
         assert!(!valid_email("a@b"));
         assert!(!valid_email("a b@c.cn"));
-    }
-
-    #[test]
-    fn only_draft_and_returned_are_editable() {
-        assert!(RegState::Draft.editable());
-        assert!(RegState::Returned.editable());
-        assert!(!RegState::PendingCounty.editable());
-        assert!(!RegState::Approved.editable());
     }
 }

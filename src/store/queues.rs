@@ -3,8 +3,8 @@
 use sqlx::Row;
 
 use super::sql::DbResult;
-use super::units::Reviewer;
 use crate::domain::group::GroupState;
+use crate::domain::registration_flow::RegState;
 use crate::domain::visit::VisitState;
 
 /// How many items wait in each queue.
@@ -17,17 +17,17 @@ pub struct QueueCounts {
     pub visits: i64,
 }
 
-/// Counts registrations and change requests waiting for `units` (none when `None`), groups in
+/// Counts registrations and change requests in `unit_state` (none when `None`), groups in
 /// `group_states` and post-visit registrations in `visit_state`, in `district` or the whole city.
 pub async fn counts(
     pool: &sqlx::AnyPool,
-    units: Option<Reviewer>,
+    unit_state: Option<RegState>,
     group_states: &[GroupState],
     visit_state: Option<VisitState>,
     district: Option<i64>,
 ) -> DbResult<QueueCounts> {
     const NONE: &str = "SELECT CAST(0 AS BIGINT)";
-    let units = units.map_or(NONE.into(), super::units::queue_count_sql);
+    let units = unit_state.map_or(NONE.into(), |s| super::units::queue_count_sql(s, district));
     let groups = match group_states {
         [] => NONE.into(),
         states => super::groups::queue_count_sql(states, district),

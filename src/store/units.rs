@@ -9,7 +9,8 @@ use sqlx::Row;
 
 use super::reference::FileMeta;
 use super::sql::{Conn, DbResult};
-use crate::domain::registration::{name_key, RegData, RegState};
+use crate::domain::registration::{name_key, RegData};
+use crate::domain::registration_flow::{RegState, Request};
 
 #[derive(Clone, Debug)]
 pub struct Unit {
@@ -268,70 +269,46 @@ pub async fn submit(conn: &mut Conn, unit_id: i64, now: i64) -> DbResult<bool> {
     Ok(r.rows_affected() == 1)
 }
 
-/// Who reviews, for scoping the transition.
+/// One review of a registration or change request, as the workflow decided it from the table:
+/// from the state the reviewer acts on to the next one, within the county's district (`None`:
+/// the city, every district), with the reason of a return.
 #[derive(Clone, Copy, Debug)]
-pub enum Reviewer {
-    County { district_id: i64 },
-    City,
+pub struct Decision<'a> {
+    pub from: RegState,
+    pub to: RegState,
+    pub district: Option<i64>,
+    pub reason: Option<&'a str>,
 }
 
-impl Reviewer {
-    pub fn pending_state(self) -> RegState {
-        match self {
-            Reviewer::County { .. } => RegState::PendingCounty,
-            Reviewer::City => RegState::PendingCity,
-        }
+impl Decision<'_> {
+    /// The district bound into the statements: -1 for every district.
+    fn district(&self) -> i64 {
+        self.district.unwrap_or(-1)
     }
-    pub fn approved_state(self) -> RegState {
-        match self {
-            Reviewer::County { .. } => RegState::PendingCity,
-            Reviewer::City => RegState::Approved,
-        }
-    }
-    pub fn action_prefix(self) -> &'static str {
-        match self {
-            Reviewer::County { .. } => "county",
-            Reviewer::City => "city",
-        }
-    }
-    fn district(self) -> i64 {
-        match self {
-            Reviewer::County { district_id } => district_id,
-            Reviewer::City => -1,
-        }
+    /// Reaching `pending_city` records that the county passed it (the city may see it from then).
+    fn county_passes(&self) -> bool {
+        self.to == RegState::PendingCity
     }
 }
 
-/// Approves (`reason` None) or returns a pending registration. False when it is not (any longer)
-/// in the state this reviewer acts on, or not in the county's district.
-pub async fn review(
-    conn: &mut Conn,
-    unit_id: i64,
-    reviewer: Reviewer,
-    reason: Option<&str>,
-    now: i64,
-) -> DbResult<bool> {
-    let from = reviewer.pending_state().as_str();
-    let (to, passed, approved_at) = match reason {
-        Some(_) => (RegState::Returned, None, None),
-        None => match reviewer {
-            Reviewer::County { .. } => (RegState::PendingCity, Some(1i64), None),
-            Reviewer::City => (RegState::Approved, None, Some(now)),
-        },
-    };
+/// Moves a pending registration on (approval, or a return with its reason). False when it is not
+/// (any longer) in `from`, or not in the district.
+pub async fn review(conn: &mut Conn, unit_id: i64, d: &Decision<'_>, now: i64) -> DbResult<bool> {
+    let passed = d.county_passes().then_some(1i64);
+    let approved_at = (d.to == RegState::Approved).then_some(now);
     let r = sqlx::query(
         "UPDATE units SET state = $1, return_reason = $2, county_passed = COALESCE($3, county_passed),
             approved_at = COALESCE($4, approved_at), updated_at = $5
          WHERE id = $6 AND state = $7 AND ($8 < 0 OR district_id = $8)",
     )
-    .bind(to.as_str())
-    .bind(reason)
+    .bind(d.to.as_str())
+    .bind(d.reason)
     .bind(passed)
     .bind(approved_at)
     .bind(now)
     .bind(unit_id)
-    .bind(from)
-    .bind(reviewer.district())
+    .bind(d.from.as_str())
+    .bind(d.district())
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -340,7 +317,7 @@ pub async fn review(
 /// A row of a review queue.
 #[derive(Clone, Debug)]
 pub struct QueueItem {
-    pub kind: &'static str,
+    pub kind: Request,
     pub id: i64,
     pub unit_id: i64,
     pub name: String,
@@ -353,26 +330,20 @@ impl QueueItem {
     pub fn submitted_text(&self) -> String {
         crate::clock::fmt_ts(self.submitted_at)
     }
-    pub fn kind_label(&self) -> &'static str {
-        if self.kind == "change" {
-            "变更申请"
-        } else {
-            "注册申请"
-        }
-    }
-    pub fn href(&self) -> String {
-        if self.kind == "change" {
-            format!("/review/changes/{}", self.id)
-        } else {
-            format!("/review/units/{}", self.id)
-        }
+    pub fn is_change(&self) -> bool {
+        self.kind == Request::Change
     }
 }
 
-/// Registrations and change requests waiting for this reviewer, oldest first.
-pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<QueueItem>> {
-    let state = reviewer.pending_state().as_str();
-    let district = reviewer.district();
+/// Registrations and change requests in `state` (within `district`, or every district), oldest
+/// first.
+pub async fn queue(
+    pool: &sqlx::AnyPool,
+    state: RegState,
+    district: Option<i64>,
+) -> DbResult<Vec<QueueItem>> {
+    let state = state.as_str();
+    let district = district.unwrap_or(-1);
     let regs = sqlx::query(
         "SELECT u.id, u.name, u.credit_code, d.name AS district_name, u.submitted_at
          FROM units u JOIN districts d ON d.id = u.district_id
@@ -395,7 +366,7 @@ pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<Que
     for r in &regs {
         let id: i64 = r.try_get("id")?;
         items.push(QueueItem {
-            kind: "registration",
+            kind: Request::Registration,
             id,
             unit_id: id,
             name: r.try_get("name")?,
@@ -406,7 +377,7 @@ pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<Que
     }
     for r in &changes {
         items.push(QueueItem {
-            kind: "change",
+            kind: Request::Change,
             id: r.try_get("id")?,
             unit_id: r.try_get("unit_id")?,
             name: r.try_get("name")?,
@@ -419,14 +390,14 @@ pub async fn queue(pool: &sqlx::AnyPool, reviewer: Reviewer) -> DbResult<Vec<Que
     Ok(items)
 }
 
-/// The query counting registrations and change requests waiting for this reviewer, with its
-/// values written in (enum codes and an id), so that the navigation can count every queue in
-/// one statement.
-pub(crate) fn queue_count_sql(reviewer: Reviewer) -> String {
-    let state = reviewer.pending_state().as_str();
-    let (units_in, changes_in) = match reviewer.district() {
-        d if d < 0 => (String::new(), String::new()),
-        d => (
+/// The query counting registrations and change requests in `state` (within `district`, or every
+/// district), with its values written in (enum codes and an id), so that the navigation can
+/// count every queue in one statement.
+pub(crate) fn queue_count_sql(state: RegState, district: Option<i64>) -> String {
+    let state = state.as_str();
+    let (units_in, changes_in) = match district {
+        None => (String::new(), String::new()),
+        Some(d) => (
             format!(" AND district_id = {d}"),
             format!(" AND u.district_id = {d}"),
         ),
@@ -435,6 +406,25 @@ pub(crate) fn queue_count_sql(reviewer: Reviewer) -> String {
         "SELECT (SELECT COUNT(*) FROM units WHERE state = '{state}'{units_in})
               + (SELECT COUNT(*) FROM unit_changes c JOIN units u ON u.id = c.unit_id
                  WHERE c.state = '{state}'{changes_in})"
+    )
+}
+
+/// How many units are in `state` (the administrators' overview).
+pub async fn count_in_state(pool: &sqlx::AnyPool, state: RegState) -> DbResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM units WHERE state = $1")
+        .bind(state.as_str())
+        .fetch_one(pool)
+        .await
+}
+
+/// Every district's name by id, retired ones too (a unit's data may name one).
+pub async fn district_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<i64, String>> {
+    Ok(
+        sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM districts")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect(),
     )
 }
 
@@ -563,33 +553,27 @@ pub async fn submit_change(conn: &mut Conn, change_id: i64, now: i64) -> DbResul
     Ok(r.rows_affected() == 1)
 }
 
-/// Approves or returns a pending change request; on final approval the caller applies it.
+/// Moves a pending change request on, as [`review`] does a registration; on final approval the
+/// caller applies it.
 pub async fn review_change(
     conn: &mut Conn,
     change_id: i64,
-    reviewer: Reviewer,
-    reason: Option<&str>,
+    d: &Decision<'_>,
     now: i64,
 ) -> DbResult<bool> {
-    let from = reviewer.pending_state().as_str();
-    let to = match reason {
-        Some(_) => RegState::Returned,
-        None => reviewer.approved_state(),
-    };
-    let passed = matches!((reviewer, reason), (Reviewer::County { .. }, None));
     let r = sqlx::query(
         "UPDATE unit_changes SET state = $1, return_reason = $2,
             county_passed = CASE WHEN $3 = 1 THEN 1 ELSE county_passed END, updated_at = $4
          WHERE id = $5 AND state = $6
            AND ($7 < 0 OR unit_id IN (SELECT id FROM units WHERE district_id = $7))",
     )
-    .bind(to.as_str())
-    .bind(reason)
-    .bind(i64::from(passed))
+    .bind(d.to.as_str())
+    .bind(d.reason)
+    .bind(i64::from(d.county_passes()))
     .bind(now)
     .bind(change_id)
-    .bind(from)
-    .bind(reviewer.district())
+    .bind(d.from.as_str())
+    .bind(d.district())
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 use super::ctx::Ctx;
 use super::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::units;
-use crate::store::users::Role;
+use crate::store::reference::FileMeta;
 use crate::workflow::files::Upload;
 
 /// Reads the file field `field` of a multipart form: (original file name, bytes).
@@ -65,7 +64,12 @@ pub fn disposition(kind: &str, name: &str) -> String {
 /// that the viewer may see the record the file belongs to.
 pub async fn serve_inline(state: &AppState, file_id: i64) -> AppResult<Response> {
     let (meta, bytes) = crate::workflow::files::read(state, file_id).await?;
-    Ok((
+    Ok(inline(meta, bytes))
+}
+
+/// A file's content as a response the browser shows inline.
+fn inline(meta: FileMeta, bytes: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, meta.mime.clone()),
             (
@@ -76,7 +80,7 @@ pub async fn serve_inline(state: &AppState, file_id: i64) -> AppResult<Response>
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// An attachment of a unit, shown inline (PDF viewer) to whoever may see the unit.
@@ -85,16 +89,10 @@ pub async fn unit_file(
     ctx: Ctx,
     Path((unit_id, file_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?;
-    let unit = units::get(state.pool(), unit_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !super::review::may_view_unit(&state, user, &unit).await?
-        || !units::owns_file(state.pool(), unit_id, file_id, user.role == Role::Unit).await?
-    {
-        return Err(AppError::NotFound);
-    }
-    serve_inline(&state, file_id).await
+    let (meta, bytes) =
+        crate::workflow::registration::unit_file(&state, ctx.principal()?, unit_id, file_id)
+            .await?;
+    Ok(inline(meta, bytes))
 }
 
 /// 【样式模板】: the template of an attachment type (public: templates are blank forms).

@@ -24,4 +24,5 @@ pub mod router;
 pub mod search;
 pub mod stats;
 pub mod svg;
+pub mod unit_pages;
 pub mod visits;

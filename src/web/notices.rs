@@ -5,45 +5,17 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use serde::Deserialize;
 
 use super::ctx::Ctx;
-use super::error::{AppError, AppResult};
-use super::page::render;
-use super::page::{layout, Layout};
-use crate::domain::fields::{required, FieldErrors};
+use super::error::AppResult;
+use super::page::{layout, render, Layout};
+use super::unit_pages::{detail_page, Extras, MessageForm};
+use crate::domain::fields::FieldErrors;
 use crate::state::AppState;
-use crate::store::reference::{self, District};
-use crate::store::{audit, messages, units};
-
-#[derive(Deserialize, Default, Clone)]
-pub struct MessageForm {
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub target: String,
-}
-
-pub const MAX_BODY: usize = 5000;
-
-/// Checks a message's title and body: (title, body) or the errors.
-pub fn validate(form: &MessageForm) -> Result<(String, String), FieldErrors> {
-    let mut e = FieldErrors::new();
-    let title = required(&mut e, "title", &form.title, "标题", 100);
-    let body = form.body.trim().to_string();
-    if body.is_empty() {
-        e.add("body", "请填写消息内容");
-    } else if body.chars().count() > MAX_BODY {
-        e.add("body", format!("消息内容不能超过{MAX_BODY}个字符"));
-    }
-    if e.is_empty() {
-        Ok((title, body))
-    } else {
-        Err(e)
-    }
-}
+use crate::store::reference::District;
+use crate::workflow::error::Error;
+use crate::workflow::notices;
+use crate::workflow::registration::{districts, Subject};
 
 /// From a unit's detail page: one message to that unit.
 pub async fn to_unit(
@@ -52,36 +24,18 @@ pub async fn to_unit(
     Path(unit_id): Path<i64>,
     Form(form): Form<MessageForm>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?.clone();
-    let unit = units::get(state.pool(), unit_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !super::review::may_view_unit(&state, &user, &unit).await? {
-        return Err(AppError::NotFound);
-    }
-    let (title, body) = match validate(&form) {
-        Ok(v) => v,
-        Err(errors) => {
-            return super::review::unit_detail_with_message(&state, &ctx, unit_id, form, errors)
-                .await
+    match notices::to_unit(&state, ctx.principal()?, unit_id, &form.draft()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/review/units/{unit_id}?ok=sent")).into_response()),
+        Err(Error::Invalid(msg_errors)) => {
+            let x = Extras {
+                msg: form,
+                msg_errors,
+                ..Extras::default()
+            };
+            detail_page(&state, &ctx, Subject::Unit(unit_id), x).await
         }
-    };
-    let now = state.now();
-    let actor = ctx.actor();
-    let mut tx = state.db.begin().await?;
-    let id = messages::send(tx.conn(), unit_id, &actor, &title, &body, now).await?;
-    audit::record(
-        tx.conn(),
-        &actor,
-        now,
-        "message.send",
-        "unit",
-        &unit_id.to_string(),
-        &format!("站内信{id}：{title}"),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/review/units/{unit_id}?ok=sent")).into_response())
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -105,7 +59,7 @@ pub async fn new_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Resp
             ..MessageForm::default()
         },
         errors: FieldErrors::new(),
-        districts: reference::districts(state.pool()).await?,
+        districts: districts(&state).await?,
     })
 }
 
@@ -115,52 +69,14 @@ pub async fn broadcast(
     ctx: Ctx,
     Form(form): Form<MessageForm>,
 ) -> AppResult<Response> {
-    let districts = reference::districts(state.pool()).await?;
-    let target = match form.target.as_str() {
-        "all" => Ok(None),
-        t => match t.parse::<i64>() {
-            Ok(id) if districts.iter().any(|d| d.id == id) => Ok(Some(id)),
-            _ => Err("请选择发送对象"),
-        },
-    };
-    let checked = validate(&form);
-    let (target, (title, body)) = match (target, checked) {
-        (Ok(t), Ok(v)) => (t, v),
-        (t, c) => {
-            let mut errors = c.err().unwrap_or_default();
-            if let Err(m) = t {
-                errors.add("target", m);
-            }
-            return render(NewPage {
-                l: layout(&state, &ctx, "发送通知").await?,
-                form,
-                errors,
-                districts,
-            });
-        }
-    };
-    let now = state.now();
-    let actor = ctx.actor();
-    let mut tx = state.db.begin().await?;
-    let n = messages::broadcast(tx.conn(), target, &actor, &title, &body, now).await?;
-    let scope = match target {
-        Some(id) => districts
-            .iter()
-            .find(|d| d.id == id)
-            .map(|d| d.name.clone())
-            .unwrap_or_default(),
-        None => "全部单位".into(),
-    };
-    audit::record(
-        tx.conn(),
-        &actor,
-        now,
-        "message.broadcast",
-        "district",
-        &target.unwrap_or(0).to_string(),
-        &format!("{scope}，{n}个单位：{title}"),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/notices/new?ok=sent").into_response())
+    match notices::broadcast(&state, ctx.principal()?, &form.target, &form.draft()).await {
+        Ok(()) => Ok(Redirect::to("/notices/new?ok=sent").into_response()),
+        Err(Error::Invalid(errors)) => render(NewPage {
+            l: layout(&state, &ctx, "发送通知").await?,
+            form,
+            errors,
+            districts: districts(&state).await?,
+        }),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -12,6 +12,7 @@ pub mod files;
 pub mod groups;
 pub mod messages;
 pub mod navigation;
+pub mod notices;
 pub mod notify;
 pub mod oversight;
 pub mod refdata;

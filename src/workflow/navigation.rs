@@ -3,28 +3,16 @@
 
 use super::error::Outcome;
 use crate::domain::group_flow;
-use crate::domain::principal::{Principal, Role};
+use crate::domain::principal::Principal;
 use crate::domain::visit::VisitState;
 use crate::domain::visit_flow;
 use crate::state::AppState;
 use crate::store::messages::Message;
 use crate::store::queues::{self, QueueCounts};
-use crate::store::units::Reviewer;
 
 /// A unit's unread count and the unread message due to pop up now, if any.
 pub async fn reminder(state: &AppState, p: &Principal) -> Outcome<(i64, Option<Message>)> {
     super::messages::reminder(state, p).await
-}
-
-/// The reviewer of registrations a principal is (county staff need their district).
-pub fn reviewer(p: &Principal) -> Option<Reviewer> {
-    match p.role {
-        Role::County => p
-            .district_id
-            .map(|district_id| Reviewer::County { district_id }),
-        Role::City => Some(Reviewer::City),
-        _ => None,
-    }
 }
 
 /// The post-visit registrations' state that waits for a principal.
@@ -39,7 +27,7 @@ pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
     }
     Ok(queues::counts(
         state.pool(),
-        reviewer(p),
+        super::registration::review_scope(p).map(|(state, _)| state),
         &group_flow::work_states(p.role),
         visit_work_state(p),
         p.district_scope(),
