@@ -48,27 +48,4 @@ impl AppState {
             .with_timezone(&crate::clock::beijing())
             .date_naive()
     }
-    /// City, office and system names and the office phone, as the settings say now (read per
-    /// use, so that every instance shows an administrator's change at once).
-    pub async fn site(&self) -> Result<crate::seed::Site, sqlx::Error> {
-        crate::seed::load_site(self.pool()).await
-    }
-    /// Countries, missions and code lists, read again only when an administrator has changed
-    /// reference data (on any instance): one lookup of the version instead of six queries.
-    pub async fn ref_lists(&self) -> Result<crate::store::refs::Lists, sqlx::Error> {
-        use crate::store::refs;
-        let version = refs::version(self.pool()).await?;
-        if let Ok(cache) = self.ref_cache.lock() {
-            if let Some((v, lists)) = cache.as_ref() {
-                if *v == version {
-                    return Ok(lists.as_ref().clone());
-                }
-            }
-        }
-        let lists = refs::lists(self.pool()).await?;
-        if let Ok(mut cache) = self.ref_cache.lock() {
-            *cache = Some((version, Arc::new(lists.clone())));
-        }
-        Ok(lists)
-    }
 }

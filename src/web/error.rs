@@ -22,12 +22,6 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
-    }
-}
-
 /// A workflow refusal as a page (see the error policy in `workflow::error`). Handlers that have
 /// a form catch `Invalid` first and show the form again with the messages beside the fields.
 impl From<crate::workflow::error::Error> for AppError {

@@ -49,7 +49,7 @@ impl Layout {
 }
 
 pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layout> {
-    let site = state.site().await?;
+    let site = crate::workflow::reference::site(state).await?;
     let mut l = Layout {
         title: title.to_string(),
         csrf: ctx.csrf.clone(),

@@ -275,7 +275,7 @@ async fn form_view(
     form: GroupForm,
     typed: Option<Vec<TypedVisitor>>,
 ) -> Outcome<FormView> {
-    let lists = state.ref_lists().await?;
+    let lists = crate::workflow::reference::lists(state).await?;
     let (saved, warnings, attachments) = match &group {
         Some(g) => {
             let vs = groups::visitors(state.pool(), g.id).await?;
@@ -501,7 +501,7 @@ pub async fn save(
     if let Some(t) = t {
         t.expect(GroupAction::Save)?;
     }
-    let lists = state.ref_lists().await?;
+    let lists = crate::workflow::reference::lists(state).await?;
     let (data, visitors) = validate(&lists, form, typed, state.today()).map_err(Error::Invalid)?;
     let vdata: Vec<VisitorData> = visitors.iter().map(|(_, v)| v.clone()).collect();
     let hash = data_hash(&data, &vdata);
@@ -747,7 +747,7 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
     let unit = units::get(state.pool(), group.unit_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let lists = state.ref_lists().await?;
+    let lists = crate::workflow::reference::lists(state).await?;
     let vs = groups::visitors(state.pool(), group.id).await?;
     let entry = EntryType::parse(&group.data.entry_type)
         .map(|e| e.label())
@@ -759,7 +759,10 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
         group_number: group.number.clone(),
         data_hash: group.data_hash.clone(),
         printed_at: crate::clock::fmt_ts(state.now()),
-        office_name: state.site().await?.office_name.clone(),
+        office_name: crate::workflow::reference::site(state)
+            .await?
+            .office_name
+            .clone(),
         unit: crate::pdf::UnitInfo {
             name: unit.data.name.clone(),
             english_name: unit.data.english_name.clone(),
@@ -849,7 +852,7 @@ pub async fn record_again(state: &AppState, p: &Principal, t: &Allowed) -> Outco
 }
 
 async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record> {
-    let lists = state.ref_lists().await?;
+    let lists = crate::workflow::reference::lists(state).await?;
     let vs = groups::visitors(state.pool(), g.id).await?;
     // Every scan's metadata in one statement.
     let ids: Vec<i64> = vs
@@ -935,7 +938,7 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
                 return Err(Error::invalid("reason", "退件原因不能超过2000个字符"));
             }
             let by = p.office();
-            let office = state.site().await?.office_name;
+            let office = crate::workflow::reference::site(state).await?.office_name;
             let change = Change::Returned { reason, by };
             let tx = claim(state, p, t, None, change, now).await?;
             let notice = notify::group_returned(&office, &g.number, by, reason);
@@ -963,7 +966,7 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
         }
         (GroupAction::Dispatch, Input::Letter(letter)) => {
             let stored = files::put(state, &letter, Accept::Pdf, "letter").await?;
-            let office = state.site().await?.office_name;
+            let office = crate::workflow::reference::site(state).await?.office_name;
             let mut tx = state.db.begin().await?;
             let letter_file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
             let change = Change::Dispatched { letter_file_id };

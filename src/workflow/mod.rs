@@ -16,6 +16,7 @@ pub mod notices;
 pub mod notify;
 pub mod oversight;
 pub mod refdata;
+pub mod reference;
 pub mod registration;
 pub mod settings;
 pub mod verify;

@@ -761,7 +761,7 @@ pub async fn decide(
         reason: action.is_return().then_some(reason.as_str()),
     };
     let now = state.now();
-    let office = state.site().await?.office_name;
+    let office = crate::workflow::reference::site(state).await?.office_name;
     let by = p.office();
     let mut tx = state.db.begin().await?;
     let (ok, notice, oid) = match &change {

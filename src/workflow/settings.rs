@@ -230,9 +230,16 @@ pub async fn help(state: &AppState) -> Outcome<String> {
         .await?
         .unwrap_or_default();
     let contact = if phone.trim().is_empty() {
-        format!("请与{}联系", state.site().await?.office_name)
+        format!(
+            "请与{}联系",
+            crate::workflow::reference::site(state).await?.office_name
+        )
     } else {
-        format!("{}，电话 {}", state.site().await?.office_name, phone.trim())
+        format!(
+            "{}，电话 {}",
+            crate::workflow::reference::site(state).await?.office_name,
+            phone.trim()
+        )
     };
     Ok(c.body.replace("{office_contact}", &contact))
 }

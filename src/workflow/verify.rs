@@ -93,10 +93,12 @@ pub async fn send_code(
     })?;
     let text = format!(
         "【{}】您的验证码为{code}，5分钟内有效，请勿告诉他人。",
-        state
-            .site()
+        super::reference::site(state)
             .await
-            .map_err(|_| SendError::Failed)?
+            .map_err(|e| {
+                tracing::error!("reading the office name for an SMS code: {e:#}");
+                SendError::Failed
+            })?
             .office_name
     );
     state.sms.send(mobile, &text).await.map_err(|e| {

@@ -433,7 +433,7 @@ pub async fn decide(
         VisitAction::CountyApprove => notify::visit_county_passed(&s.name, &s.group_number),
         VisitAction::Complete => notify::visit_completed(&s.name, &s.group_number),
         _ => notify::visit_returned(
-            &state.site().await?.office_name,
+            &crate::workflow::reference::site(state).await?.office_name,
             &s.name,
             &s.group_number,
             by,
@@ -599,7 +599,10 @@ pub async fn run_overdue(state: &AppState) -> Outcome<usize> {
                 )
             })
             .collect();
-        let notice = notify::visit_overdue(&state.site().await?.office_name, &list);
+        let notice = notify::visit_overdue(
+            &crate::workflow::reference::site(state).await?.office_name,
+            &list,
+        );
         notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
         audit::record(
             tx.conn(),
