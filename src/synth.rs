@@ -21,6 +21,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::db::{Backend, Db};
+use crate::domain::audit::ObjectType;
 use crate::domain::group::{data_hash, GroupData, GroupState, VisitorData};
 use crate::domain::group_flow::{self, GroupAction, Sequence};
 use crate::domain::registration::{RegData, RegState};
@@ -856,7 +857,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &u.user,
                     "unit.create",
-                    "unit",
+                    ObjectType::Unit,
                     u.id.to_string(),
                     String::new(),
                 );
@@ -866,7 +867,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &u.user,
                     "unit.submit",
-                    "unit",
+                    ObjectType::Unit,
                     u.id.to_string(),
                     String::new(),
                 );
@@ -876,7 +877,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &county,
                     "unit.county_approve",
-                    "unit",
+                    ObjectType::Unit,
                     u.id.to_string(),
                     String::new(),
                 );
@@ -886,7 +887,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &city,
                     "unit.city_approve",
-                    "unit",
+                    ObjectType::Unit,
                     u.id.to_string(),
                     String::new(),
                 );
@@ -897,7 +898,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &county,
                     "unit.county_return",
-                    "unit",
+                    ObjectType::Unit,
                     u.id.to_string(),
                     reason.to_string(),
                 );
@@ -910,7 +911,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &u.user,
                     "group.create",
-                    "group",
+                    ObjectType::Group,
                     id.to_string(),
                     format!("团组编号{number}"),
                 );
@@ -935,7 +936,13 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     GroupAction::Dispatch => format!("邀请函：{value}"),
                     _ => value.to_string(),
                 };
-                row(&actor, action.audit_name(), "group", id.to_string(), detail);
+                row(
+                    &actor,
+                    action.audit_name(),
+                    ObjectType::Group,
+                    id.to_string(),
+                    detail,
+                );
                 let notice = match action {
                     GroupAction::Submit => Some(notify::group_submitted(number)),
                     GroupAction::CountyApprove => Some(notify::group_county_passed(number)),
@@ -953,7 +960,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &u.user,
                     "visit.save",
-                    "visit",
+                    ObjectType::Visit,
                     id.to_string(),
                     String::new(),
                 );
@@ -963,7 +970,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &u.user,
                     "visit.submit",
-                    "visit",
+                    ObjectType::Visit,
                     id.to_string(),
                     String::new(),
                 );
@@ -973,7 +980,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &county,
                     "visit.county_approve",
-                    "visit",
+                    ObjectType::Visit,
                     id.to_string(),
                     String::new(),
                 );
@@ -983,7 +990,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 row(
                     &city,
                     "visit.complete",
-                    "visit",
+                    ObjectType::Visit,
                     id.to_string(),
                     String::new(),
                 );

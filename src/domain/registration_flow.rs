@@ -18,6 +18,7 @@
 //! registration is approved, one at a time ([`request_for`]). The approved data stays in force until
 //! the change is approved.
 
+use super::audit::ObjectType;
 use super::flow::{self, Rule, Table};
 use super::principal::{Principal, Role};
 
@@ -142,10 +143,10 @@ impl Request {
         }
     }
     /// The object type of its entries in the audit log.
-    pub fn object_type(self) -> &'static str {
+    pub fn object_type(self) -> ObjectType {
         match self {
-            Request::Registration => "unit",
-            Request::Change => "change",
+            Request::Registration => ObjectType::Unit,
+            Request::Change => ObjectType::Change,
         }
     }
     /// The action's name in the audit log.

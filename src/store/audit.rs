@@ -61,19 +61,6 @@ pub async fn write(
     .await
 }
 
-/// [`write`] with the object type as text (callers move to [`write`]).
-pub async fn record(
-    conn: &mut Conn,
-    actor: &Actor,
-    at: i64,
-    action: &str,
-    object_type: &str,
-    object_id: &str,
-    detail: &str,
-) -> DbResult<()> {
-    insert(conn, actor, at, action, object_type, object_id, detail).await
-}
-
 async fn insert(
     conn: &mut Conn,
     actor: &Actor,
@@ -227,20 +214,11 @@ pub async fn timeline(
     object_type: ObjectType,
     object_id: &str,
 ) -> DbResult<Vec<Entry>> {
-    for_object(pool, object_type.as_str(), object_id).await
-}
-
-/// [`timeline`] with the object type as text (callers move to [`timeline`]).
-pub async fn for_object(
-    pool: &sqlx::AnyPool,
-    object_type: &str,
-    object_id: &str,
-) -> DbResult<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT id, at, actor, ip, action, object_type, object_id, detail FROM audit_log
          WHERE object_type = $1 AND object_id = $2 ORDER BY at, id",
     )
-    .bind(object_type)
+    .bind(object_type.as_str())
     .bind(object_id)
     .fetch_all(pool)
     .await?;
@@ -328,7 +306,7 @@ pub struct ImportAudit {
     pub at: i64,
     pub actor: Actor,
     pub action: &'static str,
-    pub object_type: &'static str,
+    pub object_type: ObjectType,
     pub object_id: String,
     pub detail: String,
 }
@@ -356,7 +334,7 @@ pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<(
                 &r.actor.label,
                 &r.actor.ip,
                 r.action,
-                r.object_type,
+                r.object_type.as_str(),
                 &r.object_id,
                 &r.detail,
             );
@@ -375,7 +353,7 @@ pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<(
                 .bind(r.actor.label.as_str())
                 .bind(r.actor.ip.as_str())
                 .bind(r.action)
-                .bind(r.object_type)
+                .bind(r.object_type.as_str())
                 .bind(r.object_id.as_str())
                 .bind(r.detail.as_str())
                 .bind(p.as_str())

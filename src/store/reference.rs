@@ -141,7 +141,7 @@ pub struct Content {
     pub body: String,
 }
 
-pub async fn content(pool: &sqlx::AnyPool, key: &str) -> DbResult<Content> {
+async fn content(pool: &sqlx::AnyPool, key: &str) -> DbResult<Content> {
     let row = sqlx::query("SELECT title, body FROM content WHERE key = $1")
         .bind(key)
         .fetch_optional(pool)

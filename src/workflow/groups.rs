@@ -13,6 +13,7 @@ use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::notify::{self, Notice};
 use crate::db::Tx;
+use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
 use crate::domain::group::{
     data_hash, parse_date, parse_verification_no, warnings, working_days_left, Attachment, Choices,
@@ -32,7 +33,7 @@ use crate::store::units::{self, Unit};
 use crate::store::Conn;
 
 /// The audit log's object type of a group.
-const OBJECT: &str = "group";
+const OBJECT: ObjectType = ObjectType::Group;
 
 /// What a reviewer is told when someone else acted on the group first.
 const STALE: &str = "该团组已被他人处理或状态已变化，请返回待办刷新后查看";
@@ -217,7 +218,7 @@ pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, Ov
 
 /// The invitation notice the unit confirms before a new group.
 pub async fn notice(state: &AppState, _a: &Applicant) -> Outcome<Content> {
-    Ok(reference::content(state.pool(), "invitation_notice").await?)
+    Ok(reference::text(state.pool(), crate::domain::texts::Text::InvitationNotice).await?)
 }
 
 /// An upload slot of the group (per-visitor scans are in the visitor blocks).
@@ -512,7 +513,7 @@ pub async fn save(
         None => {
             let number = draw(tx.conn(), Sequence::Group, state.today()).await?;
             let id = groups::insert(tx.conn(), a.unit.id, &number, &data, &hash, now).await?;
-            audit::record(
+            audit::write(
                 tx.conn(),
                 actor,
                 now,
@@ -534,7 +535,7 @@ pub async fn save(
             } else {
                 ""
             };
-            audit::record(
+            audit::write(
                 tx.conn(),
                 actor,
                 now,
@@ -610,7 +611,7 @@ pub async fn upload(
     if !ok {
         return Err(Error::Stale("团组已变化，请刷新页面后重试".into()));
     }
-    audit::record(
+    audit::write(
         tx.conn(),
         &a.principal.actor,
         now,
@@ -711,7 +712,7 @@ pub async fn print(state: &AppState, p: &Principal, id: i64) -> Outcome<Printed>
         let now = state.now();
         let mut tx = state.db.begin().await?;
         if groups::mark_printed(tx.conn(), g.id, &g.data_hash).await? && !g.printed_current() {
-            audit::record(
+            audit::write(
                 tx.conn(),
                 &p.actor,
                 now,
@@ -876,7 +877,7 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         .collect();
     let att = groups::attachments(state.pool(), g.id).await?;
     let files = file_slots(&g.data.entry_type, &att);
-    let timeline = audit::for_object(state.pool(), OBJECT, &g.id.to_string()).await?;
+    let timeline = audit::timeline(state.pool(), OBJECT, &g.id.to_string()).await?;
     let days_left = match g.submitted_at {
         Some(ts) if group_flow::with_offices(g.state) => {
             let (limit, holidays) = limits(state).await?;
@@ -1046,7 +1047,7 @@ async fn finish(
     done: Done,
     now: i64,
 ) -> Outcome<()> {
-    audit::record(
+    audit::write(
         tx.conn(),
         actor,
         now,

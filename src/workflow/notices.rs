@@ -3,6 +3,7 @@
 
 use super::error::{Error, Outcome};
 use super::registration::{districts, visible_unit};
+use crate::domain::audit::ObjectType;
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::principal::{Principal, Role};
 use crate::state::AppState;
@@ -49,12 +50,12 @@ pub async fn to_unit(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let id = messages::send(tx.conn(), unit_id, &p.actor, &title, &body, now).await?;
-    audit::record(
+    audit::write(
         tx.conn(),
         &p.actor,
         now,
         "message.send",
-        "unit",
+        ObjectType::Unit,
         &unit_id.to_string(),
         &format!("站内信{id}：{title}"),
     )
@@ -103,12 +104,12 @@ pub async fn broadcast(
             .unwrap_or_default(),
         None => "全部单位".into(),
     };
-    audit::record(
+    audit::write(
         tx.conn(),
         &p.actor,
         now,
         "message.broadcast",
-        "district",
+        ObjectType::District,
         &target.unwrap_or(0).to_string(),
         &format!("{scope}，{n}个单位：{title}"),
     )

@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 
 use super::error::{Error, Outcome};
+use crate::domain::audit::ObjectType;
 use crate::domain::group::{parse_date, working_days_between, EntryType, GroupState};
 use crate::domain::group_flow;
 use crate::domain::period::Period;
@@ -110,12 +111,12 @@ pub async fn record_export(
 ) -> Outcome<i64> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    audit::record(
+    audit::write(
         tx.conn(),
         &p.actor,
         now,
         "export",
-        "export",
+        ObjectType::Export,
         list,
         &format!("{label}；条件：{}；{rows}行", non_empty(filters)),
     )

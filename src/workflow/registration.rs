@@ -47,7 +47,7 @@ pub const NOTICE_SECS: i64 = 10;
 
 /// The registration notice (须知) the wizard starts with.
 pub async fn notice(state: &AppState) -> Outcome<Content> {
-    Ok(reference::content(state.pool(), "registration_notice").await?)
+    Ok(reference::text(state.pool(), crate::domain::texts::Text::RegistrationNotice).await?)
 }
 
 /// The wizard's progress, kept in the browser's anonymous flow between steps.
@@ -241,7 +241,7 @@ pub async fn create_account(
         label: format!("{}（{}）", data.contact_name, login.as_str()),
         ip: ip.to_string(),
     };
-    audit::record(
+    audit::write(
         tx.conn(),
         &actor,
         now,
@@ -365,7 +365,7 @@ pub async fn own_page(state: &AppState, p: &Principal) -> Outcome<OwnPage> {
         Some(ch) => slots(state, &own.attachments, &ch.attachments).await?,
         None => Vec::new(),
     };
-    let timeline = audit::for_object(
+    let timeline = audit::timeline(
         state.pool(),
         Request::Registration.object_type(),
         &own.unit.id.to_string(),
@@ -432,7 +432,7 @@ pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Re
                 }
                 Err(e) => return Err(e.into()),
             }
-            audit::record(tx.conn(), &p.actor, now, action, object, &uid, "").await?;
+            audit::write(tx.conn(), &p.actor, now, action, object, &uid, "").await?;
         }
         Request::Change => {
             let mut ch = own.change_draft();
@@ -446,7 +446,7 @@ pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Re
                 ch.id
             };
             let detail = format!("变更申请{id}");
-            audit::record(tx.conn(), &p.actor, now, action, object, &uid, &detail).await?;
+            audit::write(tx.conn(), &p.actor, now, action, object, &uid, &detail).await?;
         }
     }
     tx.commit().await?;
@@ -485,7 +485,7 @@ pub async fn upload(state: &AppState, p: &Principal, type_id: i64, file: &Upload
             }
         }
     }
-    audit::record(
+    audit::write(
         tx.conn(),
         &p.actor,
         now,
@@ -536,7 +536,7 @@ pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
             let ok = units::submit(tx.conn(), own.unit.id, now).await?;
             if ok {
                 let object = request.object_type();
-                audit::record(tx.conn(), actor, now, action, object, &uid, "").await?;
+                audit::write(tx.conn(), actor, now, action, object, &uid, "").await?;
             }
             (ok, notify::registration_submitted())
         }
@@ -547,7 +547,7 @@ pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
             let ok = units::submit_change(tx.conn(), change.id, now).await?;
             if ok {
                 // The unit's timeline shows it, and so does the change request's.
-                audit::record(
+                audit::write(
                     tx.conn(),
                     actor,
                     now,
@@ -557,7 +557,7 @@ pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
                     &format!("变更申请{}", change.id),
                 )
                 .await?;
-                audit::record(
+                audit::write(
                     tx.conn(),
                     actor,
                     now,
@@ -703,7 +703,7 @@ pub async fn review_page(state: &AppState, p: &Principal, s: Subject) -> Outcome
         Some(c) => (Request::Change.object_type(), c.id.to_string()),
         None => (Request::Registration.object_type(), unit.id.to_string()),
     };
-    let timeline = audit::for_object(state.pool(), object, &oid).await?;
+    let timeline = audit::timeline(state.pool(), object, &oid).await?;
     Ok(ReviewPage {
         unit,
         change,
@@ -803,7 +803,7 @@ pub async fn decide(
     }
     let detail = if approve { comment } else { reason };
     let name = request.audit_name(action);
-    audit::record(
+    audit::write(
         tx.conn(),
         &p.actor,
         now,
@@ -817,7 +817,7 @@ pub async fn decide(
         // The unit's own timeline shows change decisions too.
         let uid = unit.id.to_string();
         let object = Request::Registration.object_type();
-        audit::record(tx.conn(), &p.actor, now, name, object, &uid, &detail).await?;
+        audit::write(tx.conn(), &p.actor, now, name, object, &uid, &detail).await?;
     }
     notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     tx.commit().await?;

@@ -11,6 +11,7 @@ use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::notify;
 use super::oversight::MAX_ROWS;
+use crate::domain::audit::ObjectType;
 use crate::domain::group::GroupState;
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
@@ -30,7 +31,7 @@ use crate::store::Conn;
 pub const FORM: &str = "submit";
 
 /// The object type of a registration in the audit log.
-const AUDIT_OBJECT: &str = "visit";
+const AUDIT_OBJECT: ObjectType = ObjectType::Visit;
 
 const NOT_EDITABLE: &str = "销签登记已提交或已完成，不能修改";
 const SUBMITTED: &str = "销签登记已提交或已完成，请勿重复提交";
@@ -45,7 +46,7 @@ async fn audit_step(
     record_id: i64,
     detail: &str,
 ) -> Outcome<()> {
-    audit::record(
+    audit::write(
         conn,
         &p.actor,
         now,
@@ -372,7 +373,7 @@ pub async fn review(state: &AppState, p: &Principal, visitor_id: i64) -> Outcome
             .cloned()
             .unwrap_or_default()
     };
-    let timeline = audit::for_object(state.pool(), AUDIT_OBJECT, &r.id.to_string()).await?;
+    let timeline = audit::timeline(state.pool(), AUDIT_OBJECT, &r.id.to_string()).await?;
     let nationality = nationality(state, &s).await?;
     Ok(Review {
         actions: visit_flow::actions(p, r.state, s.district_id, s.unit_id),
@@ -604,12 +605,12 @@ pub async fn run_overdue(state: &AppState) -> Outcome<usize> {
             &list,
         );
         notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
-        audit::record(
+        audit::write(
             tx.conn(),
             &Actor::system(),
             now,
             OVERDUE_REMINDER_AUDIT_NAME,
-            "unit",
+            ObjectType::Unit,
             &unit_id.to_string(),
             &list.join("；"),
         )
