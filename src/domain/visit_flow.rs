@@ -195,10 +195,7 @@ pub fn may(p: &Principal, from: S, action: A, district: i64, unit: i64) -> Optio
 
 /// The actions a principal may take on this registration now (a page's buttons).
 pub fn actions(p: &Principal, state: S, district: i64, unit: i64) -> Vec<A> {
-    VisitAction::ALL
-        .into_iter()
-        .filter(|a| may(p, state, *a, district, unit).is_some())
-        .collect()
+    flow::allowed(TABLE, &VisitAction::ALL, p, state, district, unit)
 }
 
 /// The state whose registrations wait for `role` (its 销签待办), if any.
