@@ -23,7 +23,7 @@ use crate::domain::group::{
 use crate::domain::group_flow::{self, GroupAction, Sequence, CREATE_AUDIT_NAME};
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
-use crate::domain::settings::Setting;
+use crate::domain::time_limit;
 use crate::state::AppState;
 use crate::store::audit::{self, Entry};
 use crate::store::groups::{self, Change, Group, GroupRow, HistoryFilter, Visitor};
@@ -1075,20 +1075,8 @@ async fn finish(
 
 /// The time limit in working days and the holidays, from the settings.
 pub async fn limits(state: &AppState) -> Outcome<(i64, Vec<NaiveDate>)> {
-    let settings =
-        reference::settings(state.pool(), &[Setting::ProcessingDays, Setting::Holidays]).await?;
-    let days = settings
-        .get(&Setting::ProcessingDays)
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(5);
-    let holidays = settings
-        .get(&Setting::Holidays)
-        .map(String::as_str)
-        .unwrap_or_default()
-        .split([',', '\n', ' '])
-        .filter_map(parse_date)
-        .collect();
-    Ok((days, holidays))
+    let settings = reference::settings(state.pool(), &time_limit::LIMIT_SETTINGS).await?;
+    Ok(time_limit::limits_from(&settings))
 }
 
 fn beijing_date(ts: i64) -> NaiveDate {
