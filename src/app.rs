@@ -114,5 +114,9 @@ impl Application {
 }
 
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        // Without the signal handler the server runs until it is killed.
+        tracing::error!("cannot listen for Ctrl-C: {e}");
+        std::future::pending::<()>().await;
+    }
 }

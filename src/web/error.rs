@@ -87,6 +87,9 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (status, message.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!("rendering the error page: {e}");
+            (status, message.to_string()).into_response()
+        }
     }
 }

@@ -55,7 +55,7 @@ pub async fn send_code(
     let pool = state.pool();
     let (today, last) = sms_codes::sends_to(pool, mobile, now - 86_400)
         .await
-        .map_err(|_| SendError::Failed)?;
+        .map_err(send_fault)?;
     if let Some(last) = last {
         if now - last < RESEND_AFTER {
             return Err(SendError::TooSoon(RESEND_AFTER - (now - last)));
@@ -66,7 +66,7 @@ pub async fn send_code(
     }
     let from_ip = sms_codes::sends_from_ip(pool, ip, now - 3600)
         .await
-        .map_err(|_| SendError::Failed)?;
+        .map_err(send_fault)?;
     if from_ip >= state.config.serve.sms_per_ip_hour {
         return Err(SendError::IpLimit);
     }
@@ -121,7 +121,7 @@ pub async fn check_code(
     let pool = state.pool();
     let current = sms_codes::current(pool, mobile, purpose)
         .await
-        .map_err(|_| CheckError::NoCode)?;
+        .map_err(check_fault)?;
     let Some(code) = current else {
         return Err(CheckError::NoCode);
     };
@@ -134,12 +134,14 @@ pub async fn check_code(
     if same(&code.code_hash, &code_hash(state, mobile, purpose, typed)) {
         return match sms_codes::consume(pool, code.id).await {
             Ok(true) => Ok(()),
-            _ => Err(CheckError::NoCode),
+            // Used by a request that came first.
+            Ok(false) => Err(CheckError::NoCode),
+            Err(e) => Err(check_fault(e)),
         };
     }
     let tries = sms_codes::wrong_try(pool, code.id, MAX_TRIES)
         .await
-        .map_err(|_| CheckError::NoCode)?;
+        .map_err(check_fault)?;
     if tries >= MAX_TRIES {
         Err(CheckError::Voided)
     } else {
@@ -151,4 +153,16 @@ pub fn masked(mobile: &str) -> String {
     crate::domain::Mobile::parse(mobile)
         .map(|m| m.masked())
         .unwrap_or_else(|_| "***".into())
+}
+
+/// A database fault while sending a code: logged, and the user told the sending failed.
+fn send_fault(e: sqlx::Error) -> SendError {
+    tracing::error!("SMS code: {e}");
+    SendError::Failed
+}
+
+/// A database fault while checking a code: logged, and the user asked for a new code.
+fn check_fault(e: sqlx::Error) -> CheckError {
+    tracing::error!("SMS code check: {e}");
+    CheckError::NoCode
 }
