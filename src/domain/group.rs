@@ -829,6 +829,40 @@ mod tests {
         assert!(parse_verification_no("HW-32550202").is_none());
     }
 
+    fn hashed_group(entry_type: &str, ground: &str) -> (GroupData, Vec<VisitorData>) {
+        let mut f = form();
+        f.entry_type = entry_type.into();
+        f.ground = ground.into();
+        let g = f.validate(&choices(), d("2026-11-27")).unwrap();
+        let v = VisitorData {
+            surname: "DOE".into(),
+            given_name: "JOHN".into(),
+            sex: "M".into(),
+            birth_date: d("1980-01-01"),
+            nationality: "USA".into(),
+            passport_no: "X12345".into(),
+            passport_expiry: d("2030-06-01"),
+            employer: "ACME".into(),
+            position: "Engineer".into(),
+        };
+        (g, vec![v])
+    }
+
+    /// Printed forms carry this hash: it must not change with the types behind it.
+    #[test]
+    fn the_hash_of_a_version_is_stable() {
+        let (g, v) = hashed_group("one_year", "entries_10");
+        assert_eq!(
+            data_hash(&g, &v),
+            "25cba4c96240002493a19270a321c7aaec34ee43fda16a4264f79a4a93d9af73"
+        );
+        let (g, v) = hashed_group("single", "");
+        assert_eq!(
+            data_hash(&g, &v),
+            "8e888966a59e958e4373e3520de556942e99eac66ed838373d9f90630523ea78"
+        );
+    }
+
     #[test]
     fn hash_changes_with_the_data() {
         let g = form().validate(&choices(), d("2026-11-27")).unwrap();
