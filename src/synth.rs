@@ -22,7 +22,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::db::{Backend, Db};
 use crate::domain::audit::ObjectType;
-use crate::domain::group::{data_hash, GroupData, GroupState, VisitorData};
+use crate::domain::group::{data_hash, EntryType, Ground, GroupData, GroupState, VisitorData};
 use crate::domain::group_flow::{self, GroupAction, Sequence};
 use crate::domain::registration::{RegData, RegState};
 use crate::domain::visit::{VisitData, VisitState};
@@ -1497,10 +1497,16 @@ pub async fn generate(
                 Some(ms) if !ms.is_empty() => *pick(&mut rng, ms),
                 _ => pick(&mut rng, &lists.missions).id,
             };
-            let entry: (&str, &str) = match rng.gen_range(0..100) {
-                0..=84 => ("single", ""),
-                85..=94 => ("half_year", ["legal_rep", "entries_5"][rng.gen_range(0..2)]),
-                _ => ("one_year", ["legal_rep", "entries_10"][rng.gen_range(0..2)]),
+            let (entry_type, ground) = match rng.gen_range(0..100) {
+                0..=84 => (EntryType::Single, None),
+                85..=94 => (
+                    EntryType::HalfYear,
+                    Some([Ground::LegalRepInvesting, Ground::Entries5][rng.gen_range(0..2)]),
+                ),
+                _ => (
+                    EntryType::OneYear,
+                    Some([Ground::LegalRepInvesting, Ground::Entries10][rng.gen_range(0..2)]),
+                ),
             };
             let data = GroupData {
                 name: format!("{nat_name}{}团", pick(&mut rng, TOPICS)),
@@ -1510,8 +1516,8 @@ pub async fn generate(
                 places: pick(&mut rng, PLACES).to_string(),
                 cost_bearer: pick(&mut rng, &bearers).clone(),
                 mission_id,
-                entry_type: entry.0.into(),
-                ground: entry.1.into(),
+                entry_type,
+                ground,
                 contact_name: ui.contact.0.clone(),
                 contact_phone: ui.contact.1.clone(),
                 remarks: if rng.gen_bool(0.1) {

@@ -13,10 +13,14 @@ pub const TOO_MANY_VISITORS: &str = "邀请函人员不能超过5人，如邀请
 
 pub use super::group_flow::GroupState;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Serialized as its code: the data hash of a printed form depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryType {
+    #[serde(rename = "single")]
     Single,
+    #[serde(rename = "half_year")]
     HalfYear,
+    #[serde(rename = "one_year")]
     OneYear,
 }
 
@@ -44,11 +48,15 @@ impl EntryType {
     }
 }
 
-/// Grounds for a multiple-entry invitation (manual 2.3.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Grounds for a multiple-entry invitation (manual 2.3.2). Serialized as its code (see
+/// [`GroupData::ground`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ground {
+    #[serde(rename = "legal_rep")]
     LegalRepInvesting,
+    #[serde(rename = "entries_5")]
     Entries5,
+    #[serde(rename = "entries_10")]
     Entries10,
 }
 
@@ -67,6 +75,18 @@ impl Ground {
     }
     pub fn parse(s: &str) -> Option<Ground> {
         Ground::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+    /// The code of an optional ground: "" for none (as the database and the form have it).
+    pub fn code(g: Option<Ground>) -> &'static str {
+        g.map_or("", Ground::as_str)
+    }
+    /// Reads [`Ground::code`] back: `Some(None)` for "", `None` for an unknown code.
+    pub fn parse_code(s: &str) -> Option<Option<Ground>> {
+        if s.is_empty() {
+            Some(None)
+        } else {
+            Ground::parse(s).map(Some)
+        }
     }
     pub fn label(self) -> &'static str {
         match self {
@@ -121,18 +141,16 @@ impl Attachment {
             Attachment::Other => "其他证明材料",
         }
     }
-    /// Whether a group of this entry type (its code) needs it before 【提交】.
-    pub fn required(self, entry_type: &str) -> bool {
+    /// Whether a group of this entry type needs it before 【提交】 (`None`: not chosen yet).
+    pub fn required(self, entry_type: Option<EntryType>) -> bool {
         match self {
             Attachment::ClerkId => true,
-            Attachment::MultiEntryProof => {
-                EntryType::parse(entry_type).is_some_and(|e| e.multiple())
-            }
+            Attachment::MultiEntryProof => entry_type.is_some_and(EntryType::multiple),
             Attachment::Other => false,
         }
     }
     /// Whether the form offers it: the multiple-entry proof only when needed or uploaded.
-    pub fn offered(self, entry_type: &str, uploaded: bool) -> bool {
+    pub fn offered(self, entry_type: Option<EntryType>, uploaded: bool) -> bool {
         self != Attachment::MultiEntryProof || uploaded || self.required(entry_type)
     }
 }
@@ -287,8 +305,10 @@ pub struct GroupData {
     pub places: String,
     pub cost_bearer: String,
     pub mission_id: i64,
-    pub entry_type: String,
-    pub ground: String,
+    pub entry_type: EntryType,
+    /// None for a single entry; serialized as "" then (as the hashes of printed forms have it).
+    #[serde(with = "ground_code")]
+    pub ground: Option<Ground>,
     pub contact_name: String,
     pub contact_phone: String,
     pub remarks: String,
@@ -305,6 +325,21 @@ pub struct VisitorData {
     pub passport_expiry: NaiveDate,
     pub employer: String,
     pub position: String,
+}
+
+/// An optional ground as its code, "" for none.
+mod ground_code {
+    use super::Ground;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(g: &Option<Ground>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(Ground::code(*g))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Ground>, D::Error> {
+        let code = String::deserialize(d)?;
+        Ground::parse_code(&code).ok_or_else(|| D::Error::custom(format!("unknown ground {code}")))
+    }
 }
 
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -396,12 +431,8 @@ impl GroupForm {
             places,
             cost_bearer: self.cost_bearer.trim().to_string(),
             mission_id,
-            entry_type: entry.as_str().to_string(),
-            ground: if entry.multiple() {
-                ground.map(|g| g.as_str().to_string()).unwrap_or_default()
-            } else {
-                String::new()
-            },
+            entry_type: entry,
+            ground: ground.filter(|_| entry.multiple()),
             contact_name,
             contact_phone,
             remarks,
@@ -521,8 +552,8 @@ impl GroupData {
             cost_bearer: self.cost_bearer.clone(),
             country: country.to_string(),
             mission: self.mission_id.to_string(),
-            entry_type: self.entry_type.clone(),
-            ground: self.ground.clone(),
+            entry_type: self.entry_type.as_str().to_string(),
+            ground: Ground::code(self.ground).to_string(),
             contact_name: self.contact_name.clone(),
             contact_phone: self.contact_phone.clone(),
             remarks: self.remarks.clone(),
@@ -655,13 +686,17 @@ mod tests {
 
     #[test]
     fn the_multiple_entry_proof_is_needed_only_for_multiple_entries() {
-        assert!(Attachment::ClerkId.required("single"));
-        assert!(!Attachment::MultiEntryProof.required("single"));
-        assert!(Attachment::MultiEntryProof.required("one_year"));
-        assert!(!Attachment::MultiEntryProof.offered("single", false));
-        assert!(Attachment::MultiEntryProof.offered("single", true));
+        let single = Some(EntryType::Single);
+        assert!(Attachment::ClerkId.required(single));
+        assert!(Attachment::ClerkId.required(None));
+        assert!(!Attachment::MultiEntryProof.required(single));
+        assert!(!Attachment::MultiEntryProof.required(None));
+        assert!(Attachment::MultiEntryProof.required(Some(EntryType::OneYear)));
+        assert!(!Attachment::MultiEntryProof.offered(single, false));
+        assert!(Attachment::MultiEntryProof.offered(single, true));
         assert!(
-            Attachment::Other.offered("single", false) && !Attachment::Other.required("half_year")
+            Attachment::Other.offered(single, false)
+                && !Attachment::Other.required(Some(EntryType::HalfYear))
         );
     }
 
@@ -669,7 +704,8 @@ mod tests {
     fn a_good_form_passes() {
         let g = form().validate(&choices(), d("2026-11-27")).unwrap();
         assert_eq!(g.mission_id, 2);
-        assert_eq!(g.ground, "");
+        assert_eq!(g.entry_type, EntryType::Single);
+        assert_eq!(g.ground, None);
     }
 
     #[test]
@@ -719,7 +755,7 @@ mod tests {
         f.ground = "entries_10".into();
         assert_eq!(
             f.validate(&choices(), d("2026-11-27")).unwrap().ground,
-            "entries_10"
+            Some(Ground::Entries10)
         );
     }
 
@@ -827,6 +863,47 @@ mod tests {
         );
         assert!(parse_verification_no("HW 3255").is_none());
         assert!(parse_verification_no("HW-32550202").is_none());
+    }
+
+    fn hashed_group(entry_type: &str, ground: &str) -> (GroupData, Vec<VisitorData>) {
+        let mut f = form();
+        f.entry_type = entry_type.into();
+        f.ground = ground.into();
+        let g = f.validate(&choices(), d("2026-11-27")).unwrap();
+        let v = VisitorData {
+            surname: "DOE".into(),
+            given_name: "JOHN".into(),
+            sex: "M".into(),
+            birth_date: d("1980-01-01"),
+            nationality: "USA".into(),
+            passport_no: "X12345".into(),
+            passport_expiry: d("2030-06-01"),
+            employer: "ACME".into(),
+            position: "Engineer".into(),
+        };
+        (g, vec![v])
+    }
+
+    /// Printed forms carry this hash: it must not change with the types behind it.
+    #[test]
+    fn the_hash_of_a_version_is_stable() {
+        let (g, v) = hashed_group("one_year", "entries_10");
+        assert_eq!(
+            data_hash(&g, &v),
+            "25cba4c96240002493a19270a321c7aaec34ee43fda16a4264f79a4a93d9af73"
+        );
+        let json = serde_json::to_value(&g).unwrap();
+        assert_eq!(json["entry_type"], "one_year");
+        assert_eq!(json["ground"], "entries_10");
+        assert_eq!(serde_json::from_value::<GroupData>(json).unwrap(), g);
+        let (g, v) = hashed_group("single", "");
+        assert_eq!(
+            data_hash(&g, &v),
+            "8e888966a59e958e4373e3520de556942e99eac66ed838373d9f90630523ea78"
+        );
+        let json = serde_json::to_value(&g).unwrap();
+        assert_eq!(json["ground"], "");
+        assert_eq!(serde_json::from_value::<GroupData>(json).unwrap(), g);
     }
 
     #[test]

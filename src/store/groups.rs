@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::reference::FileMeta;
 use super::sql::{Conn, DbResult};
 use crate::domain::group::{
-    parse_date, Attachment, GroupData, GroupState, VisitorData, VisitorScan,
+    parse_date, Attachment, EntryType, Ground, GroupData, GroupState, VisitorData, VisitorScan,
 };
 use crate::domain::group_flow::Sequence;
 
@@ -86,6 +86,8 @@ fn date(r: &sqlx::any::AnyRow, col: &str) -> DbResult<chrono::NaiveDate> {
 
 fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
     let state: String = r.try_get("state")?;
+    let entry_type: String = r.try_get("entry_type")?;
+    let ground: String = r.try_get("ground")?;
     Ok(Group {
         id: r.try_get("id")?,
         unit_id: r.try_get("unit_id")?,
@@ -99,8 +101,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
             places: r.try_get("places")?,
             cost_bearer: r.try_get("cost_bearer")?,
             mission_id: r.try_get("mission_id")?,
-            entry_type: r.try_get("entry_type")?,
-            ground: r.try_get("ground")?,
+            entry_type: EntryType::parse(&entry_type)
+                .ok_or_else(|| sqlx::Error::Decode("unknown entry type".into()))?,
+            ground: Ground::parse_code(&ground)
+                .ok_or_else(|| sqlx::Error::Decode("unknown ground".into()))?,
             contact_name: r.try_get("contact_name")?,
             contact_phone: r.try_get("contact_phone")?,
             remarks: r.try_get("remarks")?,
@@ -162,7 +166,7 @@ fn bind_data<'q>(
         .bind(d.cost_bearer.as_str())
         .bind(d.mission_id)
         .bind(d.entry_type.as_str())
-        .bind(d.ground.as_str())
+        .bind(Ground::code(d.ground))
         .bind(d.contact_name.as_str())
         .bind(d.contact_phone.as_str())
         .bind(d.remarks.as_str())
@@ -192,7 +196,7 @@ pub async fn insert(
         .bind(data.cost_bearer.as_str())
         .bind(data.mission_id)
         .bind(data.entry_type.as_str())
-        .bind(data.ground.as_str())
+        .bind(Ground::code(data.ground))
         .bind(data.contact_name.as_str())
         .bind(data.contact_phone.as_str())
         .bind(data.remarks.as_str())

@@ -9,7 +9,7 @@ use super::ctx::Ctx;
 use super::error::AppResult;
 use super::page::{layout, render, Layout};
 use crate::domain::fields::FieldErrors;
-use crate::domain::group::{EntryType, Ground};
+use crate::domain::group::Ground;
 use crate::domain::group_flow::GroupAction;
 use crate::domain::principal::Role;
 use crate::state::AppState;
@@ -72,14 +72,8 @@ pub async fn record_page(state: &AppState, ctx: &Ctx, r: Record, t: Typed) -> Ap
     let mut l = layout(state, ctx, &format!("团组{}", r.group.number)).await?;
     l.flash = t.flash;
     render(RecordPage {
-        entry_type: EntryType::parse(&r.group.data.entry_type)
-            .map(|e| e.label())
-            .unwrap_or("")
-            .into(),
-        ground: Ground::parse(&r.group.data.ground)
-            .map(|e| e.label())
-            .unwrap_or("")
-            .into(),
+        entry_type: r.group.data.entry_type.label().into(),
+        ground: r.group.data.ground.map_or("", Ground::label).into(),
         can_county: may(GroupAction::CountyApprove),
         can_accept: may(GroupAction::Accept),
         can_report: may(GroupAction::Report),

@@ -229,8 +229,11 @@ pub struct FileSlot {
     pub file: Option<FileMeta>,
 }
 
-/// The group's attachments the form offers for this entry type (its code).
-pub fn file_slots(entry_type: &str, attachments: &BTreeMap<Attachment, FileMeta>) -> Vec<FileSlot> {
+/// The group's attachments the form offers for this entry type (`None`: not chosen yet).
+pub fn file_slots(
+    entry_type: Option<EntryType>,
+    attachments: &BTreeMap<Attachment, FileMeta>,
+) -> Vec<FileSlot> {
     Attachment::ALL
         .into_iter()
         .filter(|a| a.offered(entry_type, attachments.contains_key(a)))
@@ -314,7 +317,7 @@ async fn form_view(
             }
         })
         .collect();
-    let files = file_slots(&form.entry_type, &attachments);
+    let files = file_slots(EntryType::parse(&form.entry_type), &attachments);
     Ok(FormView {
         group,
         form,
@@ -638,7 +641,7 @@ async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<Stri
         }
     }
     let att = groups::attachments(state.pool(), group.id).await?;
-    for slot in file_slots(&group.data.entry_type, &att) {
+    for slot in file_slots(Some(group.data.entry_type), &att) {
         if slot.required && slot.file.is_none() {
             missing.push(slot.name.to_string());
         }
@@ -750,12 +753,6 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
         .ok_or(Error::NotFound)?;
     let lists = crate::workflow::reference::lists(state).await?;
     let vs = groups::visitors(state.pool(), group.id).await?;
-    let entry = EntryType::parse(&group.data.entry_type)
-        .map(|e| e.label())
-        .unwrap_or("");
-    let ground = Ground::parse(&group.data.ground)
-        .map(|g| g.label())
-        .unwrap_or("");
     Ok(crate::pdf::FormData {
         group_number: group.number.clone(),
         data_hash: group.data_hash.clone(),
@@ -782,8 +779,8 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
             cost_bearer: lists.cost_bearer_name(&group.data.cost_bearer),
             country: group.country_name.clone(),
             mission: group.mission_name.clone(),
-            entry_type: entry.to_string(),
-            entry_ground: ground.to_string(),
+            entry_type: group.data.entry_type.label().to_string(),
+            entry_ground: group.data.ground.map_or("", Ground::label).to_string(),
             contact_name: group.data.contact_name.clone(),
             contact_phone: group.data.contact_phone.clone(),
             remarks: group.data.remarks.clone(),
@@ -876,7 +873,7 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         })
         .collect();
     let att = groups::attachments(state.pool(), g.id).await?;
-    let files = file_slots(&g.data.entry_type, &att);
+    let files = file_slots(Some(g.data.entry_type), &att);
     let timeline = audit::timeline(state.pool(), OBJECT, &g.id.to_string()).await?;
     let days_left = match g.submitted_at {
         Some(ts) if group_flow::with_offices(g.state) => {
@@ -1223,19 +1220,25 @@ mod tests {
 
     #[test]
     fn the_form_offers_the_proof_for_multiple_entries_only() {
-        let codes = |entry: &str, att: &BTreeMap<Attachment, FileMeta>| -> Vec<(&str, bool)> {
-            file_slots(entry, att)
-                .iter()
-                .map(|s| (s.code, s.required))
-                .collect()
-        };
+        let codes =
+            |entry: Option<EntryType>, att: &BTreeMap<Attachment, FileMeta>| -> Vec<(&str, bool)> {
+                file_slots(entry, att)
+                    .iter()
+                    .map(|s| (s.code, s.required))
+                    .collect()
+            };
         let none = BTreeMap::new();
         assert_eq!(
-            codes("single", &none),
+            codes(Some(EntryType::Single), &none),
+            vec![("clerk_id", true), ("other", false)]
+        );
+        // An entry type not chosen (or garbled) in the form: as single.
+        assert_eq!(
+            codes(None, &none),
             vec![("clerk_id", true), ("other", false)]
         );
         assert_eq!(
-            codes("half_year", &none),
+            codes(Some(EntryType::HalfYear), &none),
             vec![
                 ("clerk_id", true),
                 ("multi_entry_proof", true),
@@ -1255,7 +1258,7 @@ mod tests {
             },
         );
         assert_eq!(
-            codes("single", &uploaded),
+            codes(Some(EntryType::Single), &uploaded),
             vec![
                 ("clerk_id", true),
                 ("multi_entry_proof", false),
