@@ -49,13 +49,14 @@ impl RegState {
             RegState::Returned => "returned",
         }
     }
-    pub fn parse(s: &str) -> RegState {
+    pub fn parse(s: &str) -> Option<RegState> {
         match s {
-            "pending_county" => RegState::PendingCounty,
-            "pending_city" => RegState::PendingCity,
-            "approved" => RegState::Approved,
-            "returned" => RegState::Returned,
-            _ => RegState::Draft,
+            "draft" => Some(RegState::Draft),
+            "pending_county" => Some(RegState::PendingCounty),
+            "pending_city" => Some(RegState::PendingCity),
+            "approved" => Some(RegState::Approved),
+            "returned" => Some(RegState::Returned),
+            _ => None,
         }
     }
     pub fn label(self) -> &'static str {
@@ -320,7 +321,7 @@ mod tests {
             .iter()
             .all(|s| *s == S::Draft || TABLE.iter().any(|r| r.to == *s && r.from != *s)));
         for s in RegState::ALL {
-            assert_eq!(RegState::parse(s.as_str()), s);
+            assert_eq!(RegState::parse(s.as_str()), Some(s));
         }
     }
 

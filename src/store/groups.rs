@@ -92,7 +92,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
         id: r.try_get("id")?,
         unit_id: r.try_get("unit_id")?,
         number: r.try_get("number")?,
-        state: GroupState::parse(&state).unwrap_or(GroupState::Draft),
+        state: GroupState::parse(&state).ok_or_else(|| unknown_code("GroupState", &state))?,
         data: GroupData {
             name: r.try_get("name")?,
             purpose: r.try_get("purpose")?,
@@ -580,7 +580,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
         name: r.try_get("name")?,
         unit_name: r.try_get("unit_name")?,
         district_name: r.try_get("district_name")?,
-        state: GroupState::parse(&state).unwrap_or(GroupState::Draft),
+        state: GroupState::parse(&state).ok_or_else(|| unknown_code("GroupState", &state))?,
         arrival: r.try_get("arrival")?,
         departure: r.try_get("departure")?,
         visitors: r.try_get("visitors")?,
@@ -980,4 +980,9 @@ pub async fn raise_sequence(conn: &mut Conn, name: &str, year: i64, value: i64) 
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A code in the database that no enum knows: a decode error, never a silent default.
+fn unknown_code(kind: &str, code: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {kind} {code:?}").into())
 }

@@ -60,7 +60,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Unit> {
         },
         district_name: r.try_get("district_name")?,
         mobile: r.try_get("mobile")?,
-        state: RegState::parse(&state),
+        state: RegState::parse(&state).ok_or_else(|| unknown_code("RegState", &state))?,
         return_reason: r.try_get("return_reason")?,
         submitted_at: r.try_get("submitted_at")?,
         approved_at: r.try_get("approved_at")?,
@@ -461,7 +461,7 @@ fn change_from_row(r: &sqlx::any::AnyRow) -> DbResult<Change> {
         unit_id: r.try_get("unit_id")?,
         data: serde_json::from_str(&data).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         attachments: serde_json::from_str(&att).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        state: RegState::parse(&state),
+        state: RegState::parse(&state).ok_or_else(|| unknown_code("RegState", &state))?,
         return_reason: r.try_get("return_reason")?,
         county_passed: r.try_get::<i64, _>("county_passed")? != 0,
         submitted_at: r.try_get("submitted_at")?,
@@ -646,7 +646,7 @@ fn search_row(r: &sqlx::any::AnyRow) -> DbResult<SearchRow> {
         name: r.try_get("name")?,
         credit_code: r.try_get("credit_code")?,
         district_name: r.try_get("district_name")?,
-        state: RegState::parse(&state),
+        state: RegState::parse(&state).ok_or_else(|| unknown_code("RegState", &state))?,
         login_id: r.try_get("login_id")?,
         blacklisted: r.try_get::<i64, _>("blacklisted")? != 0,
     })
@@ -710,4 +710,9 @@ pub async fn lock(conn: &mut Conn, unit_id: i64) -> DbResult<()> {
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A code in the database that no enum knows: a decode error, never a silent default.
+fn unknown_code(kind: &str, code: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {kind} {code:?}").into())
 }

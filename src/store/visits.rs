@@ -285,7 +285,8 @@ pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<S
         group_id: r.try_get("group_id")?,
         group_number: r.try_get("number")?,
         // An unknown state is no state a registration may start from.
-        group_state: GroupState::parse(&group_state).unwrap_or(GroupState::Draft),
+        group_state: GroupState::parse(&group_state)
+            .ok_or_else(|| unknown_code("GroupState", &group_state))?,
         unit_id: r.try_get("unit_id")?,
         district_id: r.try_get("district_id")?,
         name: if surname.is_empty() {
@@ -339,7 +340,7 @@ pub async fn record(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Re
     let kind: String = r.try_get("kind")?;
     Ok(Some(Record {
         id: r.try_get("id")?,
-        state: VisitState::parse(&state).unwrap_or(VisitState::Draft),
+        state: VisitState::parse(&state).ok_or_else(|| unknown_code("VisitState", &state))?,
         kind: VisitKind::from_stored(&kind),
         entry_date: r.try_get("entry_date")?,
         entry_port_id: r.try_get("entry_port_id")?,
@@ -627,4 +628,9 @@ pub async fn import(conn: &mut Conn, rows: &[ImportRecord]) -> DbResult<()> {
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// A code in the database that no enum knows: a decode error, never a silent default.
+fn unknown_code(kind: &str, code: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {kind} {code:?}").into())
 }
