@@ -1168,18 +1168,8 @@ pub async fn history(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::domain::flow::testing::who as principal;
     use crate::domain::principal::Role;
-
-    fn principal(role: Role) -> Principal {
-        Principal {
-            user_id: 1,
-            role,
-            district_id: (role == Role::County).then_some(3),
-            unit_id: (role == Role::Unit).then_some(7),
-            display_name: "x".into(),
-            actor: Actor::system(),
-        }
-    }
 
     /// A role that never takes the action is refused as such; one whose turn has passed is told
     /// the group moved on, with the message of the action.
