@@ -21,9 +21,6 @@ use crate::store::groups::GroupRow;
 use crate::workflow::error::Error;
 use crate::workflow::groups::{self as flow, Allowed, Input};
 
-/// The time limit and holidays from the settings (the statistics use them too).
-pub use crate::workflow::groups::limits;
-
 /// Rows of one section of 团组待办 on a page.
 const QUEUE_PAGE: i64 = 50;
 

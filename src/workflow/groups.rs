@@ -12,6 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::notify::{self, Notice};
+use super::reference::limits;
 use crate::db::Tx;
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
@@ -23,7 +24,6 @@ use crate::domain::group::{
 use crate::domain::group_flow::{self, GroupAction, Sequence, CREATE_AUDIT_NAME};
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
-use crate::domain::time_limit;
 use crate::state::AppState;
 use crate::store::audit::{self, Entry};
 use crate::store::groups::{self, Change, Group, GroupRow, HistoryFilter, Visitor};
@@ -1069,12 +1069,6 @@ async fn finish(
 }
 
 // ---- work lists ----
-
-/// The time limit in working days and the holidays, from the settings.
-pub async fn limits(state: &AppState) -> Outcome<(i64, Vec<NaiveDate>)> {
-    let settings = reference::settings(state.pool(), &time_limit::LIMIT_SETTINGS).await?;
-    Ok(time_limit::limits_from(&settings))
-}
 
 fn beijing_date(ts: i64) -> NaiveDate {
     chrono::DateTime::from_timestamp(ts, 0)

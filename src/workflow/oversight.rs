@@ -225,7 +225,7 @@ pub async fn scope_name(state: &AppState, p: &Principal) -> Outcome<String> {
 
 /// The settings the figures use.
 async fn limits(state: &AppState) -> Outcome<Limits> {
-    let (processing_days, holidays) = super::groups::limits(state).await?;
+    let (processing_days, holidays) = super::reference::limits(state).await?;
     let overdue = reference::setting(state.pool(), Setting::OverdueDays).await?;
     Ok(Limits {
         processing_days,

@@ -1,11 +1,15 @@
-//! What every page reads besides its own data: the site's names and phone, and the reference
-//! lists of the forms (cached per instance).
+//! What every page reads besides its own data: the site's names and phone, the reference lists
+//! of the forms (cached per instance), and the office's time limit.
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use super::error::Outcome;
+use crate::domain::time_limit;
 use crate::seed::Site;
 use crate::state::AppState;
+use crate::store::reference;
 use crate::store::refs::{self, Lists};
 
 /// City, office and system names and the office phone, as the settings say now (read per
@@ -30,4 +34,11 @@ pub async fn lists(state: &AppState) -> Outcome<Lists> {
         *cache = Some((version, Arc::new(lists.clone())));
     }
     Ok(lists)
+}
+
+/// The office's time limit in working days and the holidays, from the settings (the queues, the
+/// record page and the statistics count working days with them).
+pub async fn limits(state: &AppState) -> Outcome<(i64, Vec<NaiveDate>)> {
+    let settings = reference::settings(state.pool(), &time_limit::LIMIT_SETTINGS).await?;
+    Ok(time_limit::limits_from(&settings))
 }
