@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | [`Error::NotFound`] | the record does not exist, **or the principal may not see it** (one answer for both, so nobody learns what exists elsewhere) | 404 "页面不存在或您无权查看" | nothing |
 //! | [`Error::Forbidden`] | the principal may see the record but their role may not take this action | 403 "您无权进行此操作" | nothing |
-//! | [`Error::Stale`] | the action was allowed for the state the user saw, but someone else changed it first (checked in the same `UPDATE … WHERE state = …`) | 409 with what happened and what to do (refresh the list) | nothing |
+//! | [`Error::Stale`] | the principal's role takes this action, but not in the record's state now: most often someone else acted first (checked in the same `UPDATE … WHERE state = …`); also a unit whose registration is not (or no longer) approved, or a group not yet dispatched | 409 with what happened and what to do (refresh the list) | nothing |
 //! | [`Error::Invalid`] | the input breaks a rule; the messages are per field | the same form again, what was typed kept, each message beside its field (a handler that has no form shows the first message, 400) | nothing |
 //! | [`Error::Fault`] | anything else: the database, the disk, a bug | 500 "系统繁忙…", nothing internal | `error!` with the whole cause chain |
 //!
