@@ -87,7 +87,10 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 laihua::store::audit::Verdict::Broken(id, why) => {
-                    eprintln!("审计日志被篡改 / audit log tampered: entry {id}: {why}");
+                    eprintln!(
+                        "审计日志被篡改 / audit log tampered: entry {id}: {}",
+                        why.message()
+                    );
                     std::process::exit(1);
                 }
             }

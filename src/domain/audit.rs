@@ -75,6 +75,27 @@ impl ObjectType {
     }
 }
 
+/// Where the audit log's hash chain breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// An entry does not link to the one before it (an entry deleted or inserted).
+    Link,
+    /// An entry's content does not match its hash.
+    Altered,
+    /// The last entry is not the chain's head (entries deleted at the end).
+    Tail,
+}
+
+impl ChainBreak {
+    pub fn message(self) -> &'static str {
+        match self {
+            ChainBreak::Link => "与前一条记录的链接不符（记录被删除或插入）",
+            ChainBreak::Altered => "记录内容被修改",
+            ChainBreak::Tail => "最后的记录与链头不符（末尾的记录被删除）",
+        }
+    }
+}
+
 /// An action in words, for timelines and the audit log (the code itself when it has none).
 pub fn action_label(action: &str) -> &str {
     match action {

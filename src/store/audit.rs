@@ -3,7 +3,8 @@
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
-pub use crate::domain::audit::{action_label, ObjectType};
+pub use crate::domain::audit::ChainBreak;
+use crate::domain::audit::{action_label, ObjectType};
 use crate::domain::principal::Actor;
 
 /// The hash of an entry: its fields and the hash of the entry before it.
@@ -116,7 +117,7 @@ pub enum Verdict {
     /// Every chained entry checks out; the number of entries checked.
     Intact(u64),
     /// The first entry that does not match (its id), and why.
-    Broken(i64, String),
+    Broken(i64, ChainBreak),
 }
 
 /// Recomputes the chain from the first hashed entry to the head.
@@ -142,10 +143,7 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
             let stored: String = r.try_get("hash")?;
             if let Some(l) = &last {
                 if *l != prev {
-                    return Ok(Verdict::Broken(
-                        id,
-                        "与前一条记录的链接不符（记录被删除或插入）".into(),
-                    ));
+                    return Ok(Verdict::Broken(id, ChainBreak::Link));
                 }
             }
             let actor: String = r.try_get("actor")?;
@@ -166,7 +164,7 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
                 &detail,
             );
             if computed != stored {
-                return Ok(Verdict::Broken(id, "记录内容被修改".into()));
+                return Ok(Verdict::Broken(id, ChainBreak::Altered));
             }
             last = Some(stored);
             checked += 1;
@@ -177,10 +175,7 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
         .await?;
     if let Some(l) = last {
         if l != head {
-            return Ok(Verdict::Broken(
-                after,
-                "最后的记录与链头不符（末尾的记录被删除）".into(),
-            ));
+            return Ok(Verdict::Broken(after, ChainBreak::Tail));
         }
     }
     Ok(Verdict::Intact(checked))

@@ -26,24 +26,12 @@ pub async fn districts(pool: &sqlx::AnyPool) -> DbResult<Vec<District>> {
         .collect()
 }
 
-/// The active districts, and `keep` (marked) if it is retired: a staff account keeps the
-/// district it belongs to.
-pub async fn districts_with(pool: &sqlx::AnyPool, keep: Option<i64>) -> DbResult<Vec<District>> {
-    let mut out = districts(pool).await?;
-    if let Some(id) = keep.filter(|id| !out.iter().any(|d| d.id == *id)) {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM districts WHERE id = $1 AND retired <> 0")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-        if let Some(n) = name {
-            out.push(District {
-                id,
-                name: format!("{n}（已停用）"),
-            });
-        }
-    }
-    Ok(out)
+/// The name of a retired district (None when it is not retired or does not exist).
+pub async fn retired_district_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM districts WHERE id = $1 AND retired <> 0")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }
 
 pub async fn district_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<String> {

@@ -73,7 +73,16 @@ pub async fn districts(state: &AppState, p: &Principal) -> Outcome<Vec<District>
 /// The districts an existing staff account may belong to: the active ones and its own.
 pub async fn districts_for(state: &AppState, p: &Principal, u: &User) -> Outcome<Vec<District>> {
     require_admin(p)?;
-    Ok(reference::districts_with(state.pool(), u.district_id).await?)
+    let mut out = reference::districts(state.pool()).await?;
+    if let Some(id) = u.district_id.filter(|id| !out.iter().any(|d| d.id == *id)) {
+        if let Some(n) = reference::retired_district_name(state.pool(), id).await? {
+            out.push(District {
+                id,
+                name: format!("{n}（已停用）"),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Checks role and district: (role, district) or errors added.
