@@ -69,21 +69,6 @@ pub fn may<S: Copy + PartialEq, A: Copy + PartialEq>(
     }
 }
 
-/// The actions `role` may take in state `from` (a page's buttons).
-pub fn actions<S: Copy + PartialEq, A: Copy + PartialEq>(
-    table: Table<S, A>,
-    from: S,
-    role: Role,
-) -> Vec<A> {
-    let mut out: Vec<A> = Vec::new();
-    for r in table.iter().filter(|r| r.from == from && r.by == role) {
-        if !out.contains(&r.action) {
-            out.push(r.action);
-        }
-    }
-    out
-}
-
 /// The actions of `all` the principal may take on a record in state `from` of `unit` in
 /// `district` (see [`may`]): a page's buttons.
 pub fn allowed<S: Copy + PartialEq, A: Copy + PartialEq>(

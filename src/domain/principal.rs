@@ -102,10 +102,6 @@ impl Principal {
             _ => None,
         }
     }
-    /// Whether this principal is county staff of `district`.
-    pub fn is_county_of(&self, district: i64) -> bool {
-        self.role == Role::County && self.district_id == Some(district)
-    }
     /// The office a reviewer speaks for, as a unit reads it (退件 by …).
     pub fn office(&self) -> &'static str {
         self.role.office()

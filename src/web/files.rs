@@ -10,15 +10,18 @@ use crate::state::AppState;
 use crate::store::reference::FileMeta;
 use crate::workflow::files::Upload;
 
-/// Reads the file field `field` of a multipart form: (original file name, bytes).
-/// An absent or empty file gives empty bytes (the caller's check names the problem).
-pub async fn read_upload(mut multipart: Multipart, field: &str) -> AppResult<(String, Vec<u8>)> {
+/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::put`.
+/// An absent or empty file gives empty bytes (the content check names the problem).
+pub async fn read_file(mut multipart: Multipart, field: &str) -> AppResult<Upload> {
     loop {
         let next = multipart.next_field().await.map_err(|e| {
             AppError::BadRequest(format!("上传失败，文件可能过大（单个文件不超过10MB）：{e}"))
         })?;
         let Some(f) = next else {
-            return Ok((String::new(), Vec::new()));
+            return Ok(Upload {
+                name: String::new(),
+                bytes: Vec::new(),
+            });
         };
         if f.name() == Some(field) {
             let name = f
@@ -31,15 +34,12 @@ pub async fn read_upload(mut multipart: Multipart, field: &str) -> AppResult<(St
             let bytes = f.bytes().await.map_err(|_| {
                 AppError::BadRequest("上传失败，文件可能过大（单个文件不超过10MB）".into())
             })?;
-            return Ok((name, bytes.to_vec()));
+            return Ok(Upload {
+                name,
+                bytes: bytes.to_vec(),
+            });
         }
     }
-}
-
-/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::put`.
-pub async fn read_file(multipart: Multipart, field: &str) -> AppResult<Upload> {
-    let (name, bytes) = read_upload(multipart, field).await?;
-    Ok(Upload { name, bytes })
 }
 
 /// RFC 6266 / 5987 Content-Disposition with a UTF-8 file name.
