@@ -152,6 +152,13 @@ pub enum StaffCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Remove an account's second sign-in factor (a lost phone): it signs in with its password
+    /// alone, or enrols again at its next sign-in when its role must have one.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The account's login ID.
+        login: String,
+    },
 }
 
 /// Resolved configuration of a running server.

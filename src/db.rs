@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "queue_district",
         include_str!("../migrations/0013_queue_district.sql"),
     ),
+    (
+        15,
+        "second_factor",
+        include_str!("../migrations/0015_second_factor.sql"),
+    ),
 ];
 
 #[derive(Clone)]

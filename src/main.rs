@@ -142,6 +142,24 @@ async fn main() -> anyhow::Result<()> {
             println!("已创建 / created: {login} ({})", role.label());
             Ok(())
         }
+        Some(Command::Staff {
+            command: StaffCommand::Reset2fa { login },
+        }) => {
+            let config = Config::new(&cli.common, cli.serve);
+            let (state, _) = prepare(config, Clock::default()).await?;
+            match laihua::workflow::second_factor::reset_from_command_line(&state, &login).await {
+                Ok(Some(true)) => {
+                    println!("已重置两步验证 / second factor removed: {login}");
+                    Ok(())
+                }
+                Ok(Some(false)) => {
+                    println!("该帐号没有启用两步验证 / {login} had no second factor");
+                    Ok(())
+                }
+                Ok(None) => anyhow::bail!("no account with the login ID {login}"),
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
     }
 }
 

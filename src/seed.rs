@@ -297,6 +297,12 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, Setting::OverdueDays, "30").await?;
         setting_default(c, Setting::OverdueWarnDays, "0").await?;
         setting_default(c, Setting::OverdueBlocksApplications, "0").await?;
+        setting_default(
+            c,
+            Setting::SecondFactorRoles,
+            crate::domain::second_factor::DEFAULT_ROLES,
+        )
+        .await?;
         crate::store::refs::seed(c).await?;
         reference::text_default(c, Text::InvitationNotice, INVITATION_NOTICE, now).await?;
         for (i, (name, _)) in DISTRICTS.iter().enumerate() {

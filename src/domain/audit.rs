@@ -157,6 +157,13 @@ pub fn action_label(action: &str) -> &str {
         "logout" => "注销",
         "password.change" => "修改密码",
         "password.reset_by_sms" => "短信重置密码",
+        "login.second_factor_asked" => "密码正确，待两步验证",
+        "login.second_factor_failed" => "动态验证码错误",
+        "login.second_factor_locked" => "动态验证码错误次数过多",
+        "second_factor.enrol" => "启用两步验证",
+        "second_factor.disable" => "停用两步验证",
+        "second_factor.reset" => "重置两步验证",
+        "second_factor.recovery_code_used" => "使用恢复码",
         other => other,
     }
 }

@@ -24,6 +24,7 @@ pub mod principal;
 pub mod refdata;
 pub mod registration;
 pub mod registration_flow;
+pub mod second_factor;
 pub mod settings;
 pub mod texts;
 pub mod time_limit;

@@ -63,6 +63,14 @@ impl Actor {
             ip: "-".into(),
         }
     }
+    /// A signed-in account, named by its display name and login ID.
+    pub fn account(user_id: i64, display_name: &str, login_id: &str, ip: &str) -> Actor {
+        Actor {
+            user_id: Some(user_id),
+            label: format!("{display_name}（{login_id}）"),
+            ip: ip.into(),
+        }
+    }
     pub fn anonymous(ip: &str) -> Actor {
         Actor {
             user_id: None,

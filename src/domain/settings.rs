@@ -22,11 +22,14 @@ pub enum Setting {
     OverdueBlocksApplications,
     /// Bumped by every edit of reference data (instances re-read their cached lists).
     RefdataVersion,
+    /// The staff roles whose accounts must have a second sign-in factor, comma-separated role
+    /// codes ("county,city,admin"); administrators by default.
+    SecondFactorRoles,
 }
 
 impl Setting {
     /// The settings an administrator edits on 系统设置, in the page's order.
-    pub const EDITABLE: [Setting; 9] = [
+    pub const EDITABLE: [Setting; 10] = [
         Setting::CityName,
         Setting::OfficeName,
         Setting::SystemName,
@@ -36,6 +39,7 @@ impl Setting {
         Setting::OverdueWarnDays,
         Setting::OverdueBlocksApplications,
         Setting::Holidays,
+        Setting::SecondFactorRoles,
     ];
 
     /// The key in the `settings` table.
@@ -52,6 +56,7 @@ impl Setting {
             Setting::OverdueWarnDays => "overdue_warn_days",
             Setting::OverdueBlocksApplications => "overdue_blocks_applications",
             Setting::RefdataVersion => "refdata_version",
+            Setting::SecondFactorRoles => "second_factor_roles",
         }
     }
 }

@@ -13,6 +13,8 @@ pub enum FlowKind {
     Register,
     /// Password recovery.
     Reset,
+    /// A sign-in whose password was right, waiting for the second factor.
+    SignIn,
 }
 
 impl FlowKind {
@@ -20,6 +22,7 @@ impl FlowKind {
         match self {
             FlowKind::Register => "register",
             FlowKind::Reset => "reset",
+            FlowKind::SignIn => "sign_in",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod queues;
 pub mod refadmin;
 pub mod reference;
 pub mod refs;
+pub mod second_factors;
 pub mod sessions;
 pub mod sms_codes;
 pub mod sql;

@@ -19,6 +19,7 @@ use crate::store::messages::Message;
 use crate::store::units::Unit;
 use crate::workflow::accounts::{self, NewPassword};
 use crate::workflow::error::Error;
+use crate::workflow::second_factor;
 
 #[derive(Template)]
 #[template(path = "home_unit.html")]
@@ -52,6 +53,8 @@ struct AccountInfo {
     unit: Option<Unit>,
     last_login: String,
     last_ip: String,
+    /// Whether the second factor is on, in words.
+    second_factor: String,
 }
 
 /// 用户信息.
@@ -67,6 +70,12 @@ pub async fn info(
         Role::Unit => ctx.unit(&state).await?,
         _ => None,
     };
+    let factor = second_factor::status(&state, ctx.principal()?, &user).await?;
+    let second_factor = match (factor.enrolled_at, factor.mandatory) {
+        (Some(_), _) => "已启用",
+        (None, true) => "未启用（须启用）",
+        (None, false) => "未启用",
+    };
     render(AccountInfo {
         l,
         login_id: user.login_id.clone(),
@@ -74,6 +83,7 @@ pub async fn info(
         unit,
         last_login: fmt_opt_ts(user.prev_login_at),
         last_ip: user.prev_login_ip.unwrap_or_default(),
+        second_factor: second_factor.to_string(),
     })
 }
 

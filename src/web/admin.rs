@@ -12,12 +12,14 @@ use super::error::AppResult;
 use super::export::{respond, wants_xlsx, ListQuery, Sheet};
 use super::page::render;
 use super::page::{layout, Layout};
+use crate::clock::fmt_ts;
 use crate::domain::fields::FieldErrors;
 use crate::state::AppState;
 use crate::store::reference::District;
 use crate::store::users::User;
 use crate::workflow::admin::{self, Created, StaffInput as StaffForm, StaffRow};
 use crate::workflow::error::Error;
+use crate::workflow::second_factor;
 
 #[derive(Template)]
 #[template(path = "admin_staff.html")]
@@ -106,6 +108,10 @@ struct EditPage {
     errors: FieldErrors,
     districts: Vec<District>,
     new_password: String,
+    /// When the account's second factor was enrolled, as text; empty when it has none.
+    second_factor: String,
+    /// The signed-in administrator's own account (its factor is not reset here).
+    own: bool,
 }
 
 fn form_of(u: &User) -> StaffForm {
@@ -130,14 +136,35 @@ async fn edit_page(
     errors: FieldErrors,
     new_password: String,
 ) -> AppResult<Response> {
-    let districts = admin::districts_for(state, ctx.principal()?, &u).await?;
+    edit_page_with(state, ctx, u, form, errors, new_password, "").await
+}
+
+async fn edit_page_with(
+    state: &AppState,
+    ctx: &Ctx,
+    u: User,
+    form: StaffForm,
+    errors: FieldErrors,
+    new_password: String,
+    flash: &str,
+) -> AppResult<Response> {
+    let p = ctx.principal()?;
+    let districts = admin::districts_for(state, p, &u).await?;
+    let second_factor = second_factor::enrolled_at(state, p, u.id)
+        .await?
+        .map(fmt_ts)
+        .unwrap_or_default();
+    let mut l = layout(state, ctx, "修改工作人员帐号").await?;
+    l.flash = flash.to_string();
     render(EditPage {
-        l: layout(state, ctx, "修改工作人员帐号").await?,
+        l,
+        own: u.id == p.user_id,
         u,
         form,
         errors,
         districts,
         new_password,
+        second_factor,
     })
 }
 
@@ -178,4 +205,27 @@ pub async fn reset(
     let password = admin::reset_staff_password(&state, p, &u).await?;
     let form = form_of(&u);
     edit_page(&state, &ctx, u, form, FieldErrors::new(), password).await
+}
+
+/// [重置两步验证]: removes another account's second factor (a lost phone) and ends its sessions.
+pub async fn reset_2fa(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let p = ctx.principal()?;
+    let u = admin::staff_account(&state, p, id).await?;
+    second_factor::reset_by_admin(&state, p, &u).await?;
+    let form = form_of(&u);
+    let flash = "两步验证已重置：该帐号的会话已结束，下次登录时按规定重新启用。";
+    edit_page_with(
+        &state,
+        &ctx,
+        u,
+        form,
+        FieldErrors::new(),
+        String::new(),
+        flash,
+    )
+    .await
 }

@@ -17,6 +17,7 @@ use crate::security::random_token;
 use crate::state::AppState;
 use crate::workflow::accounts::{self, Recovery};
 use crate::workflow::error::Error;
+use crate::workflow::second_factor::SignIn;
 
 #[derive(Deserialize, Default, Debug)]
 pub struct LoginForm {
@@ -77,7 +78,10 @@ pub async fn login(
     )
     .await
     {
-        Ok(sid) => sid,
+        Ok(SignIn::Session(sid)) => sid,
+        Ok(SignIn::SecondFactor(token)) => {
+            return Ok(super::second_factor::ask(&state, &token, &form.next))
+        }
         Err(Error::Invalid(e)) => {
             return render(LoginPage {
                 l: layout(&state, &ctx, "用户登录").await?,
@@ -89,21 +93,30 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     let target = safe_next(&form.next).unwrap_or_else(|| "/home".into());
-    // A fresh CSRF seed too, so that no token from before the sign-in stays valid.
-    Ok((
+    Ok(with_session(
+        &state,
+        &sid,
+        Redirect::to(&target).into_response(),
+    ))
+}
+
+/// `resp` with the cookie of the new session `sid`, and a fresh CSRF seed, so that no token
+/// from before the sign-in stays valid.
+pub fn with_session(state: &AppState, sid: &str, resp: Response) -> Response {
+    (
         axum::response::AppendHeaders([
             (
                 header::SET_COOKIE,
-                cookie_header(&state, SESSION_COOKIE, &sid, None),
+                cookie_header(state, SESSION_COOKIE, sid, None),
             ),
             (
                 header::SET_COOKIE,
-                cookie_header(&state, CSRF_COOKIE, &random_token(), None),
+                cookie_header(state, CSRF_COOKIE, &random_token(), None),
             ),
         ]),
-        Redirect::to(&target),
+        resp,
     )
-        .into_response())
+        .into_response()
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {

@@ -18,6 +18,8 @@ use crate::workflow::accounts;
 pub const SESSION_COOKIE: &str = "lh_session";
 pub const CSRF_COOKIE: &str = "lh_csrf";
 pub const FLOW_COOKIE: &str = "lh_flow";
+/// The pending sign-in that waits for the second factor.
+pub const SIGNIN_COOKIE: &str = "lh_signin";
 
 /// What every handler knows about the request.
 #[derive(Clone, Debug)]

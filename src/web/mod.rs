@@ -22,6 +22,7 @@ pub mod registration;
 pub mod review;
 pub mod router;
 pub mod search;
+pub mod second_factor;
 pub mod stats;
 pub mod svg;
 pub mod unit_pages;

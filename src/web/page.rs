@@ -150,6 +150,8 @@ pub fn flash_text(code: &str) -> &'static str {
         "reported" => "已上报外交部。",
         "dispatched" => "已发件，并已短信通知邀请单位。",
         "visit_submitted" => "销签登记已提交，等待县区外办审核。",
+        "signin_expired" => "登录已超时，请重新输入登录ID和密码。",
+        "2fa_disabled" => "两步验证已停用。",
         _ => "",
     }
 }

@@ -8,7 +8,7 @@ use axum::Router;
 use super::ctx::{guard, Access};
 use super::{
     account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_review, groups,
-    help, messages, notices, registration, review, search, stats, visits,
+    help, messages, notices, registration, review, search, second_factor, stats, visits,
 };
 use crate::state::AppState;
 
@@ -25,6 +25,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/", Public, get(auth::root)),
         ("/login", Public, get(auth::login_page).post(auth::login)),
         ("/logout", Public, post(auth::logout)),
+        (
+            "/login/2fa",
+            Public,
+            get(second_factor::login_page).post(second_factor::login),
+        ),
         ("/forgot", Public, get(auth::forgot_page).post(auth::forgot)),
         (
             "/forgot/sms",
@@ -65,6 +70,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             "/account/password",
             Signed,
             get(account::password_form).post(account::password),
+        ),
+        (
+            "/account/2fa",
+            Signed,
+            get(second_factor::account_page).post(second_factor::account),
         ),
         (
             "/account/mobile",
@@ -221,6 +231,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(admin::edit_form).post(admin::edit),
         ),
         ("/admin/staff/{id}/reset", Admin, post(admin::reset)),
+        ("/admin/staff/{id}/reset-2fa", Admin, post(admin::reset_2fa)),
         ("/admin/units", Admin, get(admin_units::search)),
         ("/admin/units/{id}", Admin, get(admin_units::unit)),
         (

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Outcome};
+use super::second_factor::{self, SignIn};
 use super::verify::{self, Purpose};
 use crate::domain::account::{LOCK_SECS, MAX_FAILURES};
 use crate::domain::audit::ObjectType;
@@ -12,7 +13,7 @@ use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::name_key;
 use crate::domain::{CreditCode, Mobile};
-use crate::security::{dummy_hash, hash_password, random_token, verify_password};
+use crate::security::{dummy_hash, hash_password, verify_password};
 use crate::state::AppState;
 use crate::store::flows::{self, FlowKind};
 use crate::store::messages::{self, Message};
@@ -30,18 +31,20 @@ fn refused(message: &str) -> Error {
 }
 
 /// Signs in with a login ID and password from `actor` (who asks, with their address): the new
-/// session's id. `replaces` is the session the browser had, ended by a successful sign-in.
+/// session's id, or the pending sign-in that asks for the second factor. `replaces` is the
+/// session the browser had, ended by a successful sign-in.
 ///
 /// A login ID is locked for 15 minutes after five failures in a row; the answer does not tell
 /// whether the ID exists. A unit on the dishonesty list is refused only after the right
-/// password. Every refusal but an empty form is written to the audit log.
+/// password. Every refusal but an empty form is written to the audit log. An account with a
+/// second factor, or whose role must have one, gets a pending sign-in instead of a session.
 pub async fn sign_in(
     state: &AppState,
     actor: &Actor,
     login_id: &str,
     password: &str,
     replaces: Option<&str>,
-) -> Outcome<String> {
+) -> Outcome<SignIn> {
     let key = login_id.trim().to_lowercase();
     if key.is_empty() || password.is_empty() {
         return Err(refused("请输入登录ID和密码"));
@@ -125,27 +128,12 @@ pub async fn sign_in(
             return Err(refused(MSG_BLACKLISTED));
         }
     }
-    let sid = random_token();
     let mut tx = state.db.begin().await?;
     users::clear_failures(tx.conn(), &key).await?;
-    users::record_login(tx.conn(), user.id, now, &actor.ip).await?;
-    sessions::create(tx.conn(), &sid, user.id, now, &actor.ip).await?;
-    audit::write(
-        tx.conn(),
-        &principal(&user, &actor.ip).actor,
-        now,
-        "login.success",
-        ObjectType::User,
-        &user.id.to_string(),
-        "",
-    )
-    .await?;
     tx.commit().await?;
+    // The password is right: the session, or first the second factor (second_factor.rs).
     // Signing in replaces any earlier session id.
-    if let Some(old) = replaces {
-        sessions::delete(state.pool(), old).await?;
-    }
-    Ok(sid)
+    second_factor::after_password(state, actor, &user, replaces).await
 }
 
 /// Gives an account a new password (its hash) in the caller's transaction, when it was
@@ -493,11 +481,7 @@ pub fn principal(user: &User, ip: &str) -> Principal {
         district_id: user.district_id,
         unit_id: user.unit_id,
         display_name: user.display_name.clone(),
-        actor: Actor {
-            user_id: Some(user.id),
-            label: format!("{}（{}）", user.display_name, user.login_id),
-            ip: ip.to_string(),
-        },
+        actor: Actor::account(user.id, &user.display_name, &user.login_id, ip),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod oversight;
 pub mod refdata;
 pub mod reference;
 pub mod registration;
+pub mod second_factor;
 pub mod settings;
 pub mod verify;
 pub mod visits;

@@ -10,7 +10,8 @@ use super::files::{self, Accept, Upload};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::group::parse_date;
-use crate::domain::principal::Principal;
+use crate::domain::principal::{Principal, Role};
+use crate::domain::second_factor::{is_mandatory, roles_setting};
 use crate::domain::settings::Setting;
 use crate::domain::texts::Text;
 use crate::state::AppState;
@@ -40,9 +41,33 @@ pub struct SettingsInput {
     /// Public holidays, dates separated by commas, spaces or lines.
     #[serde(default)]
     pub holidays: String,
+    /// "1" for each role whose accounts must have a second sign-in factor.
+    #[serde(default)]
+    pub second_factor_county: String,
+    #[serde(default)]
+    pub second_factor_city: String,
+    #[serde(default)]
+    pub second_factor_admin: String,
 }
 
-const KEYS: [Setting; 9] = Setting::EDITABLE;
+impl SettingsInput {
+    /// The roles ticked as having to use a second factor.
+    fn second_factor_roles(&self) -> String {
+        let ticked = [
+            (Role::County, &self.second_factor_county),
+            (Role::City, &self.second_factor_city),
+            (Role::Admin, &self.second_factor_admin),
+        ];
+        let roles: Vec<Role> = ticked
+            .iter()
+            .filter(|(_, v)| v.as_str() == "1")
+            .map(|(r, _)| *r)
+            .collect();
+        roles_setting(&roles)
+    }
+}
+
+const KEYS: [Setting; 10] = Setting::EDITABLE;
 
 /// The settings as stored (holidays separated by commas).
 pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput> {
@@ -57,7 +82,7 @@ pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput>
     }
     let mut v = v.into_iter();
     let mut next = || v.next().unwrap_or_default();
-    Ok(SettingsInput {
+    let mut input = SettingsInput {
         city_name: next(),
         office_name: next(),
         system_name: next(),
@@ -67,7 +92,20 @@ pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput>
         overdue_warn_days: next(),
         overdue_blocks_applications: next(),
         holidays: next(),
-    })
+        ..SettingsInput::default()
+    };
+    let roles = next();
+    let ticked = |role| {
+        if is_mandatory(&roles, role) {
+            "1".to_string()
+        } else {
+            String::new()
+        }
+    };
+    input.second_factor_county = ticked(Role::County);
+    input.second_factor_city = ticked(Role::City);
+    input.second_factor_admin = ticked(Role::Admin);
+    Ok(input)
 }
 
 fn number(
@@ -160,6 +198,7 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
         warn.as_str(),
         blocks,
         &holidays.join(","),
+        &f.second_factor_roles(),
     ];
     let now = state.now();
     let mut tx = state.db.begin().await?;

@@ -75,11 +75,37 @@ async fn database_url(dir: &std::path::Path) -> String {
 }
 
 impl TestApp {
+    /// A server with the demo accounts, whose administrators may sign in with their password
+    /// alone: the one setting changed from what ships (second factor mandatory for
+    /// administrators), so that the tests of everything else sign in as `demoadmin` in one
+    /// step. tests/second_factor.rs tests the second factor with [`TestApp::spawn_as_shipped`].
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// [`TestApp::spawn`] with changed serving options.
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let app = Self::spawn_shipped_with(tweak).await;
+        app.set_second_factor_roles("").await;
+        app
+    }
+
+    /// A server with the settings as they ship: administrators must have a second factor.
+    pub async fn spawn_as_shipped() -> TestApp {
+        Self::spawn_shipped_with(|_| {}).await
+    }
+
+    /// Which roles must have a second factor (the setting, as the settings page stores it).
+    pub async fn set_second_factor_roles(&self, roles: &str) {
+        sqlx::query("UPDATE settings SET value = $1 WHERE key = $2")
+            .bind(roles)
+            .bind(laihua::domain::settings::Setting::SecondFactorRoles.key())
+            .execute(self.state.pool())
+            .await
+            .unwrap();
+    }
+
+    async fn spawn_shipped_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let data_dir = tmp.path().to_path_buf();
         let mut serve = ServeArgs {
