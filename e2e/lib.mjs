@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, exis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -88,6 +88,27 @@ export function pdf(label) {
   return Buffer.from(`%PDF-1.4\n% ${label}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n`, 'latin1');
 }
 
+/**
+ * The TOTP code (RFC 6238: HMAC-SHA1, 6 digits, 30-second steps) of a base32 secret at the Unix
+ * time `seconds`, computed as an authenticator app does.
+ */
+export function totp(secretBase32, seconds) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${c}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) key.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac('sha1', Buffer.from(key)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
 /** A unique suffix for names, mobiles and codes of one test run. */
 export function uniq() {
   return randomBytes(4).readUInt32BE() % 100_000_000;
@@ -115,8 +136,12 @@ function psql(baseUrl, sql) {
 /**
  * Starts `target/release/laihua --demo` on a free port with a fresh data folder (and a fresh
  * PostgreSQL database when LAIHUA_E2E_POSTGRES_URL is set). Returns { base, dataDir, lastCode, stop }.
+ *
+ * As shipped, administrators must have a second sign-in factor. Unless `secondFactorAsShipped`,
+ * that one setting is turned off (as 系统设置 can), so that the tests of everything else sign in
+ * as `demoadmin` with the password alone; tests/second-factor.test.mjs keeps it.
  */
-export async function startServer(name, extraArgs = []) {
+export async function startServer(name, extraArgs = [], { secondFactorAsShipped = false } = {}) {
   assert.ok(existsSync(BINARY), `${BINARY} is missing: run cargo build --release (e2e/run.sh does)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'laihua-e2e-'));
   // The server's clock runs ahead by the seconds in this file (tests move it with advanceClock).
@@ -191,7 +216,7 @@ export async function startServer(name, extraArgs = []) {
     }
   }
 
-  return {
+  const server = {
     base,
     dataDir,
     dbName,
@@ -228,6 +253,10 @@ export async function startServer(name, extraArgs = []) {
       clockOffset += seconds;
       writeFileSync(clockFile, String(clockOffset));
     },
+    /** The server's clock, in Unix seconds. */
+    now() {
+      return Math.floor(Date.now() / 1000) + clockOffset;
+    },
     /** Every SMS sent so far, oldest first: [{to, text, at}]. */
     sms() {
       let text = '';
@@ -261,6 +290,10 @@ export async function startServer(name, extraArgs = []) {
       cleanup();
     },
   };
+  if (!secondFactorAsShipped) {
+    server.sql("UPDATE settings SET value = '' WHERE key = 'second_factor_roles'");
+  }
+  return server;
 }
 
 // ---------------------------------------------------------------------------------------------

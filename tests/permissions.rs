@@ -266,6 +266,9 @@ fn table() -> Vec<Row> {
             .marker("请输入登录ID和密码"),
         post("/logout", Input::Nothing,                             [Redirect("/login"); 8])
             .deferred(SIGNED_IN),
+        // The second factor's step of a sign-in: no persona has a pending sign-in.
+        get("/login/2fa",                                           [Redirect("/login?ok=signin_expired"); 8]),
+        post("/login/2fa", EMPTY,                                   [Redirect("/login?ok=signin_expired"); 8]),
         get("/forgot",                                              [Ok; 8]),
         post("/forgot", EMPTY,                                      [Ok; 8])
             .marker("请填写单位全称"),
@@ -292,6 +295,11 @@ fn table() -> Vec<Row> {
         get("/account/password",                                    [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok]),
         post("/account/password", WRONG_OLD_PASSWORD,               [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok])
             .marker("原密码不正确"),
+        // Without an action nothing changes: the page again.
+        get("/account/2fa",                                         [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok])
+            .marker("两步验证"),
+        post("/account/2fa", EMPTY,                                 [LR,                 Redirect("/account/2fa"), Redirect("/account/2fa"), Redirect("/account/2fa"),
+                                                                                                                     Redirect("/account/2fa"), Redirect("/account/2fa"), Redirect("/account/2fa"), Redirect("/account/2fa")]),
         get("/account/mobile",                                      [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F]),
         post("/account/mobile", BAD_MOBILE,                         [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F])
             .marker("请输入正确的11位手机号码"),
@@ -449,6 +457,8 @@ fn table() -> Vec<Row> {
         // Resets the first administrator's password (no persona signs in as it).
         post("/admin/staff/{id}/reset", Input::Nothing,             [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("密码已重置"),
+        // The first administrator has no second factor: nothing to reset.
+        post("/admin/staff/{id}/reset-2fa", Input::Nothing,         [LR,                 F,       F,        F,       F,        F,       F,       C]),
         // Units are managed by administrators. `{id}` is a spare unit no persona signs in as;
         // the inputs change nothing but the reset (of that spare unit's password).
         get("/admin/units",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::ctx::{cookie_header, safe_next, Ctx, CSRF_COOKIE, FLOW_COOKIE, SESSION_COOKIE};
+use super::ctx::{cookie_header, safe_next, with_session, Ctx, FLOW_COOKIE, SESSION_COOKIE};
 use super::error::AppResult;
 use super::flow::{redirect_with_cookie, NewPasswordForm};
 use super::page::{layout, render, Layout};
@@ -98,25 +98,6 @@ pub async fn login(
         &sid,
         Redirect::to(&target).into_response(),
     ))
-}
-
-/// `resp` with the cookie of the new session `sid`, and a fresh CSRF seed, so that no token
-/// from before the sign-in stays valid.
-pub fn with_session(state: &AppState, sid: &str, resp: Response) -> Response {
-    (
-        axum::response::AppendHeaders([
-            (
-                header::SET_COOKIE,
-                cookie_header(state, SESSION_COOKIE, sid, None),
-            ),
-            (
-                header::SET_COOKIE,
-                cookie_header(state, CSRF_COOKIE, &random_token(), None),
-            ),
-        ]),
-        resp,
-    )
-        .into_response()
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {

@@ -118,6 +118,25 @@ pub fn cookie_header(state: &AppState, name: &str, value: &str, max_age: Option<
     c
 }
 
+/// `resp` with the cookie of the new session `sid`, and a fresh CSRF seed, so that no token
+/// from before the sign-in stays valid.
+pub fn with_session(state: &AppState, sid: &str, resp: Response) -> Response {
+    (
+        axum::response::AppendHeaders([
+            (
+                header::SET_COOKIE,
+                cookie_header(state, SESSION_COOKIE, sid, None),
+            ),
+            (
+                header::SET_COOKIE,
+                cookie_header(state, CSRF_COOKIE, &random_token(), None),
+            ),
+        ]),
+        resp,
+    )
+        .into_response()
+}
+
 fn client_ip(state: &AppState, req: &Request) -> String {
     if state.config.serve.trust_proxy {
         if let Some(ip) = req

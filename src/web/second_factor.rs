@@ -9,8 +9,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::auth::with_session;
-use super::ctx::{cookie_header, safe_next, urlencode, Ctx, SIGNIN_COOKIE};
+use super::ctx::{cookie_header, safe_next, urlencode, with_session, Ctx, SIGNIN_COOKIE};
 use super::error::AppResult;
 use super::page::{flash_text, layout, render, Layout, OkQuery};
 use crate::clock::fmt_ts;
