@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "queue_district",
         include_str!("../migrations/0013_queue_district.sql"),
     ),
+    (
+        14,
+        "attempts",
+        include_str!("../migrations/0014_attempts.sql"),
+    ),
 ];
 
 #[derive(Clone)]
