@@ -431,3 +431,31 @@ async fn login_ids_cannot_be_enumerated_in_the_registration_wizard() {
         1
     );
 }
+
+#[tokio::test]
+async fn registered_units_cannot_be_probed_through_password_recovery() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    c.get("/forgot").await;
+    for i in 0..20 {
+        c.post(
+            "/forgot",
+            &[("credit_code", &credit_code(100 + i)), ("name", "某公司")],
+        )
+        .await
+        .assert_has("不一致");
+    }
+    c.post(
+        "/forgot",
+        &[("credit_code", &credit_code(200)), ("name", "某公司")],
+    )
+    .await
+    .assert_has("查询次数过多");
+    app.clock().advance(3600);
+    c.post(
+        "/forgot",
+        &[("credit_code", &credit_code(200)), ("name", "某公司")],
+    )
+    .await
+    .assert_has("不一致");
+}

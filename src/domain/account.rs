@@ -74,6 +74,12 @@ pub const LOGIN_ID_CHECK_ADDRESS: Limit = Limit {
     max: 30,
     period: 3600,
 };
+/// Units looked up by credit code and name in 找回密码, per address.
+pub const RECOVERY_LOOKUP: Limit = Limit {
+    scope: "recovery_lookup",
+    max: 20,
+    period: 3600,
+};
 /// SMS codes sent to one number: one per minute…
 pub const SMS_RESEND: Limit = Limit {
     scope: "sms_resend",

@@ -160,6 +160,7 @@ pub fn action_label(action: &str) -> &str {
         "password.wrong_current" => "原密码错误",
         "password.current_locked" => "原密码错误次数过多",
         "registration.login_id_limited" => "登录ID检查次数过多",
+        "password.recovery_limited" => "找回密码查询次数过多",
         "logout" => "注销",
         "password.change" => "修改密码",
         "password.reset_by_sms" => "短信重置密码",

@@ -9,8 +9,8 @@ use super::notify;
 use super::verify::{self, Purpose};
 use crate::clock::fmt_ts;
 use crate::domain::account::{
-    clip, CURRENT_PASSWORD, KNOWN_ADDRESS_SECS, MAX_LOGIN_ID_CHARS, SIGN_IN, SIGN_IN_ADDRESS,
-    SIGN_IN_KNOWN,
+    clip, CURRENT_PASSWORD, KNOWN_ADDRESS_SECS, MAX_LOGIN_ID_CHARS, RECOVERY_LOOKUP, SIGN_IN,
+    SIGN_IN_ADDRESS, SIGN_IN_KNOWN,
 };
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
@@ -474,6 +474,7 @@ async fn save_recovery(state: &AppState, token: &str, flow: &RecoveryFlow) -> Ou
 /// under `token` (the browser's new flow token).
 pub async fn recovery_start(
     state: &AppState,
+    actor: &Actor,
     token: &str,
     credit_code: &str,
     name: &str,
@@ -492,6 +493,16 @@ pub async fn recovery_start(
     let (Some(code), true) = (code, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
+    // Whether a credit code and name belong to a registered unit is asked a limited number of
+    // times per address.
+    let reserved = attempts::reserve(state, &RECOVERY_LOOKUP, &actor.ip).await?;
+    if !reserved.allowed {
+        refusal(state, actor, "password.recovery_limited", code.as_str(), "").await?;
+        return Err(Error::invalid(
+            "name",
+            format!("查询次数过多，请{}后再试", attempts::minutes(reserved.wait)),
+        ));
+    }
     let unit_id = users::unit_by_code_and_name(state.pool(), code.as_str(), &name_key(name))
         .await?
         .ok_or_else(|| Error::invalid("name", "统一社会信用代码与单位全称不一致，请核对"))?;
