@@ -5,16 +5,13 @@
 -- it at rest under a key kept outside the database belongs with the personal data.)
 -- A row without `enrolled_at` is an enrolment under way: its secret has been shown but not yet
 -- confirmed with a code. `last_step` is the newest time step whose code was accepted (a code is
--- accepted once). `attempts` counts the codes checked since `attempts_since`: see the limit in
--- src/workflow/second_factor.rs.
+-- accepted once). Guesses are limited in `attempts` (scope `second_factor`, subject the user id).
 CREATE TABLE second_factors (
     user_id BIGINT PRIMARY KEY REFERENCES users(id),
     secret TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     enrolled_at BIGINT,
-    last_step BIGINT NOT NULL DEFAULT 0,
-    attempts BIGINT NOT NULL DEFAULT 0,
-    attempts_since BIGINT NOT NULL DEFAULT 0
+    last_step BIGINT NOT NULL DEFAULT 0
 );
 
 -- Recovery codes: an HMAC of each code under the server secret; `used_at` once it was used.

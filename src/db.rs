@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_queue_district.sql"),
     ),
     (
+        14,
+        "attempts",
+        include_str!("../migrations/0014_attempts.sql"),
+    ),
+    (
         15,
         "second_factor",
         include_str!("../migrations/0015_second_factor.sql"),

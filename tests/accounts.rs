@@ -132,18 +132,61 @@ async fn mobile_is_rebound_with_a_code_sent_to_the_new_number() {
         .await
         .assert_has("验证码已发送");
     let code = app.last_code(new);
+    // A stolen session cannot rebind: the account's current password is asked for.
+    let p = c
+        .post(
+            "/account/mobile",
+            &[("action", "bind"), ("mobile", new), ("code", &code)],
+        )
+        .await;
+    p.assert_ok().assert_has("请输入当前登录密码");
+    assert_eq!(p.input_value("mobile").unwrap(), new);
     c.post(
         "/account/mobile",
-        &[("action", "bind"), ("mobile", new), ("code", "000001")],
+        &[
+            ("action", "bind"),
+            ("mobile", new),
+            ("code", &code),
+            ("password", "Wrong#pass1"),
+        ],
+    )
+    .await
+    .assert_has("原密码不正确");
+    c.post(
+        "/account/mobile",
+        &[
+            ("action", "bind"),
+            ("mobile", new),
+            ("code", "000001"),
+            ("password", UNIT_PASSWORD),
+        ],
     )
     .await
     .assert_has("验证码错误");
     c.post(
         "/account/mobile",
-        &[("action", "bind"), ("mobile", new), ("code", &code)],
+        &[
+            ("action", "bind"),
+            ("mobile", new),
+            ("code", &code),
+            ("password", UNIT_PASSWORD),
+        ],
     )
     .await
     .assert_redirect("/account?ok=mobile");
+    // The old number is told, and the unit gets a site message.
+    let (to, text) = app.sms().last().unwrap().clone();
+    assert_eq!(to, r.mobile);
+    assert!(text.contains("158****0032"), "{text}");
+    c.get("/messages")
+        .await
+        .assert_ok()
+        .assert_has("绑定手机已修改");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'password.wrong_current'")
+            .await,
+        1
+    );
     let stored: String = sqlx::query_scalar("SELECT mobile FROM units WHERE id = $1")
         .bind(r.unit_id)
         .fetch_one(app.state.pool())
@@ -327,8 +370,8 @@ async fn first_administrator_must_change_the_printed_password() {
         "/account/password",
         &[
             ("old_password", "Printed#1234"),
-            ("password", "Admin#New2026"),
-            ("password2", "Admin#New2026"),
+            ("password", "Chief#New2026"),
+            ("password2", "Chief#New2026"),
         ],
     )
     .await

@@ -10,12 +10,18 @@
 //!   twice anyway.
 //! * Control characters (tab, newline, NUL, …) are rejected: they cannot be
 //!   typed reliably into a password field.
-//! * It must not equal the login ID, ignoring case.
+//! * It must not contain the login ID, ignoring case (a login ID of fewer than three
+//!   characters is not looked for).
+//! * It must not be one of the 10,000 most common passwords, ignoring case
+//!   (`common_passwords.txt`: the first 10,000 of the frequency-ordered list of zxcvbn, MIT
+//!   licence, Copyright (c) 2012-2016 Dan Wheeler and Dropbox, Inc.; lower-cased and sorted).
 //!
 //! [`Password`] deliberately implements neither `Display` nor a revealing
 //! `Debug`; use [`Password::expose`] at the single place that hashes it.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -41,9 +47,23 @@ pub enum PasswordError {
     /// Fewer than three character classes.
     #[error("密码须包含大写字母、小写字母、数字、符号中的至少三类")]
     TooSimple,
-    /// Equal to the login ID, ignoring case.
-    #[error("密码不能与登录ID相同")]
+    /// Contains the login ID, ignoring case.
+    #[error("密码不能包含登录ID")]
     SameAsLoginId,
+    /// One of the most common passwords.
+    #[error("该密码过于常见，容易被猜中，请换一个")]
+    Common,
+}
+
+/// The 10,000 most common passwords, lower-cased.
+fn common() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| include_str!("common_passwords.txt").lines().collect())
+}
+
+/// Whether `password` is one of the 10,000 most common passwords, ignoring case.
+pub fn is_common(password: &str) -> bool {
+    common().contains(password.to_lowercase().as_str())
 }
 
 /// A password that satisfies the strength rules.  Its `Debug` output is
@@ -72,8 +92,8 @@ impl Password {
     /// Validates `password` for the user whose login ID is `login_id` (the
     /// login ID is trimmed before comparison; an empty one is ignored).
     ///
-    /// Checks run in the order empty → length → control characters → same
-    /// as login ID → character classes; the first failure is reported.
+    /// Checks run in the order empty → length → control characters → login
+    /// ID → character classes → common; the first failure is reported.
     pub fn parse(password: &str, login_id: &str) -> Result<Password, PasswordError> {
         if password.is_empty() {
             return Err(PasswordError::Empty);
@@ -85,12 +105,15 @@ impl Password {
         if password.chars().any(char::is_control) {
             return Err(PasswordError::ControlChar);
         }
-        let login_id = login_id.trim();
-        if !login_id.is_empty() && password.to_lowercase() == login_id.to_lowercase() {
+        let login_id = login_id.trim().to_lowercase();
+        if login_id.chars().count() >= 3 && password.to_lowercase().contains(&login_id) {
             return Err(PasswordError::SameAsLoginId);
         }
         if class_count(password) < 3 {
             return Err(PasswordError::TooSimple);
+        }
+        if is_common(password) {
+            return Err(PasswordError::Common);
         }
         Ok(Password(password.to_owned()))
     }
@@ -136,7 +159,7 @@ mod tests {
     #[test]
     fn accepts_strong_passwords() {
         for pw in [
-            "Abcdefg1",              // upper, lower, digit
+            "Abcdefx1",              // upper, lower, digit
             "abcdefg1!",             // lower, digit, symbol
             "ABCDEFG1#",             // upper, digit, symbol
             "Abcdefgh!",             // upper, lower, symbol
@@ -225,10 +248,38 @@ mod tests {
             Password::parse("zhangsan2024", " ZHANGSAN2024 "),
             Err(PasswordError::SameAsLoginId)
         );
-        // Containing the login ID is allowed.
-        assert!(Password::parse("ZhangSan2024!", "zhangsan2024").is_ok());
-        // Empty login ID is ignored.
-        assert!(Password::parse("Abcdefg1", "").is_ok());
+        // Containing the login ID is refused too.
+        assert_eq!(
+            Password::parse("ZhangSan2024!", "zhangsan2024"),
+            Err(PasswordError::SameAsLoginId)
+        );
+        assert_eq!(
+            Password::parse("My-admin-Pass9", "Admin"),
+            Err(PasswordError::SameAsLoginId)
+        );
+        // Empty and very short login IDs are not looked for.
+        assert!(Password::parse("Abcdefx1", "").is_ok());
+        assert!(Password::parse("Abxdefg1", "ab").is_ok());
+    }
+
+    #[test]
+    fn common_passwords_refused_whatever_the_case() {
+        for pw in [
+            "Password1",
+            "PassWord1",
+            "Qwerty123",
+            "Iloveyou1",
+            "Abcdefg1",
+        ] {
+            assert_eq!(
+                Password::parse(pw, "zhangsan"),
+                Err(PasswordError::Common),
+                "{pw}"
+            );
+        }
+        assert_eq!(common().len(), 10_000);
+        assert!(is_common("123456") && is_common("password"));
+        assert!(!is_common("Wq7#pLz!9vRt"));
     }
 
     #[test]
@@ -251,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             PasswordError::SameAsLoginId.to_string(),
-            "密码不能与登录ID相同"
+            "密码不能包含登录ID"
         );
         assert_eq!(
             PasswordError::ControlChar.to_string(),
@@ -279,7 +330,10 @@ mod tests {
                 let n = p.expose().chars().count();
                 prop_assert!((MIN_CHARS..=MAX_CHARS).contains(&n));
                 prop_assert!(class_count(p.expose()) >= 3);
-                prop_assert!(login.is_empty() || !p.expose().eq_ignore_ascii_case(&login));
+                prop_assert!(
+                    login.len() < 3 || !p.expose().to_lowercase().contains(&login.to_lowercase())
+                );
+                prop_assert!(!is_common(p.expose()));
                 prop_assert_eq!(format!("{p:?}"), "Password(***)");
             }
         }

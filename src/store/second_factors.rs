@@ -1,5 +1,5 @@
-//! The second sign-in factor of accounts (TOTP secret, enrolment, the last step used, the
-//! attempt counter) and their recovery codes (hashes). The rules are in
+//! The second sign-in factor of accounts (TOTP secret, enrolment, the last step used) and their
+//! recovery codes (hashes). The rules are in
 //! `workflow::second_factor`.
 
 use sqlx::Row;
@@ -71,7 +71,7 @@ pub async fn confirm(
     now: i64,
 ) -> DbResult<bool> {
     let r = sqlx::query(
-        "UPDATE second_factors SET enrolled_at = $1, last_step = $2, attempts = 0
+        "UPDATE second_factors SET enrolled_at = $1, last_step = $2
          WHERE user_id = $3 AND secret = $4 AND enrolled_at IS NULL",
     )
     .bind(now)
@@ -83,37 +83,11 @@ pub async fn confirm(
     Ok(r.rows_affected() == 1)
 }
 
-/// Reserves one code check for the account in one statement, before the code is looked at:
-/// the number of checks in the current window (this one included), or `None` when `max` were
-/// made in the window that began after `window_start`, or the account has no factor. A window
-/// that began at or before `window_start` is over: the count starts again at `now`.
-pub async fn reserve_attempt(
-    pool: &sqlx::AnyPool,
-    user_id: i64,
-    now: i64,
-    window_start: i64,
-    max: i64,
-) -> DbResult<Option<i64>> {
-    sqlx::query_scalar(
-        "UPDATE second_factors SET
-            attempts = CASE WHEN attempts_since <= $1 THEN 1 ELSE attempts + 1 END,
-            attempts_since = CASE WHEN attempts_since <= $1 THEN $2 ELSE attempts_since END
-         WHERE user_id = $3 AND (attempts_since <= $1 OR attempts < $4)
-         RETURNING attempts",
-    )
-    .bind(window_start)
-    .bind(now)
-    .bind(user_id)
-    .bind(max)
-    .fetch_optional(pool)
-    .await
-}
-
 /// Accepts the code of `step` for an enrolled account, once: false when a code of this step
-/// or a later one was accepted already. The attempt counter starts again.
+/// or a later one was accepted already.
 pub async fn use_step(conn: &mut Conn, user_id: i64, step: i64) -> DbResult<bool> {
     let r = sqlx::query(
-        "UPDATE second_factors SET last_step = $1, attempts = 0
+        "UPDATE second_factors SET last_step = $1
          WHERE user_id = $2 AND last_step < $1 AND enrolled_at IS NOT NULL",
     )
     .bind(step)
@@ -121,15 +95,6 @@ pub async fn use_step(conn: &mut Conn, user_id: i64, step: i64) -> DbResult<bool
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// The attempt counter starts again (a recovery code was accepted).
-pub async fn clear_attempts(conn: &mut Conn, user_id: i64) -> DbResult<()> {
-    sqlx::query("UPDATE second_factors SET attempts = 0 WHERE user_id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Removes the account's factor and recovery codes: whether it had a factor.

@@ -12,30 +12,6 @@ pub struct Code {
     pub attempts: i64,
 }
 
-/// Sends to this number since `since` (any purpose), and the newest send time.
-pub async fn sends_to(
-    pool: &sqlx::AnyPool,
-    mobile: &str,
-    since: i64,
-) -> DbResult<(i64, Option<i64>)> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n, MAX(created_at) AS last FROM sms_codes WHERE mobile = $1 AND created_at >= $2",
-    )
-    .bind(mobile)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok((r.try_get("n")?, r.try_get("last")?))
-}
-
-pub async fn sends_from_ip(pool: &sqlx::AnyPool, ip: &str, since: i64) -> DbResult<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sms_codes WHERE ip = $1 AND created_at >= $2")
-        .bind(ip)
-        .bind(since)
-        .fetch_one(pool)
-        .await
-}
-
 /// Stores a new code and voids earlier unused ones for the same number and purpose.
 pub async fn insert(
     conn: &mut Conn,
@@ -91,21 +67,26 @@ pub async fn current(
     }))
 }
 
-/// Counts a wrong try; voids the code at `max`. Returns the tries so far.
-pub async fn wrong_try(pool: &sqlx::AnyPool, id: i64, max: i64) -> DbResult<i64> {
-    let n: i64 = sqlx::query_scalar(
-        "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+/// Counts a try of the code before it is compared, in one statement: the tries so far with
+/// this one, or `None` when `max` tries were already made.
+pub async fn reserve_try(pool: &sqlx::AnyPool, id: i64, max: i64) -> DbResult<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE sms_codes SET attempts = attempts + 1
+         WHERE id = $1 AND attempts < $2 AND consumed = 0 RETURNING attempts",
     )
     .bind(id)
-    .fetch_one(pool)
-    .await?;
-    if n >= max {
-        sqlx::query("UPDATE sms_codes SET consumed = 1 WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
-    }
-    Ok(n)
+    .bind(max)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Voids a code whose tries are used up.
+pub async fn void(pool: &sqlx::AnyPool, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE sms_codes SET consumed = 1 WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Uses the code up; false when someone else used it first.

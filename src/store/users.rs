@@ -1,4 +1,4 @@
-//! Accounts of units and staff, and the sign-in failure counter.
+//! Accounts of units and staff.
 
 use sqlx::Row;
 
@@ -151,60 +151,6 @@ pub async fn staff(pool: &sqlx::AnyPool) -> DbResult<Vec<User>> {
     .fetch_all(pool)
     .await?;
     rows.iter().map(from_row).collect()
-}
-
-/// Current lock state of a login key: (consecutive failures, locked until).
-pub async fn failures(pool: &sqlx::AnyPool, key: &str) -> DbResult<(i64, Option<i64>)> {
-    let row = sqlx::query("SELECT failures, locked_until FROM login_failures WHERE login_key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await?;
-    match row {
-        Some(r) => Ok((r.try_get("failures")?, r.try_get("locked_until")?)),
-        None => Ok((0, None)),
-    }
-}
-
-/// Counts one more failure; locks when `max` is reached. Returns the new count.
-pub async fn add_failure(
-    conn: &mut Conn,
-    key: &str,
-    now: i64,
-    max: i64,
-    lock_secs: i64,
-) -> DbResult<i64> {
-    // A lock that has run out starts the count again.
-    sqlx::query(
-        "DELETE FROM login_failures WHERE login_key = $1 AND locked_until IS NOT NULL AND locked_until <= $2",
-    )
-    .bind(key)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO login_failures (login_key, failures, locked_until) VALUES ($1, 1, NULL)
-         ON CONFLICT (login_key) DO UPDATE SET failures = login_failures.failures + 1
-         RETURNING failures",
-    )
-    .bind(key)
-    .fetch_one(&mut *conn)
-    .await?;
-    if n >= max {
-        sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE login_key = $2")
-            .bind(now + lock_secs)
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(n)
-}
-
-pub async fn clear_failures(conn: &mut Conn, key: &str) -> DbResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE login_key = $1")
-        .bind(key)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Changes a staff account's name, role, district and whether it is disabled. Refuses (false)

@@ -163,6 +163,8 @@ pub struct RebindForm {
     mobile: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    password: String,
 }
 
 pub async fn mobile_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
@@ -191,7 +193,12 @@ pub async fn mobile(
             .await
             .map(|m| sent = format!("验证码已发送至{}", m.masked()))
     } else {
-        accounts::rebind_mobile(&state, p, &unit, &form.mobile, &form.code).await
+        let input = accounts::Rebind {
+            mobile: &form.mobile,
+            code: &form.code,
+            password: &form.password,
+        };
+        accounts::rebind_mobile(&state, p, ctx.user()?, &unit, &input).await
     };
     let errors = match done {
         Ok(()) if form.action == "send" => FieldErrors::new(),

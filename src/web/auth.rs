@@ -165,7 +165,9 @@ pub async fn forgot(
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
     let token = random_token();
-    match accounts::recovery_start(&state, &token, &form.credit_code, &form.name).await {
+    match accounts::recovery_start(&state, &ctx.actor(), &token, &form.credit_code, &form.name)
+        .await
+    {
         Ok(()) => {
             let cookie = cookie_header(&state, FLOW_COOKIE, &token, None);
             Ok(redirect_with_cookie("/forgot/sms", Some(cookie)))

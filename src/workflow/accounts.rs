@@ -3,10 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attempts;
 use super::error::{Error, Outcome};
+use super::notify;
 use super::second_factor::{self, SignIn};
 use super::verify::{self, Purpose};
-use crate::domain::account::{LOCK_SECS, MAX_FAILURES};
+use crate::clock::fmt_ts;
+use crate::domain::account::{
+    clip, CURRENT_PASSWORD, KNOWN_ADDRESS_SECS, MAX_LOGIN_ID_CHARS, RECOVERY_LOOKUP, SIGN_IN,
+    SIGN_IN_ADDRESS, SIGN_IN_KNOWN,
+};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
 use crate::domain::password::check_new_password;
@@ -19,7 +25,7 @@ use crate::store::flows::{self, FlowKind};
 use crate::store::messages::{self, Message};
 use crate::store::units::{self, Unit};
 use crate::store::users::User;
-use crate::store::{audit, sessions, users, Conn};
+use crate::store::{attempts as store_attempts, audit, sessions, users, Conn};
 
 pub const MSG_WRONG: &str = "登录ID或密码错误";
 pub const MSG_LOCKED: &str = "连续登录失败次数过多，请15分钟后再试";
@@ -34,10 +40,11 @@ fn refused(message: &str) -> Error {
 /// session's id, or the pending sign-in that asks for the second factor. `replaces` is the
 /// session the browser had, ended by a successful sign-in.
 ///
-/// A login ID is locked for 15 minutes after five failures in a row; the answer does not tell
-/// whether the ID exists. A unit on the dishonesty list is refused only after the right
-/// password. Every refusal but an empty form is written to the audit log. An account with a
-/// second factor, or whose role must have one, gets a pending sign-in instead of a session.
+/// Attempts are limited per account and per address (domain::account): each is reserved
+/// before the password is checked; the answer does not tell whether the ID exists. A unit on
+/// the dishonesty list is refused only after the right password. Every refusal but an empty
+/// form is written to the audit log, with the login ID shortened. An account with a second
+/// factor, or whose role must have one, gets a pending sign-in instead of a session.
 pub async fn sign_in(
     state: &AppState,
     actor: &Actor,
@@ -49,24 +56,35 @@ pub async fn sign_in(
     if key.is_empty() || password.is_empty() {
         return Err(refused("请输入登录ID和密码"));
     }
+    // No login ID is longer; a longer one is kept shortened wherever it is recorded.
+    let key = clip(&key, MAX_LOGIN_ID_CHARS).to_string();
     let now = state.now();
-    let (_, locked_until) = users::failures(state.pool(), &key).await?;
-    if locked_until.is_some_and(|t| t > now) {
-        let mut tx = state.db.begin().await?;
-        audit::write(
-            tx.conn(),
-            actor,
-            now,
-            "login.locked_refused",
-            ObjectType::Login,
-            &key,
-            "",
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(refused(MSG_LOCKED));
+    let from_address = attempts::reserve(state, &SIGN_IN_ADDRESS, &actor.ip).await?;
+    if !from_address.allowed {
+        refusal(state, actor, "login.address_refused", &key, "").await?;
+        return Err(refused(&format!(
+            "本地址登录失败次数过多，请{}后再试",
+            attempts::minutes(from_address.wait)
+        )));
     }
     let user = users::by_login_key(state.pool(), &key).await?;
+    let known = match &user {
+        Some(u) => {
+            store_attempts::is_known(state.pool(), u.id, &actor.ip, now - KNOWN_ADDRESS_SECS)
+                .await?
+        }
+        None => false,
+    };
+    let (limit, subject) = if known {
+        (SIGN_IN_KNOWN, format!("{key}|{}", actor.ip))
+    } else {
+        (SIGN_IN, key.clone())
+    };
+    let reserved = attempts::reserve(state, &limit, &subject).await?;
+    if !reserved.allowed {
+        refusal(state, actor, "login.locked_refused", &key, "").await?;
+        return Err(refused(MSG_LOCKED));
+    }
     let password_ok = match &user {
         Some(u) if !u.disabled => verify_password(password, &u.password_hash),
         _ => {
@@ -76,8 +94,8 @@ pub async fn sign_in(
         }
     };
     let Some(user) = user.filter(|_| password_ok) else {
+        let n = reserved.count;
         let mut tx = state.db.begin().await?;
-        let n = users::add_failure(tx.conn(), &key, now, MAX_FAILURES, LOCK_SECS).await?;
         audit::write(
             tx.conn(),
             actor,
@@ -88,7 +106,7 @@ pub async fn sign_in(
             &format!("第{n}次"),
         )
         .await?;
-        if n >= MAX_FAILURES {
+        if n == limit.max {
             audit::write(
                 tx.conn(),
                 actor,
@@ -96,12 +114,16 @@ pub async fn sign_in(
                 "login.lockout",
                 ObjectType::Login,
                 &key,
-                "锁定15分钟",
+                if known {
+                    "本地址锁定15分钟"
+                } else {
+                    "锁定15分钟"
+                },
             )
             .await?;
         }
         tx.commit().await?;
-        return Err(refused(if n >= MAX_FAILURES {
+        return Err(refused(if n >= limit.max {
             MSG_LOCKED
         } else {
             MSG_WRONG
@@ -113,7 +135,8 @@ pub async fn sign_in(
             .ok_or(Error::NotFound)?;
         if unit.blacklisted {
             let mut tx = state.db.begin().await?;
-            users::clear_failures(tx.conn(), &key).await?;
+            attempts::clear(tx.conn(), &limit, &subject).await?;
+            attempts::release(tx.conn(), &SIGN_IN_ADDRESS, &actor.ip).await?;
             audit::write(
                 tx.conn(),
                 actor,
@@ -129,11 +152,42 @@ pub async fn sign_in(
         }
     }
     let mut tx = state.db.begin().await?;
-    users::clear_failures(tx.conn(), &key).await?;
+    // The password was right: its attempt is given back. A lock of the account from elsewhere
+    // stays (else each sign-in of the owner would give an attacker five more guesses).
+    attempts::clear(tx.conn(), &limit, &subject).await?;
+    attempts::release(tx.conn(), &SIGN_IN_ADDRESS, &actor.ip).await?;
     tx.commit().await?;
     // The password is right: the session, or first the second factor (second_factor.rs).
     // Signing in replaces any earlier session id.
     second_factor::after_password(state, actor, &user, replaces).await
+}
+
+/// Opens a session of the account signed in from `ip`, in the caller's transaction (kept in
+/// second_factor.rs, where every sign-in ends; the registration wizard opens its new account's
+/// session through here).
+pub use super::second_factor::open_session;
+
+/// Writes a refused sign-in to the audit log.
+async fn refusal(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    key: &str,
+    detail: &str,
+) -> Outcome<()> {
+    let mut tx = state.db.begin().await?;
+    audit::write(
+        tx.conn(),
+        actor,
+        state.now(),
+        action,
+        ObjectType::Login,
+        key,
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Gives an account a new password (its hash) in the caller's transaction, when it was
@@ -146,7 +200,7 @@ pub async fn replace_password(
     must_change: bool,
 ) -> Outcome<()> {
     users::set_password(conn, user.id, hash, must_change).await?;
-    users::clear_failures(conn, &user.login_id.to_lowercase()).await?;
+    attempts::clear(conn, &SIGN_IN, &user.login_id.to_lowercase()).await?;
     sessions::delete_for_user(conn, user.id).await?;
     Ok(())
 }
@@ -177,9 +231,58 @@ pub struct NewPassword<'a> {
     pub password2: &'a str,
 }
 
+/// Checks the current password typed by the principal for their own `account`, an attempt
+/// reserved first (domain::account::CURRENT_PASSWORD); a wrong one is audited and noted beside
+/// `field`. True when it is right; the caller then clears the attempts in its transaction.
+async fn current_password_ok(
+    state: &AppState,
+    p: &Principal,
+    account: &User,
+    typed: &str,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Outcome<bool> {
+    if typed.is_empty() {
+        errors.add(field, "请输入当前登录密码");
+        return Ok(false);
+    }
+    let subject = account.id.to_string();
+    let reserved = attempts::reserve(state, &CURRENT_PASSWORD, &subject).await?;
+    let (ok, action, message) = if !reserved.allowed {
+        (
+            false,
+            "password.current_locked",
+            format!(
+                "原密码错误次数过多，请{}后再试",
+                attempts::minutes(reserved.wait)
+            ),
+        )
+    } else if verify_password(typed, &account.password_hash) {
+        (true, "", String::new())
+    } else {
+        (false, "password.wrong_current", "原密码不正确".to_string())
+    };
+    if !ok {
+        let mut tx = state.db.begin().await?;
+        audit::write(
+            tx.conn(),
+            &p.actor,
+            state.now(),
+            action,
+            ObjectType::User,
+            &subject,
+            &format!("第{}次", reserved.count),
+        )
+        .await?;
+        tx.commit().await?;
+        errors.add(field, message);
+    }
+    Ok(ok)
+}
+
 /// [修改密码]: the principal's own password (`account` is their account, read with the
 /// session), checked against the old one. The account's other sessions end; `session_id`,
-/// the one that asks, goes on.
+/// the one that asks, goes on. A unit gets a site message.
 pub async fn change_password(
     state: &AppState,
     p: &Principal,
@@ -191,9 +294,6 @@ pub async fn change_password(
         return Err(Error::Forbidden);
     }
     let mut errors = FieldErrors::new();
-    if !verify_password(input.old, &account.password_hash) {
-        errors.add("old_password", "原密码不正确");
-    }
     let pw = check_new_password(
         input.password,
         input.password2,
@@ -203,12 +303,23 @@ pub async fn change_password(
     if pw.as_deref() == Some(input.old) {
         errors.add("password", "新密码不能与原密码相同");
     }
-    let (Some(pw), true) = (pw, errors.is_empty()) else {
+    // The old password is checked (and an attempt spent) only for an otherwise valid form.
+    if !errors.is_empty() {
+        if input.old.is_empty() {
+            errors.add("old_password", "请输入当前登录密码");
+        }
+        return Err(Error::Invalid(errors));
+    }
+    if !current_password_ok(state, p, account, input.old, "old_password", &mut errors).await? {
+        return Err(Error::Invalid(errors));
+    }
+    let Some(pw) = pw else {
         return Err(Error::Invalid(errors));
     };
     let hash = hash_password(&pw)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
+    attempts::clear(tx.conn(), &CURRENT_PASSWORD, &account.id.to_string()).await?;
     users::set_password(tx.conn(), account.id, &hash, false).await?;
     // Other sessions of this account end; this one goes on.
     sessions::delete_others(tx.conn(), account.id, session_id).await?;
@@ -222,6 +333,10 @@ pub async fn change_password(
         "",
     )
     .await?;
+    if let Some(unit_id) = account.unit_id {
+        let notice = notify::password_changed(&fmt_ts(now), &p.actor.ip);
+        notify::write(tx.conn(), unit_id, &p.actor, &notice, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -262,21 +377,32 @@ pub async fn send_rebind_code(
     Ok(m)
 }
 
-/// [绑定]: binds the new number once the code sent to it is typed.
+/// [绑定]: binds the new number once the code sent to it is typed and the account's current
+/// password confirmed. The old number gets an SMS and the unit a site message.
 pub async fn rebind_mobile(
     state: &AppState,
     p: &Principal,
+    account: &User,
     unit: &Unit,
-    typed: &str,
-    code: &str,
+    input: &Rebind<'_>,
 ) -> Outcome<()> {
     own(p, unit)?;
-    let m = new_mobile(unit, typed)?;
-    verify::check_code(state, m.as_str(), Purpose::Rebind, code)
+    if account.id != p.user_id {
+        return Err(Error::Forbidden);
+    }
+    let m = new_mobile(unit, input.mobile)?;
+    let mut errors = FieldErrors::new();
+    if !current_password_ok(state, p, account, input.password, "password", &mut errors).await? {
+        return Err(Error::Invalid(errors));
+    }
+    verify::check_code(state, m.as_str(), Purpose::Rebind, input.code)
         .await
         .map_err(|e| Error::invalid("code", e.to_string()))?;
     let now = state.now();
+    let office = super::reference::site(state).await?.office_name;
+    let notice = notify::mobile_changed(&office, &unit.mobile_masked(), &m.masked(), &fmt_ts(now));
     let mut tx = state.db.begin().await?;
+    attempts::clear(tx.conn(), &CURRENT_PASSWORD, &account.id.to_string()).await?;
     units::set_mobile(tx.conn(), unit.id, m.as_str(), now).await?;
     audit::write(
         tx.conn(),
@@ -288,8 +414,18 @@ pub async fn rebind_mobile(
         &format!("{} → {}", unit.mobile_masked(), m.masked()),
     )
     .await?;
+    notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     tx.commit().await?;
+    notify::send_sms(state, &unit.mobile, &notice).await;
     Ok(())
+}
+
+/// The rebinding form's [绑定] as typed.
+pub struct Rebind<'a> {
+    pub mobile: &'a str,
+    pub code: &'a str,
+    /// The account's current password.
+    pub password: &'a str,
 }
 
 /// The latest messages of the principal's unit, for its home page.
@@ -323,6 +459,7 @@ async fn save_recovery(state: &AppState, token: &str, flow: &RecoveryFlow) -> Ou
 /// under `token` (the browser's new flow token).
 pub async fn recovery_start(
     state: &AppState,
+    actor: &Actor,
     token: &str,
     credit_code: &str,
     name: &str,
@@ -341,6 +478,16 @@ pub async fn recovery_start(
     let (Some(code), true) = (code, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
+    // Whether a credit code and name belong to a registered unit is asked a limited number of
+    // times per address.
+    let reserved = attempts::reserve(state, &RECOVERY_LOOKUP, &actor.ip).await?;
+    if !reserved.allowed {
+        refusal(state, actor, "password.recovery_limited", code.as_str(), "").await?;
+        return Err(Error::invalid(
+            "name",
+            format!("查询次数过多，请{}后再试", attempts::minutes(reserved.wait)),
+        ));
+    }
     let unit_id = users::unit_by_code_and_name(state.pool(), code.as_str(), &name_key(name))
         .await?
         .ok_or_else(|| Error::invalid("name", "统一社会信用代码与单位全称不一致，请核对"))?;
@@ -443,6 +590,8 @@ pub async fn housekeeping(state: &AppState) -> Outcome<()> {
     let max = state.config.serve.session_max_hours * 3600;
     sessions::purge(state.pool(), now - idle, now - max).await?;
     flows::purge(state.pool(), now - 86_400).await?;
+    store_attempts::purge(state.pool(), now).await?;
+    store_attempts::purge_addresses(state.pool(), now - KNOWN_ADDRESS_SECS).await?;
     Ok(())
 }
 

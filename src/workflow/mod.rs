@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod attempts;
 pub mod audit_log;
 pub mod error;
 pub mod files;

@@ -119,6 +119,32 @@ pub async fn send_sms(state: &AppState, mobile: &str, notice: &Notice) {
     }
 }
 
+/// The unit's bound mobile was changed (the SMS goes to the old number).
+pub fn mobile_changed(office: &str, old: &str, new: &str, when: &str) -> Notice {
+    Notice {
+        title: "绑定手机已修改".into(),
+        body: format!(
+            "本单位帐号绑定的手机号码已于{when}由{old}改为{new}。如非本单位操作，请立即修改登录密码并联系市外办。"
+        ),
+        sms: Some(format!(
+            "【{office}】您单位在来华邀请系统绑定的手机号码已于{when}改为{new}，本号码不再接收验证码。如非本单位操作，请立即联系市外办。"
+        )),
+        own_action: false,
+    }
+}
+
+/// The unit account's password was changed by the account itself.
+pub fn password_changed(when: &str, ip: &str) -> Notice {
+    Notice {
+        title: "登录密码已修改".into(),
+        body: format!(
+            "本单位帐号的登录密码已于{when}修改（地址{ip}），其他已登录的会话已退出。如非本单位操作，请立即通过“忘记密码”重设密码并联系市外办。"
+        ),
+        sms: None,
+        own_action: false,
+    }
+}
+
 pub fn group_submitted(number: &str) -> Notice {
     Notice {
         title: format!("团组{number}已提交"),

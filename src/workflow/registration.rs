@@ -7,10 +7,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::attempts;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::{notify, verify};
 use crate::db::is_unique_violation;
+use crate::domain::account::{
+    clip, LOGIN_ID_CHECK_ADDRESS, LOGIN_ID_CHECK_FLOW, MAX_LOGIN_ID_CHARS,
+};
+use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
 use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal, Role};
@@ -19,13 +24,13 @@ use crate::domain::registration_flow::{
     self as flow, RegAction, RegState, Request, CREATE_AUDIT_NAME,
 };
 use crate::domain::{LoginId, Mobile};
-use crate::security::{hash_password, random_token};
+use crate::security::{hash_password, hmac_hex};
 use crate::state::AppState;
 use crate::store::audit::{self, Entry};
+use crate::store::flows;
 use crate::store::reference::{self, AttachmentType, Content, District, FileMeta};
 use crate::store::units::{self, Change, Decision, QueueItem, Unit};
 use crate::store::users::{self, NewUser, User};
-use crate::store::{flows, sessions};
 
 /// The attachment types of registrations.
 const SCOPE: &str = "unit";
@@ -187,6 +192,29 @@ pub async fn create_account(
         &mut errors,
     );
     if let Some(l) = &login {
+        // Whether a login ID is taken is asked a limited number of times per wizard and address.
+        let wizard = hmac_hex(&state.secret, &["login_id_check", flow.unwrap_or(ip)]);
+        let by_flow = attempts::reserve(state, &LOGIN_ID_CHECK_FLOW, &wizard).await?;
+        let by_address = attempts::reserve(state, &LOGIN_ID_CHECK_ADDRESS, ip).await?;
+        if !by_flow.allowed || !by_address.allowed {
+            let mut tx = state.db.begin().await?;
+            audit::write(
+                tx.conn(),
+                &Actor::anonymous(ip),
+                state.now(),
+                "registration.login_id_limited",
+                ObjectType::Login,
+                clip(&l.key(), MAX_LOGIN_ID_CHARS),
+                "",
+            )
+            .await?;
+            tx.commit().await?;
+            let wait = by_flow.wait.max(by_address.wait);
+            return Err(Error::invalid(
+                "login_id",
+                format!("检查登录ID的次数过多，请{}后再试", attempts::minutes(wait)),
+            ));
+        }
         if users::login_key_taken(state.pool(), &l.key()).await? {
             errors.add("login_id", LOGIN_TAKEN);
         }
@@ -196,7 +224,6 @@ pub async fn create_account(
     };
     let hash = hash_password(&pw)?;
     let now = state.now();
-    let sid = random_token();
     let mut tx = state.db.begin().await?;
     let created = async {
         let unit_id = units::insert(tx.conn(), data, &w.mobile, now).await?;
@@ -251,8 +278,7 @@ pub async fn create_account(
         &format!("登录ID {}", login.as_str()),
     )
     .await?;
-    users::record_login(tx.conn(), user_id, now, ip).await?;
-    sessions::create(tx.conn(), &sid, user_id, now, ip).await?;
+    let sid = super::accounts::open_session(tx.conn(), user_id, ip, now).await?;
     if let Some(token) = flow {
         flows::delete(tx.conn(), token).await?;
     }

@@ -12,7 +12,10 @@
 //!   must have a factor and has none, enrols first; only then is the session created.
 //! - A code is accepted for the current step and one on either side, and each step once (the
 //!   newest accepted step is kept); a recovery code is used up.
-//! - Guessing is limited per account: see [`MAX_CODE_CHECKS`].
+//! - Guessing is limited per account: every code (TOTP or recovery) reserves an attempt of
+//!   [`SECOND_FACTOR`] (5 per 15 minutes) before it is looked at (`workflow::attempts`), so a
+//!   burst of parallel requests gets no more checked, and signing in again with the password
+//!   gives no new guesses. A right code gives its attempt back; the wrong ones stay counted.
 //! - An administrator resets another account's factor (a lost phone); so does
 //!   `laihua staff reset-2fa LOGIN`. Every step is in the audit log; no secret or code is.
 
@@ -20,8 +23,10 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Secret, TOTP};
 
+use super::attempts;
 use super::error::{Error, Outcome};
 use crate::db::Tx;
+use crate::domain::account::SECOND_FACTOR;
 use crate::domain::audit::ObjectType;
 use crate::domain::principal::{Actor, Principal, Role};
 use crate::domain::second_factor::{
@@ -34,25 +39,13 @@ use crate::state::AppState;
 use crate::store::flows::{self, FlowKind};
 use crate::store::second_factors::{self, Factor};
 use crate::store::users::{self, User};
-use crate::store::{audit, reference, sessions, units, Conn};
-
-/// At most this many codes (TOTP or recovery) are checked per account in
-/// [`CODE_WINDOW_SECS`], counted from the window's first check. Each check is reserved in one
-/// statement before the code is looked at (`store::second_factors::reserve_attempt`), so a
-/// burst of parallel requests gets no more checked; a right code starts the count again. The
-/// count is the account's, whatever the pending sign-in or page: signing in again with the
-/// password does not renew it. Only someone who has the password can spend it, and at worst
-/// they keep the account's owner from signing in for the rest of the window.
-pub const MAX_CODE_CHECKS: i64 = 5;
-/// The window of [`MAX_CODE_CHECKS`]: 15 minutes, like the password's lock.
-pub const CODE_WINDOW_SECS: i64 = 15 * 60;
+use crate::store::{attempts as store_attempts, audit, reference, sessions, units, Conn};
 
 /// A pending sign-in lasts five minutes after the right password.
 pub const PENDING_SECS: i64 = 5 * 60;
 
 pub const MSG_WRONG: &str = "验证码不正确";
 pub const MSG_REUSED: &str = "该动态验证码已使用过，请等身份验证器显示下一个验证码后再输入";
-pub const MSG_LIMIT: &str = "验证码错误次数过多，请15分钟后再试";
 pub const MSG_MALFORMED: &str = "请输入身份验证器显示的6位动态验证码，或一个恢复码";
 pub const MSG_ENROL_CODE: &str = "请输入身份验证器显示的6位动态验证码";
 pub const MSG_ENROL_WRONG: &str =
@@ -219,8 +212,18 @@ fn new_recovery_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<Strin
     (shown, hashes)
 }
 
-/// The last step of every sign-in, in the caller's transaction: the session, the account's
-/// last sign-in and the audit entry (`how`: with which factor). The new session's id.
+/// Opens a session of the account signed in from `ip`, in the caller's transaction: its id. The
+/// sign-in is recorded (shown next time) and the address becomes known to the account.
+pub async fn open_session(conn: &mut Conn, user_id: i64, ip: &str, now: i64) -> Outcome<String> {
+    let sid = random_token();
+    store_attempts::remember(conn, user_id, ip, now).await?;
+    users::record_login(conn, user_id, now, ip).await?;
+    sessions::create(conn, &sid, user_id, now, ip).await?;
+    Ok(sid)
+}
+
+/// The last step of a sign-in, in the caller's transaction: the session and the audit entry
+/// (`how`: with which factor). The new session's id.
 async fn open_session_in(
     conn: &mut Conn,
     user: &User,
@@ -228,9 +231,7 @@ async fn open_session_in(
     now: i64,
     how: &str,
 ) -> Outcome<String> {
-    let sid = random_token();
-    users::record_login(conn, user.id, now, ip).await?;
-    sessions::create(conn, &sid, user.id, now, ip).await?;
+    let sid = open_session(conn, user.id, ip, now).await?;
     audit::write(
         conn,
         &Actor::account(user.id, &user.display_name, &user.login_id, ip),
@@ -387,8 +388,8 @@ struct Accepted {
     how: &'static str,
 }
 
-/// Checks a code or recovery code of an enrolled account under the limit of
-/// [`MAX_CODE_CHECKS`]: the open transaction that used it up, or a refusal (audited).
+/// Checks a code or recovery code of an enrolled account under the limit [`SECOND_FACTOR`]:
+/// the open transaction that used it up, or a refusal (audited).
 async fn check_code(
     state: &AppState,
     actor: &Actor,
@@ -401,15 +402,14 @@ async fn check_code(
     }
     let now = state.now();
     let object = user.id.to_string();
-    let reserved = second_factors::reserve_attempt(
-        state.pool(),
-        user.id,
-        now,
-        now - CODE_WINDOW_SECS,
-        MAX_CODE_CHECKS,
-    )
-    .await?;
-    let Some(n) = reserved else {
+    let limited = |wait| {
+        Error::invalid(
+            "code",
+            format!("验证码错误次数过多，请{}后再试", attempts::minutes(wait)),
+        )
+    };
+    let reserved = attempts::reserve(state, &SECOND_FACTOR, &object).await?;
+    if !reserved.allowed {
         let mut tx = state.db.begin().await?;
         audit::write(
             tx.conn(),
@@ -418,12 +418,12 @@ async fn check_code(
             "login.second_factor_locked",
             ObjectType::User,
             &object,
-            &format!("{CODE_WINDOW_SECS}秒内已核对{MAX_CODE_CHECKS}次，未再核对"),
+            &format!("已有{}次错误，未核对", SECOND_FACTOR.max),
         )
         .await?;
         tx.commit().await?;
-        return Err(Error::invalid("code", MSG_LIMIT));
-    };
+        return Err(limited(reserved.wait));
+    }
     let factor = second_factors::get(state.pool(), user.id)
         .await?
         .filter(|f| f.enrolled_at.is_some())
@@ -446,7 +446,6 @@ async fn check_code(
             let hash = recovery_hash(state, user.id, code);
             let used = second_factors::use_recovery_code(tx.conn(), user.id, &hash, now).await?;
             if used {
-                second_factors::clear_attempts(tx.conn(), user.id).await?;
                 let left = second_factors::recovery_codes_left_in(tx.conn(), user.id).await?;
                 audit::write(
                     tx.conn(),
@@ -464,9 +463,12 @@ async fn check_code(
         Typed::Malformed => (false, "", MSG_MALFORMED),
     };
     if accepted {
+        // A right code gives its attempt back; wrong ones stay counted.
+        attempts::release(tx.conn(), &SECOND_FACTOR, &object).await?;
         return Ok(Accepted { tx, how });
     }
     drop(tx);
+    let n = reserved.count;
     let mut tx = state.db.begin().await?;
     audit::write(
         tx.conn(),
@@ -479,12 +481,10 @@ async fn check_code(
     )
     .await?;
     tx.commit().await?;
-    let message = if n >= MAX_CODE_CHECKS {
-        MSG_LIMIT
-    } else {
-        refusal
-    };
-    Err(Error::invalid("code", message))
+    if n >= SECOND_FACTOR.max {
+        return Err(limited(SECOND_FACTOR.period));
+    }
+    Err(Error::invalid("code", refusal))
 }
 
 /// Confirms the enrolment of `secret` (the one shown to the account) with a code from the
@@ -627,6 +627,7 @@ pub async fn enrolled_at(state: &AppState, p: &Principal, user_id: i64) -> Outco
 async fn reset_in(state: &AppState, actor: &Actor, user: &User, detail: &str) -> Outcome<bool> {
     let mut tx = state.db.begin().await?;
     let had = second_factors::delete(tx.conn(), user.id).await?;
+    attempts::clear(tx.conn(), &SECOND_FACTOR, &user.id.to_string()).await?;
     sessions::delete_for_user(tx.conn(), user.id).await?;
     audit::write(
         tx.conn(),

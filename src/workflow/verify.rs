@@ -1,17 +1,17 @@
 //! SMS verification codes: 6 digits, valid 5 minutes, stored as keyed hashes, single use; five
-//! wrong tries void a code; one send per number per 60 s, ten per 24 h, and a per-address cap.
+//! wrong tries void a code; one send per number per 60 s, ten per 24 h, and a per-address cap
+//! (domain::account).
 
 use rand::Rng;
 
 pub use crate::domain::account::CodePurpose as Purpose;
+use crate::domain::account::{Limit, SMS_ADDRESS_SCOPE, SMS_DAILY, SMS_RESEND};
 use crate::domain::audit::ObjectType;
 use crate::security::{hmac_hex, same};
 use crate::state::AppState;
 use crate::store::{audit, sms_codes, Actor};
 
 pub const CODE_TTL: i64 = 5 * 60;
-pub const RESEND_AFTER: i64 = 60;
-pub const DAILY_MAX: i64 = 10;
 pub const MAX_TRIES: i64 = 5;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,22 +52,21 @@ pub async fn send_code(
     ip: &str,
 ) -> Result<(), SendError> {
     let now = state.now();
-    let pool = state.pool();
-    let (today, last) = sms_codes::sends_to(pool, mobile, now - 86_400)
-        .await
-        .map_err(send_fault)?;
-    if let Some(last) = last {
-        if now - last < RESEND_AFTER {
-            return Err(SendError::TooSoon(RESEND_AFTER - (now - last)));
-        }
+    // Each limit is reserved in one statement before anything is sent, so a burst of requests
+    // cannot send more than the limits allow.
+    let resend = reserve(state, &SMS_RESEND, mobile).await?;
+    if !resend.allowed {
+        return Err(SendError::TooSoon(resend.wait.max(1)));
     }
-    if today >= DAILY_MAX {
+    if !reserve(state, &SMS_DAILY, mobile).await?.allowed {
         return Err(SendError::DailyLimit);
     }
-    let from_ip = sms_codes::sends_from_ip(pool, ip, now - 3600)
-        .await
-        .map_err(send_fault)?;
-    if from_ip >= state.config.serve.sms_per_ip_hour {
+    let per_address = Limit {
+        scope: SMS_ADDRESS_SCOPE,
+        max: state.config.serve.sms_per_ip_hour,
+        period: 3600,
+    };
+    if !reserve(state, &per_address, ip).await?.allowed {
         return Err(SendError::IpLimit);
     }
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
@@ -125,12 +124,17 @@ pub async fn check_code(
     let Some(code) = current else {
         return Err(CheckError::NoCode);
     };
-    if code.attempts >= MAX_TRIES {
-        return Err(CheckError::Voided);
-    }
     if state.now() > code.expires_at {
         return Err(CheckError::Expired);
     }
+    // The try is counted in one statement before the code is compared: of concurrent tries,
+    // at most MAX_TRIES are compared.
+    let Some(tries) = sms_codes::reserve_try(pool, code.id, MAX_TRIES)
+        .await
+        .map_err(check_fault)?
+    else {
+        return Err(CheckError::Voided);
+    };
     if same(&code.code_hash, &code_hash(state, mobile, purpose, typed)) {
         return match sms_codes::consume(pool, code.id).await {
             Ok(true) => Ok(()),
@@ -139,10 +143,10 @@ pub async fn check_code(
             Err(e) => Err(check_fault(e)),
         };
     }
-    let tries = sms_codes::wrong_try(pool, code.id, MAX_TRIES)
-        .await
-        .map_err(check_fault)?;
     if tries >= MAX_TRIES {
+        if let Err(e) = sms_codes::void(pool, code.id).await {
+            tracing::error!("voiding an SMS code: {e}");
+        }
         Err(CheckError::Voided)
     } else {
         Err(CheckError::Wrong(MAX_TRIES - tries))
@@ -155,8 +159,19 @@ pub fn masked(mobile: &str) -> String {
         .unwrap_or_else(|_| "***".into())
 }
 
+/// Reserves a send of a code (see domain::account).
+async fn reserve(
+    state: &AppState,
+    limit: &Limit,
+    subject: &str,
+) -> Result<super::attempts::Reserved, SendError> {
+    super::attempts::reserve(state, limit, subject)
+        .await
+        .map_err(send_fault)
+}
+
 /// A database fault while sending a code: logged, and the user told the sending failed.
-fn send_fault(e: sqlx::Error) -> SendError {
+fn send_fault(e: impl std::fmt::Display) -> SendError {
     tracing::error!("SMS code: {e}");
     SendError::Failed
 }

@@ -215,6 +215,7 @@ impl TestApp {
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests follow them to check
 /// where they go), remembers the CSRF token of the last page.
+#[derive(Clone)]
 pub struct Client {
     pub base: String,
     http: reqwest::Client,
@@ -282,8 +283,21 @@ fn csrf_in(body: &str) -> Option<String> {
 
 impl Client {
     pub fn new(base: &str) -> Client {
+        Self::build(base, reqwest::header::HeaderMap::new())
+    }
+
+    /// A client behind a reverse proxy that says it comes from `ip` (X-Real-IP; the server
+    /// must trust the proxy).
+    pub fn from_address(base: &str, ip: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-real-ip", ip.parse().unwrap());
+        Self::build(base, headers)
+    }
+
+    fn build(base: &str, headers: reqwest::header::HeaderMap) -> Client {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_provider(jar)
             .redirect(reqwest::redirect::Policy::none())
             .build()
