@@ -21,6 +21,40 @@ fn secret_in(page: &Page) -> String {
     page.body[start..end].replace(' ', "")
 }
 
+/// What the QR code on an enrolment page says: its SVG (runs of dark modules, `M x y h len v1
+/// h-len z`) drawn into a bitmap of 4 pixels per module and read with rqrr.
+fn qr_text(page: &Page) -> String {
+    let start = page.body.find("<div class=\"totp-qr\"><svg").unwrap();
+    let svg = &page.body[start..start + page.body[start..].find("</svg>").unwrap()];
+    let vb = svg.find("viewBox=\"0 0 ").unwrap() + "viewBox=\"0 0 ".len();
+    let side: usize = svg[vb..].split(' ').next().unwrap().parse().unwrap();
+    let d = svg.find(" d=\"").unwrap() + " d=\"".len();
+    let path = &svg[d..d + svg[d..].find('"').unwrap()];
+    let mut dark = vec![false; side * side];
+    for run in path.split('z').filter(|r| !r.is_empty()) {
+        let nums: Vec<usize> = run
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let (x, y, len) = (nums[0], nums[1], nums[2]);
+        for i in x..x + len {
+            dark[y * side + i] = true;
+        }
+    }
+    const PX: usize = 4;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(side * PX, side * PX, |x, y| {
+        if dark[(y / PX) * side + x / PX] {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().unwrap().1
+}
+
 /// The code of `secret` for the step `steps` away from the server's now.
 fn code_at(app: &TestApp, secret: &str, steps: i64) -> String {
     let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
@@ -153,10 +187,16 @@ async fn a_staff_member_enrols_on_the_account_page_and_then_signs_in_with_a_comp
         .assert_redirect("/account/2fa");
     let page = city.get("/account/2fa").await;
     let secret = secret_in(&page);
-    // The QR code is inline SVG carrying the otpauth URL of this secret.
-    page.assert_has("<svg")
-        .assert_has("otpauth://totp/")
-        .assert_has(&format!("secret={secret}"));
+    // The QR code is inline SVG carrying the otpauth URL of this secret, labelled with the
+    // office and the login ID.
+    let url = qr_text(&page);
+    assert!(url.starts_with("otpauth://totp/"), "{url}");
+    assert!(url.contains(&format!("secret={secret}")), "{url}");
+    assert!(url.contains(":city?"), "{url}");
+    assert!(
+        url.contains("issuer=%E5%B8%B8%E5%B7%9E%E5%B8%82%E5%A4%96%E5%8A%9E"),
+        "常州市外办: {url}"
+    );
     assert!(secret.len() >= 32, "160-bit secret: {secret}");
 
     // A wrong code enrols nothing; the secret stays the same.

@@ -27,7 +27,7 @@ use krilla::Document;
 
 use font::FaceMetrics;
 pub use form::{FormData, GroupInfo, PdfError, UnitInfo, VisitorInfo, MAX_VISITORS};
-pub use qr::{qr_payload, qr_svg, QrMatrix};
+pub use qr::{qr_payload, qr_svg, qr_svg_px, QrMatrix};
 pub use sample::sample_form;
 use text::Fitted;
 

@@ -76,6 +76,19 @@ impl QrMatrix {
 /// black on white), for the HTML print page. Empty when the payload cannot be encoded (far too
 /// long): the caller then shows the payload as text.
 pub fn qr_svg(payload: &str) -> String {
+    svg(payload, |_| "25mm".to_string(), payload)
+}
+
+/// The QR code of `payload` as an inline SVG string for a screen: `module_px` whole pixels per
+/// module (sharp edges, easy to scan from the screen), named `label` for screen readers. Empty
+/// when the payload cannot be encoded.
+pub fn qr_svg_px(payload: &str, module_px: usize, label: &str) -> String {
+    svg(payload, |side| format!("{}", side * module_px), label)
+}
+
+/// The SVG of `payload`'s code, its width and height given by `size` from the modules per side
+/// (quiet zone included).
+fn svg(payload: &str, size: impl Fn(usize) -> String, label: &str) -> String {
     let matrix = match QrMatrix::encode(payload) {
         Ok(m) => m,
         Err(e) => {
@@ -95,12 +108,13 @@ pub fn qr_svg(payload: &str) -> String {
             len
         );
     }
+    let size = size(side);
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"25mm\" \
-         height=\"25mm\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"{label}\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{size}\" \
+         height=\"{size}\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"{label}\">\
          <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
          <path fill=\"#000\" d=\"{d}\"/></svg>",
-        label = xml_escape(payload),
+        label = xml_escape(label),
     )
 }
 

@@ -58,9 +58,12 @@ struct Setup {
     secret: String,
 }
 
+/// Pixels per module of the enrolment's QR code: whole pixels keep its modules sharp.
+const QR_MODULE_PX: usize = 4;
+
 fn setup(e: &Enrolment) -> Setup {
     Setup {
-        qr: crate::pdf::qr_svg(&e.url),
+        qr: crate::pdf::qr_svg_px(&e.url, QR_MODULE_PX, "两步验证二维码"),
         secret: show_secret(&e.secret),
     }
 }

@@ -52,7 +52,6 @@ pub const MSG_ENROL_WRONG: &str =
     "验证码不正确：请确认已扫描本页的二维码、手机时间准确，再输入新的验证码";
 
 /// Where a sign-in stands once its password was right.
-#[derive(Debug)]
 pub enum SignIn {
     /// Signed in: the new session's id.
     Session(String),
@@ -128,8 +127,8 @@ fn new_secret() -> String {
     Secret::Raw(bytes.to_vec()).to_encoded().to_string()
 }
 
-/// The TOTP generator of a secret, labelled for the authenticator with the system's name and
-/// the login ID.
+/// The TOTP generator of a secret, labelled for the authenticator with `issuer` and the login
+/// ID.
 fn totp(secret: &str, issuer: &str, account: &str) -> Outcome<TOTP> {
     let bytes = Secret::Encoded(secret.to_string())
         .to_bytes()
@@ -176,9 +175,10 @@ fn match_step(t: &TOTP, code: &str, now: i64, last_step: i64) -> StepMatch {
     }
 }
 
-/// The enrolment page's view of a secret.
+/// The enrolment page's view of a secret. The authenticator lists it as "常州市外办 (login
+/// ID)": short, so that the QR code stays easy to scan.
 async fn enrolment_of(state: &AppState, user: &User, secret: &str) -> Outcome<Enrolment> {
-    let issuer = super::reference::site(state).await?.system_name;
+    let issuer = format!("{}外办", super::reference::site(state).await?.city_name);
     let t = totp(secret, &issuer, &user.login_id)?;
     Ok(Enrolment {
         secret: secret.to_string(),
