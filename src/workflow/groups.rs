@@ -511,9 +511,21 @@ pub async fn save(
     let hash = data_hash(&data, &vdata);
     let now = state.now();
     let actor = &a.principal.actor;
+    if t.is_none() {
+        // A new group: refused like the blank form while overdue registrations block it.
+        let overdue = overdue_block(state, a.unit.id).await?;
+        if overdue.blocks {
+            return Err(Error::Stale(overdue.message().unwrap_or_default()));
+        }
+    }
     let mut tx = state.db.begin().await?;
     let id = match t {
         None => {
+            // The unit's row is locked while it may apply: a 失信 decision or a review of it
+            // waits for this group.
+            if !units::lock_applicant(tx.conn(), a.unit.id).await? {
+                return Err(Error::Stale("帐号状态异常，请联系市外办处理。".into()));
+            }
             let number = draw(tx.conn(), Sequence::Group, state.today()).await?;
             let id = groups::insert(tx.conn(), a.unit.id, &number, &data, &hash, now).await?;
             audit::write(
@@ -587,7 +599,9 @@ pub async fn upload_slot(state: &AppState, t: &Allowed, code: &str) -> Outcome<S
 }
 
 /// Stores an upload (a PDF, JPEG or PNG scan) in its slot; a refusal of its content names the
-/// slot's code as the field.
+/// slot's code as the field. `t` was checked before the upload was read, which may have taken
+/// long: the group is checked again, locked in the transaction that links the file, so a group
+/// submitted (or reviewed) meanwhile keeps its files and nothing is stored.
 pub async fn upload(
     state: &AppState,
     a: &Applicant,
@@ -597,10 +611,13 @@ pub async fn upload(
 ) -> Outcome<()> {
     t.expect(GroupAction::Upload)?;
     let id = t.group.id;
-    let stored = files::put(state, file, Accept::Scan, &slot.code()).await?;
+    let checked = files::check(file, Accept::Scan, &slot.code())?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(a.principal.user_id), now).await?;
+    if !groups::lock_editable(tx.conn(), id).await? {
+        return Err(Error::Stale(refusal(GroupAction::Upload).into()));
+    }
+    let file_id = files::store(state, tx.conn(), checked, Some(a.principal.user_id), now).await?;
     let ok = match slot.0 {
         UploadSlot::Visitor(scan, vid) => {
             groups::set_visitor_file(tx.conn(), id, vid, scan, file_id).await?
@@ -920,7 +937,7 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
     let now = state.now();
     let (tx, done) = match (t.action, input) {
         (GroupAction::CountyApprove, Input::Nothing) => {
-            let tx = claim(state, p, t, None, Change::None, now).await?;
+            let tx = claim(state, p, t, Change::None, now).await?;
             let notice = notify::group_county_passed(&g.number);
             (tx, Done::new(t.action, String::new(), notice))
         }
@@ -938,14 +955,14 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
             let by = p.office();
             let office = crate::workflow::reference::site(state).await?.office_name;
             let change = Change::Returned { reason, by };
-            let tx = claim(state, p, t, None, change, now).await?;
+            let tx = claim(state, p, t, change, now).await?;
             let notice = notify::group_returned(&office, &g.number, by, reason);
             (tx, Done::new(action, reason.to_string(), notice))
         }
         (GroupAction::Accept, Input::Nothing) => {
             // The group is claimed first: of two city users acting at once only one gets past
             // this, so exactly one number is drawn.
-            let mut tx = claim(state, p, t, None, Change::None, now).await?;
+            let mut tx = claim(state, p, t, Change::None, now).await?;
             let no = draw(tx.conn(), Sequence::Acceptance, state.today()).await?;
             groups::set_acceptance_no(tx.conn(), g.id, &no).await?;
             let notice = notify::group_accepted(&g.number, &no);
@@ -958,17 +975,19 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
             let change = Change::Reported {
                 verification_no: &no,
             };
-            let tx = claim(state, p, t, None, change, now).await?;
+            let tx = claim(state, p, t, change, now).await?;
             let notice = notify::group_reported(&g.number, &no);
             (tx, Done::new(t.action, format!("核实单号{no}"), notice))
         }
         (GroupAction::Dispatch, Input::Letter(letter)) => {
-            let stored = files::put(state, &letter, Accept::Pdf, "letter").await?;
+            let checked = files::check(&letter, Accept::Pdf, "letter")?;
             let office = crate::workflow::reference::site(state).await?.office_name;
-            let mut tx = state.db.begin().await?;
-            let letter_file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
-            let change = Change::Dispatched { letter_file_id };
-            let tx = claim(state, p, t, Some(tx), change, now).await?;
+            // The group is claimed first, then the letter stored: a dispatch refused as stale
+            // leaves no file behind.
+            let mut tx = claim(state, p, t, Change::None, now).await?;
+            let letter_file_id =
+                files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
+            groups::set_letter(tx.conn(), g.id, letter_file_id).await?;
             let notice = notify::group_dispatched(&office, &g.number);
             (
                 tx,
@@ -985,20 +1004,16 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
     finish(state, tx, g, &p.actor, &p.actor, done, now).await
 }
 
-/// Moves the group `t` to its next state in a transaction (`tx`, or a new one): refused as
-/// stale when someone else changed it first.
+/// Moves the group `t` to its next state in a new transaction: refused as stale when someone
+/// else changed it first.
 async fn claim(
     state: &AppState,
     p: &Principal,
     t: &Allowed,
-    tx: Option<Tx>,
     change: Change<'_>,
     now: i64,
 ) -> Outcome<Tx> {
-    let mut tx = match tx {
-        Some(tx) => tx,
-        None => state.db.begin().await?,
-    };
+    let mut tx = state.db.begin().await?;
     let g = &t.group;
     let moved = groups::transition(
         tx.conn(),
