@@ -842,24 +842,53 @@ pub async fn search_staff(
     rows.iter().map(row_from).collect()
 }
 
-/// Numbers of other groups in which this passport appears for an overlapping period.
+/// Another group in which a passport appears for an overlapping period, with what decides
+/// who may see it.
+#[derive(Clone, Debug)]
+pub struct Overlap {
+    pub id: i64,
+    pub number: String,
+    pub state: GroupState,
+    pub unit_id: i64,
+    pub district_id: i64,
+    pub unit_name: String,
+}
+
+/// The other groups in which this passport appears for an overlapping period, oldest first.
 pub async fn overlapping(
     pool: &sqlx::AnyPool,
     group_id: i64,
     passport_no: &str,
     arrival: &str,
     departure: &str,
-) -> DbResult<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT g.number FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id
-         WHERE v.passport_no = $1 AND g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4",
+) -> DbResult<Vec<Overlap>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.number, g.state, g.unit_id, g.district_id, u.name AS unit_name
+         FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         WHERE g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4
+           AND g.id IN (SELECT v.group_id FROM group_visitors v WHERE v.passport_no = $1)
+         ORDER BY g.id",
     )
     .bind(passport_no)
     .bind(group_id)
     .bind(departure)
     .bind(arrival)
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(Overlap {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                state: GroupState::parse(&state)
+                    .ok_or_else(|| unknown_code("GroupState", &state))?,
+                unit_id: r.try_get("unit_id")?,
+                district_id: r.try_get("district_id")?,
+                unit_name: r.try_get("unit_name")?,
+            })
+        })
+        .collect()
 }
 
 // ---- bulk loading (the synthetic data generator, `laihua seed-synthetic`) ----

@@ -328,26 +328,79 @@ async fn form_view(
     })
 }
 
-/// Warnings of the saved version: passport validity, arrival soon, the same passport elsewhere.
+/// Warnings of the saved version, as its unit reads them: passport validity, arrival soon, the
+/// same passport elsewhere in the same period. Of its own other groups the unit is told the
+/// numbers; of another unit's application only that there is one (never which, nor whose).
 async fn group_warnings(state: &AppState, g: &Group, vs: &[Visitor]) -> Outcome<Vec<String>> {
     let data: Vec<VisitorData> = vs.iter().map(|v| v.data.clone()).collect();
     let mut out = warnings(&g.data, &data, state.today());
     for v in vs {
-        let others = groups::overlapping(
-            state.pool(),
-            g.id,
-            &v.data.passport_no,
-            &g.data.arrival.to_string(),
-            &g.data.departure.to_string(),
-        )
-        .await?;
-        if !others.is_empty() {
+        let others = overlapping(state, g, v).await?;
+        let (own, foreign): (Vec<_>, Vec<_>) = others.iter().partition(|o| o.unit_id == g.unit_id);
+        if !own.is_empty() {
+            let numbers: Vec<&str> = own.iter().map(|o| o.number.as_str()).collect();
             out.push(format!(
                 "护照号码{}（{}）已在同期的其他团组中申报：{}",
                 v.data.passport_no,
                 v.data.full_name(),
-                others.join("、")
+                numbers.join("、")
             ));
+        }
+        if !foreign.is_empty() {
+            out.push(format!(
+                "护照号码{}（{}）已出现在同期的其他申请中，请核实到访人员信息",
+                v.data.passport_no,
+                v.data.full_name(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The other groups with visitor `v`'s passport in the period of group `g`.
+async fn overlapping(state: &AppState, g: &Group, v: &Visitor) -> Outcome<Vec<groups::Overlap>> {
+    Ok(groups::overlapping(
+        state.pool(),
+        g.id,
+        &v.data.passport_no,
+        &g.data.arrival.to_string(),
+        &g.data.departure.to_string(),
+    )
+    .await?)
+}
+
+/// A passport of a group that appears in other groups of the same period, as a reviewer sees
+/// it: the groups they may see (a county its district's, the city those it reviews).
+pub struct Duplicate {
+    pub passport_no: String,
+    pub name: String,
+    pub groups: Vec<groups::Overlap>,
+}
+
+/// The duplicates of group `g`'s visitors a reviewer is shown (none for the unit: its form
+/// warns it, without naming other units' groups).
+async fn duplicates(
+    state: &AppState,
+    p: &Principal,
+    g: &Group,
+    vs: &[Visitor],
+) -> Outcome<Vec<Duplicate>> {
+    if p.role == crate::domain::principal::Role::Unit {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for v in vs {
+        let seen: Vec<groups::Overlap> = overlapping(state, g, v)
+            .await?
+            .into_iter()
+            .filter(|o| group_flow::may_view(p, o.state, o.district_id, o.unit_id))
+            .collect();
+        if !seen.is_empty() {
+            out.push(Duplicate {
+                passport_no: v.data.passport_no.clone(),
+                name: v.data.full_name(),
+                groups: seen,
+            });
         }
     }
     Ok(out)
@@ -853,6 +906,8 @@ pub struct Record {
     pub timeline: Vec<Entry>,
     pub actions: Vec<GroupAction>,
     pub days_left: Option<i64>,
+    /// Passports also in other groups of the same period that the principal may see.
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// The record of a group the principal may see.
@@ -869,6 +924,7 @@ pub async fn record_again(state: &AppState, p: &Principal, t: &Allowed) -> Outco
 async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record> {
     let lists = crate::workflow::reference::lists(state).await?;
     let vs = groups::visitors(state.pool(), g.id).await?;
+    let duplicates = duplicates(state, p, &g, &vs).await?;
     // Every scan's metadata in one statement.
     let ids: Vec<i64> = vs
         .iter()
@@ -915,6 +971,7 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         letter,
         timeline,
         days_left,
+        duplicates,
     })
 }
 
