@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::store::reference::FileMeta;
 use crate::workflow::files::Upload;
 
-/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::put`.
+/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::check`.
 /// An absent or empty file gives empty bytes (the content check names the problem).
 pub async fn read_file(mut multipart: Multipart, field: &str) -> AppResult<Upload> {
     loop {

@@ -15,6 +15,7 @@ pub mod group_review;
 pub mod group_view;
 pub mod groups;
 pub mod help;
+pub mod limits;
 pub mod messages;
 pub mod notices;
 pub mod page;

@@ -303,11 +303,19 @@ pub struct TemplateType {
     pub name: String,
 }
 
+/// What a retired attachment type's template replacement is told.
+const TYPE_RETIRED: &str = "该附件类型已停用，不能更换模板；请先在基础数据中恢复该类型";
+
+/// An attachment type in use whose template the administrator replaces: checked before the
+/// upload is read (and again when it is stored).
 pub async fn template_type(state: &AppState, p: &Principal, id: i64) -> Outcome<TemplateType> {
     require_admin(p)?;
     let name = reference::attachment_type_name(state.pool(), id)
         .await?
         .ok_or(Error::NotFound)?;
+    if reference::attachment_type_retired(state.pool(), id).await? != Some(false) {
+        return Err(Error::Stale(TYPE_RETIRED.into()));
+    }
     Ok(TemplateType { id, name })
 }
 
@@ -320,7 +328,7 @@ pub async fn replace_template(
     upload: &Upload,
 ) -> Outcome<()> {
     require_admin(p)?;
-    let stored = match files::put(state, upload, Accept::Template, "file").await {
+    let checked = match files::check(upload, Accept::Template, "file") {
         Err(Error::Invalid(e)) => {
             let why = e.first().unwrap_or_default().to_string();
             return Err(Error::invalid("file", format!("{}：{why}", t.name)));
@@ -329,7 +337,10 @@ pub async fn replace_template(
     };
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
+    if !reference::lock_active_type(tx.conn(), t.id).await? {
+        return Err(Error::Stale(TYPE_RETIRED.into()));
+    }
+    let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
     reference::set_template(tx.conn(), t.id, file_id, &upload.name).await?;
     audit::write(
         tx.conn(),

@@ -248,7 +248,9 @@ fn may_upload(p: &Principal, s: &Subject, record: &Record) -> Outcome<()> {
 }
 
 /// Stores `upload` as the `scan` of `record` (from [`upload_target`]): the statement a PDF, the
-/// stamps and the visa page a PDF, JPEG or PNG.
+/// stamps and the visa page a PDF, JPEG or PNG. The registration is checked again, locked in
+/// the transaction that links the file: one submitted (or of another kind) since the upload
+/// began keeps its files and nothing is stored.
 pub async fn upload(
     state: &AppState,
     p: &Principal,
@@ -263,13 +265,14 @@ pub async fn upload(
     } else {
         Accept::Scan
     };
-    let stored = files::put(state, upload, accept, scan.as_str()).await?;
+    let checked = files::check(upload, accept, scan.as_str())?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
-    if !visits::set_file(tx.conn(), record.id, scan, file_id, now).await? {
+    if !visits::lock_editable(tx.conn(), record.id, record.kind).await? {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     }
+    let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
+    visits::set_file(tx.conn(), record.id, scan, file_id, now).await?;
     audit_step(
         tx.conn(),
         p,
