@@ -160,7 +160,7 @@ fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Largest urlencoded form body the CSRF check reads.
-const FORM_LIMIT: usize = 256 * 1024;
+pub(super) const FORM_LIMIT: usize = 256 * 1024;
 
 /// Builds the request context, checks CSRF on every unsafe method, loads the session, and adds
 /// the security headers to every response.
@@ -285,7 +285,9 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
     )
 }
 
-fn with_headers(
+/// Adds the cookies the context decided on and the security headers to a response (also to the
+/// refusals of the edge guard, `web::edge`).
+pub(super) fn with_headers(
     state: &AppState,
     mut resp: Response,
     new_csrf_seed: Option<&str>,
