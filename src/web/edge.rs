@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::ctx::{with_headers, FORM_LIMIT};
 use super::error::error_page;
@@ -138,7 +138,7 @@ fn presentable(resp: Response) -> Response {
     if let Some(t) = page.headers.get(header::CONTENT_TYPE) {
         parts.headers.insert(header::CONTENT_TYPE, t.clone());
     }
-    Response::from_parts(parts, body).into_response()
+    Response::from_parts(parts, body)
 }
 
 #[cfg(test)]
