@@ -77,7 +77,8 @@ pub struct ServeArgs {
     /// Also create demo staff accounts (printed at start-up).
     #[arg(long, env = "LAIHUA_DEMO")]
     pub demo: bool,
-    /// Mark cookies Secure (when served over HTTPS behind a reverse proxy).
+    /// Mark cookies Secure and send Strict-Transport-Security (when served over HTTPS behind a
+    /// reverse proxy).
     #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// A font file with Chinese glyphs for printed forms (else <data-dir>/fonts, then the

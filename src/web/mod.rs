@@ -7,6 +7,7 @@ pub mod admin_settings;
 pub mod admin_units;
 pub mod auth;
 pub mod ctx;
+pub mod edge;
 pub mod error;
 pub mod export;
 pub mod files;

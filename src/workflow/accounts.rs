@@ -487,9 +487,7 @@ pub async fn recovery_start(
             None
         }
     };
-    if name.trim().is_empty() {
-        errors.add("name", "请填写单位全称");
-    }
+    crate::domain::fields::required(&mut errors, "name", name, "单位全称", 100);
     let (Some(code), true) = (code, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };

@@ -15,7 +15,7 @@ use super::notify::{self, Notice};
 use super::reference::limits;
 use crate::db::Tx;
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{too_long, FieldErrors, MAX_SEARCH};
 use crate::domain::group::{
     data_hash, parse_date, parse_verification_no, warnings, working_days_left, Attachment, Choices,
     EntryType, Ground, GroupData, GroupForm, GroupState, UploadSlot, VisitorData, VisitorForm,
@@ -1225,8 +1225,11 @@ pub async fn history(
         from_ts: q.from.map(day_start),
         to_ts: q.to.map(|d| day_start(d) + 86_400),
         state: q.state,
-        text: q.text.trim().chars().take(50).collect(),
+        text: q.text.trim().to_string(),
     };
+    if let Some(m) = too_long(&filter.text, "关键词", MAX_SEARCH) {
+        return Err(Error::invalid("q", m));
+    }
     Ok(groups::history(state.pool(), a.unit.id, &filter, limit, offset).await?)
 }
 

@@ -812,8 +812,8 @@ pub async fn review_page(state: &AppState, p: &Principal, s: Subject) -> Outcome
     })
 }
 
-/// The longest reason of a return.
-pub const MAX_REASON: usize = 2000;
+/// The longest reason of a return (and comment of an approval).
+pub const MAX_REASON: usize = crate::domain::fields::MAX_REASON;
 const STALE: &str = "该申请已被他人处理或状态已变化，请返回待办刷新后查看";
 
 /// 【审核通过】 (`approve`, with an optional comment) or 【退回】 (with the reason, required) by
@@ -851,6 +851,11 @@ pub async fn decide(
                 format!("退回原因不能超过{MAX_REASON}个字符"),
             ));
         }
+    } else if comment.chars().count() > MAX_REASON {
+        return Err(Error::invalid(
+            "comment",
+            format!("审核意见不能超过{MAX_REASON}个字符"),
+        ));
     }
     let decision = Decision {
         from: current,

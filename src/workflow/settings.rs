@@ -8,7 +8,7 @@ use super::admin::require_admin;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::{required, FieldErrors};
+use crate::domain::fields::{clip, optional, required, FieldErrors};
 use crate::domain::group::parse_date;
 use crate::domain::principal::Principal;
 use crate::domain::settings::Setting;
@@ -87,6 +87,9 @@ fn number(
     }
 }
 
+/// The most holidays the settings hold (several years of them).
+pub const MAX_HOLIDAYS: usize = 1000;
+
 /// Checks and saves the settings; the audit entry lists what changed.
 pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -> Outcome<()> {
     require_admin(p)?;
@@ -94,8 +97,17 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
     let city = required(&mut e, "city_name", &f.city_name, "城市名称", 20);
     let office = required(&mut e, "office_name", &f.office_name, "外办名称", 50);
     let system = required(&mut e, "system_name", &f.system_name, "系统名称", 50);
-    let phone = f.office_phone.trim().to_string();
-    if !phone.is_empty() && !crate::domain::registration::valid_phone(&phone) {
+    let phone = optional(
+        &mut e,
+        "office_phone",
+        &f.office_phone,
+        "市外办联系电话",
+        30,
+    );
+    if !phone.is_empty()
+        && !e.has("office_phone")
+        && !crate::domain::registration::valid_phone(&phone)
+    {
         e.add("office_phone", "请输入正确的电话号码，如0519-85680000");
     }
     let processing = number(
@@ -134,7 +146,10 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
             None => {
                 e.add(
                     "holidays",
-                    format!("“{part}”不是有效的日期，请按2026-10-01的格式每行填写一个"),
+                    format!(
+                        "“{}”不是有效的日期，请按2026-10-01的格式每行填写一个",
+                        clip(part, 20)
+                    ),
                 );
                 break;
             }
@@ -142,6 +157,12 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
     }
     holidays.sort();
     holidays.dedup();
+    if holidays.len() > MAX_HOLIDAYS {
+        e.add(
+            "holidays",
+            format!("法定节假日最多填写{MAX_HOLIDAYS}个日期，请删去已过去的年份"),
+        );
+    }
     if !e.is_empty() {
         return Err(Error::Invalid(e));
     }

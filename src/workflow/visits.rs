@@ -12,6 +12,7 @@ use super::files::{self, Accept, Upload};
 use super::notify;
 use super::oversight::MAX_ROWS;
 use crate::domain::audit::ObjectType;
+use crate::domain::fields::{too_long, MAX_REASON};
 use crate::domain::group::GroupState;
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
@@ -414,6 +415,9 @@ pub async fn decide(
             "reason",
             "请填写退回原因，一次性告知需要修改或补充的全部内容",
         ));
+    }
+    if let Some(m) = reason.and_then(|text| too_long(text.trim(), "退回原因", MAX_REASON)) {
+        return Err(Error::invalid("reason", m));
     }
     let by = p.office();
     let now = state.now();
