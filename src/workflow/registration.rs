@@ -12,11 +12,10 @@ use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::{notify, verify};
 use crate::db::is_unique_violation;
-use crate::domain::account::{
-    clip, LOGIN_ID_CHECK_ADDRESS, LOGIN_ID_CHECK_FLOW, MAX_LOGIN_ID_CHARS,
-};
+use crate::domain::account::{LOGIN_ID_CHECK_ADDRESS, LOGIN_ID_CHECK_FLOW};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{clip, MAX_LOGIN_RECORDED};
 use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal, Role};
 use crate::domain::registration::{RegData, RegForm};
@@ -204,7 +203,7 @@ pub async fn create_account(
                 state.now(),
                 "registration.login_id_limited",
                 ObjectType::Login,
-                clip(&l.key(), MAX_LOGIN_ID_CHARS),
+                clip(&l.key(), MAX_LOGIN_RECORDED),
                 "",
             )
             .await?;
