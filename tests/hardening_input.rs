@@ -187,7 +187,7 @@ async fn a_huge_login_id_is_refused_and_an_unknown_one_recorded_short() {
         app.scalar("SELECT COUNT(*) FROM audit_log").await,
         audit_before
     );
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM login_failures").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM attempts").await, 0);
 
     // 3,000 characters pass the edge; the sign-in refuses them like any unknown ID, and what
     // is written of the ID is 64 characters long.
@@ -206,7 +206,7 @@ async fn a_huge_login_id_is_refused_and_an_unknown_one_recorded_short() {
         64
     );
     assert_eq!(
-        app.scalar("SELECT MAX(LENGTH(login_key)) FROM login_failures")
+        app.scalar("SELECT MAX(LENGTH(subject)) FROM attempts WHERE scope = 'sign_in'")
             .await,
         64
     );
