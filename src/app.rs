@@ -1,6 +1,7 @@
 //! Start-up: configuration, database, migrations, seeding, listener.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -101,16 +102,84 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        let router = crate::web::router::router(self.state.clone());
+        let serve = &self.state.config.serve;
+        let limits = crate::web::limits::Limits::new(serve.body_timeout_secs, serve.max_uploads);
+        let header_timeout =
+            (serve.header_timeout_secs > 0).then(|| Duration::from_secs(serve.header_timeout_secs));
+        let router = crate::web::router::router(self.state.clone()).layer(
+            axum::middleware::from_fn_with_state(limits, crate::web::limits::limit),
+        );
         crate::jobs::spawn_all(&self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        serve_http1(self.listener, router, header_timeout, shutdown_signal()).await;
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 (the reverse proxy speaks it to us) like `axum::serve`, with what that does
+/// not offer: a client must send a request's headers within `header_timeout`, and start its next
+/// request on a kept-alive connection within it too, or the connection is closed. (The body's
+/// deadline and the upload cap are `web::limits`.) Each request carries the client's address
+/// as `ConnectInfo`. On `shutdown`, stops accepting and lets open requests finish.
+async fn serve_http1(
+    listener: TcpListener,
+    router: axum::Router,
+    header_timeout: Option<Duration>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    // Connections hold a receiver each: all dropped once every connection has ended.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::error!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut().insert(ConnectInfo(remote));
+                    router.clone().oneshot(req)
+                });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!("connection from {remote}: {e}");
+                    }
+                }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+            drop(stop);
+        });
+    }
+    drop(stop_rx);
+    // Tell every connection to finish its request and close, then wait for them.
+    let _ = stop_tx.send(());
+    stop_tx.closed().await;
 }
 
 async fn shutdown_signal() {

@@ -77,7 +77,8 @@ pub struct ServeArgs {
     /// Also create demo staff accounts (printed at start-up).
     #[arg(long, env = "LAIHUA_DEMO")]
     pub demo: bool,
-    /// Mark cookies Secure (when served over HTTPS behind a reverse proxy).
+    /// Mark cookies Secure and send Strict-Transport-Security (when served over HTTPS behind a
+    /// reverse proxy).
     #[arg(long, env = "LAIHUA_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// A font file with Chinese glyphs for printed forms (else <data-dir>/fonts, then the
@@ -127,6 +128,18 @@ pub struct ServeArgs {
     /// SMS codes one client address may request per hour.
     #[arg(long, env = "LAIHUA_SMS_PER_IP_HOUR", default_value_t = 30)]
     pub sms_per_ip_hour: i64,
+    /// Seconds a client may take to send a request's headers, and to start the next request on
+    /// a kept-alive connection (0: no limit).
+    #[arg(long, env = "LAIHUA_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body, a 10 MB upload included; a slower
+    /// request is refused and nothing of it is stored (0: no limit).
+    #[arg(long, env = "LAIHUA_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    pub body_timeout_secs: u64,
+    /// Uploads received at the same time; more are refused with a "try again" page (0: no
+    /// limit).
+    #[arg(long, env = "LAIHUA_MAX_UPLOADS", default_value_t = 8)]
+    pub max_uploads: usize,
 }
 
 /// Where SMS go.

@@ -387,6 +387,16 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     let p = c.get("/groups/form").await;
     assert_eq!(p.status, 409);
     assert!(p.has("请先办理销签登记"));
+    // The form posted by hand is refused the same way, and creates nothing.
+    let groups_before = app.scalar("SELECT COUNT(*) FROM invitation_groups").await;
+    let f = group_fields(&app, 1).await;
+    let p = c.post("/groups", &refs(&f)).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.has("请先办理销签登记"));
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invitation_groups").await,
+        groups_before
+    );
     // Reviewers see the overdue list with counts per district; another district does not.
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;

@@ -21,7 +21,8 @@
 //!   elsewhere never locks the administrator out at the office; and the attacker's own address
 //!   is soon refused by the per-address limit.
 //!
-//! The unknown login ID of a failure is stored shortened to [`MAX_LOGIN_ID_CHARS`].
+//! The unknown login ID of a failure is stored shortened to
+//! [`MAX_LOGIN_RECORDED`](super::fields::MAX_LOGIN_RECORDED) characters.
 
 /// A limit on attempts: at most `max` within `period` seconds of the last counted one, for each
 /// subject (an account, an address…) of a `scope`.
@@ -97,17 +98,6 @@ pub const SMS_ADDRESS_SCOPE: &str = "sms_address";
 
 /// How long an address an account signed in from stays known.
 pub const KNOWN_ADDRESS_SECS: i64 = 90 * 86_400;
-/// The longest login ID kept of a failed sign-in (login IDs are at most 32 characters).
-pub const MAX_LOGIN_ID_CHARS: usize = 64;
-
-/// `s` shortened to at most `max` characters.
-pub fn clip(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
 /// What an SMS verification code is for: a code for one purpose does not serve another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodePurpose {
@@ -127,18 +117,5 @@ impl CodePurpose {
             CodePurpose::Reset => "reset",
             CodePurpose::Rebind => "rebind",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clip_counts_characters() {
-        assert_eq!(clip("abc", 5), "abc");
-        assert_eq!(clip("abcdef", 3), "abc");
-        assert_eq!(clip("中文登录名", 2), "中文");
-        assert_eq!(clip("", 2), "");
     }
 }

@@ -58,3 +58,69 @@ pub fn required(
     }
     v
 }
+
+/// Checks an optional text field of at most `max` characters: the trimmed value (kept to show
+/// again, also when too long).
+pub fn optional(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    label: &str,
+    max: usize,
+) -> String {
+    let v = value.trim().to_string();
+    if let Some(m) = too_long(&v, label, max) {
+        errors.add(field, m);
+    }
+    v
+}
+
+/// The message for a value of more than `max` characters, if it is one.
+pub fn too_long(value: &str, label: &str, max: usize) -> Option<String> {
+    (value.chars().count() > max).then(|| format!("{label}不能超过{max}个字符"))
+}
+
+/// The longest reason or comment of a reviewer's decision.
+pub const MAX_REASON: usize = 2000;
+
+/// The longest search term of a search form.
+pub const MAX_SEARCH: usize = 100;
+
+/// The longest login ID written to the audit log or the failure table for an account that does
+/// not exist (a real login ID is at most `login_id::MAX_CHARS`, far less).
+pub const MAX_LOGIN_RECORDED: usize = 64;
+
+/// The first `max_chars` characters of `s` (all of it when shorter): what may be recorded of
+/// something typed that nothing else bounds, such as an unknown login ID.
+pub fn clip(s: &str, max_chars: usize) -> &str {
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_counts_characters_not_bytes() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("abcdef", 3), "abc");
+        assert_eq!(clip("常州市外办", 2), "常州");
+        assert_eq!(clip("", 0), "");
+        assert_eq!(clip("x", 0), "");
+        let long = "长".repeat(250_000);
+        assert_eq!(clip(&long, MAX_LOGIN_RECORDED).chars().count(), 64);
+    }
+
+    #[test]
+    fn optional_keeps_what_was_typed_and_names_the_limit() {
+        let mut e = FieldErrors::new();
+        assert_eq!(optional(&mut e, "q", "  常州  ", "查询内容", 100), "常州");
+        assert!(e.is_empty());
+        let typed = "a".repeat(101);
+        assert_eq!(optional(&mut e, "q", &typed, "查询内容", 100), typed);
+        assert_eq!(e.get("q"), "查询内容不能超过100个字符");
+    }
+}

@@ -208,6 +208,24 @@ pub async fn insert(
         .await
 }
 
+/// The condition of a group its unit may change: not submitted (or returned), of a unit that
+/// is approved and not on the dishonesty list. Every write of the unit's group carries it.
+const EDITABLE: &str = "state IN ('draft', 'returned')
+    AND unit_id IN (SELECT id FROM units WHERE state = 'approved' AND blacklisted = 0)";
+
+/// Locks an editable group's row until the transaction ends: true when it is editable, and then
+/// no transition (【提交】, a review) can change it before the caller's writes are committed.
+/// Uploads call it first, so that a file is linked only to a group its unit may still change.
+pub async fn lock_editable(conn: &mut Conn, id: i64) -> DbResult<bool> {
+    let r = sqlx::query(&format!(
+        "UPDATE invitation_groups SET updated_at = updated_at WHERE id = $1 AND {EDITABLE}"
+    ))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Saves the data of an editable group; false when it is not editable (any more).
 pub async fn update(
     conn: &mut Conn,
@@ -216,12 +234,13 @@ pub async fn update(
     hash: &str,
     now: i64,
 ) -> DbResult<bool> {
-    let q = sqlx::query(
+    let sql = format!(
         "UPDATE invitation_groups SET name = $1, purpose = $2, arrival = $3, departure = $4,
             places = $5, cost_bearer = $6, mission_id = $7, entry_type = $8, ground = $9,
             contact_name = $10, contact_phone = $11, remarks = $12, data_hash = $13, updated_at = $14
-         WHERE id = $15 AND state IN ('draft', 'returned')",
+         WHERE id = $15 AND {EDITABLE}"
     );
+    let q = sqlx::query(&sql);
     let r = bind_data(q, data)
         .bind(hash)
         .bind(now)
@@ -328,7 +347,7 @@ pub async fn save_visitors(
     Ok(())
 }
 
-/// Sets one of a visitor's scans.
+/// Sets one of a visitor's scans (the caller holds the group's [`lock_editable`]).
 pub async fn set_visitor_file(
     conn: &mut Conn,
     group_id: i64,
@@ -372,6 +391,7 @@ pub async fn attachments(
     Ok(out)
 }
 
+/// Sets a group-level attachment (the caller holds the group's [`lock_editable`]).
 pub async fn set_attachment(
     conn: &mut Conn,
     group_id: i64,
@@ -410,10 +430,10 @@ pub async fn owns_file(pool: &sqlx::AnyPool, group_id: i64, file_id: i64) -> DbR
 
 /// 【打印】: records that the current version was printed.
 pub async fn mark_printed(conn: &mut Conn, id: i64, hash: &str) -> DbResult<bool> {
-    let r = sqlx::query(
+    let r = sqlx::query(&format!(
         "UPDATE invitation_groups SET printed_hash = $1
-         WHERE id = $2 AND data_hash = $1 AND state IN ('draft', 'returned')",
-    )
+         WHERE id = $2 AND data_hash = $1 AND {EDITABLE}"
+    ))
     .bind(hash)
     .bind(id)
     .execute(conn)
@@ -423,10 +443,10 @@ pub async fn mark_printed(conn: &mut Conn, id: i64, hash: &str) -> DbResult<bool
 
 /// The stamped scan of the current print.
 pub async fn set_scan(conn: &mut Conn, id: i64, file_id: i64, now: i64) -> DbResult<bool> {
-    let r = sqlx::query(
+    let r = sqlx::query(&format!(
         "UPDATE invitation_groups SET scan_file_id = $1, scan_hash = printed_hash, updated_at = $2
-         WHERE id = $3 AND printed_hash = data_hash AND state IN ('draft', 'returned')",
-    )
+         WHERE id = $3 AND printed_hash = data_hash AND {EDITABLE}"
+    ))
     .bind(file_id)
     .bind(now)
     .bind(id)
@@ -438,12 +458,12 @@ pub async fn set_scan(conn: &mut Conn, id: i64, file_id: i64, now: i64) -> DbRes
 /// 【提交】: `draft`/`returned` → `pending_county`, only with a current stamped scan. The clock
 /// of the time limit (re)starts now.
 pub async fn submit(conn: &mut Conn, id: i64, now: i64) -> DbResult<bool> {
-    let r = sqlx::query(
+    let r = sqlx::query(&format!(
         "UPDATE invitation_groups SET state = 'pending_county', submitted_at = $1, updated_at = $1,
             return_reason = NULL, returned_by = NULL
-         WHERE id = $2 AND state IN ('draft', 'returned') AND scan_file_id IS NOT NULL
-           AND scan_hash = data_hash",
-    )
+         WHERE id = $2 AND {EDITABLE} AND scan_file_id IS NOT NULL
+           AND scan_hash = data_hash"
+    ))
     .bind(now)
     .bind(id)
     .execute(conn)
@@ -463,10 +483,6 @@ pub enum Change<'a> {
     /// 上报外交部: the 核实单号.
     Reported {
         verification_no: &'a str,
-    },
-    /// 发件: the letter (its file row written in the same transaction).
-    Dispatched {
-        letter_file_id: i64,
     },
 }
 
@@ -488,7 +504,7 @@ pub async fn transition(
             (", return_reason = $6, returned_by = $7", vec![reason, by])
         }
         Change::Reported { verification_no } => (", verification_no = $6", vec![verification_no]),
-        Change::None | Change::Dispatched { .. } => ("", Vec::new()),
+        Change::None => ("", Vec::new()),
     };
     let sql = format!(
         "UPDATE invitation_groups SET state = $1, updated_at = $2,
@@ -515,14 +531,17 @@ pub async fn transition(
     if to == GroupState::Dispatched {
         super::visits::refresh_unregistered_of_group(&mut *conn, id).await?;
     }
-    if let Change::Dispatched { letter_file_id } = change {
-        sqlx::query("UPDATE invitation_groups SET letter_file_id = $1 WHERE id = $2")
-            .bind(letter_file_id)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(true)
+}
+
+/// 发件: the letter of a group the caller's transaction has just moved to `dispatched`.
+pub async fn set_letter(conn: &mut Conn, id: i64, letter_file_id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE invitation_groups SET letter_file_id = $1 WHERE id = $2")
+        .bind(letter_file_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Records the 受理编号 drawn for a group just accepted.
@@ -823,24 +842,53 @@ pub async fn search_staff(
     rows.iter().map(row_from).collect()
 }
 
-/// Numbers of other groups in which this passport appears for an overlapping period.
+/// Another group in which a passport appears for an overlapping period, with what decides
+/// who may see it.
+#[derive(Clone, Debug)]
+pub struct Overlap {
+    pub id: i64,
+    pub number: String,
+    pub state: GroupState,
+    pub unit_id: i64,
+    pub district_id: i64,
+    pub unit_name: String,
+}
+
+/// The other groups in which this passport appears for an overlapping period, oldest first.
 pub async fn overlapping(
     pool: &sqlx::AnyPool,
     group_id: i64,
     passport_no: &str,
     arrival: &str,
     departure: &str,
-) -> DbResult<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT g.number FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id
-         WHERE v.passport_no = $1 AND g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4",
+) -> DbResult<Vec<Overlap>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.number, g.state, g.unit_id, g.district_id, u.name AS unit_name
+         FROM invitation_groups g JOIN units u ON u.id = g.unit_id
+         WHERE g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4
+           AND g.id IN (SELECT v.group_id FROM group_visitors v WHERE v.passport_no = $1)
+         ORDER BY g.id",
     )
     .bind(passport_no)
     .bind(group_id)
     .bind(departure)
     .bind(arrival)
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(Overlap {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                state: GroupState::parse(&state)
+                    .ok_or_else(|| unknown_code("GroupState", &state))?,
+                unit_id: r.try_get("unit_id")?,
+                district_id: r.try_get("district_id")?,
+                unit_name: r.try_get("unit_name")?,
+            })
+        })
+        .collect()
 }
 
 // ---- bulk loading (the synthetic data generator, `laihua seed-synthetic`) ----

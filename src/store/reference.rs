@@ -232,7 +232,28 @@ pub async fn attachment_type_name(pool: &sqlx::AnyPool, id: i64) -> DbResult<Opt
         .await
 }
 
-/// Gives an attachment type a new template file.
+/// Whether an attachment type is retired (None when it does not exist).
+pub async fn attachment_type_retired(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<bool>> {
+    let retired: Option<i64> =
+        sqlx::query_scalar("SELECT retired FROM attachment_types WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(retired.map(|r| r != 0))
+}
+
+/// Locks an attachment type in use (not retired) until the transaction ends; false (nothing
+/// locked) when it is retired or gone. Its template is replaced only so.
+pub async fn lock_active_type(conn: &mut Conn, id: i64) -> DbResult<bool> {
+    let r =
+        sqlx::query("UPDATE attachment_types SET retired = retired WHERE id = $1 AND retired = 0")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Gives an attachment type a new template file (the caller holds its [`lock_active_type`]).
 pub async fn set_template(conn: &mut Conn, type_id: i64, file_id: i64, name: &str) -> DbResult<()> {
     sqlx::query(
         "UPDATE attachment_types SET template_file_id = $1, template_name = $2 WHERE id = $3",

@@ -70,7 +70,11 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Unit> {
     })
 }
 
-pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Unit>> {
+/// A unit, read from the pool or inside a transaction (`&mut Conn`).
+pub async fn get<'c, E>(pool: E, id: i64) -> DbResult<Option<Unit>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM units u JOIN districts d ON d.id = u.district_id WHERE u.id = $1"
     ))
@@ -206,6 +210,8 @@ pub async fn attachments(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<BTreeMa
     Ok(map)
 }
 
+/// Sets a registration attachment: the caller holds the unit's [`lock_editable`], or applies an
+/// approved change request.
 pub async fn set_attachment(
     conn: &mut Conn,
     unit_id: i64,
@@ -481,8 +487,12 @@ pub async fn change(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Change>> {
     row.as_ref().map(change_from_row).transpose()
 }
 
-/// The unit's change request that is not yet approved, if any.
-pub async fn open_change(pool: &sqlx::AnyPool, unit_id: i64) -> DbResult<Option<Change>> {
+/// The unit's change request that is not yet approved, if any (from the pool or inside a
+/// transaction).
+pub async fn open_change<'c, E>(pool: E, unit_id: i64) -> DbResult<Option<Change>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(&format!(
         "SELECT {CHANGE_COLS} FROM unit_changes WHERE unit_id = $1 AND state <> 'approved'
          ORDER BY id DESC LIMIT 1"
@@ -701,6 +711,41 @@ pub async fn set_blacklist(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Locks the row of a unit in one of `states` (and, with `applicant`, not on the dishonesty
+/// list) until the transaction ends; false (nothing locked) when it is not. Writes whose right
+/// depends on the unit's state call it first: no review or 失信 decision can change the unit
+/// before they are committed.
+async fn lock_in(conn: &mut Conn, unit_id: i64, states: &str, applicant: bool) -> DbResult<bool> {
+    let listed = if applicant {
+        " AND blacklisted = 0"
+    } else {
+        ""
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE units SET updated_at = updated_at WHERE id = $1 AND state IN ({states}){listed}"
+    ))
+    .bind(unit_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Locks a unit whose registration it may still change (draft or returned): see [`lock_in`].
+pub async fn lock_editable(conn: &mut Conn, unit_id: i64) -> DbResult<bool> {
+    lock_in(conn, unit_id, "'draft', 'returned'", false).await
+}
+
+/// Locks an approved unit (whose changes go through a change request): see [`lock_in`].
+pub async fn lock_approved(conn: &mut Conn, unit_id: i64) -> DbResult<bool> {
+    lock_in(conn, unit_id, "'approved'", false).await
+}
+
+/// Locks a unit that may apply for groups (approved, not on the dishonesty list): see
+/// [`lock_in`].
+pub async fn lock_applicant(conn: &mut Conn, unit_id: i64) -> DbResult<bool> {
+    lock_in(conn, unit_id, "'approved'", true).await
 }
 
 /// Locks a unit's row until the transaction ends (work on one unit done once across instances).

@@ -425,22 +425,33 @@ pub async fn files(pool: &sqlx::AnyPool, record_id: i64) -> DbResult<BTreeMap<Sc
     Ok(out)
 }
 
+/// Locks a registration its unit may still change (entered, draft or returned) and whose kind
+/// is `kind` until the transaction ends; false (nothing locked) when it is not so any more. No
+/// 【提交】 or review can change it before the caller's writes are committed.
+pub async fn lock_editable(conn: &mut Conn, record_id: i64, kind: VisitKind) -> DbResult<bool> {
+    // As `VisitKind::from_stored` reads it: anything but a cancellation is a trip.
+    let of_kind = match kind {
+        VisitKind::Cancelled => "kind = 'cancelled'",
+        VisitKind::Travelled => "kind <> 'cancelled'",
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE visit_records SET updated_at = updated_at
+         WHERE id = $1 AND {of_kind} AND state IN ('entered', 'draft', 'returned')"
+    ))
+    .bind(record_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Sets one scan of a registration (the caller holds its [`lock_editable`]).
 pub async fn set_file(
     conn: &mut Conn,
     record_id: i64,
     kind: Scan,
     file_id: i64,
     now: i64,
-) -> DbResult<bool> {
-    let editable: Option<String> = sqlx::query_scalar(
-        "SELECT state FROM visit_records WHERE id = $1 AND state IN ('entered', 'draft', 'returned')",
-    )
-    .bind(record_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if editable.is_none() {
-        return Ok(false);
-    }
+) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO visit_files (record_id, kind, file_id, uploaded_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (record_id, kind) DO UPDATE SET file_id = excluded.file_id, uploaded_at = excluded.uploaded_at",
@@ -451,7 +462,7 @@ pub async fn set_file(
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 pub async fn owns_file(pool: &sqlx::AnyPool, record_id: i64, file_id: i64) -> DbResult<bool> {

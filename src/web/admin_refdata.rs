@@ -15,7 +15,7 @@ use super::ctx::{urlencode, Ctx};
 use super::error::AppResult;
 use super::page::render;
 use super::page::{layout, Layout};
-use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{optional, FieldErrors, MAX_SEARCH};
 use crate::domain::refdata::{Field, Input, Spec};
 use crate::state::AppState;
 use crate::store::refadmin::Entry;
@@ -228,7 +228,9 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let spec = refdata::spec(&list)?;
-    list_page(&state, &ctx, spec, &q.q, None, FieldErrors::new()).await
+    let mut errors = FieldErrors::new();
+    let q = optional(&mut errors, "q", &q.q, "查找内容", MAX_SEARCH);
+    list_page(&state, &ctx, spec, &q, None, errors).await
 }
 
 pub async fn add(

@@ -203,6 +203,10 @@ pub async fn audit_log(
     if !c.dates_valid() {
         error = "日期格式应为2026-01-31".into();
     }
+    let overlong = c.overlong();
+    if let Some(m) = &overlong {
+        error = m.clone();
+    }
     if wants_xlsx(&q.format) && error.is_empty() {
         let (entries, _) = audit_log::search(&state, p, &c, MAX_ROWS, 0).await?;
         let mut sheet = Sheet::new(
@@ -243,8 +247,10 @@ pub async fn audit_log(
         return respond(&state, &ctx, "audit", "审计日志", &filters, vec![sheet]).await;
     }
     let page = q.page.unwrap_or(1).max(1);
-    let (entries, total) =
-        audit_log::search(&state, p, &c, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
+    let (entries, total) = match overlong {
+        Some(_) => (Vec::new(), 0),
+        None => audit_log::search(&state, p, &c, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?,
+    };
     let enc = super::ctx::urlencode;
     let query = format!(
         "actor={}&action={}&object_type={}&object_id={}&from={}&to={}",

@@ -52,6 +52,7 @@ struct SearchPage {
     page: i64,
     pages: i64,
     query: String,
+    errors: FieldErrors,
 }
 
 const PAGE: i64 = 50;
@@ -69,8 +70,9 @@ pub async fn search(
             .into_iter()
             .find(|s| s.as_str() == q.state.trim()),
     };
+    let found = |limit, offset| admin::search_units(&state, p, &uq, limit, offset);
     if wants_xlsx(&q.format) {
-        let (rows, _) = admin::search_units(&state, p, &uq, MAX_ROWS, 0).await?;
+        let (rows, _) = found(MAX_ROWS, 0).await?;
         let mut sheet = Sheet::new(
             "邀请单位",
             &[
@@ -108,7 +110,12 @@ pub async fn search(
         .await;
     }
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = admin::search_units(&state, p, &uq, PAGE, (page - 1) * PAGE).await?;
+    // A refused query shows the form again with the message beside the field and no rows.
+    let (rows, total, errors) = match found(PAGE, (page - 1) * PAGE).await {
+        Ok((rows, total)) => (rows, total, FieldErrors::new()),
+        Err(Error::Invalid(errors)) => (Vec::new(), 0, errors),
+        Err(e) => return Err(e.into()),
+    };
     let query = format!(
         "q={}&district={}&state={}",
         super::ctx::urlencode(q.q.trim()),
@@ -130,6 +137,7 @@ pub async fn search(
         page,
         pages: ((total + PAGE - 1) / PAGE).max(1),
         query,
+        errors,
     })
 }
 

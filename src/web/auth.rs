@@ -11,7 +11,7 @@ use super::ctx::{cookie_header, safe_next, with_session, Ctx, FLOW_COOKIE, SESSI
 use super::error::AppResult;
 use super::flow::{redirect_with_cookie, NewPasswordForm};
 use super::page::{layout, render, Layout};
-use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{clip, FieldErrors, MAX_LOGIN_RECORDED};
 use crate::domain::principal::Role;
 use crate::security::random_token;
 use crate::state::AppState;
@@ -69,10 +69,13 @@ pub async fn login(
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
+    // No account has a login ID this long: what the audit log and the failure count record of
+    // an unknown one is kept short.
+    let login_id = clip(form.login_id.trim(), MAX_LOGIN_RECORDED);
     let sid = match accounts::sign_in(
         &state,
         &ctx.actor(),
-        &form.login_id,
+        login_id,
         &form.password,
         ctx.session_id.as_deref(),
     )

@@ -181,7 +181,7 @@ fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Largest urlencoded form body the CSRF check reads.
-const FORM_LIMIT: usize = 256 * 1024;
+pub(super) const FORM_LIMIT: usize = 256 * 1024;
 
 /// Builds the request context, checks CSRF on every unsafe method, loads the session, and adds
 /// the security headers to every response.
@@ -306,7 +306,9 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
     )
 }
 
-fn with_headers(
+/// Adds the cookies the context decided on and the security headers to a response (also to the
+/// refusals of the edge guard, `web::edge`).
+pub(super) fn with_headers(
     state: &AppState,
     mut resp: Response,
     new_csrf_seed: Option<&str>,
@@ -318,7 +320,13 @@ fn with_headers(
             h.append(header::SET_COOKIE, v);
         }
     }
-    if clear_session {
+    // A request with an unknown session cookie ends it, unless the response starts a new
+    // session (a sign-in from a browser that kept an expired cookie).
+    let sets_session = h.get_all(header::SET_COOKIE).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+    });
+    if clear_session && !sets_session {
         if let Ok(v) = HeaderValue::from_str(&cookie_header(state, SESSION_COOKIE, "", Some(0))) {
             h.append(header::SET_COOKIE, v);
         }
@@ -346,6 +354,13 @@ fn with_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    if state.config.serve.secure_cookies {
+        // Served over HTTPS (the cookies say so): browsers are to use nothing else for a year.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

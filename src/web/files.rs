@@ -10,13 +10,11 @@ use crate::state::AppState;
 use crate::store::reference::FileMeta;
 use crate::workflow::files::Upload;
 
-/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::put`.
+/// Reads the file field `field` of a multipart form as an [`Upload`] for `workflow::files::check`.
 /// An absent or empty file gives empty bytes (the content check names the problem).
 pub async fn read_file(mut multipart: Multipart, field: &str) -> AppResult<Upload> {
     loop {
-        let next = multipart.next_field().await.map_err(|e| {
-            AppError::BadRequest(format!("上传失败，文件可能过大（单个文件不超过10MB）：{e}"))
-        })?;
+        let next = multipart.next_field().await.map_err(refused)?;
         let Some(f) = next else {
             return Ok(Upload {
                 name: String::new(),
@@ -31,14 +29,22 @@ pub async fn read_file(mut multipart: Multipart, field: &str) -> AppResult<Uploa
                 .filter(|c| !c.is_control())
                 .take(200)
                 .collect();
-            let bytes = f.bytes().await.map_err(|_| {
-                AppError::BadRequest("上传失败，文件可能过大（单个文件不超过10MB）".into())
-            })?;
+            let bytes = f.bytes().await.map_err(refused)?;
             return Ok(Upload {
                 name,
                 bytes: bytes.to_vec(),
             });
         }
+    }
+}
+
+/// A multipart body that could not be read, in Chinese (the parser's own text stays in the log).
+fn refused(e: axum::extract::multipart::MultipartError) -> AppError {
+    tracing::info!("multipart body refused: {}", e.body_text());
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge("上传失败，文件过大（单个文件不超过10MB）".into())
+    } else {
+        AppError::BadRequest("上传失败，提交的文件不完整或格式不正确，请重新选择文件上传".into())
     }
 }
 

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::store::audit::Entry;
 use crate::store::groups::Group;
 use crate::store::reference::FileMeta;
-use crate::workflow::groups::{FileSlot, Printed, Record, VisitorView};
+use crate::workflow::groups::{Duplicate, FileSlot, Printed, Record, VisitorView};
 
 #[derive(Template)]
 #[template(path = "group_record.html")]
@@ -39,6 +39,7 @@ struct RecordPage {
     can_dispatch: bool,
     can_return: bool,
     days_left: Option<i64>,
+    duplicates: Vec<Duplicate>,
     errors: FieldErrors,
     reason: String,
     verification_no: String,
@@ -90,6 +91,7 @@ pub async fn record_page(state: &AppState, ctx: &Ctx, r: Record, t: Typed) -> Ap
         letter: r.letter,
         timeline: r.timeline,
         days_left: r.days_left,
+        duplicates: r.duplicates,
         errors: t.errors,
         reason: t.reason,
         verification_no: t.verification_no,

@@ -542,7 +542,14 @@ pub async fn history(
     };
     let page = h.page.unwrap_or(1).max(1);
     let (rows, total) =
-        flow::history(&state, &a, &filter, HISTORY_PAGE, (page - 1) * HISTORY_PAGE).await?;
+        match flow::history(&state, &a, &filter, HISTORY_PAGE, (page - 1) * HISTORY_PAGE).await {
+            Ok(found) => found,
+            Err(Error::Invalid(e)) => {
+                error = e.first().unwrap_or_default().to_string();
+                (Vec::new(), 0)
+            }
+            Err(e) => return Err(e.into()),
+        };
     let query = format!(
         "from={}&to={}&state={}&q={}",
         super::ctx::urlencode(h.from.trim()),

@@ -499,8 +499,11 @@ pub async fn upload(
     Path(type_id): Path<i64>,
     multipart: Multipart,
 ) -> AppResult<Response> {
+    let p = ctx.principal()?;
+    // Checked before the file is read, and again when it is stored.
+    let target = registration::upload_target(&state, p, type_id).await?;
     let file = super::files::read_file(multipart, "file").await?;
-    match registration::upload(&state, ctx.principal()?, type_id, &file).await {
+    match registration::upload(&state, p, &target, &file).await {
         Ok(()) => Ok(Redirect::to("/registration/attachments?ok=uploaded").into_response()),
         Err(Error::Invalid(e)) => {
             let msg = e.first().unwrap_or_default();

@@ -296,5 +296,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { super::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(FORM_BODY))
         .layer(from_fn_with_state(state.clone(), super::ctx::context))
+        .layer(from_fn_with_state(state.clone(), super::edge::edge))
         .with_state(state)
 }

@@ -10,11 +10,10 @@ use super::second_factor::{self, SignIn};
 use super::verify::{self, Purpose};
 use crate::clock::fmt_ts;
 use crate::domain::account::{
-    clip, CURRENT_PASSWORD, KNOWN_ADDRESS_SECS, MAX_LOGIN_ID_CHARS, RECOVERY_LOOKUP, SIGN_IN,
-    SIGN_IN_ADDRESS, SIGN_IN_KNOWN,
+    CURRENT_PASSWORD, KNOWN_ADDRESS_SECS, RECOVERY_LOOKUP, SIGN_IN, SIGN_IN_ADDRESS, SIGN_IN_KNOWN,
 };
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{clip, FieldErrors, MAX_LOGIN_RECORDED};
 use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::name_key;
@@ -57,7 +56,7 @@ pub async fn sign_in(
         return Err(refused("请输入登录ID和密码"));
     }
     // No login ID is longer; a longer one is kept shortened wherever it is recorded.
-    let key = clip(&key, MAX_LOGIN_ID_CHARS).to_string();
+    let key = clip(&key, MAX_LOGIN_RECORDED).to_string();
     let now = state.now();
     let from_address = attempts::reserve(state, &SIGN_IN_ADDRESS, &actor.ip).await?;
     if !from_address.allowed {
@@ -472,9 +471,7 @@ pub async fn recovery_start(
             None
         }
     };
-    if name.trim().is_empty() {
-        errors.add("name", "请填写单位全称");
-    }
+    crate::domain::fields::required(&mut errors, "name", name, "单位全称", 100);
     let (Some(code), true) = (code, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };

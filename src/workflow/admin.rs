@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::accounts::replace_password;
 use super::error::{Error, Outcome};
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::{required, FieldErrors};
+use crate::domain::fields::{required, too_long, FieldErrors, MAX_SEARCH};
 use crate::domain::principal::{Principal, Role};
 use crate::domain::registration::RegState;
 use crate::domain::{LoginId, Mobile};
@@ -298,6 +298,9 @@ pub async fn search_units(
     offset: i64,
 ) -> Outcome<(Vec<SearchRow>, i64)> {
     require_admin(p)?;
+    if let Some(m) = too_long(q.text.trim(), "查询内容", MAX_SEARCH) {
+        return Err(Error::invalid("q", m));
+    }
     Ok(units::search(state.pool(), q.text, q.district, q.state, limit, offset).await?)
 }
 

@@ -2,8 +2,9 @@
 //! Read-only: nothing changes or deletes an entry.
 
 use super::admin::require_admin;
-use super::error::Outcome;
+use super::error::{Error, Outcome};
 use crate::domain::audit::ObjectType;
+use crate::domain::fields::{too_long, MAX_SEARCH};
 use crate::domain::group::parse_date;
 use crate::domain::principal::Principal;
 use crate::state::AppState;
@@ -32,6 +33,17 @@ fn day(s: &str) -> Option<i64> {
 }
 
 impl Criteria<'_> {
+    /// The message when a typed filter is longer than a search term may be.
+    pub fn overlong(&self) -> Option<String> {
+        [
+            (self.actor, "操作人"),
+            (self.action, "操作"),
+            (self.object_type, "对象类型"),
+            (self.object_id, "对象编号"),
+        ]
+        .iter()
+        .find_map(|(v, label)| too_long(v.trim(), label, MAX_SEARCH))
+    }
     /// Whether both dates are empty or valid (an invalid one is left out of the filter).
     pub fn dates_valid(&self) -> bool {
         [self.from, self.to]
@@ -49,6 +61,9 @@ pub async fn search(
     offset: i64,
 ) -> Outcome<(Vec<Entry>, i64)> {
     require_admin(p)?;
+    if let Some(m) = c.overlong() {
+        return Err(Error::invalid("filters", m));
+    }
     let object_type = match c.object_type.trim() {
         "" => None,
         t => match ObjectType::parse(t) {

@@ -1,6 +1,9 @@
 //! Uploaded files: one way to check an upload's content, write it to the file store and record
 //! its row, and one way to read a stored file back. Every upload of the system (unit
-//! attachments, group files, scans, letters, templates) goes through [`put`] and [`record`].
+//! attachments, group files, scans, letters, templates) is checked by [`check`] before any
+//! transaction and stored by [`store`] inside the transaction that links it to its record,
+//! after that transaction's conditional write has claimed the record: an upload refused because
+//! the record moved on meanwhile leaves no file behind.
 
 use super::error::{Error, Outcome};
 use crate::files::{check_pdf, check_scan, check_template, Kind};
@@ -27,47 +30,43 @@ pub enum Accept {
     Template,
 }
 
-/// An upload whose content was checked and which is written to the file store, not yet
-/// recorded in the database.
-#[derive(Clone, Debug)]
-pub struct Stored {
-    pub sha256: String,
-    pub size: i64,
-    pub kind: Kind,
-    pub name: String,
+/// An upload whose content was checked, not yet written anywhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked<'a> {
+    upload: &'a Upload,
+    kind: Kind,
 }
 
-/// Checks the upload's content (not its name) and writes it to the file store. A refusal names
-/// `field`, the form field the message is shown beside.
-pub async fn put(
-    state: &AppState,
-    upload: &Upload,
-    accept: Accept,
-    field: &str,
-) -> Outcome<Stored> {
+/// Checks the upload's content (not its name). A refusal names `field`, the form field the
+/// message is shown beside. Nothing is written.
+pub fn check<'a>(upload: &'a Upload, accept: Accept, field: &str) -> Outcome<Checked<'a>> {
     let checked = match accept {
         Accept::Pdf => check_pdf(&upload.bytes),
         Accept::Scan => check_scan(&upload.bytes),
         Accept::Template => check_template(&upload.bytes),
     };
     let kind = checked.map_err(|e| Error::invalid(field, e.to_string()))?;
-    let sha256 = state.files.put(&upload.bytes).await?;
-    Ok(Stored {
-        sha256,
-        size: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
-        kind,
-        name: upload.name.clone(),
-    })
+    Ok(Checked { upload, kind })
 }
 
-/// Records a stored file's row in the caller's transaction; returns its id.
-pub async fn record(conn: &mut Conn, stored: &Stored, by: Option<i64>, now: i64) -> Outcome<i64> {
+/// Writes a checked upload to the file store and records its row in the caller's transaction;
+/// returns its id. Callers call it after the conditional write that made sure the record the
+/// file belongs to may still take it (and holds that record's row until the commit).
+pub async fn store(
+    state: &AppState,
+    conn: &mut Conn,
+    file: Checked<'_>,
+    by: Option<i64>,
+    now: i64,
+) -> Outcome<i64> {
+    let sha256 = state.files.put(&file.upload.bytes).await?;
+    let size = i64::try_from(file.upload.bytes.len()).unwrap_or(i64::MAX);
     Ok(reference::insert_file(
         conn,
-        &stored.sha256,
-        stored.size,
-        stored.kind.mime(),
-        &stored.name,
+        &sha256,
+        size,
+        file.kind.mime(),
+        &file.upload.name,
         by,
         now,
     )

@@ -15,7 +15,7 @@ use super::notify::{self, Notice};
 use super::reference::limits;
 use crate::db::Tx;
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{too_long, FieldErrors, MAX_SEARCH};
 use crate::domain::group::{
     data_hash, parse_date, parse_verification_no, warnings, working_days_left, Attachment, Choices,
     EntryType, Ground, GroupData, GroupForm, GroupState, UploadSlot, VisitorData, VisitorForm,
@@ -328,26 +328,79 @@ async fn form_view(
     })
 }
 
-/// Warnings of the saved version: passport validity, arrival soon, the same passport elsewhere.
+/// Warnings of the saved version, as its unit reads them: passport validity, arrival soon, the
+/// same passport elsewhere in the same period. Of its own other groups the unit is told the
+/// numbers; of another unit's application only that there is one (never which, nor whose).
 async fn group_warnings(state: &AppState, g: &Group, vs: &[Visitor]) -> Outcome<Vec<String>> {
     let data: Vec<VisitorData> = vs.iter().map(|v| v.data.clone()).collect();
     let mut out = warnings(&g.data, &data, state.today());
     for v in vs {
-        let others = groups::overlapping(
-            state.pool(),
-            g.id,
-            &v.data.passport_no,
-            &g.data.arrival.to_string(),
-            &g.data.departure.to_string(),
-        )
-        .await?;
-        if !others.is_empty() {
+        let others = overlapping(state, g, v).await?;
+        let (own, foreign): (Vec<_>, Vec<_>) = others.iter().partition(|o| o.unit_id == g.unit_id);
+        if !own.is_empty() {
+            let numbers: Vec<&str> = own.iter().map(|o| o.number.as_str()).collect();
             out.push(format!(
                 "护照号码{}（{}）已在同期的其他团组中申报：{}",
                 v.data.passport_no,
                 v.data.full_name(),
-                others.join("、")
+                numbers.join("、")
             ));
+        }
+        if !foreign.is_empty() {
+            out.push(format!(
+                "护照号码{}（{}）已出现在同期的其他申请中，请核实到访人员信息",
+                v.data.passport_no,
+                v.data.full_name(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The other groups with visitor `v`'s passport in the period of group `g`.
+async fn overlapping(state: &AppState, g: &Group, v: &Visitor) -> Outcome<Vec<groups::Overlap>> {
+    Ok(groups::overlapping(
+        state.pool(),
+        g.id,
+        &v.data.passport_no,
+        &g.data.arrival.to_string(),
+        &g.data.departure.to_string(),
+    )
+    .await?)
+}
+
+/// A passport of a group that appears in other groups of the same period, as a reviewer sees
+/// it: the groups they may see (a county its district's, the city those it reviews).
+pub struct Duplicate {
+    pub passport_no: String,
+    pub name: String,
+    pub groups: Vec<groups::Overlap>,
+}
+
+/// The duplicates of group `g`'s visitors a reviewer is shown (none for the unit: its form
+/// warns it, without naming other units' groups).
+async fn duplicates(
+    state: &AppState,
+    p: &Principal,
+    g: &Group,
+    vs: &[Visitor],
+) -> Outcome<Vec<Duplicate>> {
+    if p.role == crate::domain::principal::Role::Unit {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for v in vs {
+        let seen: Vec<groups::Overlap> = overlapping(state, g, v)
+            .await?
+            .into_iter()
+            .filter(|o| group_flow::may_view(p, o.state, o.district_id, o.unit_id))
+            .collect();
+        if !seen.is_empty() {
+            out.push(Duplicate {
+                passport_no: v.data.passport_no.clone(),
+                name: v.data.full_name(),
+                groups: seen,
+            });
         }
     }
     Ok(out)
@@ -511,9 +564,21 @@ pub async fn save(
     let hash = data_hash(&data, &vdata);
     let now = state.now();
     let actor = &a.principal.actor;
+    if t.is_none() {
+        // A new group: refused like the blank form while overdue registrations block it.
+        let overdue = overdue_block(state, a.unit.id).await?;
+        if overdue.blocks {
+            return Err(Error::Stale(overdue.message().unwrap_or_default()));
+        }
+    }
     let mut tx = state.db.begin().await?;
     let id = match t {
         None => {
+            // The unit's row is locked while it may apply: a 失信 decision or a review of it
+            // waits for this group.
+            if !units::lock_applicant(tx.conn(), a.unit.id).await? {
+                return Err(Error::Stale("帐号状态异常，请联系市外办处理。".into()));
+            }
             let number = draw(tx.conn(), Sequence::Group, state.today()).await?;
             let id = groups::insert(tx.conn(), a.unit.id, &number, &data, &hash, now).await?;
             audit::write(
@@ -587,7 +652,9 @@ pub async fn upload_slot(state: &AppState, t: &Allowed, code: &str) -> Outcome<S
 }
 
 /// Stores an upload (a PDF, JPEG or PNG scan) in its slot; a refusal of its content names the
-/// slot's code as the field.
+/// slot's code as the field. `t` was checked before the upload was read, which may have taken
+/// long: the group is checked again, locked in the transaction that links the file, so a group
+/// submitted (or reviewed) meanwhile keeps its files and nothing is stored.
 pub async fn upload(
     state: &AppState,
     a: &Applicant,
@@ -597,10 +664,13 @@ pub async fn upload(
 ) -> Outcome<()> {
     t.expect(GroupAction::Upload)?;
     let id = t.group.id;
-    let stored = files::put(state, file, Accept::Scan, &slot.code()).await?;
+    let checked = files::check(file, Accept::Scan, &slot.code())?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(a.principal.user_id), now).await?;
+    if !groups::lock_editable(tx.conn(), id).await? {
+        return Err(Error::Stale(refusal(GroupAction::Upload).into()));
+    }
+    let file_id = files::store(state, tx.conn(), checked, Some(a.principal.user_id), now).await?;
     let ok = match slot.0 {
         UploadSlot::Visitor(scan, vid) => {
             groups::set_visitor_file(tx.conn(), id, vid, scan, file_id).await?
@@ -836,6 +906,8 @@ pub struct Record {
     pub timeline: Vec<Entry>,
     pub actions: Vec<GroupAction>,
     pub days_left: Option<i64>,
+    /// Passports also in other groups of the same period that the principal may see.
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// The record of a group the principal may see.
@@ -852,6 +924,7 @@ pub async fn record_again(state: &AppState, p: &Principal, t: &Allowed) -> Outco
 async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record> {
     let lists = crate::workflow::reference::lists(state).await?;
     let vs = groups::visitors(state.pool(), g.id).await?;
+    let duplicates = duplicates(state, p, &g, &vs).await?;
     // Every scan's metadata in one statement.
     let ids: Vec<i64> = vs
         .iter()
@@ -898,6 +971,7 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         letter,
         timeline,
         days_left,
+        duplicates,
     })
 }
 
@@ -920,7 +994,7 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
     let now = state.now();
     let (tx, done) = match (t.action, input) {
         (GroupAction::CountyApprove, Input::Nothing) => {
-            let tx = claim(state, p, t, None, Change::None, now).await?;
+            let tx = claim(state, p, t, Change::None, now).await?;
             let notice = notify::group_county_passed(&g.number);
             (tx, Done::new(t.action, String::new(), notice))
         }
@@ -938,14 +1012,14 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
             let by = p.office();
             let office = crate::workflow::reference::site(state).await?.office_name;
             let change = Change::Returned { reason, by };
-            let tx = claim(state, p, t, None, change, now).await?;
+            let tx = claim(state, p, t, change, now).await?;
             let notice = notify::group_returned(&office, &g.number, by, reason);
             (tx, Done::new(action, reason.to_string(), notice))
         }
         (GroupAction::Accept, Input::Nothing) => {
             // The group is claimed first: of two city users acting at once only one gets past
             // this, so exactly one number is drawn.
-            let mut tx = claim(state, p, t, None, Change::None, now).await?;
+            let mut tx = claim(state, p, t, Change::None, now).await?;
             let no = draw(tx.conn(), Sequence::Acceptance, state.today()).await?;
             groups::set_acceptance_no(tx.conn(), g.id, &no).await?;
             let notice = notify::group_accepted(&g.number, &no);
@@ -958,17 +1032,19 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
             let change = Change::Reported {
                 verification_no: &no,
             };
-            let tx = claim(state, p, t, None, change, now).await?;
+            let tx = claim(state, p, t, change, now).await?;
             let notice = notify::group_reported(&g.number, &no);
             (tx, Done::new(t.action, format!("核实单号{no}"), notice))
         }
         (GroupAction::Dispatch, Input::Letter(letter)) => {
-            let stored = files::put(state, &letter, Accept::Pdf, "letter").await?;
+            let checked = files::check(&letter, Accept::Pdf, "letter")?;
             let office = crate::workflow::reference::site(state).await?.office_name;
-            let mut tx = state.db.begin().await?;
-            let letter_file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
-            let change = Change::Dispatched { letter_file_id };
-            let tx = claim(state, p, t, Some(tx), change, now).await?;
+            // The group is claimed first, then the letter stored: a dispatch refused as stale
+            // leaves no file behind.
+            let mut tx = claim(state, p, t, Change::None, now).await?;
+            let letter_file_id =
+                files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
+            groups::set_letter(tx.conn(), g.id, letter_file_id).await?;
             let notice = notify::group_dispatched(&office, &g.number);
             (
                 tx,
@@ -985,20 +1061,16 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
     finish(state, tx, g, &p.actor, &p.actor, done, now).await
 }
 
-/// Moves the group `t` to its next state in a transaction (`tx`, or a new one): refused as
-/// stale when someone else changed it first.
+/// Moves the group `t` to its next state in a new transaction: refused as stale when someone
+/// else changed it first.
 async fn claim(
     state: &AppState,
     p: &Principal,
     t: &Allowed,
-    tx: Option<Tx>,
     change: Change<'_>,
     now: i64,
 ) -> Outcome<Tx> {
-    let mut tx = match tx {
-        Some(tx) => tx,
-        None => state.db.begin().await?,
-    };
+    let mut tx = state.db.begin().await?;
     let g = &t.group;
     let moved = groups::transition(
         tx.conn(),
@@ -1153,8 +1225,11 @@ pub async fn history(
         from_ts: q.from.map(day_start),
         to_ts: q.to.map(|d| day_start(d) + 86_400),
         state: q.state,
-        text: q.text.trim().chars().take(50).collect(),
+        text: q.text.trim().to_string(),
     };
+    if let Some(m) = too_long(&filter.text, "关键词", MAX_SEARCH) {
+        return Err(Error::invalid("q", m));
+    }
     Ok(groups::history(state.pool(), a.unit.id, &filter, limit, offset).await?)
 }
 

@@ -12,11 +12,10 @@ use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::{notify, verify};
 use crate::db::is_unique_violation;
-use crate::domain::account::{
-    clip, LOGIN_ID_CHECK_ADDRESS, LOGIN_ID_CHECK_FLOW, MAX_LOGIN_ID_CHARS,
-};
+use crate::domain::account::{LOGIN_ID_CHECK_ADDRESS, LOGIN_ID_CHECK_FLOW};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::FieldErrors;
+use crate::domain::fields::{clip, MAX_LOGIN_RECORDED};
 use crate::domain::password::check_new_password;
 use crate::domain::principal::{Actor, Principal, Role};
 use crate::domain::registration::{RegData, RegForm};
@@ -204,7 +203,7 @@ pub async fn create_account(
                 state.now(),
                 "registration.login_id_limited",
                 ObjectType::Login,
-                clip(&l.key(), MAX_LOGIN_ID_CHARS),
+                clip(&l.key(), MAX_LOGIN_RECORDED),
                 "",
             )
             .await?;
@@ -461,16 +460,17 @@ pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Re
             audit::write(tx.conn(), &p.actor, now, action, object, &uid, "").await?;
         }
         Request::Change => {
-            let mut ch = own.change_draft();
-            let id = if ch.id == 0 {
-                units::insert_change(tx.conn(), own.unit.id, &data, now).await?
-            } else {
-                ch.data = data;
-                if !units::update_change(tx.conn(), &ch, now).await? {
-                    return Err(Error::Stale("变更申请正在审核中，暂不能修改".into()));
-                }
-                ch.id
+            // Read again under the unit's lock: an attachment uploaded since the page was read
+            // is kept.
+            const CHANGE_LOCKED: &str = "变更申请正在审核中，暂不能修改";
+            let Some(mut ch) = editable_change(tx.conn(), own.unit.id, now).await? else {
+                return Err(Error::Stale(CHANGE_LOCKED.into()));
             };
+            ch.data = data;
+            if !units::update_change(tx.conn(), &ch, now).await? {
+                return Err(Error::Stale(CHANGE_LOCKED.into()));
+            }
+            let id = ch.id;
             let detail = format!("变更申请{id}");
             audit::write(tx.conn(), &p.actor, now, action, object, &uid, &detail).await?;
         }
@@ -479,35 +479,104 @@ pub async fn save(state: &AppState, p: &Principal, form: &RegForm) -> Outcome<Re
     Ok(request)
 }
 
-/// Uploads one attachment of type `type_id` (a PDF, checked by content): the registration's, or
-/// a change request's replacement.
-pub async fn upload(state: &AppState, p: &Principal, type_id: i64, file: &Upload) -> Outcome<()> {
-    const LOCKED: &str = "注册信息正在审核中，暂不能修改附件";
+const ATTACHMENTS_LOCKED: &str = "注册信息正在审核中，暂不能修改附件";
+
+/// Where an upload of an attachment goes: the unit, what it edits now (its registration or a
+/// change request) and the attachment type. Checked before the upload is read.
+pub struct UploadTarget {
+    unit_id: i64,
+    request: Request,
+    type_name: String,
+    type_id: i64,
+}
+
+/// The target of an upload of attachment type `type_id` by the signed-in unit: refused while
+/// everything is under review, not found for a type that registrations do not use.
+pub async fn upload_target(state: &AppState, p: &Principal, type_id: i64) -> Outcome<UploadTarget> {
     let own = own(state, p).await?;
     let Some(request) = own.request_for(RegAction::Upload) else {
-        return Err(Error::Stale(LOCKED.into()));
+        return Err(Error::Stale(ATTACHMENTS_LOCKED.into()));
     };
     let types = reference::attachment_types(state.pool(), SCOPE).await?;
     let t = types
         .iter()
         .find(|t| t.id == type_id)
         .ok_or(Error::NotFound)?;
-    let stored = files::put(state, file, Accept::Pdf, "file").await?;
+    Ok(UploadTarget {
+        unit_id: own.unit.id,
+        request,
+        type_name: t.name.clone(),
+        type_id,
+    })
+}
+
+/// Locks the change request an approved unit edits in the caller's transaction: the unit's row
+/// (so that no review applies a change meanwhile), then its open change request, read again
+/// inside the transaction, or a new one from the unit's approved data. None when the unit is
+/// no longer approved or its change request is under review.
+async fn editable_change(
+    conn: &mut crate::store::Conn,
+    unit_id: i64,
+    now: i64,
+) -> Outcome<Option<Change>> {
+    if !units::lock_approved(conn, unit_id).await? {
+        return Ok(None);
+    }
+    match units::open_change(&mut *conn, unit_id).await? {
+        Some(ch) if ch.state.editable() => Ok(Some(ch)),
+        Some(_) => Ok(None),
+        None => {
+            let unit = units::get(&mut *conn, unit_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let id = units::insert_change(conn, unit_id, &unit.data, now).await?;
+            Ok(Some(Change {
+                id,
+                unit_id,
+                data: unit.data,
+                attachments: BTreeMap::new(),
+                state: RegState::Draft,
+                return_reason: None,
+                county_passed: false,
+                submitted_at: None,
+            }))
+        }
+    }
+}
+
+/// Uploads one attachment (a PDF, checked by content) to `target` (from [`upload_target`]): the
+/// registration's, or a change request's replacement. The registration (or change request) is
+/// checked again, locked in the transaction that links the file: one submitted meanwhile keeps
+/// its files and nothing is stored.
+pub async fn upload(
+    state: &AppState,
+    p: &Principal,
+    target: &UploadTarget,
+    file: &Upload,
+) -> Outcome<()> {
+    if p.own_unit() != Some(target.unit_id) {
+        return Err(Error::NotFound);
+    }
+    let checked = files::check(file, Accept::Pdf, "file")?;
     let now = state.now();
+    let type_id = target.type_id;
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
-    match request {
+    match target.request {
         Request::Registration => {
-            units::set_attachment(tx.conn(), own.unit.id, type_id, file_id, now).await?;
+            if !units::lock_editable(tx.conn(), target.unit_id).await? {
+                return Err(Error::Stale(ATTACHMENTS_LOCKED.into()));
+            }
+            let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
+            units::set_attachment(tx.conn(), target.unit_id, type_id, file_id, now).await?;
         }
         Request::Change => {
-            let mut ch = own.change_draft();
-            if ch.id == 0 {
-                ch.id = units::insert_change(tx.conn(), own.unit.id, &ch.data, now).await?;
-            }
+            let Some(mut ch) = editable_change(tx.conn(), target.unit_id, now).await? else {
+                return Err(Error::Stale(ATTACHMENTS_LOCKED.into()));
+            };
+            let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
             ch.attachments.insert(type_id, file_id);
             if !units::update_change(tx.conn(), &ch, now).await? {
-                return Err(Error::Stale(LOCKED.into()));
+                return Err(Error::Stale(ATTACHMENTS_LOCKED.into()));
             }
         }
     }
@@ -515,10 +584,10 @@ pub async fn upload(state: &AppState, p: &Principal, type_id: i64, file: &Upload
         tx.conn(),
         &p.actor,
         now,
-        request.audit_name(RegAction::Upload),
+        target.request.audit_name(RegAction::Upload),
         Request::Registration.object_type(),
-        &own.unit.id.to_string(),
-        &format!("{}：{}", t.name, file.name),
+        &target.unit_id.to_string(),
+        &format!("{}：{}", target.type_name, file.name),
     )
     .await?;
     tx.commit().await?;
@@ -567,9 +636,11 @@ pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
             (ok, notify::registration_submitted())
         }
         Request::Change => {
-            if change.id == 0 {
-                change.id = units::insert_change(tx.conn(), own.unit.id, &change.data, now).await?;
-            }
+            // Under the unit's lock, as its uploads: the change request as it is now.
+            let Some(locked) = editable_change(tx.conn(), own.unit.id, now).await? else {
+                return Err(Error::Stale(SUBMITTED.into()));
+            };
+            change.id = locked.id;
             let ok = units::submit_change(tx.conn(), change.id, now).await?;
             if ok {
                 // The unit's timeline shows it, and so does the change request's.
@@ -740,8 +811,8 @@ pub async fn review_page(state: &AppState, p: &Principal, s: Subject) -> Outcome
     })
 }
 
-/// The longest reason of a return.
-pub const MAX_REASON: usize = 2000;
+/// The longest reason of a return (and comment of an approval).
+pub const MAX_REASON: usize = crate::domain::fields::MAX_REASON;
 const STALE: &str = "该申请已被他人处理或状态已变化，请返回待办刷新后查看";
 
 /// 【审核通过】 (`approve`, with an optional comment) or 【退回】 (with the reason, required) by
@@ -779,6 +850,11 @@ pub async fn decide(
                 format!("退回原因不能超过{MAX_REASON}个字符"),
             ));
         }
+    } else if comment.chars().count() > MAX_REASON {
+        return Err(Error::invalid(
+            "comment",
+            format!("审核意见不能超过{MAX_REASON}个字符"),
+        ));
     }
     let decision = Decision {
         from: current,

@@ -8,7 +8,7 @@ use super::admin::require_admin;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use crate::domain::audit::ObjectType;
-use crate::domain::fields::{required, FieldErrors};
+use crate::domain::fields::{clip, optional, required, FieldErrors};
 use crate::domain::group::parse_date;
 use crate::domain::principal::{Principal, Role};
 use crate::domain::second_factor::{is_mandatory, roles_setting};
@@ -125,6 +125,9 @@ fn number(
     }
 }
 
+/// The most holidays the settings hold (several years of them).
+pub const MAX_HOLIDAYS: usize = 1000;
+
 /// Checks and saves the settings; the audit entry lists what changed.
 pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -> Outcome<()> {
     require_admin(p)?;
@@ -132,8 +135,17 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
     let city = required(&mut e, "city_name", &f.city_name, "城市名称", 20);
     let office = required(&mut e, "office_name", &f.office_name, "外办名称", 50);
     let system = required(&mut e, "system_name", &f.system_name, "系统名称", 50);
-    let phone = f.office_phone.trim().to_string();
-    if !phone.is_empty() && !crate::domain::registration::valid_phone(&phone) {
+    let phone = optional(
+        &mut e,
+        "office_phone",
+        &f.office_phone,
+        "市外办联系电话",
+        30,
+    );
+    if !phone.is_empty()
+        && !e.has("office_phone")
+        && !crate::domain::registration::valid_phone(&phone)
+    {
         e.add("office_phone", "请输入正确的电话号码，如0519-85680000");
     }
     let processing = number(
@@ -172,7 +184,10 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
             None => {
                 e.add(
                     "holidays",
-                    format!("“{part}”不是有效的日期，请按2026-10-01的格式每行填写一个"),
+                    format!(
+                        "“{}”不是有效的日期，请按2026-10-01的格式每行填写一个",
+                        clip(part, 20)
+                    ),
                 );
                 break;
             }
@@ -180,6 +195,12 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
     }
     holidays.sort();
     holidays.dedup();
+    if holidays.len() > MAX_HOLIDAYS {
+        e.add(
+            "holidays",
+            format!("法定节假日最多填写{MAX_HOLIDAYS}个日期，请删去已过去的年份"),
+        );
+    }
     if !e.is_empty() {
         return Err(Error::Invalid(e));
     }
@@ -342,11 +363,19 @@ pub struct TemplateType {
     pub name: String,
 }
 
+/// What a retired attachment type's template replacement is told.
+const TYPE_RETIRED: &str = "该附件类型已停用，不能更换模板；请先在基础数据中恢复该类型";
+
+/// An attachment type in use whose template the administrator replaces: checked before the
+/// upload is read (and again when it is stored).
 pub async fn template_type(state: &AppState, p: &Principal, id: i64) -> Outcome<TemplateType> {
     require_admin(p)?;
     let name = reference::attachment_type_name(state.pool(), id)
         .await?
         .ok_or(Error::NotFound)?;
+    if reference::attachment_type_retired(state.pool(), id).await? != Some(false) {
+        return Err(Error::Stale(TYPE_RETIRED.into()));
+    }
     Ok(TemplateType { id, name })
 }
 
@@ -359,7 +388,7 @@ pub async fn replace_template(
     upload: &Upload,
 ) -> Outcome<()> {
     require_admin(p)?;
-    let stored = match files::put(state, upload, Accept::Template, "file").await {
+    let checked = match files::check(upload, Accept::Template, "file") {
         Err(Error::Invalid(e)) => {
             let why = e.first().unwrap_or_default().to_string();
             return Err(Error::invalid("file", format!("{}：{why}", t.name)));
@@ -368,7 +397,10 @@ pub async fn replace_template(
     };
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
+    if !reference::lock_active_type(tx.conn(), t.id).await? {
+        return Err(Error::Stale(TYPE_RETIRED.into()));
+    }
+    let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
     reference::set_template(tx.conn(), t.id, file_id, &upload.name).await?;
     audit::write(
         tx.conn(),

@@ -12,6 +12,7 @@ use super::files::{self, Accept, Upload};
 use super::notify;
 use super::oversight::MAX_ROWS;
 use crate::domain::audit::ObjectType;
+use crate::domain::fields::{too_long, MAX_REASON};
 use crate::domain::group::GroupState;
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
@@ -248,7 +249,9 @@ fn may_upload(p: &Principal, s: &Subject, record: &Record) -> Outcome<()> {
 }
 
 /// Stores `upload` as the `scan` of `record` (from [`upload_target`]): the statement a PDF, the
-/// stamps and the visa page a PDF, JPEG or PNG.
+/// stamps and the visa page a PDF, JPEG or PNG. The registration is checked again, locked in
+/// the transaction that links the file: one submitted (or of another kind) since the upload
+/// began keeps its files and nothing is stored.
 pub async fn upload(
     state: &AppState,
     p: &Principal,
@@ -263,13 +266,14 @@ pub async fn upload(
     } else {
         Accept::Scan
     };
-    let stored = files::put(state, upload, accept, scan.as_str()).await?;
+    let checked = files::check(upload, accept, scan.as_str())?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let file_id = files::record(tx.conn(), &stored, Some(p.user_id), now).await?;
-    if !visits::set_file(tx.conn(), record.id, scan, file_id, now).await? {
+    if !visits::lock_editable(tx.conn(), record.id, record.kind).await? {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     }
+    let file_id = files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
+    visits::set_file(tx.conn(), record.id, scan, file_id, now).await?;
     audit_step(
         tx.conn(),
         p,
@@ -411,6 +415,9 @@ pub async fn decide(
             "reason",
             "请填写退回原因，一次性告知需要修改或补充的全部内容",
         ));
+    }
+    if let Some(m) = reason.and_then(|text| too_long(text.trim(), "退回原因", MAX_REASON)) {
+        return Err(Error::invalid("reason", m));
     }
     let by = p.office();
     let now = state.now();

@@ -118,6 +118,10 @@ impl TestApp {
             // Tests run the overdue job themselves, with a clock they move.
             overdue_job_seconds: 86_400,
             aliyun_region: "cn-hangzhou".into(),
+            // The production defaults (the derived Default has 0: no limit).
+            header_timeout_secs: 30,
+            body_timeout_secs: 120,
+            max_uploads: 8,
             ..ServeArgs::default()
         };
         tweak(&mut serve);
@@ -220,6 +224,7 @@ pub struct Client {
     pub base: String,
     http: reqwest::Client,
     csrf: Arc<Mutex<String>>,
+    jar: Arc<Jar>,
 }
 
 pub struct Page {
@@ -298,7 +303,7 @@ impl Client {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .default_headers(headers)
-            .cookie_provider(jar)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -306,7 +311,18 @@ impl Client {
             base: base.to_string(),
             http,
             csrf: Arc::new(Mutex::new(String::new())),
+            jar,
         }
+    }
+
+    /// The `Cookie` header this browser sends to the server (for requests written by hand).
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.base.parse().unwrap();
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_string))
+            .unwrap_or_default()
     }
 
     async fn page(&self, resp: reqwest::Response) -> Page {
@@ -373,6 +389,7 @@ impl Client {
             base: base.to_string(),
             http: self.http.clone(),
             csrf: self.csrf.clone(),
+            jar: self.jar.clone(),
         }
     }
 
