@@ -596,7 +596,7 @@ impl Checker {
     fn finish(self, archive_bytes: u64) -> anyhow::Result<Checked> {
         let header = self
             .header
-            .ok_or_else(|| anyhow!("no {HEADER}: not a laihua backup"))?;
+            .ok_or_else(|| anyhow!("no {HEADER}: not a laihua backup, or one cut short"))?;
         let (manifest, manifest_sha) = self.manifest.ok_or_else(|| {
             anyhow!("no {MANIFEST}: the archive is incomplete (a backup cut short?)")
         })?;
