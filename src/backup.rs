@@ -44,15 +44,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context};
-use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
 
 use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::files::FileStore;
+use crate::store::dump::{self, Column, ColumnType, TableSchema, MIGRATIONS_TABLE};
 
 pub const FORMAT: &str = "laihua-backup";
 pub const FORMAT_VERSION: i64 = 1;
@@ -63,37 +62,10 @@ const MANIFEST_SUM: &str = "manifest.json.sha256";
 const CHUNK_BYTES: usize = 4 << 20;
 /// No entry of a backup is larger (files are at most 10 MB); a larger one is refused unread.
 const MAX_ENTRY: u64 = 256 << 20;
-/// Values bound in one INSERT of a restore (both databases accept far more).
-const BINDS_PER_INSERT: usize = 4000;
-/// The table of applied migrations: not copied (the restore runs the migrations itself).
-const MIGRATIONS_TABLE: &str = "schema_migrations";
-/// Rows that the migrations themselves insert (table, SQL condition): a database holding only
-/// these is empty, and the restore replaces them with the backup's.
-const MIGRATION_ROWS: &[(&str, &str)] = &[("audit_chain", "id = 1 AND last_hash = 'genesis'")];
 
 /// The file store `serve` uses (see `app::prepare`): backup reads from it, restore writes to it.
 pub fn file_store(config: &Config) -> anyhow::Result<FileStore> {
     Ok(FileStore::new(config.data_dir.join("files")))
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum ColumnType {
-    Bigint,
-    Text,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Column {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub ty: ColumnType,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct TableSchema {
-    pub name: String,
-    pub columns: Vec<Column>,
 }
 
 /// The first entry: what the archive holds, before any row.
@@ -284,23 +256,15 @@ async fn write_archive(
     pause: Duration,
 ) -> anyhow::Result<(Header, Manifest)> {
     let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut tx = db.pool.begin().await?;
-    if db.backend == Backend::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-    }
+    let mut tx = dump::begin_snapshot(db).await?;
     // On SQLite this first read starts the snapshot every later read of the transaction sees.
-    let names = table_names(&mut tx, db.backend).await?;
+    let names = dump::table_names(&mut tx, db.backend).await?;
     ensure!(
         names.iter().any(|n| n == MIGRATIONS_TABLE),
         "no laihua database here (no table {MIGRATIONS_TABLE})"
     );
-    let migrations: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
-            .fetch_all(&mut *tx)
-            .await?;
-    let schema = read_schema(&mut tx, db.backend).await?;
+    let migrations = dump::applied_migrations(&mut tx).await?;
+    let schema = dump::read_schema(&mut tx, db.backend).await?;
     let header = Header {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -319,13 +283,6 @@ async fn write_archive(
     let mut tables = BTreeMap::new();
     let mut shas = BTreeSet::new();
     for table in &schema.tables {
-        let cols = table
-            .columns
-            .iter()
-            .map(|c| ident(&c.name))
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .join(", ");
-        let sql = format!("SELECT {cols} FROM {}", ident(&table.name)?);
         let sha_col = table
             .columns
             .iter()
@@ -335,22 +292,7 @@ async fn write_archive(
             entries: vec![],
         };
         let mut buf: Vec<u8> = Vec::new();
-        let mut rows = sqlx::query(&sql).fetch(&mut *tx);
-        while let Some(row) = rows.try_next().await? {
-            let mut values = Vec::with_capacity(table.columns.len());
-            for (i, c) in table.columns.iter().enumerate() {
-                let v = match c.ty {
-                    ColumnType::Bigint => row
-                        .try_get::<Option<i64>, _>(i)
-                        .with_context(|| format!("reading {}.{}", table.name, c.name))?
-                        .map_or(Value::Null, Value::from),
-                    ColumnType::Text => row
-                        .try_get::<Option<String>, _>(i)
-                        .with_context(|| format!("reading {}.{}", table.name, c.name))?
-                        .map_or(Value::Null, Value::from),
-                };
-                values.push(v);
-            }
+        dump::each_row(&mut tx, table, |values| {
             if let Some(Some(sha)) = sha_col.map(|i| values[i].as_str()) {
                 shas.insert(sha.to_string());
             }
@@ -360,8 +302,9 @@ async fn write_archive(
             if buf.len() >= CHUNK_BYTES {
                 out.add_chunk(&table.name, &mut count, &mut buf)?;
             }
-        }
-        drop(rows);
+            Ok(())
+        })
+        .await?;
         if !buf.is_empty() {
             out.add_chunk(&table.name, &mut count, &mut buf)?;
         }
@@ -370,7 +313,7 @@ async fn write_archive(
             tokio::time::sleep(pause).await;
         }
     }
-    let sequences = read_sequences(&mut tx, db.backend, &schema.serial).await?;
+    let sequences = dump::read_sequences(&mut tx, db.backend, &schema.serial).await?;
     // The snapshot is complete; files are never removed from the store, so those it refers to
     // can be read after it ends.
     tx.rollback().await?;
@@ -530,9 +473,9 @@ impl Checker {
                 .map_err(|e| anyhow!("{HEADER} is not a valid header: {e}"))?;
             check_format(&header.format, header.format_version)?;
             for (i, t) in header.tables.iter().enumerate() {
-                ident(&t.name)?;
+                dump::ident(&t.name)?;
                 for c in &t.columns {
-                    ident(&c.name)?;
+                    dump::ident(&c.name)?;
                 }
                 ensure!(
                     self.columns
@@ -794,24 +737,21 @@ pub async fn restore(db: &Db, files: &FileStore, from: &Path) -> anyhow::Result<
     // The target: nothing but (perhaps) the schema.
     {
         let mut conn = db.pool.acquire().await?;
-        let names = table_names(&mut conn, db.backend).await?;
+        let names = dump::table_names(&mut conn, db.backend).await?;
         if !names.is_empty() {
             ensure!(
                 names.iter().any(|n| n == MIGRATIONS_TABLE),
                 "the target database is not empty: it holds tables ({}) but no laihua schema",
                 names.join(", ")
             );
-            let applied: Vec<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
-                    .fetch_all(&mut *conn)
-                    .await?;
+            let applied = dump::applied_migrations(&mut conn).await?;
             if let Some(v) = applied.iter().find(|v| **v > header.schema_version) {
                 bail!(
                     "the target database has migration {v}, newer than the backup's schema ({}): restore into a new empty database",
                     header.schema_version
                 );
             }
-            let schema = read_schema(&mut conn, db.backend).await?;
+            let schema = dump::read_schema(&mut conn, db.backend).await?;
             refuse_data(&mut conn, &schema).await?;
         }
     }
@@ -820,17 +760,11 @@ pub async fn restore(db: &Db, files: &FileStore, from: &Path) -> anyhow::Result<
         .context("preparing the schema")?;
 
     let mut tx = db.begin().await?;
-    let schema = read_schema(tx.conn(), db.backend).await?;
+    let schema = dump::read_schema(tx.conn(), db.backend).await?;
     refuse_data(tx.conn(), &schema).await?;
     same_schema(&schema.tables, &header.tables)?;
     // Rows the migrations inserted make way for the backup's.
-    for (table, condition) in MIGRATION_ROWS {
-        if schema.tables.iter().any(|t| t.name == *table) {
-            sqlx::query(&format!("DELETE FROM {} WHERE {condition}", ident(table)?))
-                .execute(tx.conn())
-                .await?;
-        }
-    }
+    dump::clear_migration_rows(tx.conn(), &schema).await?;
     let columns: HashMap<&str, &[Column]> = header
         .tables
         .iter()
@@ -887,7 +821,7 @@ pub async fn restore(db: &Db, files: &FileStore, from: &Path) -> anyhow::Result<
         "{files_put} files stored, {} expected",
         checked.manifest.files
     );
-    restore_sequences(
+    dump::restore_sequences(
         tx.conn(),
         db.backend,
         &schema.serial,
@@ -901,7 +835,7 @@ pub async fn restore(db: &Db, files: &FileStore, from: &Path) -> anyhow::Result<
 
 #[allow(clippy::too_many_arguments)]
 async fn load_entry(
-    conn: &mut AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     files: &FileStore,
     manifest: &Manifest,
     columns: &HashMap<&str, &[Column]>,
@@ -934,7 +868,7 @@ async fn load_entry(
             rows.push(values);
             Ok(())
         })?;
-        insert_rows(conn, table, cols, &rows)
+        dump::insert_rows(conn, table, cols, &rows)
             .await
             .with_context(|| format!("loading {name}"))?;
         *rows_loaded.entry(table.to_string()).or_default() += rows.len() as u64;
@@ -959,72 +893,16 @@ async fn load_entry(
     Ok(())
 }
 
-async fn insert_rows(
-    conn: &mut AnyConnection,
-    table: &str,
-    columns: &[Column],
-    rows: &[Vec<Value>],
-) -> anyhow::Result<()> {
-    let names = columns
-        .iter()
-        .map(|c| ident(&c.name))
-        .collect::<anyhow::Result<Vec<_>>>()?
-        .join(", ");
-    let per_statement = (BINDS_PER_INSERT / columns.len().max(1)).max(1);
-    for batch in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {} ({names}) VALUES ", ident(table)?);
-        let mut n = 0;
-        for (r, _) in batch.iter().enumerate() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..columns.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                n += 1;
-                sql.push_str(&format!("${n}"));
-            }
-            sql.push(')');
-        }
-        let mut query = sqlx::query(&sql);
-        for row in batch {
-            for (v, c) in row.iter().zip(columns) {
-                query = match c.ty {
-                    ColumnType::Bigint => query.bind(v.as_i64()),
-                    ColumnType::Text => query.bind(v.as_str().map(str::to_string)),
-                };
-            }
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 /// Refuses a database that holds data (rows the migrations insert aside).
-async fn refuse_data(conn: &mut AnyConnection, schema: &Schema) -> anyhow::Result<()> {
-    let mut full = Vec::new();
-    for t in &schema.tables {
-        let condition = MIGRATION_ROWS
-            .iter()
-            .find(|(table, _)| *table == t.name)
-            .map(|(_, c)| format!(" WHERE NOT ({c})"))
-            .unwrap_or_default();
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {}{condition}",
-            ident(&t.name)?
-        ))
-        .fetch_one(&mut *conn)
-        .await?;
-        if n > 0 {
-            full.push(format!("{} ({n})", t.name));
-        }
-    }
+async fn refuse_data(conn: &mut sqlx::AnyConnection, schema: &dump::Schema) -> anyhow::Result<()> {
+    let full = dump::tables_with_data(conn, schema).await?;
     ensure!(
         full.is_empty(),
-        "目标数据库不是空的 / the target database is not empty: {}. Restore only into a new, empty database (and data folder).",
-        full.join(", ")
+        "目标数据库不是空的 / the target database is not empty: {}. Restore only into a new, empty database.",
+        full.iter()
+            .map(|(t, n)| format!("{t} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }
@@ -1052,262 +930,6 @@ fn same_schema(target: &[TableSchema], backup: &[TableSchema]) -> anyhow::Result
     Ok(())
 }
 
-async fn restore_sequences(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    serial: &[(String, String)],
-    issued: &BTreeMap<String, i64>,
-) -> anyhow::Result<()> {
-    for (table, column) in serial {
-        let max: i64 = sqlx::query_scalar(&format!(
-            "SELECT COALESCE(MAX({}), 0) FROM {}",
-            ident(column)?,
-            ident(table)?
-        ))
-        .fetch_one(&mut *conn)
-        .await?;
-        let value = max.max(issued.get(table).copied().unwrap_or(0));
-        match backend {
-            Backend::Postgres => {
-                // The next id is value + 1 (1 on a table that never had a row).
-                sqlx::query("SELECT setval(pg_get_serial_sequence($1, $2), $3, false)")
-                    .bind(table.as_str())
-                    .bind(column.as_str())
-                    .bind(value + 1)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Backend::Sqlite => {
-                sqlx::query("DELETE FROM sqlite_sequence WHERE name = $1")
-                    .bind(table.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-                if value > 0 {
-                    sqlx::query("INSERT INTO sqlite_sequence (name, seq) VALUES ($1, $2)")
-                        .bind(table.as_str())
-                        .bind(value)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Schema discovery, on either database
-
-struct Schema {
-    /// In foreign-key order, without `schema_migrations`.
-    tables: Vec<TableSchema>,
-    /// (table, column) of every column filled by a sequence.
-    serial: Vec<(String, String)>,
-}
-
-async fn table_names(conn: &mut AnyConnection, backend: Backend) -> anyhow::Result<Vec<String>> {
-    let sql = match backend {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        }
-        Backend::Postgres => {
-            "SELECT table_name::text FROM information_schema.tables
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
-        }
-    };
-    Ok(sqlx::query_scalar(sql).fetch_all(&mut *conn).await?)
-}
-
-async fn read_schema(conn: &mut AnyConnection, backend: Backend) -> anyhow::Result<Schema> {
-    let names: Vec<String> = table_names(conn, backend)
-        .await?
-        .into_iter()
-        .filter(|n| n != MIGRATIONS_TABLE)
-        .collect();
-    let mut tables = Vec::new();
-    let mut serial = Vec::new();
-    let mut edges = Vec::new();
-    for name in &names {
-        ident(name)?;
-        let mut columns = Vec::new();
-        match backend {
-            Backend::Sqlite => {
-                let rows =
-                    sqlx::query("SELECT name, type, pk FROM pragma_table_info($1) ORDER BY cid")
-                        .bind(name.as_str())
-                        .fetch_all(&mut *conn)
-                        .await?;
-                let create: String = sqlx::query_scalar(
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1",
-                )
-                .bind(name.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
-                let autoincrement = create.to_ascii_uppercase().contains("AUTOINCREMENT");
-                for r in rows {
-                    let column: String = r.try_get(0)?;
-                    let declared: String = r.try_get(1)?;
-                    let pk: i64 = r.try_get(2)?;
-                    let upper = declared.to_ascii_uppercase();
-                    let ty = if upper.contains("INT") {
-                        ColumnType::Bigint
-                    } else if upper.contains("TEXT") || upper.contains("CHAR") {
-                        ColumnType::Text
-                    } else {
-                        bail!("{name}.{column}: type {declared} cannot be backed up (TEXT or BIGINT only)");
-                    };
-                    if autoincrement && pk == 1 && ty == ColumnType::Bigint {
-                        serial.push((name.clone(), column.clone()));
-                    }
-                    columns.push(Column { name: column, ty });
-                }
-                let parents: Vec<String> =
-                    sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_list($1)")
-                        .bind(name.as_str())
-                        .fetch_all(&mut *conn)
-                        .await?;
-                edges.extend(parents.into_iter().map(|p| (name.clone(), p)));
-            }
-            Backend::Postgres => {
-                let rows = sqlx::query(
-                    "SELECT column_name::text, data_type::text, COALESCE(column_default::text, '')
-                     FROM information_schema.columns
-                     WHERE table_schema = current_schema() AND table_name = $1
-                     ORDER BY ordinal_position",
-                )
-                .bind(name.as_str())
-                .fetch_all(&mut *conn)
-                .await?;
-                for r in rows {
-                    let column: String = r.try_get(0)?;
-                    let declared: String = r.try_get(1)?;
-                    let default: String = r.try_get(2)?;
-                    let ty = match declared.as_str() {
-                        "bigint" | "integer" | "smallint" => ColumnType::Bigint,
-                        "text" | "character varying" | "character" => ColumnType::Text,
-                        _ => bail!("{name}.{column}: type {declared} cannot be backed up (TEXT or BIGINT only)"),
-                    };
-                    if default.starts_with("nextval(") {
-                        serial.push((name.clone(), column.clone()));
-                    }
-                    columns.push(Column { name: column, ty });
-                }
-            }
-        }
-        tables.push(TableSchema {
-            name: name.clone(),
-            columns,
-        });
-    }
-    if backend == Backend::Postgres {
-        let rows = sqlx::query(
-            "SELECT c.relname::text, p.relname::text FROM pg_constraint k
-             JOIN pg_class c ON c.oid = k.conrelid
-             JOIN pg_class p ON p.oid = k.confrelid
-             JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE k.contype = 'f' AND n.nspname = current_schema()",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in rows {
-            edges.push((r.try_get(0)?, r.try_get(1)?));
-        }
-    }
-    let order = foreign_key_order(&names, &edges)?;
-    let mut by_name: HashMap<String, TableSchema> =
-        tables.into_iter().map(|t| (t.name.clone(), t)).collect();
-    let tables = order
-        .iter()
-        .filter_map(|n| by_name.remove(n))
-        .collect::<Vec<_>>();
-    Ok(Schema { tables, serial })
-}
-
-/// The tables ordered so that each comes after every table it refers to (ties by name).
-fn foreign_key_order(names: &[String], edges: &[(String, String)]) -> anyhow::Result<Vec<String>> {
-    let mut parents: BTreeMap<&str, BTreeSet<&str>> = names
-        .iter()
-        .map(|n| (n.as_str(), BTreeSet::new()))
-        .collect();
-    for (child, parent) in edges {
-        if child != parent && parents.contains_key(parent.as_str()) {
-            if let Some(p) = parents.get_mut(child.as_str()) {
-                p.insert(parent.as_str());
-            }
-        }
-    }
-    let mut order: Vec<String> = Vec::new();
-    while !parents.is_empty() {
-        let ready: Vec<&str> = parents
-            .iter()
-            .filter(|(_, p)| p.is_empty())
-            .map(|(n, _)| *n)
-            .collect();
-        ensure!(
-            !ready.is_empty(),
-            "the foreign keys of tables {:?} form a cycle",
-            parents.keys().collect::<Vec<_>>()
-        );
-        for n in ready {
-            parents.remove(n);
-            for p in parents.values_mut() {
-                p.remove(n);
-            }
-            order.push(n.to_string());
-        }
-    }
-    Ok(order)
-}
-
-async fn read_sequences(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    serial: &[(String, String)],
-) -> anyhow::Result<BTreeMap<String, i64>> {
-    let mut out = BTreeMap::new();
-    match backend {
-        Backend::Sqlite => {
-            let rows = sqlx::query("SELECT name, seq FROM sqlite_sequence")
-                .fetch_all(&mut *conn)
-                .await?;
-            for r in rows {
-                out.insert(r.try_get(0)?, r.try_get(1)?);
-            }
-        }
-        Backend::Postgres => {
-            for (table, column) in serial {
-                let seq: Option<String> =
-                    sqlx::query_scalar("SELECT pg_get_serial_sequence($1, $2)")
-                        .bind(table.as_str())
-                        .bind(column.as_str())
-                        .fetch_one(&mut *conn)
-                        .await?;
-                let Some(seq) = seq else { continue };
-                // `seq` is quoted by PostgreSQL itself.
-                let issued: i64 = sqlx::query_scalar(&format!(
-                    "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}"
-                ))
-                .fetch_one(&mut *conn)
-                .await?;
-                out.insert(table.clone(), issued);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A quoted identifier, after checking it is a plain lower-case name.
-fn ident(name: &str) -> anyhow::Result<String> {
-    let plain = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && !name.as_bytes()[0].is_ascii_digit();
-    ensure!(plain, "unexpected name {name:?} in the schema");
-    Ok(format!("\"{name}\""))
-}
-
 fn is_sha(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
@@ -1322,29 +944,6 @@ fn sha256_hex(data: &[u8]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tables_come_after_those_they_refer_to() {
-        let names: Vec<String> = ["units", "files", "users", "districts", "unit_attachments"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let e = |a: &str, b: &str| (a.to_string(), b.to_string());
-        let edges = vec![
-            e("units", "districts"),
-            e("users", "units"),
-            e("users", "users"),
-            e("unit_attachments", "files"),
-            e("unit_attachments", "units"),
-        ];
-        let order = foreign_key_order(&names, &edges).unwrap();
-        let at = |n: &str| order.iter().position(|x| x == n).unwrap();
-        assert!(at("districts") < at("units"));
-        assert!(at("units") < at("users"));
-        assert!(at("files") < at("unit_attachments") && at("units") < at("unit_attachments"));
-        let cycle = vec![e("units", "users"), e("users", "units")];
-        assert!(foreign_key_order(&names, &cycle).is_err());
-    }
 
     #[test]
     fn rows_are_checked_against_their_columns() {
@@ -1374,13 +973,5 @@ mod tests {
         ] {
             assert!(for_each_row("t", bad, &cols, |_| Ok(())).is_err());
         }
-    }
-
-    #[test]
-    fn names_outside_the_schema_alphabet_are_refused() {
-        assert!(ident("audit_log").is_ok());
-        assert!(ident("x\"; DROP TABLE units; --").is_err());
-        assert!(ident("Units").is_err());
-        assert!(ident("").is_err());
     }
 }
