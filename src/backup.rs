@@ -36,7 +36,10 @@
 //! empty, ready for another attempt), puts every file back through the store and reads it back,
 //! moves the id sequences past the highest id the source gave, commits, and applies the
 //! migrations this binary has beyond the backup's. Values are copied exactly, so the audit
-//! chain verifies on the copy.
+//! chain verifies on the copy. The file store need not be empty: it is addressed by content,
+//! so a file already there under a backup file's hash is kept once read back and found whole
+//! (moving from SQLite to PostgreSQL may keep the data folder). No server may run on the
+//! target during a restore.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufReader, BufWriter, Read};
