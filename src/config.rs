@@ -61,6 +61,34 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Write a consistent copy of the database and of the stored files to one archive (the
+    /// server may keep serving), or check an archive with --verify.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["to", "verify"])))]
+    Backup {
+        /// The archive to write; must not exist (written as PATH.partial, renamed when complete).
+        #[arg(long, value_name = "PATH")]
+        to: Option<PathBuf>,
+        /// Check an archive's structure and every checksum, print what it holds; exit 1 on any
+        /// mismatch.
+        #[arg(long, value_name = "PATH")]
+        verify: Option<PathBuf>,
+        /// Test aid: milliseconds to pause after reading each table (writes land meanwhile).
+        /// Never set in production.
+        #[arg(
+            long,
+            env = "LAIHUA_TEST_BACKUP_PAUSE_MS",
+            hide = true,
+            default_value_t = 0
+        )]
+        test_pause_ms: u64,
+    },
+    /// Load a backup into an empty database and file store (SQLite or PostgreSQL, whichever
+    /// the backup came from).
+    Restore {
+        /// The archive written by `laihua backup --to`.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

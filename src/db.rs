@@ -179,6 +179,12 @@ impl Db {
 
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Applies the embedded migrations that have not run yet, up to version `last` (a restore
+    /// brings an empty database to the schema of its backup, loads the rows, then migrates on).
+    pub async fn migrate_to(&self, last: i64) -> anyhow::Result<()> {
         let mut tx = self.begin().await?;
         tx.conn()
             .execute(
@@ -191,7 +197,7 @@ impl Db {
                 .execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
                 .await?;
         }
-        for (version, name, sql) in MIGRATIONS {
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
             let done: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                     .bind(*version)
@@ -218,6 +224,11 @@ impl Db {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The versions of the embedded migrations, in order.
+pub fn migration_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.0).collect()
 }
 
 /// Splits a migration file into statements, dropping `--` comment lines.

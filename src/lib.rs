@@ -2,6 +2,7 @@
 //! invitations of foreigners to China.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;

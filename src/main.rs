@@ -95,6 +95,23 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Some(Command::Backup {
+            to,
+            verify,
+            test_pause_ms,
+        }) => match (to, verify) {
+            (_, Some(path)) => laihua::backup::command_verify(&path),
+            (Some(to), None) => {
+                let config = Config::new(&cli.common, cli.serve);
+                let pause = std::time::Duration::from_millis(test_pause_ms);
+                laihua::backup::command_backup(config, &to, pause).await
+            }
+            (None, None) => anyhow::bail!("give --to PATH or --verify PATH"),
+        },
+        Some(Command::Restore { from }) => {
+            let config = Config::new(&cli.common, cli.serve);
+            laihua::backup::command_restore(config, &from).await
+        }
         Some(Command::Staff {
             command:
                 StaffCommand::Add {

@@ -105,7 +105,19 @@ impl TestApp {
             .unwrap();
     }
 
+    /// [`TestApp::spawn`] on SQLite whatever LAIHUA_TEST_POSTGRES_URL says (tests that move
+    /// data from the embedded database to PostgreSQL).
+    pub async fn spawn_sqlite() -> TestApp {
+        let app = Self::spawn_on(|_| {}, true).await;
+        app.set_second_factor_roles("").await;
+        app
+    }
+
     async fn spawn_shipped_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        Self::spawn_on(tweak, false).await
+    }
+
+    async fn spawn_on(tweak: impl FnOnce(&mut ServeArgs), sqlite: bool) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let data_dir = tmp.path().to_path_buf();
         let mut serve = ServeArgs {
@@ -125,7 +137,11 @@ impl TestApp {
             ..ServeArgs::default()
         };
         tweak(&mut serve);
-        let url = database_url(&data_dir).await;
+        let url = if sqlite {
+            format!("sqlite://{}?mode=rwc", data_dir.join("laihua.db").display())
+        } else {
+            database_url(&data_dir).await
+        };
         let mut app = Self::start(serve, data_dir, url, Clock::default()).await;
         app._tmp = Some(tmp);
         app
