@@ -74,6 +74,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         secret: seeded.secret,
         printer,
         ref_cache: std::sync::Mutex::new(None),
+        metrics: crate::metrics::Metrics::new(),
     }));
     Ok((state, notes))
 }
@@ -101,37 +102,101 @@ impl Application {
         })
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully (see [`Application::run_until`]).
     pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then: refuses new connections at once, gives the
+    /// requests in progress `--shutdown-timeout-secs` to finish and closes the connections still
+    /// open after that; stops the background jobs within the same time (a run in progress
+    /// finishes or is dropped before its commit); closes the database pool (SQLite checkpoints
+    /// its WAL into the database file when its last connection closes).
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let serve = &self.state.config.serve;
         let limits = crate::web::limits::Limits::new(serve.body_timeout_secs, serve.max_uploads);
         let header_timeout =
             (serve.header_timeout_secs > 0).then(|| Duration::from_secs(serve.header_timeout_secs));
-        let router = crate::web::router::router(self.state.clone()).layer(
-            axum::middleware::from_fn_with_state(limits, crate::web::limits::limit),
-        );
-        crate::jobs::spawn_all(&self.state);
-        serve_http1(self.listener, router, header_timeout, shutdown_signal()).await;
+        let grace = Duration::from_secs(serve.shutdown_timeout_secs);
+        let router = crate::web::router::router(self.state.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                limits,
+                crate::web::limits::limit,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                serve.trust_proxy,
+                crate::web::request_id::request_id,
+            ));
+        let jobs = crate::jobs::spawn_all(&self.state);
+        let (began, shutting_down) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = began.send(());
+        };
+        let serving = serve_http1(self.listener, router, header_timeout, shutdown, grace);
+        // The jobs stop when the server stops accepting, with the same deadline.
+        let stopping_jobs = async move {
+            let _ = shutting_down.await;
+            jobs.stop(grace).await;
+        };
+        let (closed, ()) = tokio::join!(serving, stopping_jobs);
+        if closed > 0 {
+            tracing::warn!(
+                "{closed} connection(s) still open after {} s closed: their requests were not completed",
+                grace.as_secs()
+            );
+        } else {
+            tracing::info!("every request in progress finished");
+        }
+        let pool = &self.state.db.pool;
+        if tokio::time::timeout(POOL_CLOSE_TIMEOUT, pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database pool did not close within {POOL_CLOSE_TIMEOUT:?}");
+        } else {
+            tracing::info!("database pool closed");
+        }
+        tracing::info!("laihua stopped");
         Ok(())
     }
 }
+
+/// How long closing the database pool may take at shutdown (every request and job has ended
+/// by then: only the connections' own closing remains).
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves HTTP/1.1 (the reverse proxy speaks it to us) like `axum::serve`, with what that does
 /// not offer: a client must send a request's headers within `header_timeout`, and start its next
 /// request on a kept-alive connection within it too, or the connection is closed. (The body's
 /// deadline and the upload cap are `web::limits`.) Each request carries the client's address
-/// as `ConnectInfo`. On `shutdown`, stops accepting and lets open requests finish.
+/// as `ConnectInfo`.
+///
+/// On `shutdown`: closes the listening socket (new connections are refused), lets each open
+/// request finish (idle kept-alive connections close at once) for up to `grace`, then closes
+/// the connections still open, which drops their requests' handling (a transaction not yet
+/// committed rolls back). Returns how many connections it closed so.
 async fn serve_http1(
     listener: TcpListener,
     router: axum::Router,
     header_timeout: Option<Duration>,
     shutdown: impl std::future::Future<Output = ()>,
-) {
+    grace: Duration,
+) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use axum::extract::ConnectInfo;
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
 
     // Connections hold a receiver each: all dropped once every connection has ended.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    // Sent when the grace period is over: the connections still open close.
+    let (kill_tx, kill_rx) = tokio::sync::watch::channel(());
+    let killed = Arc::new(AtomicUsize::new(0));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -149,6 +214,8 @@ async fn serve_http1(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut stop = stop_rx.clone();
+        let mut kill = kill_rx.clone();
+        let killed = killed.clone();
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -170,22 +237,55 @@ async fn serve_http1(
                 }
                 _ = stop.changed() => {
                     conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = kill.changed() => {
+                            // Dropping the connection closes it and drops its request.
+                            killed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                 }
             }
             drop(stop);
         });
     }
+    // Refuse new connections at once.
+    drop(listener);
     drop(stop_rx);
+    drop(kill_rx);
+    tracing::info!(
+        open_connections = stop_tx.receiver_count(),
+        "shutting down: no new connections; requests in progress have {} s to finish",
+        grace.as_secs()
+    );
     // Tell every connection to finish its request and close, then wait for them.
     let _ = stop_tx.send(());
-    stop_tx.closed().await;
+    if tokio::time::timeout(grace, stop_tx.closed()).await.is_err() {
+        let _ = kill_tx.send(());
+        // Each connection's task ends as soon as it sees the signal.
+        let _ = tokio::time::timeout(Duration::from_secs(2), stop_tx.closed()).await;
+    }
+    killed.load(Ordering::Relaxed)
 }
 
+/// Completes on SIGTERM (systemd, docker stop) or SIGINT (Ctrl-C).
 async fn shutdown_signal() {
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        // Without the signal handler the server runs until it is killed.
-        tracing::error!("cannot listen for Ctrl-C: {e}");
-        std::future::pending::<()>().await;
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            tracing::info!("{name} received");
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            // Without the signal handlers the server runs until it is killed.
+            tracing::error!("cannot listen for SIGTERM and SIGINT: {e}");
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -14,6 +14,9 @@ pub struct Cli {
     pub serve: ServeArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines (on standard error) as text or as one JSON object per line.
+    #[arg(long, env = "LAIHUA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -26,6 +29,18 @@ pub struct Common {
     pub database_url: Option<String>,
 }
 
+/// How log lines are written.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (fields, the request's span with its `request_id`).
+    Json,
+}
+
+// Parsed once at start-up: the size of the serving options' variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the web application (the default).
@@ -168,6 +183,19 @@ pub struct ServeArgs {
     /// limit).
     #[arg(long, env = "LAIHUA_MAX_UPLOADS", default_value_t = 8)]
     pub max_uploads: usize,
+    /// On SIGTERM or SIGINT: seconds the requests in progress have to finish before their
+    /// connections are closed (new connections are refused at once).
+    #[arg(long, env = "LAIHUA_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+    /// A bearer token that may read /metrics from any address (without it, only loopback
+    /// clients may; behind a proxy with --trust-proxy, the forwarded client address counts).
+    #[arg(
+        long,
+        env = "LAIHUA_METRICS_TOKEN",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub metrics_token: String,
 }
 
 /// Where SMS go.

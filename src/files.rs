@@ -152,6 +152,17 @@ impl FileStore {
         }
         tokio::fs::read(self.path_for(sha)).await
     }
+
+    /// The store can be written: its folder exists (made if missing) and takes a file (for
+    /// `/readyz`).
+    pub async fn ready(&self) -> std::io::Result<()> {
+        tokio::fs::create_dir_all(&self.root).await?;
+        let probe = self
+            .root
+            .join(format!(".ready-{:016x}", rand::random::<u64>()));
+        tokio::fs::write(&probe, b"ok").await?;
+        tokio::fs::remove_file(&probe).await
+    }
 }
 
 #[cfg(test)]

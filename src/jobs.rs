@@ -1,45 +1,118 @@
-//! Background jobs: each runs a workflow function on a timer, logs what it did, and goes on
-//! after a failure (the next run tries again).
+//! Background jobs: each runs a workflow function on a timer, logs what it did, counts the run in
+//! the metrics, and goes on after a failure (the next run tries again). At shutdown
+//! ([`Jobs::stop`]) a job waits for no further tick; a run in progress finishes (each run is its
+//! own transactions), or, past the deadline, is dropped, which rolls back a transaction not yet
+//! committed.
 
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::state::AppState;
 use crate::workflow::{accounts, visits};
 
+/// The running jobs of a serving instance.
+pub struct Jobs {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
 /// Starts every job of a serving instance.
-pub fn spawn_all(state: &AppState) {
-    spawn_housekeeping(state.clone());
-    spawn_overdue_job(state.clone(), state.config.serve.overdue_job_seconds);
+pub fn spawn_all(state: &AppState) -> Jobs {
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(every(
+        state.clone(),
+        Job::Housekeeping,
+        Duration::from_secs(3600),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::OverdueReminders,
+        Duration::from_secs(state.config.serve.overdue_job_seconds.max(1)),
+        stopped,
+    ));
+    Jobs { stop, tasks }
 }
 
-/// Hourly clean-up of expired sessions and flows.
-fn spawn_housekeeping(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = accounts::housekeeping(&state).await {
-                tracing::warn!("housekeeping: {e:#}");
-            }
+impl Jobs {
+    /// Stops the jobs: no new run starts; a run in progress has `grace` to finish, then is
+    /// dropped.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let all_done = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all_done).await.is_err() {
+            tracing::warn!(
+                "a background job run did not finish within {} s: dropped (not committed)",
+                grace.as_secs()
+            );
+            self.tasks.shutdown().await;
         }
-    });
+        tracing::info!("background jobs stopped");
+    }
 }
 
-/// Reminds units of overdue post-visit registrations every `every` seconds.
-fn spawn_overdue_job(state: AppState, every: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
-        loop {
-            tick.tick().await;
-            let started = Instant::now();
-            match visits::run_overdue(&state).await {
-                Ok(n) => tracing::info!(
+#[derive(Clone, Copy, Debug)]
+enum Job {
+    /// Hourly clean-up of expired sessions and flows.
+    Housekeeping,
+    /// Reminds units of overdue post-visit registrations.
+    OverdueReminders,
+}
+
+impl Job {
+    /// The `job` label of the metrics.
+    fn name(self) -> &'static str {
+        match self {
+            Job::Housekeeping => "housekeeping",
+            Job::OverdueReminders => "overdue_reminders",
+        }
+    }
+}
+
+/// Runs `job` every `period` (the first run at once) until told to stop.
+async fn every(state: AppState, job: Job, period: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        let started = Instant::now();
+        let ok = run(&state, job).await;
+        state
+            .metrics
+            .job_run(job.name(), ok, started.elapsed(), state.now());
+    }
+}
+
+/// One run; whether it succeeded.
+async fn run(state: &AppState, job: Job) -> bool {
+    let started = Instant::now();
+    match job {
+        Job::Housekeeping => match accounts::housekeeping(state).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!("housekeeping: {e:#}");
+                false
+            }
+        },
+        Job::OverdueReminders => match visits::run_overdue(state).await {
+            Ok(n) => {
+                tracing::info!(
                     reminded = n,
                     ms = started.elapsed().as_millis() as u64,
                     "overdue reminders run"
-                ),
-                Err(e) => tracing::warn!("overdue reminders: {e:#}"),
+                );
+                true
             }
-        }
-    });
+            Err(e) => {
+                tracing::warn!("overdue reminders: {e:#}");
+                false
+            }
+        },
+    }
 }

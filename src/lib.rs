@@ -10,6 +10,7 @@ pub mod domain;
 pub mod files;
 pub mod jobs;
 pub mod markdown;
+pub mod metrics;
 pub mod pdf;
 pub mod refdata;
 pub mod security;

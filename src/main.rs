@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use laihua::app::{prepare, Application};
 use laihua::clock::Clock;
-use laihua::config::{AuditCommand, Cli, Command, Config, StaffCommand};
+use laihua::config::{AuditCommand, Cli, Command, Config, LogFormat, StaffCommand};
 use laihua::store::users::Role;
 
 #[tokio::main]
@@ -15,12 +15,21 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::SeedSynthetic { .. }) => "info,sqlx=error",
         _ => "info,sqlx=warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| default_filter.into());
+    // Logs go to standard error (standard output carries what the commands print). A request's
+    // lines carry its span, `request{request_id=…}` (see `web::request_id`).
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     match cli.command {
         None => serve(Config::new(&cli.common, cli.serve)).await,
         Some(Command::Serve(args)) => serve(Config::new(&cli.common, args)).await,

@@ -25,6 +25,8 @@ pub struct Inner {
     pub printer: crate::pdf::Printer,
     /// The reference lists of the forms with the version they were read at (see `ref_lists`).
     pub ref_cache: std::sync::Mutex<Option<(String, Arc<crate::store::refs::Lists>)>>,
+    /// This instance's metrics (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::ops::Deref for AppState {

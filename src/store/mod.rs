@@ -7,6 +7,7 @@ pub mod dump;
 pub mod flows;
 pub mod groups;
 pub mod messages;
+pub mod ops;
 pub mod queues;
 pub mod refadmin;
 pub mod reference;

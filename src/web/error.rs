@@ -60,6 +60,7 @@ pub type AppResult<T> = Result<T, AppError>;
 struct ErrorPage<'a> {
     status: u16,
     message: &'a str,
+    request_id: String,
 }
 
 impl IntoResponse for AppError {
@@ -87,6 +88,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     let page = ErrorPage {
         status: status.as_u16(),
         message,
+        request_id: super::request_id::current().unwrap_or_default(),
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

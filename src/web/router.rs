@@ -292,10 +292,19 @@ pub fn router(state: AppState) -> Router {
     for (path, access, handler) in routes() {
         r = r.route(path, handler.layer(from_fn_with_state(access, guard)));
     }
-    r.route("/static/{file}", get(super::page::static_file))
+    let site = r
+        .route("/static/{file}", get(super::page::static_file))
         .fallback(|| async { super::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(FORM_BODY))
         .layer(from_fn_with_state(state.clone(), super::ctx::context))
         .layer(from_fn_with_state(state.clone(), super::edge::edge))
+        .layer(from_fn_with_state(state.clone(), super::ops::track));
+    // The operator's endpoints stand outside the site's layers: no session, CSRF, audit,
+    // rate limit or sign-in redirect, and no database for /healthz.
+    Router::new()
+        .route("/healthz", get(super::ops::healthz))
+        .route("/readyz", get(super::ops::readyz))
+        .route("/metrics", get(super::ops::metrics))
+        .merge(site)
         .with_state(state)
 }

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod navigation;
 pub mod notices;
 pub mod notify;
+pub mod ops;
 pub mod oversight;
 pub mod refdata;
 pub mod reference;
