@@ -674,6 +674,12 @@ async fn damaged_cut_or_misplaced_backups_are_refused() {
     let out = backup(&good, &[]);
     assert!(out.ok, "{}", out.text);
     assert!(verify(&good).ok);
+    // Readable by its owner only (it holds password hashes and the server secret).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&good).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
     // A backup never overwrites a file.
     let out = backup(&good, &[]);
     assert!(!out.ok && out.text.contains("exists"), "{}", out.text);
