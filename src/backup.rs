@@ -204,7 +204,14 @@ pub async fn backup(
         to.display()
     );
     let partial = partial_path(to);
-    let file = std::fs::File::create(&partial)
+    // The archive holds password hashes, second-factor keys and the server secret: readable by
+    // its owner only.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&partial)
         .with_context(|| format!("creating {}", partial.display()))?;
     let mut writer = ArchiveWriter::new(file);
     let written = write_archive(db, files, &mut writer, pause).await;

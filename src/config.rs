@@ -97,8 +97,8 @@ pub enum Command {
         )]
         test_pause_ms: u64,
     },
-    /// Load a backup into an empty database and file store (SQLite or PostgreSQL, whichever
-    /// the backup came from).
+    /// Load a backup into an empty database and its file store (SQLite or PostgreSQL, from a
+    /// backup of either).
     Restore {
         /// The archive written by `laihua backup --to`.
         #[arg(long, value_name = "PATH")]

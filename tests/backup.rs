@@ -183,6 +183,19 @@ async fn make_data(app: &TestApp, n: u32) -> (Made, Client) {
 /// Checks a restored copy the way its users would: `audit verify` passes, a server on it shows
 /// the unit its group and serves the group's file, and a new group saves under a new id.
 async fn check_served(app: &TestApp, made: &Made, dir: &Path, url: &str, label: &str) {
+    check_served_after(app, made, dir, url, label, 0).await
+}
+
+/// [`check_served`], where the new group's id must also exceed `issued` (the highest id the
+/// source's sequence gave, rows since deleted included).
+async fn check_served_after(
+    app: &TestApp,
+    made: &Made,
+    dir: &Path,
+    url: &str,
+    label: &str,
+    issued: i64,
+) {
     let out = laihua(dir, url, &["audit", "verify"], &[]);
     assert!(
         out.ok && out.text.contains("审计日志完整"),
@@ -228,7 +241,10 @@ async fn check_served(app: &TestApp, made: &Made, dir: &Path, url: &str, label: 
         .unwrap()
         .parse()
         .unwrap();
-    assert!(id > max_group, "{label}: new group {id} after {max_group}");
+    assert!(
+        id > max_group && id > issued,
+        "{label}: new group {id} after {max_group} (ids given: {issued})"
+    );
     c.get(&format!("/groups/{id}"))
         .await
         .assert_ok()
@@ -481,6 +497,14 @@ async fn check_snapshot(url: &str, log: &[Op], started: Instant, ended: Instant,
 async fn a_sqlite_backup_moves_to_postgres_with_every_value() {
     let app = TestApp::spawn_sqlite().await;
     let (made, _c) = make_data(&app, 2).await;
+    // Ids given to rows since deleted are never given again, on the copy either.
+    sqlx::query("UPDATE sqlite_sequence SET seq = seq + 1000 WHERE name = 'invitation_groups'")
+        .execute(app.state.pool())
+        .await
+        .unwrap();
+    let issued = app
+        .scalar("SELECT seq FROM sqlite_sequence WHERE name = 'invitation_groups'")
+        .await;
     let root = common::tempdir::TempDir::new();
     let archive = root.path().join("sqlite.tar");
     let out = laihua(
@@ -508,7 +532,7 @@ async fn a_sqlite_backup_moves_to_postgres_with_every_value() {
         assert_eq!(rows, &copy[table], "{label}: table {table}");
     }
     assert!(source["audit_log"].len() >= 10);
-    check_served(&app, &made, &dir, &url, label).await;
+    check_served_after(&app, &made, &dir, &url, label, issued).await;
 }
 
 /// Every table's rows (all values as text, sorted), but the migrations' bookkeeping.
@@ -650,6 +674,12 @@ async fn damaged_cut_or_misplaced_backups_are_refused() {
     let out = backup(&good, &[]);
     assert!(out.ok, "{}", out.text);
     assert!(verify(&good).ok);
+    // Readable by its owner only (it holds password hashes and the server secret).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&good).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
     // A backup never overwrites a file.
     let out = backup(&good, &[]);
     assert!(!out.ok && out.text.contains("exists"), "{}", out.text);
