@@ -140,6 +140,11 @@ pub struct ServeArgs {
     /// limit).
     #[arg(long, env = "LAIHUA_MAX_UPLOADS", default_value_t = 8)]
     pub max_uploads: usize,
+    /// Seconds a request waits for the database (a connection, or SQLite's write lock) before
+    /// it gets a "database unavailable" page; the server reconnects by itself once the
+    /// database is back (at least 1).
+    #[arg(long, env = "LAIHUA_DB_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_timeout_secs: u64,
 }
 
 /// Where SMS go.
