@@ -12,16 +12,23 @@ use crate::db::Db;
 use crate::files::FileStore;
 use crate::sms::{aliyun, OutboxSender, SmsSender};
 use crate::state::{AppState, Inner};
+use crate::workflow::error::Unavailable;
 
 /// Opens the database, migrates and seeds. Returns the state and lines to print at start-up.
 pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, Vec<String>)> {
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
-    let db = Db::connect_for(&config.database_url, config.bulk)
+    let db = Db::connect_with(
+        &config.database_url,
+        config.bulk,
+        Duration::from_secs(config.serve.db_timeout_secs),
+    )
+    .await
+    .map_err(|e| on_start_up(e, "connecting to the database", &config))?;
+    db.migrate()
         .await
-        .context("connecting to the database")?;
-    db.migrate().await.context("running migrations")?;
+        .map_err(|e| on_start_up(e, "running migrations", &config))?;
     let files = FileStore::new(config.data_dir.join("files"));
     let sms = match config.serve.sms_provider {
         SmsProvider::Outbox => SmsSender::Outbox(OutboxSender::new(
@@ -47,7 +54,25 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
             }))
         }
     };
-    let seeded = crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await?;
+    let seeded = match crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await {
+        Ok(seeded) => seeded,
+        // A full disk: serve what is stored (reads work, writes get the "cannot store" page)
+        // if the database was set up before.
+        Err(e) if crate::workflow::error::unavailable(&e) == Some(Unavailable::StorageFull) => {
+            let seeded = crate::seed::existing(&db)
+                .await
+                .map_err(|_| on_start_up(e, "setting up the database", &config))?;
+            let note = format!(
+                "磁盘已满，系统只能查看、不能保存 / the disk is full: serving reads only, every save fails until space is freed ({})",
+                config.data_dir.display()
+            );
+            tracing::error!("{note}");
+            let mut seeded = seeded;
+            seeded.notes.push(note);
+            seeded
+        }
+        Err(e) => return Err(e),
+    };
     // `--font none` prints the HTML form the browser prints, even where a CJK font exists.
     let printer = match config.serve.font.as_deref() {
         Some(p) if p.as_os_str() == "none" => crate::pdf::Printer::without_font(),
@@ -77,6 +102,21 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         metrics: crate::metrics::Metrics::new(),
     }));
     Ok((state, notes))
+}
+
+/// A start-up error, with what to do when the cause is a full disk or an unreachable database.
+fn on_start_up(e: anyhow::Error, doing: &str, config: &Config) -> anyhow::Error {
+    match crate::workflow::error::unavailable(&e) {
+        Some(Unavailable::StorageFull) => e.context(format!(
+            "{doing}: 磁盘已满，数据库无法打开 / the disk holding the database is full ({}): free some space and start again",
+            config.data_dir.display()
+        )),
+        Some(Unavailable::Database) => e.context(format!(
+            "{doing}: 数据库无法连接 / the database did not answer within {} s: check that it runs and is reachable",
+            config.serve.db_timeout_secs
+        )),
+        None => e.context(doing.to_string()),
+    }
 }
 
 /// A bound server, ready to run (tests bind port 0 and read the port).

@@ -196,6 +196,11 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_token: String,
+    /// Seconds a request waits for the database (a connection, or SQLite's write lock) before
+    /// it gets a "database unavailable" page; the server reconnects by itself once the
+    /// database is back (at least 1).
+    #[arg(long, env = "LAIHUA_DB_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_timeout_secs: u64,
 }
 
 /// Where SMS go.

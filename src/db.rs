@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// How long a request waits for the database when none is given (`--db-timeout-secs`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -76,33 +80,106 @@ pub struct Db {
     /// SQLite allows one writer; serialising this process's write transactions avoids
     /// lock-upgrade deadlocks (other processes still wait on `busy_timeout`).
     write_lock: Option<Arc<Mutex<()>>>,
+    /// How long a request waits for a connection, for SQLite's write lock, and for the
+    /// in-process write queue before it is answered "database unavailable".
+    timeout: Duration,
 }
 
+/// A write transaction on a connection of its own.
+///
+/// The transaction is begun and committed here, with plain `BEGIN` and `COMMIT` statements on a
+/// pooled connection, and not with sqlx's `Transaction`: sqlx counts the open transactions of a
+/// connection itself, and when SQLite had already rolled a transaction back on its own (it may
+/// on `SQLITE_FULL`) or a `COMMIT` failed, that count stayed one too high. The pool then handed
+/// the connection out again, its next "transaction" became a `SAVEPOINT` nested in a
+/// transaction left open, and its "commit" a `RELEASE` that made nothing durable: saves were
+/// confirmed and lost, and the connection kept SQLite's write lock.
+///
+/// So a connection serves the next request only after a `COMMIT` that succeeded. On any other
+/// end (a failed statement or `COMMIT`, a refusal, a request cancelled half-way) the `Tx` is
+/// dropped uncommitted and its connection is closed, which rolls back whatever is still open
+/// (SQLite on close, PostgreSQL when the session ends), and the pool opens a fresh one when
+/// needed. SQLite's in-process write lock is released only once that connection is closed.
 pub struct Tx {
-    pub tx: Transaction<'static, Any>,
-    _guard: Option<OwnedMutexGuard<()>>,
+    conn: Option<PoolConnection<Any>>,
+    committed: bool,
+    guard: Option<OwnedMutexGuard<()>>,
 }
+
+/// How long closing a failed transaction's connection may take before it is dropped as it is.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    /// Commits; `Ok` only once the database has made the transaction durable (SQLite in WAL
+    /// mode with `synchronous = FULL`, PostgreSQL with `synchronous_commit` on).
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.conn().execute("COMMIT").await?;
+        self.committed = true;
+        Ok(())
     }
+
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match self.conn.as_mut() {
+            Some(conn) => conn,
+            // `conn` is taken only in `drop`.
+            None => unreachable!("a transaction's connection is present until it is dropped"),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let guard = self.guard.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if tokio::time::timeout(CLOSE_TIMEOUT, conn.close())
+                        .await
+                        .is_err()
+                    {
+                        tracing::warn!("closing a database connection after a failed transaction took too long; dropped");
+                    }
+                    drop(guard);
+                });
+            }
+            Err(_) => {
+                conn.close_on_drop();
+                drop(conn);
+                drop(guard);
+            }
+        }
     }
 }
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
-        Db::connect_for(url, false).await
+        Db::connect_with(url, false, DEFAULT_TIMEOUT).await
+    }
+
+    /// `bulk` is for the data generator, see [`Db::connect_with`].
+    pub async fn connect_for(url: &str, bulk: bool) -> anyhow::Result<Db> {
+        Db::connect_with(url, bulk, DEFAULT_TIMEOUT).await
     }
 
     /// `bulk` is for the data generator, a process of its own that writes millions of rows:
     /// each SQLite connection keeps up to 1 GiB of pages in its cache (instead of 2 MB) so that
     /// the indexes being filled are not read again from the file at every insert, and
     /// PostgreSQL commits without waiting for the disk (a load cut short is generated again).
-    pub async fn connect_for(url: &str, bulk: bool) -> anyhow::Result<Db> {
+    ///
+    /// `timeout` bounds how long a request waits for the database: for a pooled connection
+    /// (connecting included: an unreachable PostgreSQL is retried until then), for SQLite's
+    /// write lock held by another process (`busy_timeout`), and for this process's own queue
+    /// of SQLite writers. Past it the request fails with an error the pages answer with 503
+    /// "database unavailable"; the pool reconnects by itself once the database is back.
+    pub async fn connect_with(url: &str, bulk: bool, timeout: Duration) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
+        let timeout = timeout.max(Duration::from_secs(1));
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -111,22 +188,21 @@ impl Db {
             anyhow::bail!("unsupported database URL (use sqlite:… or postgres://…)");
         };
         let options: AnyConnectOptions = url.parse()?;
+        let busy_ms = timeout.as_millis();
         let pool = match backend {
             Backend::Sqlite => {
+                // One connection first, outside the pool: the pool retries a connection whose
+                // set-up fails until its timeout and then reports only that it timed out; here
+                // the cause (typically a full disk: SQLite cannot size its `-shm` index) is
+                // reported at once.
+                let mut first = sqlx::AnyConnection::connect_with(&options).await?;
+                sqlite_setup(&mut first, busy_ms, bulk).await?;
+                first.close().await?;
                 AnyPoolOptions::new()
                     .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(timeout)
                     .after_connect(move |conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            if bulk {
-                                conn.execute("PRAGMA cache_size = -1048576").await?;
-                            }
-                            Ok(())
-                        })
+                        Box::pin(async move { sqlite_setup(conn, busy_ms, bulk).await })
                     })
                     .connect_with(options)
                     .await?
@@ -134,7 +210,7 @@ impl Db {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(timeout)
                     .after_connect(move |conn, _meta| {
                         Box::pin(async move {
                             // JIT compilation pays off for long analytical queries, not for
@@ -143,6 +219,15 @@ impl Db {
                             conn.execute("SET jit = off").await?;
                             if bulk {
                                 conn.execute("SET synchronous_commit = off").await?;
+                            } else {
+                                // A session whose client vanished in the middle of a
+                                // transaction (a network that drops packets without a reset)
+                                // is ended by the server after a minute, so that the rows it
+                                // locked are not held for the quarter of an hour TCP takes
+                                // to give up. Our transactions never wait that long between
+                                // two statements.
+                                conn.execute("SET idle_in_transaction_session_timeout = '60s'")
+                                    .await?;
                             }
                             Ok(())
                         })
@@ -156,17 +241,34 @@ impl Db {
             pool,
             backend,
             write_lock,
+            timeout,
         })
     }
 
-    /// Starts a transaction meant to write.
+    /// Starts a transaction meant to write (on SQLite `BEGIN IMMEDIATE`: it takes the write
+    /// lock at once, waiting for another process's writer up to the timeout, so that a
+    /// transaction that reads before it writes never fails on upgrading its lock).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
+            Some(lock) => Some(
+                tokio::time::timeout(self.timeout, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?,
+            ),
             None => None,
         };
-        let tx = self.pool.begin().await?;
-        Ok(Tx { tx, _guard: guard })
+        let conn = self.pool.acquire().await?;
+        let mut tx = Tx {
+            conn: Some(conn),
+            committed: false,
+            guard,
+        };
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        tx.conn().execute(begin).await?;
+        Ok(tx)
     }
 
     fn dialect(&self, sql: &str) -> String {
@@ -229,6 +331,26 @@ impl Db {
 /// The versions of the embedded migrations, in order.
 pub fn migration_versions() -> Vec<i64> {
     MIGRATIONS.iter().map(|m| m.0).collect()
+}
+
+/// The settings of every SQLite connection. `synchronous = FULL`: in WAL mode SQLite then
+/// syncs the log at every commit, so a commit that returned survives a power cut (with
+/// `NORMAL` the last commits may be lost then, though never on a crash of the process alone).
+/// It costs one `fsync` per write transaction, nothing on reads.
+async fn sqlite_setup(
+    conn: &mut sqlx::AnyConnection,
+    busy_ms: u128,
+    bulk: bool,
+) -> Result<(), sqlx::Error> {
+    conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+        .await?;
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    if bulk {
+        conn.execute("PRAGMA cache_size = -1048576").await?;
+    }
+    Ok(())
 }
 
 /// Splits a migration file into statements, dropping `--` comment lines.

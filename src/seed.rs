@@ -416,10 +416,22 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         }
     }
 
-    let secret_hex = setting(pool, Setting::Secret).await?.unwrap_or_default();
+    let mut seeded = existing(db).await?;
+    seeded.notes = notes;
+    Ok(seeded)
+}
+
+/// What a database seeded before holds, read without writing (a start on a full disk).
+pub async fn existing(db: &Db) -> anyhow::Result<Seeded> {
+    let secret_hex = setting(&db.pool, Setting::Secret)
+        .await?
+        .unwrap_or_default();
     let secret = hex::decode(secret_hex).unwrap_or_default();
     anyhow::ensure!(secret.len() >= 16, "server secret missing in settings");
-    Ok(Seeded { secret, notes })
+    Ok(Seeded {
+        secret,
+        notes: Vec::new(),
+    })
 }
 
 /// Creates a staff account unless the login ID exists. Returns whether it was created.

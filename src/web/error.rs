@@ -1,10 +1,13 @@
 //! One error type for handlers. 4xx render a friendly page; 500s log the cause and show nothing
-//! internal. The policy (what is a refusal, a stale state, a fault) is written once, at the top
+//! internal; a full disk or an unreachable database is a 503 that says so (and that nothing
+//! was saved), with `Retry-After`. The policy (what is a refusal, a stale state, a fault) is written once, at the top
 //! of `workflow::error`.
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+
+use crate::workflow::error::Unavailable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -63,8 +66,32 @@ struct ErrorPage<'a> {
     request_id: String,
 }
 
+/// The page of a write refused because the disk is full.
+pub const STORAGE_FULL: &str =
+    "服务器暂时无法保存数据（存储空间已满），本次操作未保存。请稍后再试；如问题持续，请联系市外办。";
+/// The page of a request the database did not answer in time.
+pub const DATABASE_UNAVAILABLE: &str =
+    "数据库暂时无法连接，本次操作未完成。请稍后刷新页面查看，再重试；如问题持续，请联系市外办。";
+/// Seconds the 503 pages ask clients to wait before trying again.
+const RETRY_AFTER_SECS: &str = "30";
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            if let Some(why) = crate::workflow::error::unavailable(e) {
+                tracing::error!("{e:#}");
+                let message = match why {
+                    Unavailable::StorageFull => STORAGE_FULL,
+                    Unavailable::Database => DATABASE_UNAVAILABLE,
+                };
+                let mut page = error_page(StatusCode::SERVICE_UNAVAILABLE, message);
+                page.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+                );
+                return page;
+            }
+        }
         let status = match &self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,

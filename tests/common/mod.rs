@@ -134,6 +134,7 @@ impl TestApp {
             header_timeout_secs: 30,
             body_timeout_secs: 120,
             max_uploads: 8,
+            db_timeout_secs: 5,
             ..ServeArgs::default()
         };
         tweak(&mut serve);
@@ -164,6 +165,37 @@ impl TestApp {
             database_url: url,
             _tmp: None,
         }
+    }
+
+    /// A server on a data folder and database the caller made (and removes): a disk the test
+    /// mounted, a database in a tablespace of its own. With `database_url` `None`, SQLite in
+    /// the folder.
+    pub async fn spawn_in(
+        data_dir: PathBuf,
+        database_url: Option<String>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
+        let mut serve = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            demo: true,
+            sms_per_ip_hour: 1000,
+            overdue_job_seconds: 86_400,
+            aliyun_region: "cn-hangzhou".into(),
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            header_timeout_secs: 30,
+            body_timeout_secs: 120,
+            max_uploads: 8,
+            db_timeout_secs: 5,
+            ..ServeArgs::default()
+        };
+        tweak(&mut serve);
+        let url = database_url.unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("laihua.db").display())
+        });
+        let app = Self::start(serve, data_dir, url, Clock::default()).await;
+        app.set_second_factor_roles("").await;
+        app
     }
 
     /// A second server instance on the same database and data folder, sharing this one's clock.
