@@ -9,6 +9,7 @@ use crate::workflow::{accounts, visits};
 /// Starts every job of a serving instance.
 pub fn spawn_all(state: &AppState) {
     spawn_housekeeping(state.clone());
+    crate::workflow::files::spawn_orphan_sweep(state);
     spawn_overdue_job(state.clone(), state.config.serve.overdue_job_seconds);
 }
 

@@ -3,10 +3,32 @@
 //! attachments, group files, scans, letters, templates) is checked by [`check`] before any
 //! transaction and stored by [`store`] inside the transaction that links it to its record,
 //! after that transaction's conditional write has claimed the record: an upload refused because
-//! the record moved on meanwhile leaves no file behind.
+//! the record moved on meanwhile writes no file.
+//!
+//! No file outlives a transaction that failed (no orphans). Files are named by their content,
+//! so two uploads of the same bytes share one file, and a file may be removed only when no
+//! committed row references it and no transaction that is storing a row for it is still open.
+//! The rule, on both databases:
+//! - A transaction that stores a row for the file `sha` holds the *file lock* of `sha` from
+//!   before it writes the file until it ends: PostgreSQL a shared transaction-level advisory
+//!   lock; SQLite its write lock (the row is inserted before the file is written).
+//! - The file is removed only by a holder of the exclusive file lock (PostgreSQL the exclusive
+//!   advisory lock, SQLite the write lock) that finds no row referencing it.
+//!
+//! So a file cannot be removed between an upload's write and its commit, whichever instance
+//! uploads, and an upload that finds the file gone writes it again. The upload that created a
+//! file checks, once its transaction has ended ([`remove_if_unreferenced`] waits for the lock),
+//! whether its row committed, and removes the file when not; when a concurrent upload of the
+//! same bytes committed a row it stays. What a crash left between write and commit is removed
+//! by [`sweep_orphans`] (at start-up, then hourly), only past `--orphan-file-age-secs` (an
+//! older version of the server does not take the lock).
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
 
 use super::error::{Error, Outcome};
-use crate::files::{check_pdf, check_scan, check_template, Kind};
+use crate::db::Db;
+use crate::files::{check_pdf, check_scan, check_template, sha256_hex, FileStore, Kind};
 use crate::state::AppState;
 use crate::store::reference::{self, FileMeta};
 use crate::store::Conn;
@@ -51,7 +73,9 @@ pub fn check<'a>(upload: &'a Upload, accept: Accept, field: &str) -> Outcome<Che
 
 /// Writes a checked upload to the file store and records its row in the caller's transaction;
 /// returns its id. Callers call it after the conditional write that made sure the record the
-/// file belongs to may still take it (and holds that record's row until the commit).
+/// file belongs to may still take it (and holds that record's row until the commit). The file
+/// is complete before the row can commit; when this upload created it and the transaction does
+/// not commit, the file is removed once the transaction has ended (see the module's rule).
 pub async fn store(
     state: &AppState,
     conn: &mut Conn,
@@ -59,9 +83,11 @@ pub async fn store(
     by: Option<i64>,
     now: i64,
 ) -> Outcome<i64> {
-    let sha256 = state.files.put(&file.upload.bytes).await?;
-    let size = i64::try_from(file.upload.bytes.len()).unwrap_or(i64::MAX);
-    Ok(reference::insert_file(
+    let bytes = &file.upload.bytes;
+    let sha256 = sha256_hex(bytes);
+    lock_file_shared(conn, &sha256).await?;
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let id = reference::insert_file(
         conn,
         &sha256,
         size,
@@ -70,7 +96,186 @@ pub async fn store(
         by,
         now,
     )
-    .await?)
+    .await?;
+    if state.files.put_as(&sha256, bytes).await? {
+        spawn_remove_if_uncommitted(state, sha256);
+    }
+    Ok(id)
+}
+
+/// Writes `bytes` to the store inside the caller's transaction, which then inserts its row
+/// (the seed's templates, the data generator's files): [`store`] for callers that insert
+/// their own row. Returns the hex SHA-256.
+pub async fn put_in_transaction(
+    conn: &mut Conn,
+    files: &FileStore,
+    bytes: &[u8],
+) -> std::io::Result<String> {
+    let sha = sha256_hex(bytes);
+    lock_file_shared(conn, &sha)
+        .await
+        .map_err(std::io::Error::other)?;
+    files.put_as(&sha, bytes).await?;
+    Ok(sha)
+}
+
+/// Advisory lock keys of files: `(FILE_LOCK_SPACE, first 32 bits of the hash)`.
+const FILE_LOCK_SPACE: i32 = 0x4c48_4649;
+
+fn lock_key(sha: &str) -> i32 {
+    let head = sha.get(..8).unwrap_or("0");
+    u32::from_str_radix(head, 16).unwrap_or(0) as i32
+}
+
+fn is_postgres(conn: &Conn) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
+/// Takes the shared file lock of `sha` until the transaction ends (PostgreSQL; on SQLite the
+/// transaction's write lock is the file lock).
+async fn lock_file_shared(conn: &mut Conn, sha: &str) -> Result<(), sqlx::Error> {
+    if is_postgres(conn) {
+        // (Counted: the Any driver decodes no `void` column.)
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) AS l",
+        )
+        .bind(FILE_LOCK_SPACE)
+        .bind(lock_key(sha))
+        .fetch_one(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// How long the check after an upload waits for its transaction to end before leaving the
+/// file to the orphan sweep.
+const UPLOAD_END_WAIT: Duration = Duration::from_secs(600);
+
+/// Once the uploading transaction has ended, removes the file it created unless a committed
+/// row references it. Runs on its own: a request cut short still gets its check.
+fn spawn_remove_if_uncommitted(state: &AppState, sha: String) {
+    let db = state.db.clone();
+    let files = state.files.clone();
+    tokio::spawn(async move {
+        match remove_if_unreferenced(&db, &files, &sha, UPLOAD_END_WAIT).await {
+            Ok(Removal::Removed) => {
+                tracing::info!(sha256 = %sha, "removed the file of an upload that did not commit")
+            }
+            Ok(Removal::Kept) => {}
+            Ok(Removal::Busy) => {
+                tracing::warn!(sha256 = %sha, "upload still open; leaving its file to the orphan sweep")
+            }
+            Err(e) => {
+                tracing::warn!(sha256 = %sha, "checking an upload's file: {e:#}; leaving it to the orphan sweep")
+            }
+        }
+    });
+}
+
+/// What [`remove_if_unreferenced`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// No row referenced the file: removed.
+    Removed,
+    /// A committed row references it.
+    Kept,
+    /// A transaction storing it stayed open longer than the wait.
+    Busy,
+}
+
+/// Removes the file `sha` if no committed row references it, holding the exclusive file lock
+/// (waiting up to `wait` for the transactions that are storing it to end).
+pub async fn remove_if_unreferenced(
+    db: &Db,
+    files: &FileStore,
+    sha: &str,
+    wait: Duration,
+) -> anyhow::Result<Removal> {
+    let give_up = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let mut tx = db.begin().await?;
+        let locked = if is_postgres(tx.conn()) {
+            // Polled rather than waited for, so that no pooled connection sits waiting.
+            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_xact_lock($1, $2)")
+                .bind(FILE_LOCK_SPACE)
+                .bind(lock_key(sha))
+                .fetch_one(tx.conn())
+                .await?
+        } else {
+            // Take SQLite's write lock (this process's writers are already kept out by
+            // `Db::begin`; this keeps out another process on the same database).
+            sqlx::query("UPDATE files SET size = size WHERE id = -1")
+                .execute(tx.conn())
+                .await?;
+            true
+        };
+        if locked {
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE sha256 = $1")
+                .bind(sha)
+                .fetch_one(tx.conn())
+                .await?;
+            if rows > 0 {
+                return Ok(Removal::Kept);
+            }
+            files.delete(sha).await?;
+            tx.commit().await?;
+            return Ok(Removal::Removed);
+        }
+        drop(tx);
+        if tokio::time::Instant::now() + pause > give_up {
+            return Ok(Removal::Busy);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Removes stored files that no row references and that are older than `min_age` (a crash
+/// between write and commit, an older version's failed upload). Returns how many it removed.
+pub async fn sweep_orphans(db: &Db, files: &FileStore, min_age: Duration) -> anyhow::Result<usize> {
+    let stored = files.list().await?;
+    let referenced: HashSet<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM files")
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .collect();
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for f in stored {
+        let age = now.duration_since(f.modified).unwrap_or_default();
+        if age < min_age || referenced.contains(&f.sha256) {
+            continue;
+        }
+        if remove_if_unreferenced(db, files, &f.sha256, Duration::from_secs(5)).await?
+            == Removal::Removed
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The orphan sweep at start-up and then hourly.
+pub fn spawn_orphan_sweep(state: &AppState) {
+    let db = state.db.clone();
+    let files = state.files.clone();
+    let secs = match state.config.serve.orphan_file_age_secs {
+        0 => 3600,
+        s => s,
+    };
+    let min_age = Duration::from_secs(secs);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match sweep_orphans(&db, &files, min_age).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "orphan files removed"),
+                Err(e) => tracing::warn!("orphan file sweep: {e:#}"),
+            }
+        }
+    });
 }
 
 /// A stored file's description and content. Callers have checked that the principal may see

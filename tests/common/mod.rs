@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use laihua::app::Application;
 use laihua::clock::Clock;
-use laihua::config::{Common, Config, ServeArgs};
+use laihua::config::{Common, Config, FilesArgs, ServeArgs};
 use laihua::state::AppState;
 use reqwest::cookie::Jar;
 use reqwest::multipart;
@@ -106,6 +106,11 @@ impl TestApp {
     }
 
     async fn spawn_shipped_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        Self::spawn_with_files(FilesArgs::default(), tweak).await
+    }
+
+    /// [`TestApp::spawn_with`] with its files kept where `files` says (e.g. in a bucket).
+    pub async fn spawn_with_files(files: FilesArgs, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let data_dir = tmp.path().to_path_buf();
         let mut serve = ServeArgs {
@@ -122,19 +127,27 @@ impl TestApp {
             header_timeout_secs: 30,
             body_timeout_secs: 120,
             max_uploads: 8,
+            orphan_file_age_secs: 3600,
             ..ServeArgs::default()
         };
         tweak(&mut serve);
         let url = database_url(&data_dir).await;
-        let mut app = Self::start(serve, data_dir, url, Clock::default()).await;
+        let mut app = Self::start(serve, data_dir, url, files, Clock::default()).await;
         app._tmp = Some(tmp);
         app
     }
 
-    async fn start(serve: ServeArgs, data_dir: PathBuf, url: String, clock: Clock) -> TestApp {
+    async fn start(
+        serve: ServeArgs,
+        data_dir: PathBuf,
+        url: String,
+        files: FilesArgs,
+        clock: Clock,
+    ) -> TestApp {
         let common = Common {
             data_dir: data_dir.clone(),
             database_url: Some(url.clone()),
+            files,
         };
         let config = Config::new(&common, serve);
         let app = Application::build(config, clock).await.unwrap();
@@ -160,9 +173,31 @@ impl TestApp {
             serve,
             self.data_dir.clone(),
             self.database_url.clone(),
+            self.state.config.files.clone(),
             self.state.clock.clone(),
         )
         .await
+    }
+
+    /// A second server instance on the same database with its own data folder (another
+    /// machine), its files where this one's are, sharing this one's clock.
+    pub async fn spawn_peer_elsewhere(&self, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let tmp = tempdir::TempDir::new();
+        let mut serve = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            ..self.state.config.serve.clone()
+        };
+        tweak(&mut serve);
+        let mut peer = Self::start(
+            serve,
+            tmp.path().to_path_buf(),
+            self.database_url.clone(),
+            self.state.config.files.clone(),
+            self.state.clock.clone(),
+        )
+        .await;
+        peer._tmp = Some(tmp);
+        peer
     }
 
     pub fn client(&self) -> Client {
