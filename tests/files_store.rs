@@ -343,33 +343,33 @@ impl Drop for Server {
 }
 
 async fn start_binary(dir: &Path, url: &str) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_laihua"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_laihua"))
         .arg("--data-dir")
         .arg(dir)
         .arg("--database-url")
         .arg(url)
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--demo"])
+        .args(["--bind", "127.0.0.1:0", "--demo"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/login")).await {
-            if r.status() == 200 {
-                break;
+    // The address it listens on, from its start-up line; then its output is drained.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                let _ = tx.send(addr.trim().to_string());
             }
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server did not start");
     Server { child, base }
 }
 
@@ -436,7 +436,7 @@ async fn no_temporary_file_survives_a_kill_and_a_restart() {
     // held, and a temporary file of an older version beside the final name.
     let tmp_root = dir.join("files").join(".tmp");
     let dead: Vec<PathBuf> = std::fs::read_dir(&tmp_root)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}: {:?}", files_under(dir)))
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir())
