@@ -30,6 +30,7 @@ use super::error::{Error, Outcome};
 use crate::db::Db;
 use crate::files::{check_pdf, check_scan, check_template, sha256_hex, FileStore, Kind};
 use crate::state::AppState;
+use crate::store::file_locks;
 use crate::store::reference::{self, FileMeta};
 use crate::store::Conn;
 
@@ -85,7 +86,7 @@ pub async fn store(
 ) -> Outcome<i64> {
     let bytes = &file.upload.bytes;
     let sha256 = sha256_hex(bytes);
-    lock_file_shared(conn, &sha256).await?;
+    file_locks::lock_shared(conn, &sha256).await?;
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let id = reference::insert_file(
         conn,
@@ -112,39 +113,11 @@ pub async fn put_in_transaction(
     bytes: &[u8],
 ) -> std::io::Result<String> {
     let sha = sha256_hex(bytes);
-    lock_file_shared(conn, &sha)
+    file_locks::lock_shared(conn, &sha)
         .await
         .map_err(std::io::Error::other)?;
     files.put_as(&sha, bytes).await?;
     Ok(sha)
-}
-
-/// Advisory lock keys of files: `(FILE_LOCK_SPACE, first 32 bits of the hash)`.
-const FILE_LOCK_SPACE: i32 = 0x4c48_4649;
-
-fn lock_key(sha: &str) -> i32 {
-    let head = sha.get(..8).unwrap_or("0");
-    u32::from_str_radix(head, 16).unwrap_or(0) as i32
-}
-
-fn is_postgres(conn: &Conn) -> bool {
-    conn.backend_name().eq_ignore_ascii_case("postgresql")
-}
-
-/// Takes the shared file lock of `sha` until the transaction ends (PostgreSQL; on SQLite the
-/// transaction's write lock is the file lock).
-async fn lock_file_shared(conn: &mut Conn, sha: &str) -> Result<(), sqlx::Error> {
-    if is_postgres(conn) {
-        // (Counted: the Any driver decodes no `void` column.)
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) AS l",
-        )
-        .bind(FILE_LOCK_SPACE)
-        .bind(lock_key(sha))
-        .fetch_one(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// How long the check after an upload waits for its transaction to end before leaving the
@@ -195,27 +168,9 @@ pub async fn remove_if_unreferenced(
     let mut pause = Duration::from_millis(10);
     loop {
         let mut tx = db.begin().await?;
-        let locked = if is_postgres(tx.conn()) {
-            // Polled rather than waited for, so that no pooled connection sits waiting.
-            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_xact_lock($1, $2)")
-                .bind(FILE_LOCK_SPACE)
-                .bind(lock_key(sha))
-                .fetch_one(tx.conn())
-                .await?
-        } else {
-            // Take SQLite's write lock (this process's writers are already kept out by
-            // `Db::begin`; this keeps out another process on the same database).
-            sqlx::query("UPDATE files SET size = size WHERE id = -1")
-                .execute(tx.conn())
-                .await?;
-            true
-        };
-        if locked {
-            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE sha256 = $1")
-                .bind(sha)
-                .fetch_one(tx.conn())
-                .await?;
-            if rows > 0 {
+        // Polled rather than waited for, so that no pooled connection sits waiting.
+        if file_locks::try_lock_exclusive(tx.conn(), sha).await? {
+            if file_locks::rows_with(tx.conn(), sha).await? > 0 {
                 return Ok(Removal::Kept);
             }
             files.delete(sha).await?;
@@ -235,8 +190,7 @@ pub async fn remove_if_unreferenced(
 /// between write and commit, an older version's failed upload). Returns how many it removed.
 pub async fn sweep_orphans(db: &Db, files: &FileStore, min_age: Duration) -> anyhow::Result<usize> {
     let stored = files.list().await?;
-    let referenced: HashSet<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM files")
-        .fetch_all(&db.pool)
+    let referenced: HashSet<String> = file_locks::referenced(&db.pool)
         .await?
         .into_iter()
         .collect();
