@@ -343,6 +343,15 @@ impl Drop for Server {
 }
 
 async fn start_binary(dir: &Path, url: &str) -> Server {
+    let help = Command::new(env!("CARGO_BIN_EXE_laihua"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("--files-url"),
+        "{} is an older build than this test (a shared target folder?)",
+        env!("CARGO_BIN_EXE_laihua")
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_laihua"))
         .arg("--data-dir")
         .arg(dir)
