@@ -47,6 +47,20 @@ pub struct FilesArgs {
     /// the bucket.
     #[arg(long, env = "LAIHUA_S3_VIRTUAL_HOSTED", global = true)]
     pub s3_virtual_hosted: bool,
+    /// S3 access key.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", global = true, hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret key.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+    /// S3 region (default us-east-1; MinIO and moto accept any).
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub s3_region: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -548,6 +548,29 @@ fn remove_tree(dir: &Path) -> usize {
     }
 }
 
+/// The endpoint URL to give the S3 client, and whether it is plain HTTP. Virtual-hosted style
+/// wants the bucket in the endpoint's host name (`https://BUCKET.oss-cn-hangzhou.aliyuncs.com`).
+fn s3_endpoint(
+    endpoint: &str,
+    bucket: &str,
+    virtual_hosted: bool,
+) -> anyhow::Result<(String, bool)> {
+    let endpoint = endpoint.trim().trim_end_matches('/');
+    let Some((scheme, host)) = endpoint.split_once("://") else {
+        anyhow::bail!("LAIHUA_S3_ENDPOINT must start with http:// or https://");
+    };
+    anyhow::ensure!(
+        (scheme == "http" || scheme == "https") && !host.is_empty(),
+        "LAIHUA_S3_ENDPOINT must start with http:// or https://"
+    );
+    let endpoint = if virtual_hosted && !host.starts_with(&format!("{bucket}.")) {
+        format!("{scheme}://{bucket}.{host}")
+    } else {
+        endpoint.to_string()
+    };
+    Ok((endpoint, scheme == "http"))
+}
+
 /// S3-compatible object storage: the file `ab/cdef…` is the object `PREFIX/ab/cdef…`.
 #[derive(Debug)]
 struct S3 {
@@ -575,27 +598,26 @@ impl S3 {
                 retry_timeout: Duration::from_secs(30),
                 ..RetryConfig::default()
             });
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        let region = args
+            .s3_region
+            .clone()
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "us-east-1".into());
+        b = b.with_region(region);
+        if let Some(k) = args.s3_access_key_id.as_deref().filter(|k| !k.is_empty()) {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(k) = args
+            .s3_secret_access_key
+            .as_deref()
+            .filter(|k| !k.is_empty())
         {
-            b = b.with_region("us-east-1");
+            b = b.with_secret_access_key(k);
         }
         if let Some(endpoint) = args.s3_endpoint.as_deref().filter(|e| !e.is_empty()) {
-            let endpoint = endpoint.trim_end_matches('/');
-            let (scheme, host) = endpoint.split_once("://").ok_or_else(|| {
-                anyhow::anyhow!("LAIHUA_S3_ENDPOINT must start with http:// or https://")
-            })?;
-            anyhow::ensure!(
-                scheme == "http" || scheme == "https",
-                "LAIHUA_S3_ENDPOINT must start with http:// or https://"
-            );
-            // Virtual-hosted style wants the bucket in the endpoint's host name.
-            let endpoint = if args.s3_virtual_hosted && !host.starts_with(&format!("{bucket}.")) {
-                format!("{scheme}://{bucket}.{host}")
-            } else {
-                endpoint.to_string()
-            };
-            b = b.with_endpoint(endpoint).with_allow_http(scheme == "http");
+            let (endpoint, allow_http) = s3_endpoint(endpoint, bucket, args.s3_virtual_hosted)?;
+            b = b.with_endpoint(endpoint).with_allow_http(allow_http);
         }
         let store = b.build()?;
         Ok(S3 {
@@ -787,6 +809,63 @@ mod tests {
             }
         }
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn s3_endpoints_path_style_or_virtual_hosted() {
+        assert_eq!(
+            s3_endpoint("http://127.0.0.1:9000/", "b", false).unwrap(),
+            ("http://127.0.0.1:9000".to_string(), true)
+        );
+        assert_eq!(
+            s3_endpoint("https://oss-cn-hangzhou.aliyuncs.com", "laihua", true).unwrap(),
+            (
+                "https://laihua.oss-cn-hangzhou.aliyuncs.com".to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            s3_endpoint(
+                "https://laihua.oss-cn-hangzhou.aliyuncs.com",
+                "laihua",
+                true
+            )
+            .unwrap()
+            .0,
+            "https://laihua.oss-cn-hangzhou.aliyuncs.com"
+        );
+        assert!(s3_endpoint("oss-cn-hangzhou.aliyuncs.com", "b", true).is_err());
+        assert!(s3_endpoint("ftp://x", "b", false).is_err());
+    }
+
+    #[test]
+    fn files_urls() {
+        let dir = Path::new("/srv/laihua");
+        let open = |url: &str| {
+            FileStore::open(
+                &FilesArgs {
+                    files_url: Some(url.into()),
+                    s3_access_key_id: Some("k".into()),
+                    s3_secret_access_key: Some("s".into()),
+                    ..FilesArgs::default()
+                },
+                dir,
+            )
+        };
+        assert_eq!(
+            FileStore::open(&FilesArgs::default(), dir)
+                .unwrap()
+                .describe(),
+            "/srv/laihua/files"
+        );
+        assert_eq!(open("file:/mnt/f").unwrap().describe(), "/mnt/f");
+        assert_eq!(open("file:///mnt/f").unwrap().describe(), "/mnt/f");
+        assert_eq!(
+            open("s3://bucket/a/b/").unwrap().describe(),
+            "s3://bucket/a/b"
+        );
+        assert!(open("s3:///x").is_err());
+        assert!(open("gs://x").is_err());
     }
 
     #[tokio::test]

@@ -72,10 +72,6 @@ impl Drop for Moto {
 
 impl Moto {
     async fn start() -> Moto {
-        // The object store reads its credentials from the environment; moto takes any.
-        std::env::set_var("AWS_ACCESS_KEY_ID", "laihua-test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "laihua-test-secret");
-        std::env::set_var("AWS_REGION", "us-east-1");
         let port = free_port();
         let child = match Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -147,6 +143,10 @@ impl Moto {
             files_url: Some(format!("s3://{bucket}/{prefix}")),
             s3_endpoint: Some(format!("http://127.0.0.1:{}", self.port)),
             s3_virtual_hosted: false,
+            // moto takes any credentials.
+            s3_access_key_id: Some("laihua-test".into()),
+            s3_secret_access_key: Some("laihua-test-secret".into()),
+            s3_region: Some("us-east-1".into()),
         }
     }
 }
@@ -317,9 +317,10 @@ async fn a_bucket_that_does_not_answer_is_not_ready() {
         files_url: Some("s3://nowhere/x".into()),
         s3_endpoint: Some(format!("http://127.0.0.1:{}", free_port())),
         s3_virtual_hosted: false,
+        s3_access_key_id: Some("laihua-test".into()),
+        s3_secret_access_key: Some("laihua-test-secret".into()),
+        s3_region: None,
     };
-    std::env::set_var("AWS_ACCESS_KEY_ID", "laihua-test");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "laihua-test-secret");
     let store = laihua::files::FileStore::open(&files, Path::new("/nonexistent")).unwrap();
     let started = Instant::now();
     assert!(store.ready().await.is_err());
