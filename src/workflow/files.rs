@@ -16,10 +16,11 @@
 //!   advisory lock, SQLite the write lock) that finds no row referencing it.
 //!
 //! So a file cannot be removed between an upload's write and its commit, whichever instance
-//! uploads, and an upload that finds the file gone writes it again. The upload that created a
-//! file checks, once its transaction has ended ([`remove_if_unreferenced`] waits for the lock),
-//! whether its row committed, and removes the file when not; when a concurrent upload of the
-//! same bytes committed a row it stays. What a crash left between write and commit is removed
+//! uploads, and an upload that finds the file gone writes it again. An upload that found no
+//! file (and so creates it) checks, once its transaction has ended ([`remove_if_unreferenced`]
+//! waits for the lock), whether a row of it committed, and removes the file when not; when a
+//! concurrent upload of the same bytes committed a row, the file stays. An upload that found
+//! the file already stored never removes it. What a crash left between write and commit is removed
 //! by [`sweep_orphans`] (at start-up, then hourly), only past `--orphan-file-age-secs` (an
 //! older version of the server does not take the lock).
 
@@ -98,9 +99,12 @@ pub async fn store(
         now,
     )
     .await?;
-    if state.files.put_as(&sha256, bytes).await? {
-        spawn_remove_if_uncommitted(state, sha256);
+    // The check is started before the write, so that a request cut short during the write
+    // (a client gone, a shutdown) still gets it; it waits for this transaction to end.
+    if !state.files.exists(&sha256).await? {
+        spawn_remove_if_uncommitted(state, sha256.clone());
     }
+    state.files.put_as(&sha256, bytes).await?;
     Ok(id)
 }
 
@@ -124,8 +128,8 @@ pub async fn put_in_transaction(
 /// file to the orphan sweep.
 const UPLOAD_END_WAIT: Duration = Duration::from_secs(600);
 
-/// Once the uploading transaction has ended, removes the file it created unless a committed
-/// row references it. Runs on its own: a request cut short still gets its check.
+/// Once the uploading transaction has ended, removes the file it is creating unless a
+/// committed row references it. Runs on its own: a request cut short still gets its check.
 fn spawn_remove_if_uncommitted(state: &AppState, sha: String) {
     let db = state.db.clone();
     let files = state.files.clone();
