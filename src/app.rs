@@ -29,7 +29,13 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
     db.migrate()
         .await
         .map_err(|e| on_start_up(e, "running migrations", &config))?;
-    let files = FileStore::new(config.data_dir.join("files"));
+    let files =
+        FileStore::open(&config.files, &config.data_dir).context("opening the file store")?;
+    match files.sweep_temp().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} temporary files left by a stopped upload"),
+        Err(e) => tracing::warn!("sweeping temporary files in {}: {e}", files.describe()),
+    }
     let sms = match config.serve.sms_provider {
         SmsProvider::Outbox => SmsSender::Outbox(OutboxSender::new(
             config.data_dir.join("sms-outbox.jsonl"),

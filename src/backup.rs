@@ -68,7 +68,7 @@ const MAX_ENTRY: u64 = 256 << 20;
 
 /// The file store `serve` uses (see `app::prepare`): backup reads from it, restore writes to it.
 pub fn file_store(config: &Config) -> anyhow::Result<FileStore> {
-    Ok(FileStore::new(config.data_dir.join("files")))
+    FileStore::open(&config.files, &config.data_dir)
 }
 
 /// The first entry: what the archive holds, before any row.

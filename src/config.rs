@@ -27,6 +27,43 @@ pub struct Common {
     /// Database URL: sqlite:… or postgres://… (default: SQLite file in the data folder).
     #[arg(long, env = "LAIHUA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub files: FilesArgs,
+}
+
+/// Where attachments and templates are kept.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilesArgs {
+    /// File store: a folder (`file:PATH`; default: `files` in the data folder) or S3-compatible
+    /// object storage `s3://BUCKET[/PREFIX]` (MinIO, Aliyun OSS, Tencent COS, AWS). S3 takes its
+    /// credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, its endpoint
+    /// from LAIHUA_S3_ENDPOINT (an http:// endpoint is allowed, for a server on the same host
+    /// or network), and uses path-style requests unless LAIHUA_S3_VIRTUAL_HOSTED is set.
+    #[arg(long, env = "LAIHUA_FILES_URL", global = true)]
+    pub files_url: Option<String>,
+    /// Endpoint of the S3-compatible service, e.g. http://127.0.0.1:9000 (MinIO) or
+    /// https://oss-cn-hangzhou.aliyuncs.com (default: AWS for AWS_REGION).
+    #[arg(long, env = "LAIHUA_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    /// Virtual-hosted-style S3 requests (https://BUCKET.ENDPOINT-HOST/KEY) instead of path-style
+    /// (https://ENDPOINT-HOST/BUCKET/KEY): Aliyun OSS needs it. Give LAIHUA_S3_ENDPOINT without
+    /// the bucket.
+    #[arg(long, env = "LAIHUA_S3_VIRTUAL_HOSTED", global = true)]
+    pub s3_virtual_hosted: bool,
+    /// S3 access key.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", global = true, hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret key.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+    /// S3 region (default us-east-1; MinIO and moto accept any).
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub s3_region: Option<String>,
 }
 
 /// How log lines are written.
@@ -201,6 +238,11 @@ pub struct ServeArgs {
     /// database is back (at least 1).
     #[arg(long, env = "LAIHUA_DB_TIMEOUT_SECS", default_value_t = 5)]
     pub db_timeout_secs: u64,
+    /// Seconds a stored file without a database row is kept before the orphan sweep (at
+    /// start-up, then hourly) removes it. Another instance may be between writing a file and
+    /// committing its row, so keep it well above the longest upload (0: the default, an hour).
+    #[arg(long, env = "LAIHUA_ORPHAN_FILE_AGE_SECS", default_value_t = 3600)]
+    pub orphan_file_age_secs: u64,
 }
 
 /// Where SMS go.
@@ -240,6 +282,8 @@ pub enum StaffCommand {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Where files are kept (see `files::FileStore::open`).
+    pub files: FilesArgs,
     pub serve: ServeArgs,
     /// Connect for a bulk load (`seed-synthetic`, see `Db::connect_for`).
     pub bulk: bool,
@@ -256,6 +300,7 @@ impl Config {
         Config {
             data_dir: common.data_dir.clone(),
             database_url,
+            files: common.files.clone(),
             serve,
             bulk: false,
         }

@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "second_factor",
         include_str!("../migrations/0015_second_factor.sql"),
     ),
+    (
+        16,
+        "files_sha256",
+        include_str!("../migrations/0016_files_sha256.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

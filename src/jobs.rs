@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::workflow::{accounts, visits};
+use crate::workflow::{accounts, files, visits};
 
 /// The running jobs of a serving instance.
 pub struct Jobs {
@@ -25,6 +25,12 @@ pub fn spawn_all(state: &AppState) -> Jobs {
     tasks.spawn(every(
         state.clone(),
         Job::Housekeeping,
+        Duration::from_secs(3600),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::OrphanFiles,
         Duration::from_secs(3600),
         stopped.clone(),
     ));
@@ -60,6 +66,8 @@ enum Job {
     Housekeeping,
     /// Reminds units of overdue post-visit registrations.
     OverdueReminders,
+    /// Removes stored files that no row references (at start-up, then hourly).
+    OrphanFiles,
 }
 
 impl Job {
@@ -68,6 +76,7 @@ impl Job {
         match self {
             Job::Housekeeping => "housekeeping",
             Job::OverdueReminders => "overdue_reminders",
+            Job::OrphanFiles => "orphan_files",
         }
     }
 }
@@ -97,6 +106,17 @@ async fn run(state: &AppState, job: Job) -> bool {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!("housekeeping: {e:#}");
+                false
+            }
+        },
+        Job::OrphanFiles => match files::sweep_orphans(&state.db, &state.files, files::orphan_min_age(state)).await {
+            Ok(0) => true,
+            Ok(n) => {
+                tracing::info!(removed = n, "orphan files removed");
+                true
+            }
+            Err(e) => {
+                tracing::warn!("orphan file sweep: {e:#}");
                 false
             }
         },

@@ -315,7 +315,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
                 continue;
             }
             let bytes = rtf(t.lines);
-            let sha = files.put(&bytes).await?;
+            let sha = crate::workflow::files::put_in_transaction(c, files, &bytes).await?;
             let file_id = reference::insert_file(
                 c,
                 &sha,

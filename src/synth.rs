@@ -1121,7 +1121,7 @@ pub async fn generate(
         let mut tx = db.begin().await?;
         for (name, label) in [(SCAN_NAME, "scan"), (LETTER_NAME, "letter")] {
             let bytes = tiny_pdf(label);
-            let sha = files.put(&bytes).await?;
+            let sha = crate::workflow::files::put_in_transaction(tx.conn(), files, &bytes).await?;
             file_ids.push(
                 reference::insert_file(
                     tx.conn(),

@@ -4,6 +4,7 @@ pub mod attempts;
 pub mod audit;
 pub mod bulk;
 pub mod dump;
+pub mod file_locks;
 pub mod flows;
 pub mod groups;
 pub mod messages;

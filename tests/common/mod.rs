@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use laihua::app::Application;
 use laihua::clock::Clock;
-use laihua::config::{Common, Config, ServeArgs};
+use laihua::config::{Common, Config, FilesArgs, ServeArgs};
 use laihua::state::AppState;
 use reqwest::cookie::Jar;
 use reqwest::multipart;
@@ -108,16 +108,25 @@ impl TestApp {
     /// [`TestApp::spawn`] on SQLite whatever LAIHUA_TEST_POSTGRES_URL says (tests that move
     /// data from the embedded database to PostgreSQL).
     pub async fn spawn_sqlite() -> TestApp {
-        let app = Self::spawn_on(|_| {}, true).await;
+        let app = Self::spawn_on(FilesArgs::default(), |_| {}, true).await;
         app.set_second_factor_roles("").await;
         app
     }
 
     async fn spawn_shipped_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
-        Self::spawn_on(tweak, false).await
+        Self::spawn_on(FilesArgs::default(), tweak, false).await
     }
 
-    async fn spawn_on(tweak: impl FnOnce(&mut ServeArgs), sqlite: bool) -> TestApp {
+    /// [`TestApp::spawn_with`] with its files kept where `files` says (e.g. in a bucket).
+    pub async fn spawn_with_files(files: FilesArgs, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        Self::spawn_on(files, tweak, false).await
+    }
+
+    async fn spawn_on(
+        files: FilesArgs,
+        tweak: impl FnOnce(&mut ServeArgs),
+        sqlite: bool,
+    ) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let data_dir = tmp.path().to_path_buf();
         let mut serve = ServeArgs {
@@ -135,6 +144,7 @@ impl TestApp {
             body_timeout_secs: 120,
             max_uploads: 8,
             db_timeout_secs: 5,
+            orphan_file_age_secs: 3600,
             ..ServeArgs::default()
         };
         tweak(&mut serve);
@@ -143,21 +153,29 @@ impl TestApp {
         } else {
             database_url(&data_dir).await
         };
-        let mut app = Self::start(serve, data_dir, url, Clock::default()).await;
+        let mut app = Self::start(serve, data_dir, url, files, Clock::default()).await;
         app._tmp = Some(tmp);
         app
     }
 
-    async fn start(serve: ServeArgs, data_dir: PathBuf, url: String, clock: Clock) -> TestApp {
+    async fn start(
+        serve: ServeArgs,
+        data_dir: PathBuf,
+        url: String,
+        files: FilesArgs,
+        clock: Clock,
+    ) -> TestApp {
         let common = Common {
             data_dir: data_dir.clone(),
             database_url: Some(url.clone()),
+            files,
         };
         let config = Config::new(&common, serve);
         let app = Application::build(config, clock).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port);
         let state = app.state.clone();
-        tokio::spawn(app.run());
+        // No signal handler in the test process: a SIGTERM to `cargo test` must end it.
+        tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
             base,
             state,
@@ -187,13 +205,14 @@ impl TestApp {
             body_timeout_secs: 120,
             max_uploads: 8,
             db_timeout_secs: 5,
+            orphan_file_age_secs: 3600,
             ..ServeArgs::default()
         };
         tweak(&mut serve);
         let url = database_url.unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("laihua.db").display())
         });
-        let app = Self::start(serve, data_dir, url, Clock::default()).await;
+        let app = Self::start(serve, data_dir, url, FilesArgs::default(), Clock::default()).await;
         app.set_second_factor_roles("").await;
         app
     }
@@ -208,9 +227,31 @@ impl TestApp {
             serve,
             self.data_dir.clone(),
             self.database_url.clone(),
+            self.state.config.files.clone(),
             self.state.clock.clone(),
         )
         .await
+    }
+
+    /// A second server instance on the same database with its own data folder (another
+    /// machine), its files where this one's are, sharing this one's clock.
+    pub async fn spawn_peer_elsewhere(&self, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let tmp = tempdir::TempDir::new();
+        let mut serve = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            ..self.state.config.serve.clone()
+        };
+        tweak(&mut serve);
+        let mut peer = Self::start(
+            serve,
+            tmp.path().to_path_buf(),
+            self.database_url.clone(),
+            self.state.config.files.clone(),
+            self.state.clock.clone(),
+        )
+        .await;
+        peer._tmp = Some(tmp);
+        peer
     }
 
     pub fn client(&self) -> Client {
