@@ -98,7 +98,8 @@ pub struct Db {
 /// on `SQLITE_FULL`) or a `COMMIT` failed, that count stayed one too high. The pool then handed
 /// the connection out again, its next "transaction" became a `SAVEPOINT` nested in a
 /// transaction left open, and its "commit" a `RELEASE` that made nothing durable: saves were
-/// confirmed and lost, and the connection kept SQLite's write lock.
+/// confirmed and lost, and the connection kept SQLite's write lock. (Read in sqlx 0.8's SQLite
+/// worker; `tests/faults_db.rs` lost confirmed saves and found the lock held with it.)
 ///
 /// So a connection serves the next request only after a `COMMIT` that succeeded. On any other
 /// end (a failed statement or `COMMIT`, a refusal, a request cancelled half-way) the `Tx` is
