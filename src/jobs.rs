@@ -109,17 +109,20 @@ async fn run(state: &AppState, job: Job) -> bool {
                 false
             }
         },
-        Job::OrphanFiles => match files::sweep_orphans(&state.db, &state.files, files::orphan_min_age(state)).await {
-            Ok(0) => true,
-            Ok(n) => {
-                tracing::info!(removed = n, "orphan files removed");
-                true
+        Job::OrphanFiles => {
+            match files::sweep_orphans(&state.db, &state.files, files::orphan_min_age(state)).await
+            {
+                Ok(0) => true,
+                Ok(n) => {
+                    tracing::info!(removed = n, "orphan files removed");
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!("orphan file sweep: {e:#}");
+                    false
+                }
             }
-            Err(e) => {
-                tracing::warn!("orphan file sweep: {e:#}");
-                false
-            }
-        },
+        }
         Job::OverdueReminders => match visits::run_overdue(state).await {
             Ok(n) => {
                 tracing::info!(
