@@ -689,11 +689,18 @@ async fn starting_on_a_full_disk_is_quick_and_clear() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Read what it says while waiting: a long message (a backtrace with RUST_BACKTRACE set)
+    // would otherwise fill the pipe and block the process.
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+        err
+    });
     let status = wait_exit(&mut child, Duration::from_secs(8))
         .expect("the server neither started nor exited within 8 s on a full disk");
     let took = started.elapsed();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let err = reader.join().unwrap();
     assert!(!status.success());
     assert!(err.contains("磁盘已满") && err.contains("disk"), "{err}");
     assert!(took < Duration::from_secs(4), "took {took:?}");
