@@ -74,6 +74,28 @@ async fn database_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// The serving options of every test server.
+fn serve_args() -> ServeArgs {
+    ServeArgs {
+        bind: "127.0.0.1:0".into(),
+        demo: true,
+        sms_provider: laihua::config::SmsProvider::Outbox,
+        session_idle_minutes: 30,
+        session_max_hours: 12,
+        sms_per_ip_hour: 1000,
+        // Tests run the overdue job themselves, with a clock they move.
+        overdue_job_seconds: 86_400,
+        aliyun_region: "cn-hangzhou".into(),
+        // The production defaults (the derived Default has 0: no limit).
+        header_timeout_secs: 30,
+        body_timeout_secs: 120,
+        max_uploads: 8,
+        db_timeout_secs: 5,
+        orphan_file_age_secs: 3600,
+        ..ServeArgs::default()
+    }
+}
+
 impl TestApp {
     /// A server with the demo accounts, whose administrators may sign in with their password
     /// alone: the one setting changed from what ships (second factor mandatory for
@@ -129,24 +151,7 @@ impl TestApp {
     ) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let data_dir = tmp.path().to_path_buf();
-        let mut serve = ServeArgs {
-            bind: "127.0.0.1:0".into(),
-            demo: true,
-            sms_provider: laihua::config::SmsProvider::Outbox,
-            session_idle_minutes: 30,
-            session_max_hours: 12,
-            sms_per_ip_hour: 1000,
-            // Tests run the overdue job themselves, with a clock they move.
-            overdue_job_seconds: 86_400,
-            aliyun_region: "cn-hangzhou".into(),
-            // The production defaults (the derived Default has 0: no limit).
-            header_timeout_secs: 30,
-            body_timeout_secs: 120,
-            max_uploads: 8,
-            db_timeout_secs: 5,
-            orphan_file_age_secs: 3600,
-            ..ServeArgs::default()
-        };
+        let mut serve = serve_args();
         tweak(&mut serve);
         let url = if sqlite {
             format!("sqlite://{}?mode=rwc", data_dir.join("laihua.db").display())
@@ -193,21 +198,7 @@ impl TestApp {
         database_url: Option<String>,
         tweak: impl FnOnce(&mut ServeArgs),
     ) -> TestApp {
-        let mut serve = ServeArgs {
-            bind: "127.0.0.1:0".into(),
-            demo: true,
-            sms_per_ip_hour: 1000,
-            overdue_job_seconds: 86_400,
-            aliyun_region: "cn-hangzhou".into(),
-            session_idle_minutes: 30,
-            session_max_hours: 12,
-            header_timeout_secs: 30,
-            body_timeout_secs: 120,
-            max_uploads: 8,
-            db_timeout_secs: 5,
-            orphan_file_age_secs: 3600,
-            ..ServeArgs::default()
-        };
+        let mut serve = serve_args();
         tweak(&mut serve);
         let url = database_url.unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("laihua.db").display())
