@@ -38,9 +38,24 @@ pub fn spawn_all(state: &AppState) -> Jobs {
         state.clone(),
         Job::OverdueReminders,
         Duration::from_secs(state.config.serve.overdue_job_seconds.max(1)),
-        stopped,
+        stopped.clone(),
     ));
+    tasks.spawn(metrics_upkeep(state.clone(), stopped));
     Jobs { stop, tasks }
+}
+
+/// The latency histograms keep each sample until they are folded into their buckets, which a
+/// scrape of /metrics does; without scrapes they would grow by every request. Folds them every
+/// few seconds (not a job of its own in the metrics: it would count itself).
+async fn metrics_upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tick.tick() => state.metrics.upkeep(),
+        }
+    }
 }
 
 impl Jobs {

@@ -179,6 +179,12 @@ impl Metrics {
         );
     }
 
+    /// Folds the samples recorded since the last call into the histograms' buckets (see
+    /// `jobs::metrics_upkeep`).
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// The text of every series, in Prometheus exposition format.
     pub fn render(&self) -> String {
         self.handle.render()
