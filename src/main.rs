@@ -35,10 +35,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(Config::new(&cli.common, args)).await,
         Some(Command::Migrate) => {
             let config = Config::new(&cli.common, cli.serve);
-            let (_, notes) = prepare(config, Clock::default()).await?;
+            let (state, notes) = prepare(config, Clock::default()).await?;
             for n in notes {
                 println!("{n}");
             }
+            // Close the connections before exiting, so that SQLite checkpoints its log and
+            // removes the `-wal` and `-shm` files (the process would otherwise end first).
+            state.db.pool.close().await;
             println!("数据库已是最新 / database is up to date");
             Ok(())
         }

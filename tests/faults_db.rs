@@ -678,6 +678,11 @@ async fn starting_on_a_full_disk_is_quick_and_clear() {
     let data = disk.path().join("data");
     let ok = laihua(&data).arg("migrate").output().unwrap();
     assert!(ok.status.success(), "{:?}", ok);
+    // `migrate` closes the database cleanly: no shared-memory index is left to reuse.
+    assert!(
+        !data.join("laihua.db-shm").exists(),
+        "laihua migrate left laihua.db-shm behind"
+    );
 
     // A database closed cleanly: SQLite must create its shared-memory index to open it, and
     // cannot. The binary exits within seconds, saying the disk is full.
