@@ -110,14 +110,7 @@ async fn admin_added_entries_are_offered_and_retired_ones_stay_on_old_groups() {
     set(&mut f, "v0_nationality", "QZA");
     let p = c.post("/groups", &refs(&f)).await;
     p.assert_redirect("/groups/");
-    let id: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id: i64 = group_id_in(&p.location);
     upload_required(&app, &c, id).await;
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
@@ -128,14 +121,7 @@ async fn admin_added_entries_are_offered_and_retired_ones_stay_on_old_groups() {
     c.get("/groups/form").await;
     let p = c.post("/groups", &refs(&f)).await;
     p.assert_redirect("/groups/");
-    let draft: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let draft: i64 = group_id_in(&p.location);
 
     // The administrator renames the purpose, then retires it, the mission and the country.
     a.get("/admin/refdata/purposes/filming")

@@ -233,14 +233,7 @@ async fn check_served_after(
     set(&mut f, "name", "恢复后新建团组");
     let p = c.post("/groups", &refs(&f)).await;
     p.assert_redirect("/groups/");
-    let id: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id: i64 = group_id_in(&p.location);
     assert!(
         id > max_group && id > issued,
         "{label}: new group {id} after {max_group} (ids given: {issued})"
@@ -282,14 +275,7 @@ async fn writer(
         let p = c.post("/groups", &refs(&f)).await;
         p.assert_redirect("/groups/");
         let saved = Instant::now();
-        let id: i64 = p
-            .location
-            .trim_start_matches("/groups/")
-            .split('?')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id: i64 = group_id_in(&p.location);
         let i = log.lock().unwrap().len();
         log.lock().unwrap().push(Op {
             writer: w,

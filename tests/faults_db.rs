@@ -199,14 +199,7 @@ async fn save_round(
     set(&mut f, "name", &name);
     let p = unit.post("/groups", &refs(&f)).await;
     if ledger.answer("new group", &p) {
-        let id: i64 = p
-            .location
-            .trim_start_matches("/groups/")
-            .split('?')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id: i64 = group_id_in(&p.location);
         ledger.groups.insert(id, name);
     }
 

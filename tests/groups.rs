@@ -367,16 +367,7 @@ async fn bad_group_input_is_refused_and_nothing_saved() {
     let mut f = group_fields(&app, 1).await;
     set(&mut f, "entry_type", "one_year");
     set(&mut f, "ground", "entries_10");
-    let id: i64 = {
-        let p = c.post("/groups", &refs(&f)).await;
-        p.location
-            .trim_start_matches("/groups/")
-            .split('?')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let id = group_id_in(&c.post("/groups", &refs(&f)).await.location);
     upload_required(&app, &c, id).await;
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
@@ -407,14 +398,7 @@ async fn warnings_show_but_do_not_block() {
     set(&mut f, "departure", &date_in(&app, 20));
     set(&mut f, "v0_passport_expiry", &date_in(&app, 100));
     let p = c.post("/groups", &refs(&f)).await;
-    let id: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id: i64 = group_id_in(&p.location);
     // The same passport in a second group of an overlapping period.
     c.get("/groups/form").await;
     c.post("/groups", &refs(&f))

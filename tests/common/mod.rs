@@ -786,13 +786,18 @@ pub async fn saved_group(app: &TestApp, c: &Client, n: usize) -> i64 {
     let f = group_fields(app, n).await;
     let p = c.post("/groups", &refs(&f)).await;
     p.assert_redirect("/groups/");
-    p.location
+    group_id_in(&p.location)
+}
+
+/// The group id in a redirect to `/groups/{id}[?…]`.
+pub fn group_id_in(location: &str) -> i64 {
+    location
         .trim_start_matches("/groups/")
         .split('?')
         .next()
         .unwrap()
         .parse()
-        .unwrap()
+        .unwrap_or_else(|_| panic!("no group id in {location:?}"))
 }
 
 pub async fn visitor_ids(app: &TestApp, group: i64) -> Vec<i64> {
@@ -867,14 +872,7 @@ pub async fn submitted_group(app: &TestApp, c: &Client, n: usize, changes: &[(&s
     }
     let p = c.post("/groups", &refs(&f)).await;
     p.assert_redirect("/groups/");
-    let id: i64 = p
-        .location
-        .trim_start_matches("/groups/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id: i64 = group_id_in(&p.location);
     upload_required(app, c, id).await;
     if changes
         .iter()
