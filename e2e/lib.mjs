@@ -566,7 +566,7 @@ export async function newGroupOfTwo(page) {
   await field(page, '计划出境日期').fill(isoDaysFromNow(70));
   await field(page, '访问地点').fill('常州、苏州');
   await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
-  await field(page, '签证申办国家').selectOption({ label: '美国' });
+  await field(page, '签证申办国家（地区）').selectOption({ label: '美国' });
   await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
   await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
   await page.getByRole('button', { name: '添加到访人员' }).click();

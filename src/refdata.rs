@@ -13,6 +13,7 @@ const MISSIONS_TSV: &str = include_str!("../refdata/missions.tsv");
 const PORTS_TSV: &str = include_str!("../refdata/ports.tsv");
 const PURPOSES_TSV: &str = include_str!("../refdata/purposes.tsv");
 const COST_BEARERS_TSV: &str = include_str!("../refdata/cost_bearers.tsv");
+const ADDITIONS_TSV: &str = include_str!("../refdata/additions.tsv");
 
 /// A country or region of ISO 3166-1, with its Chinese short name after GB/T 2659.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,23 +87,32 @@ pub struct Mission {
     pub city_zh: &'static str,
 }
 
-/// The kind of a port of entry.
+/// The kind of a port of entry, after the four kinds of the official list of open ports
+/// (航空、水运、铁路、公路口岸).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PortKind {
     Air,
+    /// Road crossings (公路口岸); the code `land` is kept from before rail ports had a kind.
     Land,
+    Rail,
     /// Sea and river ports.
     Sea,
 }
 
 impl PortKind {
-    pub const ALL: [PortKind; 3] = [PortKind::Air, PortKind::Land, PortKind::Sea];
+    pub const ALL: [PortKind; 4] = [
+        PortKind::Air,
+        PortKind::Sea,
+        PortKind::Rail,
+        PortKind::Land,
+    ];
 
     /// The code used in `ports.tsv`.
     pub fn as_str(self) -> &'static str {
         match self {
             PortKind::Air => "air",
             PortKind::Land => "land",
+            PortKind::Rail => "rail",
             PortKind::Sea => "sea",
         }
     }
@@ -110,8 +120,9 @@ impl PortKind {
     /// Chinese label.
     pub fn label(self) -> &'static str {
         match self {
-            PortKind::Air => "空港",
-            PortKind::Land => "陆路",
+            PortKind::Air => "航空",
+            PortKind::Land => "公路",
+            PortKind::Rail => "铁路",
             PortKind::Sea => "水运",
         }
     }
@@ -130,6 +141,36 @@ pub struct Port {
     /// Full province-level name, e.g. `江苏省`, `广西壮族自治区`.
     pub province_zh: &'static str,
 }
+
+/// An entry added to `ports.tsv` or `missions.tsv` after databases were first seeded from
+/// them: databases seeded before receive it once (see `store::refs::seed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Addition {
+    /// The reference-data level that added it (1, 2, …); a database records the level it has.
+    pub level: i64,
+    /// `ports` or `missions`.
+    pub list: &'static str,
+    pub name_zh: &'static str,
+}
+
+/// A port whose kind was corrected at a level: databases seeded before have it changed, unless
+/// an administrator changed the kind since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reclassified {
+    pub level: i64,
+    pub name_zh: &'static str,
+    pub from: PortKind,
+    pub to: PortKind,
+}
+
+/// Kinds corrected since the first seed: 凭祥铁路口岸 was filed as a land port before rail
+/// ports had their own kind.
+pub const RECLASSIFIED: &[Reclassified] = &[Reclassified {
+    level: 1,
+    name_zh: "凭祥铁路口岸",
+    from: PortKind::Land,
+    to: PortKind::Rail,
+}];
 
 /// A code with its Chinese name (purposes of visits, cost bearers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -224,6 +265,62 @@ pub fn cost_bearers() -> &'static [Coded] {
     DATA.get_or_init(|| coded(COST_BEARERS_TSV))
 }
 
+/// The entries added since the first seed (`additions.tsv`), in file order.
+pub fn additions() -> &'static [Addition] {
+    static DATA: OnceLock<Vec<Addition>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        records::<3>(ADDITIONS_TSV)
+            .filter_map(|[level, list, name_zh]| {
+                Some(Addition {
+                    level: level.parse().ok()?,
+                    list,
+                    name_zh,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The reference-data level of the files in this binary: the highest level of an addition.
+pub fn level() -> i64 {
+    additions()
+        .iter()
+        .map(|a| a.level)
+        .chain(RECLASSIFIED.iter().map(|r| r.level))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The level at which the entry of `list` with this name was added (0: in the first seed).
+pub fn added_at(list: &str, name_zh: &str) -> i64 {
+    additions()
+        .iter()
+        .find(|a| a.list == list && a.name_zh == name_zh)
+        .map_or(0, |a| a.level)
+}
+
+/// The sort number an entry of a list had in a database seeded at `level`: its position
+/// among the entries that existed at that level (`None` when it did not exist then). The
+/// files keep older entries in their relative order, so that this holds for every level.
+pub fn sort_at<'a>(
+    list: &str,
+    names: impl IntoIterator<Item = &'a str>,
+    level: i64,
+) -> Vec<(&'a str, Option<i64>)> {
+    let mut n = 0;
+    names
+        .into_iter()
+        .map(|name| {
+            if added_at(list, name) <= level {
+                n += 1;
+                (name, Some(n - 1))
+            } else {
+                (name, None)
+            }
+        })
+        .collect()
+}
+
 /// The country with this alpha-3 code (ASCII case-insensitive).
 pub fn country_by_alpha3(alpha3: &str) -> Option<&'static Country> {
     countries()
@@ -271,7 +368,7 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const FILES: [(&str, &str, &[&str]); 5] = [
+    const FILES: [(&str, &str, &[&str]); 6] = [
         (
             "countries.tsv",
             COUNTRIES_TSV,
@@ -285,6 +382,7 @@ mod tests {
         ("ports.tsv", PORTS_TSV, &["name_zh", "kind", "province_zh"]),
         ("purposes.tsv", PURPOSES_TSV, &["code", "name_zh"]),
         ("cost_bearers.tsv", COST_BEARERS_TSV, &["code", "name_zh"]),
+        ("additions.tsv", ADDITIONS_TSV, &["level", "list", "name_zh"]),
     ];
 
     fn data_lines(text: &str) -> usize {
@@ -326,17 +424,19 @@ mod tests {
         assert_eq!(ports().len(), data_lines(PORTS_TSV));
         assert_eq!(purposes().len(), data_lines(PURPOSES_TSV));
         assert_eq!(cost_bearers().len(), data_lines(COST_BEARERS_TSV));
+        assert_eq!(additions().len(), data_lines(ADDITIONS_TSV));
     }
 
     #[test]
     fn counts() {
         assert_eq!(countries().len(), 249);
         assert!(missions().len() >= 250, "{}", missions().len());
-        assert!(ports().len() >= 150, "{}", ports().len());
         let of_kind = |k| ports().iter().filter(|p| p.kind == k).count();
-        assert!(of_kind(PortKind::Air) >= 80);
-        assert!(of_kind(PortKind::Land) >= 40);
-        assert!(of_kind(PortKind::Sea) >= 40);
+        assert_eq!(
+            PortKind::ALL.map(|k| (k.as_str(), of_kind(k))),
+            [("air", 86), ("sea", 118), ("rail", 18), ("land", 80)]
+        );
+        assert_eq!(ports().len(), 302);
         let embassies = missions()
             .iter()
             .filter(|m| m.kind == MissionKind::Embassy)
@@ -538,10 +638,87 @@ mod tests {
         assert_eq!(MissionKind::ConsulateGeneral.label(), "总领事馆");
         assert_eq!(MissionKind::Consulate.label(), "领事馆");
         assert_eq!(MissionKind::Office.label(), "办事处");
-        assert_eq!(PortKind::Air.label(), "空港");
-        assert_eq!(PortKind::Land.label(), "陆路");
+        assert_eq!(PortKind::Air.label(), "航空");
+        assert_eq!(PortKind::Land.label(), "公路");
+        assert_eq!(PortKind::Rail.label(), "铁路");
         assert_eq!(PortKind::Sea.label(), "水运");
         assert_eq!(MissionKind::parse("Embassy"), None);
+    }
+
+    #[test]
+    fn additions_are_consistent() {
+        assert_eq!(level(), 1);
+        assert_unique(
+            "addition",
+            additions().iter().map(|a| a.name_zh),
+        );
+        for a in additions() {
+            assert!(a.level >= 1, "{}", a.name_zh);
+            match a.list {
+                "ports" => assert!(port_by_name(a.name_zh).is_some(), "{}", a.name_zh),
+                "missions" => assert!(mission_by_name(a.name_zh).is_some(), "{}", a.name_zh),
+                other => panic!("unknown list {other}"),
+            }
+        }
+        for r in RECLASSIFIED {
+            assert_eq!(port_by_name(r.name_zh).unwrap().kind, r.to);
+            assert_eq!(added_at("ports", r.name_zh), 0);
+        }
+        // Level 0 is what databases were first seeded with: 216 ports, 277 missions.
+        let at0 = |list, names: Vec<&'static str>| {
+            sort_at(list, names, 0)
+                .into_iter()
+                .filter_map(|(n, s)| s.map(|s| (n, s)))
+                .collect::<Vec<_>>()
+        };
+        let ports0 = at0("ports", ports().iter().map(|p| p.name_zh).collect());
+        assert_eq!(ports0.len(), 216);
+        assert_eq!(ports0[0], ("北京首都国际机场", 0));
+        assert_eq!(ports0[215], ("佳木斯港", 215));
+        assert!(ports0.iter().any(|p| *p == ("凭祥铁路口岸", 97)));
+        let missions0 = at0("missions", missions().iter().map(|m| m.name_zh).collect());
+        assert_eq!(missions0.len(), 277);
+        assert_eq!(missions0[137], ("中国驻柬埔寨大使馆驻暹粒领事办公室", 137));
+        assert_eq!(missions0[138], ("中国驻基里巴斯大使馆", 138));
+        // At the current level every entry has its position in the file.
+        let all = sort_at("ports", ports().iter().map(|p| p.name_zh), level());
+        assert!(all.iter().enumerate().all(|(i, (_, s))| *s == Some(i as i64)));
+    }
+
+    #[test]
+    fn new_missions_and_ports() {
+        let khm: Vec<&str> = missions_in("KHM").map(|m| m.name_zh).collect();
+        assert_eq!(
+            khm,
+            [
+                "中国驻柬埔寨大使馆",
+                "中国驻柬埔寨大使馆驻暹粒领事办公室",
+                "中国驻柬埔寨大使馆驻西哈努克省领事办公室",
+            ]
+        );
+        let hk: Vec<&Mission> = missions_in("HKG").collect();
+        assert_eq!(hk.len(), 1);
+        assert_eq!(hk[0].name_zh, "外交部驻香港特别行政区特派员公署");
+        let mo: Vec<&Mission> = missions_in("MAC").collect();
+        assert_eq!(mo.len(), 1);
+        assert_eq!(mo[0].name_zh, "外交部驻澳门特别行政区特派员公署");
+        for (name, kind, province) in [
+            ("满洲里铁路口岸", PortKind::Rail, "内蒙古自治区"),
+            ("磨憨铁路口岸", PortKind::Rail, "云南省"),
+            ("凭祥铁路口岸", PortKind::Rail, "广西壮族自治区"),
+            ("广深港高铁西九龙站口岸", PortKind::Rail, "广东省"),
+            ("沙坨子口岸", PortKind::Land, "吉林省"),
+            ("黑河公路口岸", PortKind::Land, "黑龙江省"),
+            ("乌拉斯台口岸", PortKind::Land, "新疆维吾尔自治区"),
+            ("饶河港", PortKind::Sea, "黑龙江省"),
+            ("深圳福永港", PortKind::Sea, "广东省"),
+            ("珠海九洲港", PortKind::Sea, "广东省"),
+            ("景洪港", PortKind::Sea, "云南省"),
+            ("鄂州花湖国际机场", PortKind::Air, "湖北省"),
+        ] {
+            let p = port_by_name(name).unwrap();
+            assert_eq!((p.kind, p.province_zh), (kind, province), "{name}");
+        }
     }
 
     #[test]

@@ -303,7 +303,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
             crate::domain::second_factor::DEFAULT_ROLES,
         )
         .await?;
-        crate::store::refs::seed(c).await?;
+        crate::store::refs::seed(c, now).await?;
         reference::text_default(c, Text::InvitationNotice, INVITATION_NOTICE, now).await?;
         for (i, (name, _)) in DISTRICTS.iter().enumerate() {
             reference::district_default(c, name, i as i64).await?;

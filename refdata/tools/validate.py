@@ -16,6 +16,7 @@ FILES = {
     "ports.tsv": ["name_zh", "kind", "province_zh"],
     "purposes.tsv": ["code", "name_zh"],
     "cost_bearers.tsv": ["code", "name_zh"],
+    "additions.tsv": ["level", "list", "name_zh"],
 }
 
 
@@ -82,8 +83,16 @@ def main() -> int:
         p.append("missions: a host has two embassies")
     unique("ports", ports, "name_zh", p)
     for r in ports:
-        if r["kind"] not in ("air", "land", "sea"):
+        if r["kind"] not in ("air", "sea", "rail", "land"):
             p.append(f"ports: bad kind {r['kind']}")
+    additions = load("additions.tsv", p)
+    names = {"ports": {r["name_zh"] for r in ports}, "missions": {r["name_zh"] for r in missions}}
+    unique("additions", additions, "name_zh", p)
+    for r in additions:
+        if not r["level"].isdigit() or int(r["level"]) < 1:
+            p.append(f"additions: bad level {r['level']}")
+        if r["name_zh"] not in names.get(r["list"], set()):
+            p.append(f"additions: {r['list']} has no {r['name_zh']}")
     for name, rows in (("purposes", purposes), ("cost_bearers", bearers)):
         unique(name, rows, "code", p)
         unique(name, rows, "name_zh", p)
@@ -95,7 +104,7 @@ def main() -> int:
     kinds = lambda rows: {k: sum(1 for r in rows if r["kind"] == k) for k in sorted({r["kind"] for r in rows})}
     print(
         f"countries {len(countries)}, missions {len(missions)} {kinds(missions)}, "
-        f"ports {len(ports)} {kinds(ports)}, purposes {len(purposes)}, cost_bearers {len(bearers)}"
+        f"ports {len(ports)} {kinds(ports)}, additions {len(additions)}, purposes {len(purposes)}, cost_bearers {len(bearers)}"
     )
     return 1 if p else 0
 

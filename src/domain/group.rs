@@ -377,7 +377,7 @@ impl GroupForm {
         }
         let country = self.country.trim();
         if !choices.missions.iter().any(|(_, c)| *c == country) {
-            e.add("country", "请选择签证申办国家（须从列表中选择）");
+            e.add("country", "请从列表中选择签证申办国家（地区）");
         }
         let mission_id = self.mission.trim().parse::<i64>().ok();
         let mission_ok = mission_id.is_some_and(|id| {
@@ -389,7 +389,7 @@ impl GroupForm {
         if !mission_ok && !e.has("country") {
             e.add(
                 "mission",
-                "请选择外宾办理签证的使领馆（须从列表中选择，并与所选国家一致）",
+                "请选择外宾办理签证的使领馆（须从列表中选择，并与所选国家（地区）一致）",
             );
         }
         let entry = EntryType::parse(self.entry_type.trim());

@@ -77,7 +77,12 @@ pub const MISSION_KINDS: &[(&str, &str)] = &[
     ("office", "办事处"),
 ];
 
-pub const PORT_KINDS: &[(&str, &str)] = &[("air", "空港"), ("land", "陆路"), ("sea", "水运")];
+pub const PORT_KINDS: &[(&str, &str)] = &[
+    ("air", "航空"),
+    ("sea", "水运"),
+    ("rail", "铁路"),
+    ("land", "公路"),
+];
 
 /// The lists an administrator edits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +166,7 @@ pub const SPECS: &[Spec] = &[
             sort(),
         ],
         name_field: "name_zh",
-        note: "国家和地区用于外宾国籍和签证申办国家。停用后不再供选择，其使领馆也不再供选择；已申报的团组仍显示原名称。",
+        note: "国家和地区用于外宾国籍和签证申办国家（地区）；中国香港、中国澳门、中国台湾不作为外宾国籍。停用后不再供选择，其使领馆也不再供选择；已申报的团组仍显示原名称。",
     },
     Spec {
         list: RefList::Missions,
@@ -172,7 +177,7 @@ pub const SPECS: &[Spec] = &[
         fields: &[
             Field {
                 input: Input::Country,
-                ..text("host_alpha3", "所在国家", 3)
+                ..text("host_alpha3", "所在国家（地区）", 3)
             },
             Field {
                 input: Input::Choice(MISSION_KINDS),
@@ -190,7 +195,7 @@ pub const SPECS: &[Spec] = &[
             sort(),
         ],
         name_field: "name_zh",
-        note: "团组申报时选择的签证申办使领馆。",
+        note: "团组申报时选择的签证申办使领馆（含外交部驻香港、澳门特别行政区特派员公署）。",
     },
     Spec {
         list: RefList::Ports,

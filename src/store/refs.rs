@@ -5,6 +5,13 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
+use crate::domain::audit::ObjectType;
+use crate::domain::principal::Actor;
+use crate::refdata::PortKind;
+
+/// The settings key of the reference-data level a database has received
+/// (`crate::refdata::level`); absent means 0, the first seed.
+const LEVEL_KEY: &str = "refdata_level";
 
 #[derive(Clone, Debug)]
 pub struct Country {
@@ -206,20 +213,41 @@ pub async fn codes(pool: &sqlx::AnyPool, kind: &str) -> DbResult<Vec<Code>> {
     .collect()
 }
 
+/// The ports in force, by kind (航空, 水运, 铁路, 公路, then any other kind an administrator
+/// typed), then by sort number.
 pub async fn ports(pool: &sqlx::AnyPool) -> DbResult<Vec<Port>> {
-    sqlx::query("SELECT id, name_zh, kind, province_zh FROM ports WHERE retired = 0 ORDER BY kind, sort, id")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Port {
-                id: r.try_get("id")?,
-                name_zh: r.try_get("name_zh")?,
-                kind: r.try_get("kind")?,
-                province_zh: r.try_get("province_zh")?,
-            })
+    let mut ports = sqlx::query(
+        "SELECT id, name_zh, kind, province_zh FROM ports WHERE retired = 0 ORDER BY kind, sort, id",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Port {
+            id: r.try_get("id")?,
+            name_zh: r.try_get("name_zh")?,
+            kind: r.try_get("kind")?,
+            province_zh: r.try_get("province_zh")?,
         })
-        .collect()
+    })
+    .collect::<DbResult<Vec<_>>>()?;
+    let rank = |kind: &str| {
+        PortKind::ALL
+            .iter()
+            .position(|k| k.as_str() == kind)
+            .unwrap_or(PortKind::ALL.len())
+    };
+    ports.sort_by_key(|p| rank(&p.kind));
+    Ok(ports)
+}
+
+impl Port {
+    /// The label of the port's kind (`航空口岸`, …), empty for a kind not known.
+    pub fn kind_label(&self) -> String {
+        PortKind::parse(&self.kind)
+            .map(|k| format!("{}口岸", k.label()))
+            .unwrap_or_default()
+    }
 }
 
 /// Names of every port, retired ones included: id → Chinese name.
@@ -230,9 +258,10 @@ pub async fn port_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<i64, String>>
         .map(|v| v.into_iter().collect())
 }
 
-/// Seeds the reference data from the files in `data/refdata` (kept in the binary); entries
-/// already present are left as the administrator edited them.
-pub async fn seed(conn: &mut Conn) -> DbResult<()> {
+/// Seeds the reference data from the files in `refdata/` (kept in the binary); entries
+/// already present are left as the administrator edited them. A database seeded by an older
+/// version then receives the entries added since (see [`upgrade`]).
+pub async fn seed(conn: &mut Conn, now: i64) -> DbResult<()> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM countries")
         .fetch_one(&mut *conn)
         .await?;
@@ -299,6 +328,144 @@ pub async fn seed(conn: &mut Conn) -> DbResult<()> {
             .execute(&mut *conn)
             .await?;
         }
+    }
+    upgrade(conn, now).await
+}
+
+/// The reference-data level this database has received.
+pub async fn level(conn: &mut Conn) -> DbResult<i64> {
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(LEVEL_KEY)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Brings a database seeded at an older reference-data level to the level of this binary,
+/// once: the ports and missions added since are inserted (unless one of that name exists),
+/// audited as added by the system; entries still at the sort number they were seeded with
+/// move to their place in the files; corrected kinds are applied where an administrator has
+/// not changed the kind. An entry an administrator retired or renamed later is not touched
+/// again, since each level is applied only once. Two instances starting together insert
+/// nothing twice (names are unique).
+pub async fn upgrade(conn: &mut Conn, now: i64) -> DbResult<()> {
+    let target = crate::refdata::level();
+    let mut have = level(conn).await?;
+    if have >= target {
+        return Ok(());
+    }
+    let port_names: Vec<&str> = crate::refdata::ports().iter().map(|p| p.name_zh).collect();
+    let mission_names: Vec<&str> = crate::refdata::missions()
+        .iter()
+        .map(|m| m.name_zh)
+        .collect();
+    while have < target {
+        let next = have + 1;
+        for (table, names) in [("ports", &port_names), ("missions", &mission_names)] {
+            let before = crate::refdata::sort_at(table, names.iter().copied(), have);
+            let after = crate::refdata::sort_at(table, names.iter().copied(), next);
+            for ((name, old), (_, new)) in before.into_iter().zip(after) {
+                match (old, new) {
+                    (Some(old), Some(new)) if old != new => {
+                        sqlx::query(&format!(
+                            "UPDATE {table} SET sort = $1 WHERE name_zh = $2 AND sort = $3"
+                        ))
+                        .bind(new)
+                        .bind(name)
+                        .bind(old)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    (None, Some(new)) => add_entry(conn, table, name, new, next, now).await?,
+                    _ => {}
+                }
+            }
+        }
+        for r in crate::refdata::RECLASSIFIED.iter().filter(|r| r.level == next) {
+            sqlx::query("UPDATE ports SET kind = $1 WHERE name_zh = $2 AND kind = $3")
+                .bind(r.to.as_str())
+                .bind(r.name_zh)
+                .bind(r.from.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        have = next;
+    }
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(LEVEL_KEY)
+    .bind(target.to_string())
+    .execute(&mut *conn)
+    .await?;
+    bump_version(conn).await
+}
+
+/// Inserts one added port or mission from the files, unless one of that name exists.
+async fn add_entry(
+    conn: &mut Conn,
+    table: &str,
+    name: &str,
+    sort: i64,
+    level: i64,
+    now: i64,
+) -> DbResult<()> {
+    let inserted: Option<i64> = if table == "ports" {
+        let Some(p) = crate::refdata::port_by_name(name) else {
+            return Ok(());
+        };
+        sqlx::query_scalar(
+            "INSERT INTO ports (name_zh, kind, province_zh, sort, retired) VALUES ($1, $2, $3, $4, 0)
+             ON CONFLICT (name_zh) DO NOTHING RETURNING id",
+        )
+        .bind(p.name_zh)
+        .bind(p.kind.as_str())
+        .bind(p.province_zh)
+        .bind(sort)
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        let Some(m) = crate::refdata::mission_by_name(name) else {
+            return Ok(());
+        };
+        // The host must exist (an administrator may have removed nothing, but be safe).
+        let host: Option<String> =
+            sqlx::query_scalar("SELECT alpha3 FROM countries WHERE alpha3 = $1")
+                .bind(m.host_alpha3)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if host.is_none() {
+            return Ok(());
+        }
+        sqlx::query_scalar(
+            "INSERT INTO missions (host_alpha3, kind, name_zh, city_zh, sort, retired) VALUES ($1, $2, $3, $4, $5, 0)
+             ON CONFLICT (name_zh) DO NOTHING RETURNING id",
+        )
+        .bind(m.host_alpha3)
+        .bind(m.kind.as_str())
+        .bind(m.name_zh)
+        .bind(m.city_zh)
+        .bind(sort)
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    if let Some(id) = inserted {
+        let (object_type, label) = if table == "ports" {
+            (ObjectType::Port, "入出境口岸")
+        } else {
+            (ObjectType::Mission, "驻外使领馆")
+        };
+        super::audit::write(
+            conn,
+            &Actor::system(),
+            now,
+            "refdata.add",
+            object_type,
+            &id.to_string(),
+            &format!("{label}：{name}（参考数据更新，第{level}版）"),
+        )
+        .await?;
     }
     Ok(())
 }

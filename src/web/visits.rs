@@ -96,6 +96,24 @@ struct FormPage {
     nationality: String,
 }
 
+impl FormPage {
+    /// The ports grouped by kind for the selects (`<optgroup>`), in the order given.
+    fn port_groups(&self) -> Vec<(String, Vec<&Port>)> {
+        let mut groups: Vec<(String, Vec<&Port>)> = Vec::new();
+        for p in &self.ports {
+            let label = match p.kind_label() {
+                l if l.is_empty() => "其他口岸".to_string(),
+                l => l,
+            };
+            match groups.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, v)) => v.push(p),
+                None => groups.push((label, vec![p])),
+            }
+        }
+        groups
+    }
+}
+
 fn form_of(r: &Record) -> VisitForm {
     VisitForm {
         kind: r.kind.as_str().into(),
