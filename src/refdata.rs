@@ -100,12 +100,7 @@ pub enum PortKind {
 }
 
 impl PortKind {
-    pub const ALL: [PortKind; 4] = [
-        PortKind::Air,
-        PortKind::Sea,
-        PortKind::Rail,
-        PortKind::Land,
-    ];
+    pub const ALL: [PortKind; 4] = [PortKind::Air, PortKind::Sea, PortKind::Rail, PortKind::Land];
 
     /// The code used in `ports.tsv`.
     pub fn as_str(self) -> &'static str {
@@ -382,7 +377,11 @@ mod tests {
         ("ports.tsv", PORTS_TSV, &["name_zh", "kind", "province_zh"]),
         ("purposes.tsv", PURPOSES_TSV, &["code", "name_zh"]),
         ("cost_bearers.tsv", COST_BEARERS_TSV, &["code", "name_zh"]),
-        ("additions.tsv", ADDITIONS_TSV, &["level", "list", "name_zh"]),
+        (
+            "additions.tsv",
+            ADDITIONS_TSV,
+            &["level", "list", "name_zh"],
+        ),
     ];
 
     fn data_lines(text: &str) -> usize {
@@ -648,10 +647,7 @@ mod tests {
     #[test]
     fn additions_are_consistent() {
         assert_eq!(level(), 1);
-        assert_unique(
-            "addition",
-            additions().iter().map(|a| a.name_zh),
-        );
+        assert_unique("addition", additions().iter().map(|a| a.name_zh));
         for a in additions() {
             assert!(a.level >= 1, "{}", a.name_zh);
             match a.list {
@@ -682,7 +678,10 @@ mod tests {
         assert_eq!(missions0[138], ("中国驻基里巴斯大使馆", 138));
         // At the current level every entry has its position in the file.
         let all = sort_at("ports", ports().iter().map(|p| p.name_zh), level());
-        assert!(all.iter().enumerate().all(|(i, (_, s))| *s == Some(i as i64)));
+        assert!(all
+            .iter()
+            .enumerate()
+            .all(|(i, (_, s))| *s == Some(i as i64)));
     }
 
     #[test]

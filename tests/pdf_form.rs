@@ -95,6 +95,7 @@ fn five_visitor_form_is_one_small_page_with_searchable_chinese_text() {
             form.group_number.as_str(),
             "一、邀请单位",
             "三、到访人员",
+            "签证申办国家（地区）",
             "法定代表人（签字）",
             "Hubert Blaine",
             "数据版本 3f5a9c0e12b47d68",

@@ -647,7 +647,10 @@ fn draw_form(c: &mut Canvas, form: &FormData, qr: &QrMatrix) {
         ),
         (
             ROW_H,
-            &[("签证申办国家（地区）", &g.country), ("签证申办使领馆", &g.mission)],
+            &[
+                ("签证申办国家（地区）", &g.country),
+                ("签证申办使领馆", &g.mission),
+            ],
         ),
         (ROW_H, &[("多次入境依据", &g.entry_ground)]),
         (

@@ -381,7 +381,10 @@ pub async fn upgrade(conn: &mut Conn, now: i64) -> DbResult<()> {
                 }
             }
         }
-        for r in crate::refdata::RECLASSIFIED.iter().filter(|r| r.level == next) {
+        for r in crate::refdata::RECLASSIFIED
+            .iter()
+            .filter(|r| r.level == next)
+        {
             sqlx::query("UPDATE ports SET kind = $1 WHERE name_zh = $2 AND kind = $3")
                 .bind(r.to.as_str())
                 .bind(r.name_zh)
