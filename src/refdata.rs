@@ -671,7 +671,7 @@ mod tests {
         assert_eq!(ports0.len(), 216);
         assert_eq!(ports0[0], ("北京首都国际机场", 0));
         assert_eq!(ports0[215], ("佳木斯港", 215));
-        assert!(ports0.iter().any(|p| *p == ("凭祥铁路口岸", 97)));
+        assert!(ports0.contains(&("凭祥铁路口岸", 97)));
         let missions0 = at0("missions", missions().iter().map(|m| m.name_zh).collect());
         assert_eq!(missions0.len(), 277);
         assert_eq!(missions0[137], ("中国驻柬埔寨大使馆驻暹粒领事办公室", 137));
