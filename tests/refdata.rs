@@ -257,14 +257,10 @@ async fn ports_by_kind_missions_and_regions_that_are_not_nationalities() {
     );
 }
 
-#[tokio::test]
-async fn a_database_seeded_before_receives_the_additions_once() {
-    let app = TestApp::spawn().await;
-    let fresh_order = offered_ports(&app).await;
+/// Makes the database look like one seeded by the previous version: the added entries absent,
+/// every other one at its old sort number, 凭祥 a land port, no level recorded.
+async fn make_old(app: &TestApp) {
     let pool = app.state.pool();
-
-    // Make it look like a database seeded by the previous version: the added entries absent,
-    // every other one at its old sort number, 凭祥 a land port, no level recorded.
     for a in laihua::refdata::additions() {
         sqlx::query(&format!("DELETE FROM {} WHERE name_zh = $1", a.list))
             .bind(a.name_zh)
@@ -307,6 +303,15 @@ async fn a_database_seeded_before_receives_the_additions_once() {
         .execute(pool)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_database_seeded_before_receives_the_additions_once() {
+    let app = TestApp::spawn().await;
+    let fresh_order = offered_ports(&app).await;
+    let pool = app.state.pool();
+
+    make_old(&app).await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM ports").await, 216);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM missions").await, 277);
     // What the administrator did before the upgrade stays: a port renamed, one retired, one
@@ -440,4 +445,25 @@ async fn a_database_seeded_before_receives_the_additions_once() {
         .assert_has("<optgroup label=\"公路口岸\">")
         .assert_has("满洲里铁路口岸（内蒙古自治区）")
         .assert_lacks("饶河港");
+}
+
+#[tokio::test]
+async fn two_instances_starting_together_add_each_entry_once() {
+    let app = TestApp::spawn().await;
+    make_old(&app).await;
+    let audits = system_additions(&app).await;
+    tokio::join!(seed_again(&app), seed_again(&app), seed_again(&app));
+    assert_eq!(
+        system_additions(&app).await - audits,
+        laihua::refdata::additions().len() as i64
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM ports").await,
+        laihua::refdata::ports().len() as i64
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(DISTINCT sort) FROM ports").await,
+        laihua::refdata::ports().len() as i64
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM missions").await, 278);
 }
