@@ -125,7 +125,9 @@ async fn ports_by_kind_missions_and_regions_that_are_not_nationalities() {
     // the nationality offers neither (nor 中国, 中国台湾).
     let (_r, c) = approved_unit(&app, 160, "天宁区", "tianning").await;
     let form = c.get("/groups/form").await;
-    form.assert_ok().assert_has("签证申办国家（地区）");
+    form.assert_ok()
+        .assert_has("签证申办国家（地区）")
+        .assert_has("在香港、澳门申办的，选“中国香港”“中国澳门”及外交部特派员公署");
     let hosts = options(&form.body, "country");
     for (alpha3, name) in [("HKG", "中国香港"), ("MAC", "中国澳门"), ("KHM", "柬埔寨")] {
         assert!(
