@@ -433,9 +433,9 @@ mod tests {
         let of_kind = |k| ports().iter().filter(|p| p.kind == k).count();
         assert_eq!(
             PortKind::ALL.map(|k| (k.as_str(), of_kind(k))),
-            [("air", 86), ("sea", 118), ("rail", 18), ("land", 80)]
+            [("air", 89), ("sea", 119), ("rail", 18), ("land", 80)]
         );
-        assert_eq!(ports().len(), 302);
+        assert_eq!(ports().len(), 306);
         let embassies = missions()
             .iter()
             .filter(|m| m.kind == MissionKind::Embassy)
@@ -646,7 +646,7 @@ mod tests {
 
     #[test]
     fn additions_are_consistent() {
-        assert_eq!(level(), 1);
+        assert_eq!(level(), 2);
         assert_unique("addition", additions().iter().map(|a| a.name_zh));
         for a in additions() {
             assert!(a.level >= 1, "{}", a.name_zh);
@@ -676,6 +676,16 @@ mod tests {
         assert_eq!(missions0.len(), 277);
         assert_eq!(missions0[137], ("中国驻柬埔寨大使馆驻暹粒领事办公室", 137));
         assert_eq!(missions0[138], ("中国驻基里巴斯大使馆", 138));
+        // Level 1 had 302 ports; the level-2 rows were inserted without moving the older ones.
+        let ports1: Vec<_> = sort_at("ports", ports().iter().map(|p| p.name_zh), 1)
+            .into_iter()
+            .filter_map(|(n, s)| s.map(|s| (n, s)))
+            .collect();
+        assert_eq!(ports1.len(), 302);
+        assert!(ports1.iter().enumerate().all(|(i, (_, s))| *s == i as i64));
+        assert_eq!(ports1[55], ("鄂州花湖国际机场", 55));
+        assert_eq!(ports1[56], ("长沙黄花国际机场", 56));
+        assert_eq!(added_at("ports", "滨州港"), 2);
         // At the current level every entry has its position in the file.
         let all = sort_at("ports", ports().iter().map(|p| p.name_zh), level());
         assert!(all
@@ -714,6 +724,10 @@ mod tests {
             ("珠海九洲港", PortKind::Sea, "广东省"),
             ("景洪港", PortKind::Sea, "云南省"),
             ("鄂州花湖国际机场", PortKind::Air, "湖北省"),
+            ("恩施许家坪机场", PortKind::Air, "湖北省"),
+            ("遵义新舟机场", PortKind::Air, "贵州省"),
+            ("铜仁凤凰机场", PortKind::Air, "贵州省"),
+            ("滨州港", PortKind::Sea, "山东省"),
         ] {
             let p = port_by_name(name).unwrap();
             assert_eq!((p.kind, p.province_zh), (kind, province), "{name}");

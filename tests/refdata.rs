@@ -69,10 +69,10 @@ async fn ports_by_kind_missions_and_regions_that_are_not_nationalities() {
     assert_eq!(
         ports_by_kind(&app).await,
         [
-            ("air".to_string(), 86),
+            ("air".to_string(), 89),
             ("land".to_string(), 80),
             ("rail".to_string(), 18),
-            ("sea".to_string(), 118),
+            ("sea".to_string(), 119),
         ]
     );
     assert_eq!(
@@ -468,4 +468,77 @@ async fn two_instances_starting_together_add_each_entry_once() {
         laihua::refdata::ports().len() as i64
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM missions").await, 278);
+}
+
+/// A database already at level 1 (the 302 ports of issue 16) receives only the ports of
+/// level 2, each once, at their places; nothing of level 1 comes back or moves.
+#[tokio::test]
+async fn a_database_at_level_1_receives_only_level_2() {
+    let app = TestApp::spawn().await;
+    let fresh_order = offered_ports(&app).await;
+    let pool = app.state.pool();
+    let names: Vec<&str> = laihua::refdata::ports().iter().map(|p| p.name_zh).collect();
+    let level2: Vec<&str> = laihua::refdata::additions()
+        .iter()
+        .filter(|a| a.level == 2)
+        .map(|a| a.name_zh)
+        .collect();
+    assert_eq!(
+        level2,
+        ["恩施许家坪机场", "遵义新舟机场", "铜仁凤凰机场", "滨州港"]
+    );
+    for name in &level2 {
+        sqlx::query("DELETE FROM ports WHERE name_zh = $1")
+            .bind(*name)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    for (name, old) in laihua::refdata::sort_at("ports", names.iter().copied(), 1) {
+        if let Some(old) = old {
+            sqlx::query("UPDATE ports SET sort = $1 WHERE name_zh = $2")
+                .bind(old)
+                .bind(name)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    sqlx::query("UPDATE settings SET value = '1' WHERE key = 'refdata_level'")
+        .execute(pool)
+        .await
+        .unwrap();
+    // A level-1 port the administrator retired stays retired.
+    sqlx::query("UPDATE ports SET retired = 1 WHERE name_zh = '饶河港'")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM ports").await, 302);
+    let audits = system_additions(&app).await;
+
+    seed_again(&app).await;
+    assert_eq!(system_additions(&app).await - audits, 4);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM ports").await, 306);
+    assert_eq!(
+        app.scalar("SELECT retired FROM ports WHERE name_zh = '饶河港'")
+            .await,
+        1
+    );
+    let strip = |v: Vec<(String, String)>| {
+        v.into_iter()
+            .filter(|(_, n)| n != "饶河港")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(offered_ports(&app).await), strip(fresh_order));
+    let row: (String, String) =
+        sqlx::query_as("SELECT kind, province_zh FROM ports WHERE name_zh = '铜仁凤凰机场'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(row, ("air".to_string(), "贵州省".to_string()));
+
+    // Started again: nothing more.
+    let audits = system_additions(&app).await;
+    seed_again(&app).await;
+    assert_eq!(system_additions(&app).await, audits);
 }
