@@ -28,6 +28,13 @@ impl FieldErrors {
     pub fn has_v(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> bool {
         self.has(&format!("v{}_{name}", index.borrow()))
     }
+    /// The message of column `name` of itinerary row `index` (`t{index}_{name}`).
+    pub fn get_t(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> &str {
+        self.get(&format!("t{}_{name}", index.borrow()))
+    }
+    pub fn has_t(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> bool {
+        self.has(&format!("t{}_{name}", index.borrow()))
+    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -7,6 +7,7 @@ pub mod dump;
 pub mod file_locks;
 pub mod flows;
 pub mod groups;
+pub mod itinerary;
 pub mod messages;
 pub mod ops;
 pub mod queues;

@@ -104,6 +104,8 @@ struct PrintPage {
     f: crate::pdf::FormData,
     qr: String,
     short_hash: String,
+    /// The same text the PDF prints.
+    declaration: &'static str,
 }
 
 /// The printed form: the PDF, or without a CJK font the same form as an A4 HTML page the
@@ -126,6 +128,7 @@ pub fn printed(p: Printed) -> AppResult<Response> {
             let page = PrintPage {
                 qr: crate::pdf::qr_svg(&payload),
                 short_hash: p.form.data_hash.chars().take(16).collect(),
+                declaration: crate::pdf::DECLARATION,
                 f: p.form,
             };
             Ok(Html(page.render()?).into_response())
