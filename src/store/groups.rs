@@ -590,6 +590,8 @@ pub struct GroupRow {
     pub arrival: String,
     pub departure: String,
     pub visitors: i64,
+    /// 团组人数 (none for a group saved before it was asked).
+    pub group_size: Option<i64>,
     pub submitted_at: Option<i64>,
     pub created_at: i64,
     pub acceptance_no: Option<String>,
@@ -612,7 +614,7 @@ impl GroupRow {
 const ROW_COLS: &str =
     "g.id, g.number, g.name, u.name AS unit_name, d.name AS district_name, g.state, \
     g.arrival, g.departure, g.submitted_at, g.created_at, g.acceptance_no, g.verification_no, \
-    g.return_reason, g.letter_file_id, \
+    g.return_reason, g.letter_file_id, g.group_size, \
     (SELECT COUNT(*) FROM group_visitors v WHERE v.group_id = g.id) AS visitors";
 
 fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
@@ -627,6 +629,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
         arrival: r.try_get("arrival")?,
         departure: r.try_get("departure")?,
         visitors: r.try_get("visitors")?,
+        group_size: r.try_get("group_size")?,
         submitted_at: r.try_get("submitted_at")?,
         created_at: r.try_get("created_at")?,
         acceptance_no: r.try_get("acceptance_no")?,
