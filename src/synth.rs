@@ -1600,7 +1600,7 @@ pub async fn generate(
             let stay = group_fields::planned_days(arrival, departure).max(30);
             for v in &mut vdata {
                 v.visa_type = visa.to_string();
-                v.stay_days = Some(stay.min(group_fields::max_stay(data.entry_type)));
+                v.stay_days = Some(stay.min(group_fields::max_stay(data.entry_type.multiple())));
             }
             let dhash = data_hash(&data, &vdata);
             let short: Box<str> = dhash[..16].into();

@@ -183,6 +183,9 @@ async fn the_form_offers_the_new_fields_adds_itinerary_rows_and_saves_them_sorte
     );
 }
 
+/// Changes to the form, the field whose message is expected, and the message.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
 #[tokio::test]
 async fn bad_field_input_is_refused_beside_the_field_and_nothing_saved() {
     let app = TestApp::spawn().await;
@@ -190,7 +193,7 @@ async fn bad_field_input_is_refused_beside_the_field_and_nothing_saved() {
     c.get("/groups/form").await;
     let before = date_in(&app, 59);
     let after = date_in(&app, 71);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![("size", "1")],
             "size",

@@ -47,6 +47,11 @@ impl FieldErrors {
     }
 }
 
+/// A date as forms post it: `2026-01-31`.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
 /// Trims and checks a required text field of at most `max` characters.
 pub fn required(
     errors: &mut FieldErrors,

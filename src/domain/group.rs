@@ -416,9 +416,7 @@ mod ground_code {
     }
 }
 
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
+pub use super::fields::parse_date;
 
 /// A passport number: 5 to 20 letters and digits (upper-cased).
 pub fn parse_passport(s: &str) -> Option<String> {
@@ -589,7 +587,7 @@ impl VisitorForm {
         let stay_days = validate_stay(
             &f("stay_days"),
             &self.stay_days,
-            trip.entry,
+            trip.entry.map(EntryType::multiple),
             trip.planned_days(),
             e,
         );

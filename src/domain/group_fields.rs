@@ -5,8 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::fields::{required, FieldErrors};
-use super::group::{parse_date, EntryType};
+use super::fields::{parse_date, required, FieldErrors};
 
 /// The whole delegation, which may be larger than the visitors on one form.
 pub const MAX_GROUP_SIZE: i64 = 999;
@@ -15,8 +14,8 @@ pub const MAX_ITINERARY: usize = 60;
 
 /// Days per stay: one entry allows up to 180 days, each stay of a multiple-entry visa up to 90
 /// (the usual durations the missions grant on invitation letters).
-pub fn max_stay(entry: EntryType) -> i64 {
-    if entry.multiple() {
+pub fn max_stay(multiple: bool) -> i64 {
+    if multiple {
         90
     } else {
         180
@@ -186,12 +185,13 @@ pub fn validate_size(size: &str, visitors: usize, e: &mut FieldErrors) -> Option
     }
 }
 
-/// Checks the days per stay against the entry type and the planned stay (`planned`: days from
+/// Checks the days per stay against the entry type (`multiple`: whether it allows several
+/// entries; `None` when not chosen) and the planned stay (`planned`: days from
 /// arrival to departure, both counted).
 pub fn validate_stay(
     field: &str,
     stay: &str,
-    entry: Option<EntryType>,
+    multiple: Option<bool>,
     planned: Option<i64>,
     e: &mut FieldErrors,
 ) -> Option<i64> {
@@ -204,14 +204,14 @@ pub fn validate_stay(
         e.add(field, "停留期限应为整数天数");
         return None;
     };
-    let max = entry.map_or(180, max_stay);
+    let max = max_stay(multiple.unwrap_or(false));
     if n < 1 {
         e.add(field, "停留期限至少为1天");
         return None;
     }
     if n > max {
-        let what = match entry {
-            Some(t) if t.multiple() => "多次入境每次停留",
+        let what = match multiple {
+            Some(true) => "多次入境每次停留",
             _ => "一次入境停留",
         };
         e.add(field, format!("{what}不能超过{max}天"));
@@ -311,8 +311,8 @@ mod tests {
 
     #[test]
     fn stays_are_limited_by_the_entry_type() {
-        let single = Some(EntryType::Single);
-        let multi = Some(EntryType::HalfYear);
+        let single = Some(false);
+        let multi = Some(true);
         let mut e = FieldErrors::new();
         assert_eq!(
             validate_stay("s", "180", single, Some(10), &mut e),

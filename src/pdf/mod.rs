@@ -1021,7 +1021,7 @@ mod tests {
             let plans = plan_pages(n);
             assert!(plans[0].supplement, "{n}");
             assert!(plans.iter().skip(1).all(|p| !p.supplement));
-            assert!(plans.last().unwrap().declaration, "{n}");
+            assert!(plans.last().is_some_and(|p| p.declaration), "{n}");
             assert_eq!(plans.iter().filter(|p| p.declaration).count(), 1);
             let rows: Vec<usize> = plans.iter().flat_map(|p| p.rows.clone()).collect();
             assert_eq!(rows, (0..n).collect::<Vec<_>>(), "{n}");
