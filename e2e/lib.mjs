@@ -521,8 +521,24 @@ export async function fillVisitor(page, n, v) {
   await box.getByLabel(/^国籍/).selectOption({ label: v.nationality });
   await box.getByLabel(/^护照号码/).fill(v.passport);
   await box.getByLabel(/^护照有效期至/).fill(v.expiry);
-  await box.getByLabel(/^工作单位/).fill(v.employer);
+  // Exactly 工作单位 (the employer's country, city and address have labels of their own).
+  await box.getByLabel(/^工作单位\s*\*?$/).fill(v.employer);
   await box.getByLabel(/^职务/).fill(v.position);
+  await box.getByLabel(/^工作单位所在国家（地区）/).selectOption({ label: v.employerCountry ?? v.nationality });
+  await box.getByLabel(/^工作单位所在城市/).fill(v.employerCity ?? 'New York');
+  await box.getByLabel(/^工作单位地址/).fill(v.employerAddress ?? '1 Main Street');
+  // 拟申请签证种类 is defaulted from 来华事由 when not chosen.
+  if (v.visaType) await box.getByLabel(/^拟申请签证种类/).selectOption({ label: v.visaType });
+  await box.getByLabel(/^停留期限（天）/).fill(v.stay ?? '30');
+}
+
+/** 团组人数 and a one-row 在华日程 (day 61, within the planned days 60..70 the tests use). */
+export async function fillGroupExtras(page, size = '2') {
+  await field(page, '团组人数').fill(size);
+  await page.getByLabel('日程1 日期').fill(isoDaysFromNow(61));
+  await page.getByLabel('日程1 城市').fill('常州');
+  await page.getByLabel('日程1 活动内容').fill('技术交流');
+  await page.getByLabel('日程1 接待单位').fill('常州某公司');
 }
 
 /** Chooses a file for the upload labelled 选择<what> and presses its 上传 button. */
@@ -568,6 +584,7 @@ export async function newGroupOfTwo(page) {
   await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
   await field(page, '签证申办国家（地区）').selectOption({ label: '美国' });
   await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
+  await fillGroupExtras(page);
   await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
   await page.getByRole('button', { name: '添加到访人员' }).click();
   await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });

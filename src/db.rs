@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "files_sha256",
         include_str!("../migrations/0016_files_sha256.sql"),
     ),
+    (
+        17,
+        "group_fields",
+        include_str!("../migrations/0017_group_fields.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -14,6 +14,7 @@ const PORTS_TSV: &str = include_str!("../refdata/ports.tsv");
 const PURPOSES_TSV: &str = include_str!("../refdata/purposes.tsv");
 const COST_BEARERS_TSV: &str = include_str!("../refdata/cost_bearers.tsv");
 const ADDITIONS_TSV: &str = include_str!("../refdata/additions.tsv");
+const VISA_TYPES_TSV: &str = include_str!("../refdata/visa_types.tsv");
 
 /// A country or region of ISO 3166-1, with its Chinese short name after GB/T 2659.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -316,6 +317,12 @@ pub fn sort_at<'a>(
         .collect()
 }
 
+/// Visa types (拟申请签证种类), in display order.
+pub fn visa_types() -> &'static [Coded] {
+    static DATA: OnceLock<Vec<Coded>> = OnceLock::new();
+    DATA.get_or_init(|| coded(VISA_TYPES_TSV))
+}
+
 /// The country with this alpha-3 code (ASCII case-insensitive).
 pub fn country_by_alpha3(alpha3: &str) -> Option<&'static Country> {
     countries()
@@ -363,7 +370,7 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const FILES: [(&str, &str, &[&str]); 6] = [
+    const FILES: [(&str, &str, &[&str]); 7] = [
         (
             "countries.tsv",
             COUNTRIES_TSV,
@@ -382,6 +389,7 @@ mod tests {
             ADDITIONS_TSV,
             &["level", "list", "name_zh"],
         ),
+        ("visa_types.tsv", VISA_TYPES_TSV, &["code", "name_zh"]),
     ];
 
     fn data_lines(text: &str) -> usize {
@@ -623,6 +631,20 @@ mod tests {
         );
         assert_eq!(cost_bearer("self").unwrap().name_zh, "外方自理");
         assert!(purpose("nonexistent").is_none());
+    }
+
+    #[test]
+    fn every_purpose_defaults_to_a_seeded_visa_type() {
+        assert_eq!(visa_types().len(), data_lines(VISA_TYPES_TSV));
+        assert_unique("code", visa_types().iter().map(|c| c.code));
+        for p in purposes() {
+            if let Some(v) = crate::domain::group_fields::default_visa_type(p.code) {
+                assert!(visa_types().iter().any(|c| c.code == v), "{}", p.code);
+            }
+        }
+        assert!(visa_types()
+            .iter()
+            .any(|c| c.code == "M" && c.name_zh == "商贸"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use rand::{Rng, SeedableRng};
 use crate::db::{Backend, Db};
 use crate::domain::audit::ObjectType;
 use crate::domain::group::{data_hash, EntryType, Ground, GroupData, GroupState, VisitorData};
+use crate::domain::group_fields::{self, ItineraryRow};
 use crate::domain::group_flow::{self, GroupAction, Sequence};
 use crate::domain::registration::{RegData, RegState};
 use crate::domain::visit::{VisitData, VisitState};
@@ -645,6 +646,59 @@ const MS: Names = Names(
     ],
 );
 
+/// The city of a visitor's employer (by nationality; the generator keeps it simple).
+fn employer_city(alpha3: &str) -> &'static str {
+    match alpha3 {
+        "USA" => "New York",
+        "GBR" => "London",
+        "CAN" => "Toronto",
+        "AUS" => "Sydney",
+        "JPN" => "Tokyo",
+        "KOR" => "Seoul",
+        "DEU" => "Munich",
+        "FRA" => "Paris",
+        "RUS" => "Moscow",
+        "ITA" => "Milan",
+        _ => "Capital City",
+    }
+}
+
+/// A plausible itinerary within the planned stay: arrival, a visit to the unit, a day in
+/// another city on longer stays, departure.
+fn itinerary_of(arrival: NaiveDate, departure: NaiveDate, host: &str) -> Vec<ItineraryRow> {
+    let mut rows = vec![ItineraryRow {
+        date: arrival,
+        city: "上海".into(),
+        activity: "抵达，前往常州".into(),
+        host: host.to_string(),
+    }];
+    if let Some(d) = arrival.succ_opt().filter(|d| *d < departure) {
+        rows.push(ItineraryRow {
+            date: d,
+            city: "常州".into(),
+            activity: "参观企业，业务洽谈".into(),
+            host: host.to_string(),
+        });
+    }
+    if (departure - arrival).num_days() > 4 {
+        rows.push(ItineraryRow {
+            date: arrival + chrono::Days::new(3),
+            city: "苏州".into(),
+            activity: "考察合作伙伴".into(),
+            host: host.to_string(),
+        });
+    }
+    if departure > arrival {
+        rows.push(ItineraryRow {
+            date: departure,
+            city: "上海".into(),
+            activity: "离境".into(),
+            host: host.to_string(),
+        });
+    }
+    rows
+}
+
 fn names_for(alpha3: &str) -> &'static Names {
     match alpha3 {
         "DEU" | "AUT" | "CHE" | "LIE" | "LUX" => &DE,
@@ -732,6 +786,8 @@ struct UnitInfo {
     district_id: i64,
     approved_at: Option<i64>,
     contact: (String, String),
+    /// The unit's name (the host on its groups' itineraries).
+    name: String,
 }
 
 struct Staff {
@@ -1273,6 +1329,7 @@ pub async fn generate(
             district_id: districts[district].id,
             approved_at: None,
             contact: (contact.clone(), mobile.clone()),
+            name: data.name.clone(),
         });
         timeline.push(created, idx, What::UnitCreate);
         if target == RegState::Draft {
@@ -1471,6 +1528,16 @@ pub async fn generate(
                         rng.gen_range(1..29),
                     )
                     .unwrap_or_default(),
+                    employer_country: nat.clone(),
+                    employer_city: employer_city(&nat).to_string(),
+                    employer_address: format!(
+                        "{} Industrial Park, Building {}",
+                        employer_city(&nat),
+                        digits % 40 + 1
+                    ),
+                    // Set from the group's purpose and dates below.
+                    visa_type: String::new(),
+                    stay_days: None,
                     nationality: nat,
                     passport_no: format!("{prefix}{digits:08}"),
                     passport_expiry: departure + chrono::Days::new(rng.gen_range(200..3600)),
@@ -1525,7 +1592,16 @@ pub async fn generate(
                 } else {
                     String::new()
                 },
+                // Without drawing from `rng`, so that the rest of the data stays as it was.
+                size: Some(vdata.len() as i64 + id % 3),
+                itinerary: itinerary_of(arrival, departure, ui.name.as_str()),
             };
+            let visa = group_fields::default_visa_type(&data.purpose).unwrap_or("F");
+            let stay = group_fields::planned_days(arrival, departure).max(30);
+            for v in &mut vdata {
+                v.visa_type = visa.to_string();
+                v.stay_days = Some(stay.min(group_fields::max_stay(data.entry_type.multiple())));
+            }
             let dhash = data_hash(&data, &vdata);
             let short: Box<str> = dhash[..16].into();
             let num: Box<str> = number.as_str().into();
@@ -1777,6 +1853,11 @@ pub async fn generate(
         let mut tx = db.begin().await?;
         groups::import(tx.conn(), &g_rows).await?;
         groups::import_visitors(tx.conn(), &v_rows).await?;
+        let plans: Vec<(i64, &[ItineraryRow])> = g_rows
+            .iter()
+            .map(|g| (g.id, g.data.itinerary.as_slice()))
+            .collect();
+        crate::store::itinerary::import(tx.conn(), &plans).await?;
         visits::import(tx.conn(), &r_rows).await?;
         write_events(tx.conn(), &ctx, due).await?;
         tx.commit().await?;

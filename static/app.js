@@ -48,6 +48,21 @@
     entry.addEventListener("change", toggle);
     toggle();
   }
+  // Visa types not chosen yet follow the purpose's usual type (the server does the same on
+  // save); a type the clerk chose is left alone.
+  var purpose = document.getElementById("purpose");
+  if (purpose) {
+    var preselect = function () {
+      var o = purpose.options[purpose.selectedIndex];
+      var visa = o ? o.getAttribute("data-visa") : "";
+      if (!visa) return;
+      Array.prototype.forEach.call(document.querySelectorAll("select.visa-type"), function (s) {
+        if (s.value === "") s.value = visa;
+      });
+    };
+    purpose.addEventListener("change", preselect);
+    preselect();
+  }
   var printNow = document.getElementById("print-now");
   if (printNow) printNow.addEventListener("click", function () { window.print(); });
 

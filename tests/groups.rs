@@ -396,6 +396,7 @@ async fn warnings_show_but_do_not_block() {
     let mut f = group_fields(&app, 1).await;
     set(&mut f, "arrival", &date_in(&app, 10));
     set(&mut f, "departure", &date_in(&app, 20));
+    set(&mut f, "t0_date", &date_in(&app, 11));
     set(&mut f, "v0_passport_expiry", &date_in(&app, 100));
     let p = c.post("/groups", &refs(&f)).await;
     let id: i64 = group_id_in(&p.location);

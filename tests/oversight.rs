@@ -57,7 +57,8 @@ async fn queue_exports_hold_the_rows_on_screen_and_only_the_countys_district() {
         .assert_lacks(&nb)
         .assert_has("导出Excel");
     let sheets = export(&county, "/review/groups?format=xlsx").await;
-    assert_eq!(sheets.len(), 1);
+    let names: Vec<&str> = sheets.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(names, vec!["团组待办", "到访人员", "在华日程"]);
     let rows = &sheets[0].1;
     assert_eq!(rows[0][1], "团组编号");
     assert_eq!(rows.len(), 2, "header and one group: {rows:?}");

@@ -61,17 +61,18 @@ fn poppler(tool: &str, args: &[&str]) -> Option<Vec<u8>> {
 }
 
 #[test]
-fn five_visitor_form_is_one_small_page_with_searchable_chinese_text() {
+fn five_visitor_form_is_two_small_pages_with_searchable_chinese_text() {
     let form = sample_form();
     assert_eq!(form.visitors.len(), MAX_VISITORS);
     let pdf = printer().render(&form).unwrap();
     assert!(pdf.starts_with(b"%PDF"));
     assert!(pdf.len() < 300 * 1024, "PDF is {} bytes", pdf.len());
 
-    // One page: the page tree says so, and so does poppler.
+    // Two pages (the visitors' visas and employers, the itinerary and the declaration on the
+    // second): the page tree says so, and so does poppler.
     let pages = pdf.windows(10).filter(|w| w == b"/Type/Page").count()
         - pdf.windows(11).filter(|w| w == b"/Type/Pages").count();
-    assert_eq!(pages, 1);
+    assert_eq!(pages, 2);
 
     let dir = TempDir::new("text");
     let file = dir.0.join("form.pdf");
@@ -81,7 +82,7 @@ fn five_visitor_form_is_one_small_page_with_searchable_chinese_text() {
         let info = String::from_utf8(info).unwrap();
         assert!(
             info.lines()
-                .any(|l| l.split_whitespace().eq(["Pages:", "1"])),
+                .any(|l| l.split_whitespace().eq(["Pages:", "2"])),
             "{info}"
         );
         assert!(info.contains("A4"), "{info}");
@@ -99,9 +100,23 @@ fn five_visitor_form_is_one_small_page_with_searchable_chinese_text() {
             "法定代表人（签字）",
             "Hubert Blaine",
             "数据版本 3f5a9c0e12b47d68",
+            "团组人数",
+            "四、到访人员签证及工作单位",
+            "拟申请签证种类",
+            "M（商贸）",
+            "五、在华日程",
+            "出席中德（常州）创新产业园合作交流会",
+            "六、申请单位声明",
+            "第2页 共2页",
         ] {
             assert!(text.contains(wanted), "{wanted:?} not in:\n{text}");
         }
+        // The declaration is the one text the HTML print shows too.
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(
+            flat.contains(laihua::pdf::DECLARATION),
+            "declaration not in:\n{text}"
+        );
     }
 }
 
@@ -294,6 +309,33 @@ fn without_a_font_render_fails_and_the_help_says_how_to_add_one() {
         ".ttc",
     ] {
         assert!(help.contains(wanted), "{wanted:?} not in {help}");
+    }
+}
+
+#[test]
+fn a_long_itinerary_continues_on_further_pages() {
+    let mut form = sample_form();
+    let stop = form.itinerary[1].clone();
+    form.itinerary = (1..=60)
+        .map(|i| laihua::pdf::ItineraryInfo {
+            seq: i,
+            city: format!("城市{i}"),
+            ..stop.clone()
+        })
+        .collect();
+    let pdf = printer().render(&form).unwrap();
+    let pages = pdf.windows(10).filter(|w| w == b"/Type/Page").count()
+        - pdf.windows(11).filter(|w| w == b"/Type/Pages").count();
+    assert!(pages >= 3, "{pages} pages");
+    let dir = TempDir::new("long");
+    let file = dir.0.join("form.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    if let Some(text) = poppler("pdftotext", &["-enc", "UTF-8", file.to_str().unwrap(), "-"]) {
+        let text = String::from_utf8(text).unwrap();
+        for wanted in ["城市1", "城市60", "五、在华日程（续）", "六、申请单位声明"]
+        {
+            assert!(text.contains(wanted), "{wanted:?} not in:\n{text}");
+        }
     }
 }
 

@@ -760,6 +760,16 @@ async fn group_form(app: &TestApp, name: &str, passport_no: &str) -> Vec<(&'stat
         ("v0_passport_expiry", day(3000)),
         ("v0_employer", "ACME Corp.".into()),
         ("v0_position", "Engineer".into()),
+        ("v0_visa_type", "M".into()),
+        ("v0_stay_days", "30".into()),
+        ("v0_employer_country", "USA".into()),
+        ("v0_employer_city", "New York".into()),
+        ("v0_employer_address", "1 Main Street".into()),
+        ("size", "1".into()),
+        ("t0_date", day(61)),
+        ("t0_city", "常州".into()),
+        ("t0_activity", "技术交流".into()),
+        ("t0_host", "常州某公司".into()),
         ("action", "save".into()),
     ]
 }

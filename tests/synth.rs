@@ -30,6 +30,34 @@ async fn synthetic_data_covers_every_state_and_serves_the_benchmarked_pages() {
     assert!(count("visit_records") > 0);
     assert!(count("messages") > 300);
     assert!(count("audit_log") > 1000);
+    // Issue 16's fields: every group has its size and an itinerary within its dates, every
+    // visitor a visa type, a stay and an employer's address.
+    assert!(
+        app.scalar("SELECT COUNT(DISTINCT group_id) FROM group_itinerary")
+            .await
+            == 300
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM group_itinerary t JOIN invitation_groups g ON g.id = t.group_id
+             WHERE t.day < g.arrival OR t.day > g.departure"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invitation_groups WHERE group_size IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM group_visitors WHERE visa_type = '' OR stay_days IS NULL
+             OR employer_country = '' OR employer_address = ''"
+        )
+        .await,
+        0
+    );
     for s in GroupState::ALL {
         let n = app
             .scalar(&format!(

@@ -14,7 +14,7 @@ import { PNG } from 'pngjs';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
-  isoDaysFromNow, pdfFile, png, fillVisitor, uploadRow, printPdf,
+  isoDaysFromNow, pdfFile, png, fillVisitor, fillGroupExtras, uploadRow, printPdf,
 } from '../lib.mjs';
 
 let server;
@@ -81,6 +81,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
     await field(page, '签证申办国家（地区）').selectOption({ label: '美国' });
     await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
+    await fillGroupExtras(page);
     await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
     await page.getByRole('button', { name: '添加到访人员' }).click();
     await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });

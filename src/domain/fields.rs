@@ -28,6 +28,13 @@ impl FieldErrors {
     pub fn has_v(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> bool {
         self.has(&format!("v{}_{name}", index.borrow()))
     }
+    /// The message of column `name` of itinerary row `index` (`t{index}_{name}`).
+    pub fn get_t(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> &str {
+        self.get(&format!("t{}_{name}", index.borrow()))
+    }
+    pub fn has_t(&self, index: impl std::borrow::Borrow<usize>, name: &str) -> bool {
+        self.has(&format!("t{}_{name}", index.borrow()))
+    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -38,6 +45,11 @@ impl FieldErrors {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
         self.0.iter()
     }
+}
+
+/// A date as forms post it: `2026-01-31`.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
 /// Trims and checks a required text field of at most `max` characters.

@@ -5,6 +5,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{required, FieldErrors};
+use super::group_fields::{
+    planned_days, validate_itinerary, validate_size, validate_stay, ItineraryForm, ItineraryRow,
+};
 
 /// At most this many visitors per group (manual 2.3.3).
 pub const MAX_VISITORS: usize = 5;
@@ -221,6 +224,35 @@ pub struct Choices<'a> {
     /// (mission id, host country alpha-3)
     pub missions: &'a [(i64, &'a str)],
     pub nationalities: &'a [&'a str],
+    /// Codes of the visa types in force.
+    pub visa_types: &'a [&'a str],
+    /// Countries (alpha3) an employer may be in.
+    pub countries: &'a [&'a str],
+}
+
+/// What a visitor's checks need of the group: its dates and entry type as typed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trip {
+    pub arrival: Option<NaiveDate>,
+    pub departure: Option<NaiveDate>,
+    pub entry: Option<EntryType>,
+}
+
+impl Trip {
+    pub fn of(form: &GroupForm) -> Trip {
+        Trip {
+            arrival: parse_date(&form.arrival),
+            departure: parse_date(&form.departure),
+            entry: EntryType::parse(form.entry_type.trim()),
+        }
+    }
+    /// Days from arrival to departure, both counted, when both are valid and in order.
+    pub fn planned_days(&self) -> Option<i64> {
+        match (self.arrival, self.departure) {
+            (Some(a), Some(d)) if d >= a => Some(planned_days(a, d)),
+            _ => None,
+        }
+    }
 }
 
 /// The group as typed.
@@ -252,6 +284,12 @@ pub struct GroupForm {
     pub contact_phone: String,
     #[serde(default)]
     pub remarks: String,
+    /// 团组人数: the whole delegation.
+    #[serde(default)]
+    pub size: String,
+    /// 在华日程 as typed (blank rows included).
+    #[serde(default)]
+    pub itinerary: Vec<ItineraryForm>,
 }
 
 /// A visitor as typed.
@@ -275,9 +313,22 @@ pub struct VisitorForm {
     pub employer: String,
     #[serde(default)]
     pub position: String,
+    /// 拟申请签证种类 (a `visa_type` code).
+    #[serde(default)]
+    pub visa_type: String,
+    /// 停留期限（天）.
+    #[serde(default)]
+    pub stay_days: String,
+    #[serde(default)]
+    pub employer_country: String,
+    #[serde(default)]
+    pub employer_city: String,
+    #[serde(default)]
+    pub employer_address: String,
 }
 
 impl VisitorForm {
+    /// Whether nothing was typed (the visa type alone may be a default, not typed).
     pub fn is_blank(&self) -> bool {
         [
             &self.surname,
@@ -289,6 +340,10 @@ impl VisitorForm {
             &self.passport_expiry,
             &self.employer,
             &self.position,
+            &self.stay_days,
+            &self.employer_country,
+            &self.employer_city,
+            &self.employer_address,
         ]
         .iter()
         .all(|s| s.trim().is_empty())
@@ -312,6 +367,13 @@ pub struct GroupData {
     pub contact_name: String,
     pub contact_phone: String,
     pub remarks: String,
+    /// 团组人数; `None` for a group saved before it was asked (and then left out of the hash,
+    /// so that the printed versions of old groups keep theirs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// 在华日程, sorted by date; empty for a group saved before it was asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub itinerary: Vec<ItineraryRow>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -325,6 +387,18 @@ pub struct VisitorData {
     pub passport_expiry: NaiveDate,
     pub employer: String,
     pub position: String,
+    /// The fields below are blank (and left out of the hash) for visitors saved before they
+    /// were asked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub visa_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stay_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub employer_country: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub employer_city: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub employer_address: String,
 }
 
 /// An optional ground as its code, "" for none.
@@ -342,9 +416,7 @@ mod ground_code {
     }
 }
 
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
+pub use super::fields::parse_date;
 
 /// A passport number: 5 to 20 letters and digits (upper-cased).
 pub fn parse_passport(s: &str) -> Option<String> {
@@ -415,6 +487,18 @@ impl GroupForm {
         if remarks.chars().count() > 500 {
             e.add("remarks", "备注不能超过500个字符");
         }
+        // The visitors listed are counted against the size by the caller.
+        let size = validate_size(&self.size, 0, &mut e);
+        let in_order = |d: Option<NaiveDate>| match (arrival, departure) {
+            (Some(a), Some(x)) if x < a => None,
+            _ => d,
+        };
+        let itinerary = validate_itinerary(
+            &self.itinerary,
+            in_order(arrival),
+            in_order(departure),
+            &mut e,
+        );
         if !e.is_empty() {
             return Err(e);
         }
@@ -436,6 +520,8 @@ impl GroupForm {
             contact_name,
             contact_phone,
             remarks,
+            size,
+            itinerary,
         })
     }
 }
@@ -446,10 +532,11 @@ impl VisitorForm {
         &self,
         index: usize,
         choices: &Choices,
-        departure: Option<NaiveDate>,
+        trip: &Trip,
         today: NaiveDate,
         e: &mut FieldErrors,
     ) -> Option<VisitorData> {
+        let departure = trip.departure;
         let f = |name: &str| format!("v{index}_{name}");
         let before = e.clone();
         let surname = self.surname.trim().to_string();
@@ -493,6 +580,38 @@ impl VisitorForm {
         }
         let employer = required(e, &f("employer"), &self.employer, "工作单位", 100);
         let position = required(e, &f("position"), &self.position, "职务", 50);
+        let visa_type = self.visa_type.trim().to_string();
+        if !choices.visa_types.contains(&visa_type.as_str()) {
+            e.add(&f("visa_type"), "请选择拟申请签证种类");
+        }
+        let stay_days = validate_stay(
+            &f("stay_days"),
+            &self.stay_days,
+            trip.entry.map(EntryType::multiple),
+            trip.planned_days(),
+            e,
+        );
+        let employer_country = self.employer_country.trim().to_string();
+        if !choices.countries.contains(&employer_country.as_str()) {
+            e.add(
+                &f("employer_country"),
+                "请选择工作单位所在国家（地区）（须从列表中选择）",
+            );
+        }
+        let employer_city = required(
+            e,
+            &f("employer_city"),
+            &self.employer_city,
+            "工作单位所在城市",
+            50,
+        );
+        let employer_address = required(
+            e,
+            &f("employer_address"),
+            &self.employer_address,
+            "工作单位地址",
+            200,
+        );
         if e.iter().count() != before.iter().count() {
             return None;
         }
@@ -506,6 +625,11 @@ impl VisitorForm {
             passport_expiry: expiry?,
             employer,
             position,
+            visa_type,
+            stay_days,
+            employer_country,
+            employer_city,
+            employer_address,
         })
     }
 }
@@ -522,6 +646,11 @@ impl VisitorData {
             passport_expiry: self.passport_expiry.to_string(),
             employer: self.employer.clone(),
             position: self.position.clone(),
+            visa_type: self.visa_type.clone(),
+            stay_days: self.stay_days.map(|d| d.to_string()).unwrap_or_default(),
+            employer_country: self.employer_country.clone(),
+            employer_city: self.employer_city.clone(),
+            employer_address: self.employer_address.clone(),
         }
     }
     pub fn sex_label(&self) -> &'static str {
@@ -557,6 +686,8 @@ impl GroupData {
             contact_name: self.contact_name.clone(),
             contact_phone: self.contact_phone.clone(),
             remarks: self.remarks.clone(),
+            size: self.size.map(|n| n.to_string()).unwrap_or_default(),
+            itinerary: self.itinerary.iter().map(ItineraryRow::to_form).collect(),
         }
     }
 }
@@ -646,6 +777,8 @@ mod tests {
             cost_bearers: &["inviting_unit"],
             missions: &[(1, "USA"), (2, "USA"), (3, "JPN")],
             nationalities: &["USA", "JPN", "DEU"],
+            visa_types: &["M", "F"],
+            countries: &["USA", "JPN", "DEU", "HKG"],
         }
     }
 
@@ -664,6 +797,13 @@ mod tests {
             contact_name: "李四".into(),
             contact_phone: "13900000000".into(),
             remarks: String::new(),
+            size: "3".into(),
+            itinerary: vec![ItineraryForm {
+                date: "2027-03-02".into(),
+                city: "常州".into(),
+                activity: "技术交流".into(),
+                host: "常州某公司".into(),
+            }],
         }
     }
 
@@ -771,29 +911,23 @@ mod tests {
             passport_expiry: "2027-03-05".into(),
             employer: "ACME".into(),
             position: "Engineer".into(),
+            visa_type: "M".into(),
+            stay_days: "10".into(),
+            employer_country: "USA".into(),
+            employer_city: "Boston".into(),
+            employer_address: "1 Main St".into(),
         };
+        let trip = Trip::of(&form());
         let mut e = FieldErrors::new();
         assert!(v
-            .validate(
-                0,
-                &choices(),
-                Some(d("2027-03-10")),
-                d("2026-11-27"),
-                &mut e
-            )
+            .validate(0, &choices(), &trip, d("2026-11-27"), &mut e)
             .is_none());
         assert!(e.get("v0_passport_expiry").contains("到期"));
         let mut ok = v.clone();
         ok.passport_expiry = "2030-01-01".into();
         let mut e = FieldErrors::new();
         let data = ok
-            .validate(
-                0,
-                &choices(),
-                Some(d("2027-03-10")),
-                d("2026-11-27"),
-                &mut e,
-            )
+            .validate(0, &choices(), &trip, d("2026-11-27"), &mut e)
             .unwrap();
         assert_eq!(data.passport_no, "E1234567");
         assert_eq!(data.full_name(), "LISA MOHAMODE");
@@ -801,9 +935,22 @@ mod tests {
         bad.nationality = "CHN".into();
         let mut e = FieldErrors::new();
         assert!(bad
-            .validate(2, &choices(), None, d("2026-11-27"), &mut e)
+            .validate(2, &choices(), &Trip::default(), d("2026-11-27"), &mut e)
             .is_none());
         assert_eq!(e.get("v2_nationality"), "国籍必须在定义好的国籍中选择");
+        let mut bad = ok.clone();
+        bad.visa_type = "Z".into();
+        bad.stay_days = "9".into();
+        bad.employer_country = "CHX".into();
+        bad.employer_city = String::new();
+        let mut e = FieldErrors::new();
+        assert!(bad
+            .validate(1, &choices(), &trip, d("2026-11-27"), &mut e)
+            .is_none());
+        assert_eq!(e.get("v1_visa_type"), "请选择拟申请签证种类");
+        assert!(e.get("v1_stay_days").contains("10天"));
+        assert!(e.has("v1_employer_country"));
+        assert_eq!(e.get("v1_employer_city"), "请填写工作单位所在城市");
     }
 
     #[test]
@@ -819,6 +966,11 @@ mod tests {
             passport_expiry: d("2027-06-01"),
             employer: "A".into(),
             position: "B".into(),
+            visa_type: String::new(),
+            stay_days: None,
+            employer_country: String::new(),
+            employer_city: String::new(),
+            employer_address: String::new(),
         };
         let w = warnings(&g, &[v], d("2027-02-15"));
         assert_eq!(w.len(), 2, "{w:?}");
@@ -869,7 +1021,10 @@ mod tests {
         let mut f = form();
         f.entry_type = entry_type.into();
         f.ground = ground.into();
-        let g = f.validate(&choices(), d("2026-11-27")).unwrap();
+        let mut g = f.validate(&choices(), d("2026-11-27")).unwrap();
+        // As a group saved before issue 16 has it.
+        g.size = None;
+        g.itinerary.clear();
         let v = VisitorData {
             surname: "DOE".into(),
             given_name: "JOHN".into(),
@@ -880,6 +1035,11 @@ mod tests {
             passport_expiry: d("2030-06-01"),
             employer: "ACME".into(),
             position: "Engineer".into(),
+            visa_type: String::new(),
+            stay_days: None,
+            employer_country: String::new(),
+            employer_city: String::new(),
+            employer_address: String::new(),
         };
         (g, vec![v])
     }
@@ -912,6 +1072,13 @@ mod tests {
         let mut g2 = g.clone();
         g2.places = "常州、苏州".into();
         assert_ne!(data_hash(&g, &[]), data_hash(&g2, &[]));
+        let mut g3 = g.clone();
+        g3.itinerary[0].city = "苏州".into();
+        assert_ne!(data_hash(&g, &[]), data_hash(&g3, &[]));
+        g3.size = Some(4);
+        let json = serde_json::to_value(&g3).unwrap();
+        assert_eq!(json["size"], 4);
+        assert_eq!(serde_json::from_value::<GroupData>(json).unwrap(), g3);
         assert_eq!(data_hash(&g, &[]), data_hash(&g.clone(), &[]));
     }
 }

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod fields;
 pub mod flow;
 pub mod group;
+pub mod group_fields;
 pub mod group_flow;
 pub mod period;
 pub mod principal;

@@ -28,6 +28,9 @@ pub enum Rule {
     Upper(usize),
     /// A lowercase code: a letter, then letters, digits or `_`, 32 at most.
     Code,
+    /// A visa category as printed on visas: an uppercase letter, then uppercase letters or
+    /// digits (M, F, X1, J2).
+    VisaCode,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +95,8 @@ pub enum RefList {
     Ports,
     Purposes,
     CostBearers,
+    /// 拟申请签证种类 (issue 16).
+    VisaTypes,
     Districts,
     /// Registration attachment types.
     AttachmentTypes,
@@ -263,6 +268,29 @@ pub const SPECS: &[Spec] = &[
         ],
         name_field: "name_zh",
         note: "团组申报时选择的费用承担方式。",
+    },
+    Spec {
+        list: RefList::VisaTypes,
+        slug: "visa_types",
+        label: "拟申请签证种类",
+        object_type: ObjectType::Code,
+        code_kind: Some("visa_type"),
+        fields: &[
+            Field {
+                rule: Rule::VisaCode,
+                unique: true,
+                key: true,
+                hint: "签证种类字母，如M、F、X1；新增后不能修改",
+                ..text("code", "代码", 4)
+            },
+            Field {
+                unique: true,
+                ..text("name_zh", "名称", 50)
+            },
+            sort(),
+        ],
+        name_field: "name_zh",
+        note: "到访人员的拟申请签证种类，申报表中显示为“M（商贸）”。未选择时按来华事由默认：商务类为M，交流访问类为F。",
     },
     Spec {
         list: RefList::Districts,

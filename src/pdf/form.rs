@@ -16,6 +16,23 @@ pub struct FormData {
     pub group: GroupInfo,
     /// 1 to 5 visitors (the table always has 5 rows; more is an error).
     pub visitors: Vec<VisitorInfo>,
+    /// 在华日程, in date order (continued on further pages when long).
+    pub itinerary: Vec<ItineraryInfo>,
+}
+
+/// The applying unit's declaration, printed the same on the PDF and the HTML form.
+pub const DECLARATION: &str = "本单位承诺所填信息及提交材料真实、有效，被邀请人来华目的与申请事由一致。\
+本单位将对被邀请人在华期间的活动负责，督促其遵守中国法律法规、尊重当地风俗习惯、按期出境，\
+并在其离境（或取消行程）后按规定办理销签登记。如有虚假或违反上述承诺，本单位愿承担由此产生的一切法律责任。";
+
+/// One row of 五、在华日程.
+#[derive(Debug, Clone, Default)]
+pub struct ItineraryInfo {
+    pub seq: u32,
+    pub date: String,
+    pub city: String,
+    pub activity: String,
+    pub host: String,
 }
 
 /// 一、邀请单位.
@@ -47,6 +64,8 @@ pub struct GroupInfo {
     pub contact_phone: String,
     /// May contain line breaks.
     pub remarks: String,
+    /// 团组人数 (blank for a group saved before it was asked).
+    pub size: String,
 }
 
 /// One row of 三、到访人员.
@@ -62,6 +81,12 @@ pub struct VisitorInfo {
     pub passport_expiry: String,
     pub employer: String,
     pub position: String,
+    /// e.g. M（商贸）.
+    pub visa_type: String,
+    pub stay_days: String,
+    pub employer_country: String,
+    pub employer_city: String,
+    pub employer_address: String,
 }
 
 /// Why no PDF was made.

@@ -1,4 +1,5 @@
-//! The printed form 《邀请外国人来华申请表》: one A4 page drawn with krilla in a Chinese font
+//! The printed form 《邀请外国人来华申请表》: A4 pages (the unit and the visitors on the first,
+//! their visas and employers, the itinerary and the declaration after) drawn with krilla in a Chinese font
 //! found on the machine (read once), with a QR code that names the group and the exact version of
 //! the data that was printed.
 //!
@@ -26,7 +27,9 @@ use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::Document;
 
 use font::FaceMetrics;
-pub use form::{FormData, GroupInfo, PdfError, UnitInfo, VisitorInfo, MAX_VISITORS};
+pub use form::{
+    FormData, GroupInfo, ItineraryInfo, PdfError, UnitInfo, VisitorInfo, DECLARATION, MAX_VISITORS,
+};
 pub use qr::{qr_payload, qr_svg, qr_svg_px, QrMatrix};
 pub use sample::sample_form;
 use text::Fitted;
@@ -239,7 +242,8 @@ impl Printer {
             .map_err(|e| PdfError::Pdf(format!("printing task: {e}")))?
     }
 
-    /// The form as a one-page A4 PDF.
+    /// The form as an A4 PDF: the first page as before, then the visitors' visas and employers,
+    /// the itinerary (over as many pages as it needs) and the declaration.
     pub fn render(&self, form: &FormData) -> Result<Vec<u8>, PdfError> {
         let loaded = self.inner.as_ref().as_ref().ok_or(PdfError::NoFont)?;
         if form.visitors.len() > MAX_VISITORS {
@@ -255,17 +259,25 @@ impl Printer {
                 .creator("laihua".to_string())
                 .language("zh-CN".to_string()),
         );
-        let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
-            .ok_or_else(|| PdfError::Pdf("page size".to_string()))?;
-        let mut page = document.start_page_with(settings);
-        {
-            let mut surface = page.surface();
-            let mut canvas = Canvas::new(&mut surface, loaded);
-            draw_form(&mut canvas, form, &matrix);
-            canvas.finish();
-            surface.finish();
+        let plans = plan_pages(form.itinerary.len());
+        let total = plans.len() + 1;
+        for index in 0..total {
+            let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
+                .ok_or_else(|| PdfError::Pdf("page size".to_string()))?;
+            let mut page = document.start_page_with(settings);
+            {
+                let mut surface = page.surface();
+                let mut canvas = Canvas::new(&mut surface, loaded);
+                match index.checked_sub(1).and_then(|i| plans.get(i)) {
+                    None => draw_form(&mut canvas, form, &matrix),
+                    Some(plan) => draw_continued(&mut canvas, form, plan),
+                }
+                draw_footer(&mut canvas, form, index + 1, total);
+                canvas.finish();
+                surface.finish();
+            }
+            page.finish();
         }
-        page.finish();
         document.finish().map_err(|e| PdfError::Pdf(e.to_string()))
     }
 }
@@ -291,8 +303,36 @@ const REMARKS_H: f32 = 34.0;
 const LABEL_W: f32 = 82.0;
 const VISITOR_HEAD_H: f32 = 22.0;
 const VISITOR_ROW_H: f32 = 28.0;
-const DECLARATION_H: f32 = 112.0;
+const DECLARATION_H: f32 = 124.0;
 const FOOTER_BASELINE: f32 = PAGE_H - 11.0 * MM;
+/// Where the pages after the first begin and what they may fill.
+const CONT_TOP: f32 = 15.0 * MM;
+const CONT_BOTTOM: f32 = FOOTER_BASELINE - 16.0;
+const ITINERARY_HEAD_H: f32 = 20.0;
+const ITINERARY_ROW_H: f32 = 24.0;
+/// 四、到访人员签证及工作单位: its section, column titles and five rows.
+const SUPPLEMENT_H: f32 = SECTION_H + VISITOR_HEAD_H + MAX_VISITORS as f32 * VISITOR_ROW_H;
+
+/// Column titles and widths (points) of the visitors' visas and employers; the last takes what
+/// is left.
+const SUPPLEMENT_COLUMNS: [(&str, f32); 7] = [
+    ("序号", 22.0),
+    ("姓名", 96.0),
+    ("拟申请签证种类", 62.0),
+    ("停留期限（天）", 44.0),
+    ("工作单位所在国家（地区）", 62.0),
+    ("工作单位所在城市", 58.0),
+    ("工作单位地址", 0.0),
+];
+
+/// Column titles and widths of the itinerary; the last takes what is left.
+const ITINERARY_COLUMNS: [(&str, f32); 5] = [
+    ("序号", 22.0),
+    ("日期", 58.0),
+    ("城市", 70.0),
+    ("活动内容", 200.0),
+    ("接待单位", 0.0),
+];
 
 /// Column titles and widths (points) of the visitor table; the last takes what is left.
 const VISITOR_COLUMNS: [(&str, f32); 10] = [
@@ -314,8 +354,20 @@ const fn table_bottom() -> f32 {
         + (SECTION_H + 5.0 * ROW_H)
         + (SECTION_H + 6.0 * ROW_H + 2.0 * ROW2_H + REMARKS_H)
         + (SECTION_H + VISITOR_HEAD_H + MAX_VISITORS as f32 * VISITOR_ROW_H)
-        + (SECTION_H + DECLARATION_H)
 }
+
+// A page after the first holds at least the visitors' table, one itinerary row and the
+// declaration, so that the plan below always ends.
+const _: () = assert!(
+    CONT_TOP
+        + SUPPLEMENT_H
+        + SECTION_H
+        + ITINERARY_HEAD_H
+        + ITINERARY_ROW_H
+        + SECTION_H
+        + DECLARATION_H
+        < CONT_BOTTOM
+);
 
 // The page is laid out once and for all: the table ends above the footer, the footer above the
 // bottom margin, and the quiet zone of the QR code (4 modules of a version-3 code, 29 wide) stays
@@ -324,8 +376,68 @@ const _: () = assert!(table_bottom() + 8.0 < FOOTER_BASELINE - 8.0);
 const _: () = assert!(FOOTER_BASELINE < PAGE_H - 8.0 * MM);
 const _: () = assert!(TABLE_TOP - (QR_TOP + QR_SIZE) >= 4.0 * QR_SIZE / 29.0);
 
-const DECLARATION: &str = "本单位承诺所填信息及提交材料真实、有效，并对被邀请人在华期间的活动负责，\
-督促其遵守中国法律法规、尊重当地风俗习惯，按期出境。如有虚假或违反上述承诺，本单位愿承担由此产生的一切责任。";
+/// What one page after the first shows: the visitors' visas and employers (the first of them),
+/// a run of itinerary rows (`rows`; a table with one blank row for an empty itinerary), and the
+/// declaration (the last page).
+#[derive(Clone, Debug, PartialEq)]
+struct PagePlan {
+    supplement: bool,
+    rows: std::ops::Range<usize>,
+    itinerary: bool,
+    continued: bool,
+    declaration: bool,
+}
+
+/// Spreads `n` itinerary rows over the pages after the first.
+fn plan_pages(n: usize) -> Vec<PagePlan> {
+    let mut pages = Vec::new();
+    let mut next = 0;
+    loop {
+        let first = pages.is_empty();
+        let mut y = CONT_TOP;
+        if first {
+            y += SUPPLEMENT_H;
+        }
+        let remaining = n - next;
+        if remaining == 0 && !first {
+            // Only the declaration is left.
+            pages.push(PagePlan {
+                supplement: false,
+                rows: next..next,
+                itinerary: false,
+                continued: false,
+                declaration: true,
+            });
+            return pages;
+        }
+        let table = SECTION_H + ITINERARY_HEAD_H;
+        let fit = ((CONT_BOTTOM - y - table) / ITINERARY_ROW_H)
+            .floor()
+            .max(1.0) as usize;
+        let fit_with_declaration =
+            ((CONT_BOTTOM - y - table - SECTION_H - DECLARATION_H) / ITINERARY_ROW_H).floor();
+        let shown = remaining.max(1);
+        if (shown as f32) <= fit_with_declaration {
+            pages.push(PagePlan {
+                supplement: first,
+                rows: next..n,
+                itinerary: true,
+                continued: !first,
+                declaration: true,
+            });
+            return pages;
+        }
+        let take = remaining.min(fit);
+        pages.push(PagePlan {
+            supplement: first,
+            rows: next..next + take,
+            itinerary: true,
+            continued: !first,
+            declaration: false,
+        });
+        next += take;
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Align {
@@ -652,7 +764,10 @@ fn draw_form(c: &mut Canvas, form: &FormData, qr: &QrMatrix) {
                 ("签证申办使领馆", &g.mission),
             ],
         ),
-        (ROW_H, &[("多次入境依据", &g.entry_ground)]),
+        (
+            ROW_H,
+            &[("多次入境依据", &g.entry_ground), ("团组人数", &g.size)],
+        ),
         (
             ROW_H,
             &[
@@ -709,21 +824,123 @@ fn draw_form(c: &mut Canvas, form: &FormData, qr: &QrMatrix) {
         y += VISITOR_ROW_H;
     }
 
-    y = section(c, y, "四、申请单位声明");
-    draw_declaration(c, y);
-    y += DECLARATION_H;
-
     c.frame(LEFT, top, WIDTH, y - top);
+    c.text(
+        LEFT,
+        y + 14.0,
+        9.0,
+        "（到访人员签证及工作单位、在华日程和申请单位声明见下页）",
+        false,
+    );
+}
 
-    // Footer.
+/// The footer of every page: time printed, data version and page number.
+fn draw_footer(c: &mut Canvas, form: &FormData, page: usize, pages: usize) {
     let hash: String = form.data_hash.trim().chars().take(16).collect();
     let footer = format!(
-        "打印时间 {} · 数据版本 {}",
+        "打印时间 {} · 数据版本 {} · 团组编号 {} · 第{page}页 共{pages}页",
         text::clean(&form.printed_at, false),
-        hash.to_ascii_lowercase()
+        hash.to_ascii_lowercase(),
+        text::clean(&form.group_number, false),
     );
     let size = 7.5f32.min(WIDTH / c.width(&footer, 1.0).max(1.0));
     c.text(LEFT, FOOTER_BASELINE, size, &footer, false);
+}
+
+/// A table head: titles in their columns (the last takes what is left).
+fn column_widths(columns: &[(&str, f32)]) -> Vec<f32> {
+    let used: f32 = columns.iter().map(|&(_, w)| w).sum();
+    columns
+        .iter()
+        .map(|&(_, w)| if w > 0.0 { w } else { WIDTH - used })
+        .collect()
+}
+
+fn table_row(c: &mut Canvas, y: f32, h: f32, widths: &[f32], values: &[&str], style: Style) {
+    let mut x = LEFT;
+    for (value, &w) in values.iter().zip(widths) {
+        c.cell(x, y, w, h);
+        c.boxed(x, y, w, h, value, style);
+        x += w;
+    }
+}
+
+/// A page after the first, as planned.
+fn draw_continued(c: &mut Canvas, form: &FormData, plan: &PagePlan) {
+    let top = CONT_TOP;
+    let mut y = top;
+    if plan.supplement {
+        y = section(c, y, "四、到访人员签证及工作单位");
+        let widths = column_widths(&SUPPLEMENT_COLUMNS);
+        let titles: Vec<&str> = SUPPLEMENT_COLUMNS.iter().map(|&(t, _)| t).collect();
+        table_row(c, y, VISITOR_HEAD_H, &widths, &titles, VISITOR_HEAD);
+        y += VISITOR_HEAD_H;
+        for row in 0..MAX_VISITORS {
+            let values: [String; 7] = match form.visitors.get(row) {
+                Some(v) => [
+                    if v.seq > 0 {
+                        v.seq.to_string()
+                    } else {
+                        (row + 1).to_string()
+                    },
+                    format!("{} {}", v.surname, v.given_name).trim().to_string(),
+                    v.visa_type.clone(),
+                    v.stay_days.clone(),
+                    v.employer_country.clone(),
+                    v.employer_city.clone(),
+                    v.employer_address.clone(),
+                ],
+                None => Default::default(),
+            };
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            table_row(c, y, VISITOR_ROW_H, &widths, &values, VISITOR_CELL);
+            y += VISITOR_ROW_H;
+        }
+    }
+    if plan.itinerary {
+        let title = if plan.continued {
+            "五、在华日程（续）"
+        } else {
+            "五、在华日程"
+        };
+        y = section(c, y, title);
+        let widths = column_widths(&ITINERARY_COLUMNS);
+        let titles: Vec<&str> = ITINERARY_COLUMNS.iter().map(|&(t, _)| t).collect();
+        table_row(c, y, ITINERARY_HEAD_H, &widths, &titles, VISITOR_HEAD);
+        y += ITINERARY_HEAD_H;
+        let rows: Vec<[String; 5]> = if plan.rows.is_empty() {
+            vec![Default::default()]
+        } else {
+            form.itinerary[plan.rows.clone()]
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    [
+                        if r.seq > 0 {
+                            r.seq.to_string()
+                        } else {
+                            (plan.rows.start + i + 1).to_string()
+                        },
+                        r.date.clone(),
+                        r.city.clone(),
+                        r.activity.clone(),
+                        r.host.clone(),
+                    ]
+                })
+                .collect()
+        };
+        for values in &rows {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            table_row(c, y, ITINERARY_ROW_H, &widths, &values, VISITOR_CELL);
+            y += ITINERARY_ROW_H;
+        }
+    }
+    if plan.declaration {
+        y = section(c, y, "六、申请单位声明");
+        draw_declaration(c, y);
+        y += DECLARATION_H;
+    }
+    c.frame(LEFT, top, WIDTH, y - top);
 }
 
 fn draw_declaration(c: &mut Canvas, y: f32) {
@@ -735,7 +952,7 @@ fn draw_declaration(c: &mut Canvas, y: f32) {
         LEFT + 4.0,
         y + 4.0,
         WIDTH - 8.0,
-        3.0 * size * text::LINE_HEIGHT + 5.0,
+        4.0 * size * text::LINE_HEIGHT + 5.0,
         &para,
         Style {
             max: size,
@@ -799,6 +1016,21 @@ mod tests {
             "职务 column too narrow: {}",
             WIDTH - used
         );
+    }
+
+    #[test]
+    fn itinerary_rows_are_spread_over_pages_and_the_declaration_comes_last() {
+        for n in [0usize, 1, 5, 10, 11, 12, 20, 30, 45, 60] {
+            let plans = plan_pages(n);
+            assert!(plans[0].supplement, "{n}");
+            assert!(plans.iter().skip(1).all(|p| !p.supplement));
+            assert!(plans.last().is_some_and(|p| p.declaration), "{n}");
+            assert_eq!(plans.iter().filter(|p| p.declaration).count(), 1);
+            let rows: Vec<usize> = plans.iter().flat_map(|p| p.rows.clone()).collect();
+            assert_eq!(rows, (0..n).collect::<Vec<_>>(), "{n}");
+            assert!(plans.len() <= 4, "{n}: {plans:?}");
+        }
+        assert_eq!(plan_pages(3).len(), 1);
     }
 
     #[test]

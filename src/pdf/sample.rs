@@ -1,7 +1,7 @@
 //! A filled-in form with every field at its longest plausible: for the admin page's test print,
 //! the benchmark and the tests.
 
-use super::form::{FormData, GroupInfo, UnitInfo, VisitorInfo};
+use super::form::{FormData, GroupInfo, ItineraryInfo, UnitInfo, VisitorInfo};
 
 /// A form of 5 visitors with long Chinese and Latin values.
 pub fn sample_form() -> FormData {
@@ -19,7 +19,22 @@ pub fn sample_form() -> FormData {
                        (Regionalbüro Asien-Pazifik)"
                 .to_string(),
             position: "Senior Vice President, International Business Development".to_string(),
+            visa_type: "M（商贸）".to_string(),
+            stay_days: "90".to_string(),
+            employer_country: "德意志联邦共和国".to_string(),
+            employer_city: "Stuttgart-Bad Cannstatt".to_string(),
+            employer_address: "Friedrich-Ebert-Allee 36 + 40, Haus B, 3. Obergeschoss, \
+                               D-53113 Bonn / Regionalbüro Stuttgart, Königstraße 1A"
+                .to_string(),
         };
+    let stop = |seq: u32, date: &str, city: &str, activity: &str| ItineraryInfo {
+        seq,
+        date: date.to_string(),
+        city: city.to_string(),
+        activity: activity.to_string(),
+        host: "常州市武进区国家高新技术产业开发区智能装备与新材料产业发展促进中心有限公司"
+            .to_string(),
+    };
     FormData {
         group_number: "20260007".to_string(),
         data_hash: "3f5a9c0e12b47d68a1c2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192".to_string(),
@@ -61,7 +76,42 @@ pub fn sample_form() -> FormData {
             remarks: "1. 团组成员中2人曾于2025年来访。\n2. 请使领馆加急办理，谢谢！\n\
                       3. 随行翻译由邀请单位安排，行程如有变动将及时报告。"
                 .to_string(),
+            size: "12".to_string(),
         },
+        itinerary: vec![
+            stop(
+                1,
+                "2026-12-08",
+                "上海市",
+                "抵达上海浦东国际机场，转乘高铁前往常州，入住酒店",
+            ),
+            stop(
+                2,
+                "2026-12-09",
+                "常州市",
+                "参观常州科教城及武进国家高新区重点企业，洽谈智能制造装备联合研发项目合作协议",
+            ),
+            stop(
+                3,
+                "2026-12-10",
+                "常州市",
+                "出席中德（常州）创新产业园合作交流会并签署合作备忘录",
+            ),
+            stop(4, "2026-12-11", "南京市", "考察江宁开发区智能制造企业"),
+            stop(
+                5,
+                "2026-12-12",
+                "苏州市",
+                "考察苏州工业园区，与园区管委会座谈",
+            ),
+            stop(
+                6,
+                "2026-12-14",
+                "上海市",
+                "参观张江高科技园区，洽谈后续合作",
+            ),
+            stop(7, "2026-12-15", "上海市", "经上海浦东国际机场出境"),
+        ],
         visitors: vec![
             visitor(
                 1,

@@ -69,7 +69,7 @@ impl Group {
 
 const COLS: &str = "g.id, g.unit_id, g.number, g.state, g.name, g.purpose, g.arrival, g.departure, \
     g.places, g.cost_bearer, g.mission_id, g.entry_type, g.ground, g.contact_name, g.contact_phone, \
-    g.remarks, g.data_hash, g.printed_hash, g.scan_file_id, g.scan_hash, g.return_reason, \
+    g.remarks, g.group_size, g.data_hash, g.printed_hash, g.scan_file_id, g.scan_hash, g.return_reason, \
     g.returned_by, g.acceptance_no, g.verification_no, g.letter_file_id, g.submitted_at, \
     g.county_passed_at, g.accepted_at, g.reported_at, g.dispatched_at, g.created_at, g.updated_at, \
     u.name AS unit_name, u.district_id, d.name AS district_name, m.name_zh AS mission_name, \
@@ -108,6 +108,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
             contact_name: r.try_get("contact_name")?,
             contact_phone: r.try_get("contact_phone")?,
             remarks: r.try_get("remarks")?,
+            size: r.try_get("group_size")?,
+            // Read by `get` from its own table.
+            itinerary: Vec::new(),
         },
         data_hash: r.try_get("data_hash")?,
         printed_hash: r.try_get("printed_hash")?,
@@ -139,7 +142,11 @@ pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Group>> {
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(from_row).transpose()
+    let Some(mut g) = row.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    g.data.itinerary = super::itinerary::of_group(pool, id).await?;
+    Ok(Some(g))
 }
 
 /// The next value of a per-year sequence.
@@ -170,6 +177,7 @@ fn bind_data<'q>(
         .bind(d.contact_name.as_str())
         .bind(d.contact_phone.as_str())
         .bind(d.remarks.as_str())
+        .bind(d.size)
 }
 
 pub async fn insert(
@@ -182,10 +190,10 @@ pub async fn insert(
 ) -> DbResult<i64> {
     let q = sqlx::query_scalar::<_, i64>(
         "INSERT INTO invitation_groups (name, purpose, arrival, departure, places, cost_bearer,
-            mission_id, entry_type, ground, contact_name, contact_phone, remarks,
+            mission_id, entry_type, ground, contact_name, contact_phone, remarks, group_size,
             unit_id, district_id, number, state, data_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-            (SELECT district_id FROM units WHERE id = $13), $14, 'draft', $15, $16, $16)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+            (SELECT district_id FROM units WHERE id = $14), $15, 'draft', $16, $17, $17)
          RETURNING id",
     );
     q.bind(data.name.as_str())
@@ -200,6 +208,7 @@ pub async fn insert(
         .bind(data.contact_name.as_str())
         .bind(data.contact_phone.as_str())
         .bind(data.remarks.as_str())
+        .bind(data.size)
         .bind(unit_id)
         .bind(number)
         .bind(hash)
@@ -237,8 +246,9 @@ pub async fn update(
     let sql = format!(
         "UPDATE invitation_groups SET name = $1, purpose = $2, arrival = $3, departure = $4,
             places = $5, cost_bearer = $6, mission_id = $7, entry_type = $8, ground = $9,
-            contact_name = $10, contact_phone = $11, remarks = $12, data_hash = $13, updated_at = $14
-         WHERE id = $15 AND {EDITABLE}"
+            contact_name = $10, contact_phone = $11, remarks = $12, group_size = $13,
+            data_hash = $14, updated_at = $15
+         WHERE id = $16 AND {EDITABLE}"
     );
     let q = sqlx::query(&sql);
     let r = bind_data(q, data)
@@ -262,7 +272,8 @@ pub struct Visitor {
 pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visitor>> {
     let rows = sqlx::query(
         "SELECT id, seq, surname, given_name, sex, birth_date, nationality, passport_no,
-            passport_expiry, employer, position, passport_file_id, visa_file_id
+            passport_expiry, employer, position, visa_type, stay_days, employer_country,
+            employer_city, employer_address, passport_file_id, visa_file_id
          FROM group_visitors WHERE group_id = $1 ORDER BY seq, id",
     )
     .bind(group_id)
@@ -283,6 +294,11 @@ pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visit
                     passport_expiry: date(r, "passport_expiry")?,
                     employer: r.try_get("employer")?,
                     position: r.try_get("position")?,
+                    visa_type: r.try_get("visa_type")?,
+                    stay_days: r.try_get("stay_days")?,
+                    employer_country: r.try_get("employer_country")?,
+                    employer_city: r.try_get("employer_city")?,
+                    employer_address: r.try_get("employer_address")?,
                 },
                 passport_file_id: r.try_get("passport_file_id")?,
                 visa_file_id: r.try_get("visa_file_id")?,
@@ -321,12 +337,15 @@ pub async fn save_visitors(
             Some(_) => {
                 "UPDATE group_visitors SET seq = $1, surname = $2, given_name = $3, sex = $4,
                     birth_date = $5, nationality = $6, passport_no = $7, passport_expiry = $8,
-                    employer = $9, position = $10 WHERE id = $11"
+                    employer = $9, position = $10, visa_type = $11, stay_days = $12,
+                    employer_country = $13, employer_city = $14, employer_address = $15
+                 WHERE id = $16"
             }
             None => {
                 "INSERT INTO group_visitors (seq, surname, given_name, sex, birth_date, nationality,
-                    passport_no, passport_expiry, employer, position, group_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    passport_no, passport_expiry, employer, position, visa_type, stay_days,
+                    employer_country, employer_city, employer_address, group_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
             }
         };
         sqlx::query(sql)
@@ -340,6 +359,11 @@ pub async fn save_visitors(
             .bind(v.passport_expiry.to_string())
             .bind(v.employer.as_str())
             .bind(v.position.as_str())
+            .bind(v.visa_type.as_str())
+            .bind(v.stay_days)
+            .bind(v.employer_country.as_str())
+            .bind(v.employer_city.as_str())
+            .bind(v.employer_address.as_str())
             .bind(known.unwrap_or(group_id))
             .execute(&mut *conn)
             .await?;
@@ -566,6 +590,8 @@ pub struct GroupRow {
     pub arrival: String,
     pub departure: String,
     pub visitors: i64,
+    /// 团组人数 (none for a group saved before it was asked).
+    pub group_size: Option<i64>,
     pub submitted_at: Option<i64>,
     pub created_at: i64,
     pub acceptance_no: Option<String>,
@@ -588,7 +614,7 @@ impl GroupRow {
 const ROW_COLS: &str =
     "g.id, g.number, g.name, u.name AS unit_name, d.name AS district_name, g.state, \
     g.arrival, g.departure, g.submitted_at, g.created_at, g.acceptance_no, g.verification_no, \
-    g.return_reason, g.letter_file_id, \
+    g.return_reason, g.letter_file_id, g.group_size, \
     (SELECT COUNT(*) FROM group_visitors v WHERE v.group_id = g.id) AS visitors";
 
 fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
@@ -603,6 +629,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> DbResult<GroupRow> {
         arrival: r.try_get("arrival")?,
         departure: r.try_get("departure")?,
         visitors: r.try_get("visitors")?,
+        group_size: r.try_get("group_size")?,
         submitted_at: r.try_get("submitted_at")?,
         created_at: r.try_get("created_at")?,
         acceptance_no: r.try_get("acceptance_no")?,
@@ -923,12 +950,12 @@ pub struct ImportGroup {
 
 /// Inserts many groups with multi-row INSERTs (a few hundred rows per statement).
 pub async fn import(conn: &mut Conn, rows: &[ImportGroup]) -> DbResult<()> {
-    const COLS: usize = 33;
+    const COLS: usize = 34;
     for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO invitation_groups (id, unit_id, district_id, number, state, name, purpose, arrival,
                 departure, places, cost_bearer, mission_id, entry_type, ground, contact_name,
-                contact_phone, remarks, data_hash, printed_hash, scan_file_id, scan_hash,
+                contact_phone, remarks, group_size, data_hash, printed_hash, scan_file_id, scan_hash,
                 return_reason, returned_by, acceptance_no, verification_no, letter_file_id,
                 submitted_at, county_passed_at, accepted_at, reported_at, dispatched_at,
                 created_at, updated_at) VALUES {}",
@@ -976,11 +1003,12 @@ pub struct ImportVisitor {
 
 /// Inserts many visitors with multi-row INSERTs.
 pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResult<()> {
-    const COLS: usize = 12;
+    const COLS: usize = 17;
     for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO group_visitors (id, group_id, seq, surname, given_name, sex, birth_date,
-                nationality, passport_no, passport_expiry, employer, position) VALUES {}",
+                nationality, passport_no, passport_expiry, employer, position, visa_type, stay_days,
+                employer_country, employer_city, employer_address) VALUES {}",
             super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
@@ -997,7 +1025,12 @@ pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResul
                 .bind(v.data.passport_no.as_str())
                 .bind(v.data.passport_expiry.to_string())
                 .bind(v.data.employer.as_str())
-                .bind(v.data.position.as_str());
+                .bind(v.data.position.as_str())
+                .bind(v.data.visa_type.as_str())
+                .bind(v.data.stay_days)
+                .bind(v.data.employer_country.as_str())
+                .bind(v.data.employer_city.as_str())
+                .bind(v.data.employer_address.as_str());
         }
         q.execute(&mut *conn).await?;
     }

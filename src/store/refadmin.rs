@@ -25,6 +25,7 @@ fn table(spec: &Spec) -> Table {
         RefList::Ports => ("ports", None),
         RefList::Purposes => ("codes", Some(("kind", "purpose"))),
         RefList::CostBearers => ("codes", Some(("kind", "cost_bearer"))),
+        RefList::VisaTypes => ("codes", Some(("kind", "visa_type"))),
         RefList::Districts => ("districts", None),
         RefList::AttachmentTypes => ("attachment_types", Some(("scope", "unit"))),
     };

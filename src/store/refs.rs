@@ -49,6 +49,8 @@ pub struct Lists {
     pub missions: Vec<MissionRef>,
     pub purposes: Vec<Code>,
     pub cost_bearers: Vec<Code>,
+    /// 拟申请签证种类 (codes of kind `visa_type`).
+    pub visa_types: Vec<Code>,
     /// alpha3 → Chinese name, retired countries included.
     pub country_names: BTreeMap<String, String>,
     /// (kind, code) → Chinese name, retired codes included.
@@ -88,6 +90,17 @@ impl Lists {
     pub fn cost_bearer_name(&self, code: &str) -> String {
         self.code_name("cost_bearer", code)
     }
+    pub fn visa_type_name(&self, code: &str) -> String {
+        self.code_name("visa_type", code)
+    }
+    /// A visa type as offered and printed, `M（商贸）` ("" for none).
+    pub fn visa_type_label(&self, code: &str) -> String {
+        if code.is_empty() {
+            return String::new();
+        }
+        let name = self.code_name("visa_type", code);
+        crate::domain::group_fields::visa_label(code, &name)
+    }
     fn code_name(&self, kind: &str, code: &str) -> String {
         self.code_names
             .get(&(kind.to_string(), code.to_string()))
@@ -98,6 +111,7 @@ impl Lists {
     pub fn code_retired(&self, kind: &str, code: &str) -> bool {
         let offered = match kind {
             "purpose" => &self.purposes,
+            "visa_type" => &self.visa_types,
             _ => &self.cost_bearers,
         };
         !offered.iter().any(|c| c.code == code)
@@ -190,6 +204,7 @@ pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
         missions,
         purposes: codes(pool, "purpose").await?,
         cost_bearers: codes(pool, "cost_bearer").await?,
+        visa_types: codes(pool, "visa_type").await?,
         country_names: country_names(pool).await?,
         code_names,
         retired_missions,
@@ -315,6 +330,7 @@ pub async fn seed(conn: &mut Conn, now: i64) -> DbResult<()> {
     for (kind, list) in [
         ("purpose", crate::refdata::purposes()),
         ("cost_bearer", crate::refdata::cost_bearers()),
+        ("visa_type", crate::refdata::visa_types()),
     ] {
         for (i, c) in list.iter().enumerate() {
             sqlx::query(

@@ -92,6 +92,7 @@ pub async fn queue(
                 "邀请单位",
                 "县区",
                 "人数",
+                "团组人数",
                 "提交时间",
                 "剩余工作日",
                 "受理编号",
@@ -107,6 +108,7 @@ pub async fn queue(
                     (&r.unit_name).into(),
                     (&r.district_name).into(),
                     r.visitors.into(),
+                    r.group_size.map(|n| n.to_string()).into(),
                     r.submitted_text().into(),
                     r.days_left.into(),
                     r.acceptance_no.clone().into(),
@@ -114,7 +116,13 @@ pub async fn queue(
                 ]);
             }
         }
-        return respond(&state, &ctx, "review.groups", "团组待办", "", vec![sheet]).await;
+        let listed: Vec<(i64, String)> = sections
+            .iter()
+            .flat_map(|s| s.rows.iter().map(|r| (r.id, r.number.clone())))
+            .collect();
+        let mut sheets = vec![sheet];
+        sheets.extend(super::group_sheets::detail_sheets(&state, &listed).await?);
+        return respond(&state, &ctx, "review.groups", "团组待办", "", sheets).await;
     }
     let mut l = match l {
         Some(l) => l,

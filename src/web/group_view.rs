@@ -104,6 +104,8 @@ struct PrintPage {
     f: crate::pdf::FormData,
     qr: String,
     short_hash: String,
+    /// The same text the PDF prints.
+    declaration: &'static str,
 }
 
 /// The printed form: the PDF, or without a CJK font the same form as an A4 HTML page the
@@ -126,9 +128,44 @@ pub fn printed(p: Printed) -> AppResult<Response> {
             let page = PrintPage {
                 qr: crate::pdf::qr_svg(&payload),
                 short_hash: p.form.data_hash.chars().take(16).collect(),
+                declaration: crate::pdf::DECLARATION,
                 f: p.form,
             };
             Ok(Html(page.render()?).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The HTML print (a server without a Chinese font) carries what the PDF carries, and the
+    /// very declaration the PDF prints.
+    #[test]
+    fn the_html_print_has_the_new_fields_and_the_pdf_declaration() {
+        let form = crate::pdf::sample_form();
+        let page = PrintPage {
+            qr: String::new(),
+            short_hash: "3f5a9c0e12b47d68".into(),
+            declaration: crate::pdf::DECLARATION,
+            f: form,
+        };
+        let html = page.render().unwrap_or_default();
+        for wanted in [
+            crate::pdf::DECLARATION,
+            "团组人数",
+            "四、到访人员签证及工作单位",
+            "拟申请签证种类",
+            "M（商贸）",
+            "停留期限（天）",
+            "工作单位所在国家（地区）",
+            "Stuttgart-Bad Cannstatt",
+            "五、在华日程",
+            "出席中德（常州）创新产业园合作交流会并签署合作备忘录",
+            "六、申请单位声明",
+        ] {
+            assert!(html.contains(wanted), "{wanted:?} not in the HTML print");
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::domain::group::{
     parse_date, EntryType, Ground, GroupForm, GroupState, VisitorForm, MAX_VISITORS,
     TOO_MANY_VISITORS,
 };
+use crate::domain::group_fields::{ItineraryForm, MAX_GROUP_SIZE, MAX_ITINERARY, STAY_HINT};
 use crate::domain::group_flow::GroupAction;
 use crate::state::AppState;
 use crate::store::groups::Group;
@@ -93,6 +94,10 @@ struct FormPage {
     file_error_slot: String,
     submit_error: String,
     max_visitors: usize,
+    /// Employers' countries (every active country, by name).
+    countries: Vec<Country>,
+    max_group_size: i64,
+    stay_hint: &'static str,
 }
 
 impl FormPage {
@@ -101,6 +106,10 @@ impl FormPage {
     }
     pub fn saved(&self) -> bool {
         self.group.is_some()
+    }
+    /// The visa type a purpose defaults to (the page's script preselects it).
+    pub fn default_visa(&self, purpose: &str) -> &'static str {
+        crate::domain::group_fields::default_visa_type(purpose).unwrap_or("")
     }
     pub fn printed_current(&self) -> bool {
         self.group.as_ref().is_some_and(|g| g.printed_current())
@@ -147,6 +156,7 @@ struct Shown {
 async fn form_page(state: &AppState, ctx: &Ctx, view: FormView, s: Shown) -> AppResult<Response> {
     let mut lists = view.lists;
     let (hosts, nationalities) = keep_retired_choices(&mut lists, &view.form, &view.visitors);
+    let countries = employer_countries(&mut lists, &view.visitors);
     let (file_error_slot, file_error) = s.file_error.unwrap_or_default();
     let mut l = layout(state, ctx, "团组申报").await?;
     l.flash = s.flash;
@@ -167,6 +177,9 @@ async fn form_page(state: &AppState, ctx: &Ctx, view: FormView, s: Shown) -> App
         file_error_slot,
         submit_error: s.submit_error,
         max_visitors: MAX_VISITORS,
+        countries,
+        max_group_size: MAX_GROUP_SIZE,
+        stay_hint: STAY_HINT,
     })
 }
 
@@ -232,6 +245,37 @@ fn keep_retired_choices(
     (hosts, nationalities)
 }
 
+/// The countries an employer may be in, plus a retired one a visitor chose before (marked); a
+/// retired visa type a visitor chose is added to the offered ones the same way.
+fn employer_countries(lists: &mut Lists, visitors: &[VisitorSlot]) -> Vec<Country> {
+    let mut countries = lists.countries.clone();
+    for v in visitors {
+        let c = &v.form.employer_country;
+        if !c.is_empty()
+            && !countries.iter().any(|x| &x.alpha3 == c)
+            && lists.country_names.contains_key(c)
+        {
+            countries.push(Country {
+                alpha3: c.clone(),
+                name_zh: format!("{}（已停用）", lists.country_name(c)),
+                name_en: String::new(),
+            });
+        }
+        let t = &v.form.visa_type;
+        if !t.is_empty()
+            && lists.code_retired("visa_type", t)
+            && !lists.visa_types.iter().any(|x| &x.code == t)
+        {
+            let name = lists.visa_type_name(t);
+            lists.visa_types.push(Code {
+                code: t.clone(),
+                name_zh: format!("{name}，已停用"),
+            });
+        }
+    }
+    countries
+}
+
 /// 2.3.2: a new, empty group form (contact prefilled from the registration).
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
@@ -268,6 +312,8 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
         contact_name: get("contact_name"),
         contact_phone: get("contact_phone"),
         remarks: get("remarks"),
+        size: get("size"),
+        itinerary: itinerary_rows(pairs),
     };
     let mut indexes: Vec<usize> = pairs
         .iter()
@@ -298,6 +344,11 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
                     passport_expiry: f("passport_expiry"),
                     employer: f("employer"),
                     position: f("position"),
+                    visa_type: f("visa_type"),
+                    stay_days: f("stay_days"),
+                    employer_country: f("employer_country"),
+                    employer_city: f("employer_city"),
+                    employer_address: f("employer_address"),
                 },
             )
         })
@@ -307,6 +358,38 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
         visitors,
         action: get("action"),
     })
+}
+
+/// The itinerary rows `t{i}_date`, `t{i}_city`, `t{i}_activity`, `t{i}_host`, in the order of
+/// their indexes (a row posted by hand past the limit is refused on save).
+fn itinerary_rows(pairs: &[(String, String)]) -> Vec<ItineraryForm> {
+    let mut indexes: Vec<usize> = pairs
+        .iter()
+        .filter_map(|(k, _)| {
+            let rest = k.strip_prefix('t')?;
+            let (i, _) = rest.split_once('_')?;
+            i.parse::<usize>().ok()
+        })
+        .filter(|i| *i <= MAX_ITINERARY)
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    let get = |k: String| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    indexes
+        .iter()
+        .map(|i| ItineraryForm {
+            date: get(format!("t{i}_date")),
+            city: get(format!("t{i}_city")),
+            activity: get(format!("t{i}_activity")),
+            host: get(format!("t{i}_host")),
+        })
+        .collect()
 }
 
 /// 【保存】 of a new group: creates the draft with its number.
@@ -355,6 +438,16 @@ async fn save_or_rerender(
     let mut errors = FieldErrors::new();
     if posted.action == "add_visitor" {
         errors = flow::add_visitor(&mut posted.visitors);
+    } else if posted.action == "add_itinerary" {
+        errors = flow::add_itinerary_row(&mut posted.form);
+    } else if let Some(i) = posted
+        .action
+        .strip_prefix("remove_row_")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        if i < posted.form.itinerary.len() {
+            posted.form.itinerary.remove(i);
+        }
     } else if let Some(i) = posted
         .action
         .strip_prefix("remove_")

@@ -13,6 +13,7 @@ pub mod export;
 pub mod files;
 pub mod flow;
 pub mod group_review;
+pub mod group_sheets;
 pub mod group_view;
 pub mod groups;
 pub mod help;

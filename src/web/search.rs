@@ -83,6 +83,7 @@ pub async fn search(
                 "邀请单位",
                 "县区",
                 "人数",
+                "团组人数",
                 "状态",
                 "提交时间",
                 "受理编号",
@@ -96,6 +97,7 @@ pub async fn search(
                 (&r.unit_name).into(),
                 (&r.district_name).into(),
                 r.visitors.into(),
+                r.group_size.map(|n| n.to_string()).into(),
                 r.state.label().into(),
                 r.submitted_text().into(),
                 r.acceptance_no.clone().into(),
@@ -103,7 +105,13 @@ pub async fn search(
             ]);
         }
         let filters = describe(&[("查询", text.as_str())]);
-        return respond(&state, &ctx, "search", "综合查询", &filters, vec![us, gs]).await;
+        let listed: Vec<(i64, String)> = group_rows
+            .iter()
+            .map(|r| (r.id, r.number.clone()))
+            .collect();
+        let mut sheets = vec![us, gs];
+        sheets.extend(super::group_sheets::detail_sheets(&state, &listed).await?);
+        return respond(&state, &ctx, "search", "综合查询", &filters, sheets).await;
     }
     render(SearchPage {
         l: layout(&state, &ctx, "综合查询").await?,

@@ -17,10 +17,11 @@ use crate::db::Tx;
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{too_long, FieldErrors, MAX_SEARCH};
 use crate::domain::group::{
-    data_hash, parse_date, parse_verification_no, warnings, working_days_left, Attachment, Choices,
-    EntryType, Ground, GroupData, GroupForm, GroupState, UploadSlot, VisitorData, VisitorForm,
+    data_hash, parse_verification_no, warnings, working_days_left, Attachment, Choices, EntryType,
+    Ground, GroupData, GroupForm, GroupState, Trip, UploadSlot, VisitorData, VisitorForm,
     MAX_VISITORS, TOO_MANY_VISITORS,
 };
+use crate::domain::group_fields::{self as fields, ItineraryForm};
 use crate::domain::group_flow::{self, GroupAction, Sequence, CREATE_AUDIT_NAME};
 use crate::domain::principal::{Actor, Principal};
 use crate::domain::registration::RegState;
@@ -279,7 +280,11 @@ async fn form_view(
     form: GroupForm,
     typed: Option<Vec<TypedVisitor>>,
 ) -> Outcome<FormView> {
+    let mut form = form;
     let lists = crate::workflow::reference::lists(state).await?;
+    if form.itinerary.is_empty() {
+        form.itinerary.push(ItineraryForm::default());
+    }
     let (saved, warnings, attachments) = match &group {
         Some(g) => {
             let vs = groups::visitors(state.pool(), g.id).await?;
@@ -289,12 +294,13 @@ async fn form_view(
         }
         None => (Vec::new(), Vec::new(), BTreeMap::new()),
     };
-    let rows = typed.unwrap_or_else(|| {
+    let mut rows = typed.unwrap_or_else(|| {
         saved
             .iter()
             .map(|v| (Some(v.id), v.data.to_form()))
             .collect()
     });
+    default_visa_types(&lists, &form, &mut rows);
     // The saved visitors' scans in one statement.
     let ids: Vec<i64> = saved
         .iter()
@@ -468,6 +474,39 @@ pub async fn form_again(
     }
 }
 
+/// Fills the visa type of the visitors whose clerk has not chosen one with the type the
+/// purpose calls for, when that type is offered.
+fn default_visa_types(lists: &Lists, form: &GroupForm, visitors: &mut [TypedVisitor]) {
+    let Some(code) = fields::default_visa_type(form.purpose.trim()) else {
+        return;
+    };
+    if !lists.visa_types.iter().any(|c| c.code == code) {
+        return;
+    }
+    for (_, v) in visitors.iter_mut() {
+        if v.visa_type.trim().is_empty() {
+            v.visa_type = code.to_string();
+        }
+    }
+}
+
+/// Itinerary rows: one more blank row (refused past the maximum).
+pub fn add_itinerary_row(form: &mut GroupForm) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if form.itinerary.len() >= fields::MAX_ITINERARY {
+        errors.add(
+            "itinerary",
+            format!(
+                "在华日程不能超过{}行，请合并同日的活动",
+                fields::MAX_ITINERARY
+            ),
+        );
+    } else {
+        form.itinerary.push(ItineraryForm::default());
+    }
+    errors
+}
+
 /// Visitor blocks: one more (refused past the maximum, with the manual's sentence).
 pub fn add_visitor(visitors: &mut Vec<TypedVisitor>) -> FieldErrors {
     let mut errors = FieldErrors::new();
@@ -501,18 +540,24 @@ fn validate(
         .iter()
         .map(|c| c.alpha3.as_str())
         .collect();
+    let visa_types: Vec<&str> = lists.visa_types.iter().map(|c| c.code.as_str()).collect();
+    let countries: Vec<&str> = lists.countries.iter().map(|c| c.alpha3.as_str()).collect();
     let choices = Choices {
         purposes: &purposes,
         cost_bearers: &bearers,
         missions: &missions,
         nationalities: &nationalities,
+        visa_types: &visa_types,
+        countries: &countries,
     };
     let group = form.validate(&choices, today);
     let mut errors = match &group {
         Ok(_) => FieldErrors::new(),
         Err(e) => e.clone(),
     };
-    let departure = parse_date(&form.departure);
+    let trip = Trip::of(form);
+    let mut typed = typed.to_vec();
+    default_visa_types(lists, form, &mut typed);
     let filled: Vec<&TypedVisitor> = typed
         .iter()
         .filter(|(id, v)| id.is_some() || !v.is_blank())
@@ -520,9 +565,12 @@ fn validate(
     if filled.is_empty() {
         errors.add("visitors", "请至少填写一名到访人员");
     }
+    if !errors.has("size") {
+        fields::validate_size(&form.size, filled.len(), &mut errors);
+    }
     let mut visitors = Vec::new();
     for (i, (id, v)) in filled.iter().enumerate() {
-        if let Some(d) = v.validate(i, &choices, departure, today, &mut errors) {
+        if let Some(d) = v.validate(i, &choices, &trip, today, &mut errors) {
             visitors.push((*id, d));
         }
     }
@@ -617,6 +665,7 @@ pub async fn save(
         }
     };
     groups::save_visitors(tx.conn(), id, &visitors).await?;
+    crate::store::itinerary::save(tx.conn(), id, &data.itinerary).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -854,7 +903,21 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
             contact_name: group.data.contact_name.clone(),
             contact_phone: group.data.contact_phone.clone(),
             remarks: group.data.remarks.clone(),
+            size: group.data.size.map(|n| n.to_string()).unwrap_or_default(),
         },
+        itinerary: group
+            .data
+            .itinerary
+            .iter()
+            .enumerate()
+            .map(|(i, r)| crate::pdf::ItineraryInfo {
+                seq: u32::try_from(i + 1).unwrap_or(0),
+                date: r.date.to_string(),
+                city: r.city.clone(),
+                activity: r.activity.clone(),
+                host: r.host.clone(),
+            })
+            .collect(),
         visitors: vs
             .iter()
             .map(|v| crate::pdf::VisitorInfo {
@@ -868,6 +931,15 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
                 passport_expiry: v.data.passport_expiry.to_string(),
                 employer: v.data.employer.clone(),
                 position: v.data.position.clone(),
+                visa_type: lists.visa_type_label(&v.data.visa_type),
+                stay_days: v.data.stay_days.map(|n| n.to_string()).unwrap_or_default(),
+                employer_country: if v.data.employer_country.is_empty() {
+                    String::new()
+                } else {
+                    lists.country_name(&v.data.employer_country)
+                },
+                employer_city: v.data.employer_city.clone(),
+                employer_address: v.data.employer_address.clone(),
             })
             .collect(),
     })
@@ -889,6 +961,9 @@ pub async fn file(state: &AppState, p: &Principal, id: i64, file_id: i64) -> Out
 pub struct VisitorView {
     pub v: Visitor,
     pub nationality: String,
+    /// 拟申请签证种类 as `M（商贸）` and the employer's country by name ("" when not given).
+    pub visa_type: String,
+    pub employer_country: String,
     pub passport: Option<FileMeta>,
     pub visa: Option<FileMeta>,
 }
@@ -940,6 +1015,11 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         .into_iter()
         .map(|v| VisitorView {
             nationality: lists.country_name(&v.data.nationality),
+            visa_type: lists.visa_type_label(&v.data.visa_type),
+            employer_country: match v.data.employer_country.as_str() {
+                "" => String::new(),
+                c => lists.country_name(c),
+            },
             passport: meta(v.passport_file_id),
             visa: meta(v.visa_file_id),
             v,

@@ -152,6 +152,18 @@ async fn check(
                     continue;
                 }
             }
+            Rule::VisaCode => {
+                let mut chars = v.chars();
+                let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if !ok {
+                    e.add(
+                        f.name,
+                        format!("{}须以大写英文字母开头，只含大写字母和数字", f.label),
+                    );
+                    continue;
+                }
+            }
             Rule::None => {}
         }
         match f.input {

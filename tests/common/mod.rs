@@ -741,6 +741,11 @@ pub async fn group_fields(app: &TestApp, n: usize) -> Vec<(String, String)> {
         ("contact_name".into(), "李四".into()),
         ("contact_phone".into(), "13900000000".into()),
         ("remarks".into(), "".into()),
+        ("size".into(), n.max(1).to_string()),
+        ("t0_date".into(), date_in(app, 61)),
+        ("t0_city".into(), "常州".into()),
+        ("t0_activity".into(), "技术交流".into()),
+        ("t0_host".into(), "常州某公司".into()),
     ];
     for i in 0..n {
         let p = |k: &str| format!("v{i}_{k}");
@@ -763,6 +768,11 @@ pub async fn group_fields(app: &TestApp, n: usize) -> Vec<(String, String)> {
         f.push((p("passport_expiry"), date_in(app, 3000)));
         f.push((p("employer"), "ACME Corp.".into()));
         f.push((p("position"), "Engineer".into()));
+        f.push((p("visa_type"), "M".into()));
+        f.push((p("stay_days"), "30".into()));
+        f.push((p("employer_country"), "USA".into()));
+        f.push((p("employer_city"), "New York".into()));
+        f.push((p("employer_address"), "1 Main Street".into()));
     }
     f.push(("action".into(), "save".into()));
     f
