@@ -952,7 +952,20 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     GroupAction::Accept => Some(notify::group_accepted(number, value)),
                     GroupAction::Report => Some(notify::group_reported(number, value)),
                     GroupAction::Dispatch => Some(notify::group_dispatched(&ctx.office, number)),
-                    GroupAction::Save | GroupAction::Upload | GroupAction::Print => None,
+                    GroupAction::Withdraw => Some(notify::group_withdrawn(number)),
+                    GroupAction::MinistryRefuse => {
+                        Some(notify::group_ministry_refused(&ctx.office, number, value))
+                    }
+                    GroupAction::Cancel => Some(notify::group_cancelled(
+                        &ctx.office,
+                        number,
+                        *by == Role::Unit,
+                        value,
+                    )),
+                    GroupAction::Save
+                    | GroupAction::Upload
+                    | GroupAction::Print
+                    | GroupAction::Delete => None,
                 };
                 notice.map(|n| (actor, n))
             }

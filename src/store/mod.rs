@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod dump;
 pub mod file_locks;
 pub mod flows;
+pub mod group_paths;
 pub mod groups;
 pub mod messages;
 pub mod ops;

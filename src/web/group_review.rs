@@ -200,7 +200,7 @@ pub async fn return_group(
         reason: form.reason.clone(),
         ..Typed::default()
     };
-    let next = "/review/groups?ok=returned";
+    let next = "/review/groups?ok=group_returned";
     act(&state, &ctx, &t, Input::Reason(form.reason), typed, next).await
 }
 

@@ -10,6 +10,7 @@ pub mod attempts;
 pub mod audit_log;
 pub mod error;
 pub mod files;
+pub mod group_paths;
 pub mod groups;
 pub mod messages;
 pub mod navigation;
