@@ -296,7 +296,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
 
     // Submitted again and accepted again: the same 受理编号, none drawn.
     let drawn = app
-        .scalar("SELECT COALESCE(SUM(value), 0) FROM counters WHERE name = 'acceptance'")
+        .scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'acceptance'")
         .await;
     c.get(&format!("/groups/{id}")).await;
     c.post(&format!("/groups/{id}/submit"), &[])
@@ -313,7 +313,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
         Some(acc.clone())
     );
     assert_eq!(
-        app.scalar("SELECT COALESCE(SUM(value), 0) FROM counters WHERE name = 'acceptance'")
+        app.scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'acceptance'")
             .await,
         drawn
     );
