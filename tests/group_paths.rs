@@ -635,3 +635,58 @@ async fn invite_again_copies_a_past_group_into_a_new_draft_without_files() {
     );
     assert_eq!(visitor_ids(&app, src).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_cancellation_and_an_entry_registered_at_once_never_both_stand() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 73, "天宁区", "tianning").await;
+    let port: i64 = sqlx::query_scalar("SELECT id FROM ports WHERE name_zh = '上海浦东国际机场'")
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(dispatched_group(&app, &c, 1, "tianning").await);
+    }
+    app.clock().advance(2 * 86_400);
+    c.login(&r.login, UNIT_PASSWORD).await;
+    let city = signed_in(&app, "city").await;
+    let entry = date_in(&app, -1);
+    for id in ids {
+        let v = visitor_ids(&app, id).await[0];
+        c.get(&format!("/visits/{v}")).await;
+        city.get(&format!("/review/groups/{id}")).await;
+        let (vp, kp) = (
+            format!("/visits/{v}"),
+            format!("/review/groups/{id}/cancel"),
+        );
+        let port = port.to_string();
+        let fields = [
+            ("kind", "travelled"),
+            ("entry_date", entry.as_str()),
+            ("entry_port", port.as_str()),
+            ("exit_date", ""),
+            ("exit_port", ""),
+        ];
+        let reason = [("cancel_reason", "市外办取消")];
+        let (reg, can) = tokio::join!(c.post(&vp, &fields), city.post(&kp, &reason));
+        let registered = app
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM visit_records WHERE visitor_id = {v} AND entry_date IS NOT NULL"
+            ))
+            .await;
+        let state = state_of(&app, id).await;
+        assert!(
+            (reg.status == 303) != (can.status == 303),
+            "{} {}",
+            reg.status,
+            can.status
+        );
+        if can.status == 303 {
+            assert_eq!((state.as_str(), registered), ("cancelled", 0));
+        } else {
+            assert_eq!((state.as_str(), registered), ("dispatched", 1));
+            can.assert_has("登记了实际入境");
+        }
+    }
+}
