@@ -451,7 +451,9 @@ async fn unit_cancels_a_dispatched_invitation_and_its_visitors_need_no_registrat
         .assert_has(&number)
         .assert_lacks("[未登记]");
     let v = visitor_ids(&app, id).await;
-    assert_eq!(c.get(&format!("/visits/{}", v[0])).await.status, 409);
+    let p = c.get(&format!("/visits/{}", v[0])).await;
+    assert_eq!(p.status, 409);
+    p.assert_has("无需办理销签登记");
 
     // Long past the planned departure: in no overdue list, no reminder.
     app.clock().advance(200 * 86_400);

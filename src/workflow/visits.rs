@@ -122,6 +122,11 @@ pub async fn subject(state: &AppState, p: &Principal, visitor_id: i64) -> Outcom
         .await?
         .filter(|s| s.unit_id == unit_id)
         .ok_or(Error::NotFound)?;
+    if s.group_state == GroupState::Cancelled {
+        return Err(Error::Stale(
+            "该团组的邀请已取消，到访人员已记为“邀请已取消”，无需办理销签登记。".into(),
+        ));
+    }
     if s.group_state != GroupState::Dispatched {
         return Err(Error::Stale(
             "只有市外办发件后的团组，才能进行销签登记".into(),
