@@ -440,8 +440,24 @@ async fn unit_cancels_a_dispatched_invitation_and_its_visitors_need_no_registrat
             .await
             .unwrap();
     assert_eq!(records, 2);
-    // The city is told on its record; the unit's list shows the visitors as cancelled.
+    // The offices are told in 团组待办 (the county of the district, not another) and on the
+    // record; the unit's list shows the visitors as cancelled.
     let city = signed_in(&app, "city").await;
+    city.get("/review/groups")
+        .await
+        .assert_has("近30天取消的邀请")
+        .assert_has(&number)
+        .assert_has("外方因故取消来访");
+    county
+        .get("/review/groups")
+        .await
+        .assert_has("近30天取消的邀请")
+        .assert_has(&number);
+    signed_in(&app, "wujin")
+        .await
+        .get("/review/groups")
+        .await
+        .assert_lacks(&number);
     city.get(&format!("/review/groups/{id}"))
         .await
         .assert_has("已取消")

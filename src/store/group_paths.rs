@@ -151,3 +151,52 @@ pub async fn cancellation(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Canc
     })
     .transpose()
 }
+
+/// An invitation cancelled lately, as the offices' 团组待办 lists it.
+#[derive(Clone, Debug)]
+pub struct Cancelled {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub unit_name: String,
+    pub district_name: String,
+    pub c: Cancellation,
+}
+
+/// The invitations cancelled since `since` (in a district, or the whole city), newest first.
+pub async fn cancelled_since(
+    pool: &sqlx::AnyPool,
+    since: i64,
+    district: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<Cancelled>> {
+    let in_district = super::sql::district_filter("g", district);
+    let rows = sqlx::query(&format!(
+        "SELECT g.id, g.number, g.name, u.name AS unit_name, d.name AS district_name,
+            c.reason, c.cancelled_by, c.cancelled_at
+         FROM group_cancellations c JOIN invitation_groups g ON g.id = c.group_id
+           JOIN units u ON u.id = g.unit_id JOIN districts d ON d.id = g.district_id
+         WHERE c.cancelled_at >= $1{in_district}
+         ORDER BY c.cancelled_at DESC, g.id DESC LIMIT $2"
+    ))
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Cancelled {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                name: r.try_get("name")?,
+                unit_name: r.try_get("unit_name")?,
+                district_name: r.try_get("district_name")?,
+                c: Cancellation {
+                    reason: r.try_get("reason")?,
+                    by: r.try_get("cancelled_by")?,
+                    at: r.try_get("cancelled_at")?,
+                },
+            })
+        })
+        .collect()
+}

@@ -228,3 +228,19 @@ pub async fn save_copy(
 ) -> Outcome<i64> {
     save_as(state, a, None, form, typed, Some(src)).await
 }
+
+/// How long a cancelled invitation is listed in the offices' 团组待办.
+const CANCELLED_LISTED_DAYS: i64 = 30;
+
+/// The invitations cancelled in the last 30 days that a reviewer is told of in 团组待办 (the
+/// county its district's, the city all): how an office learns of a unit's 取消邀请.
+pub async fn recently_cancelled(
+    state: &AppState,
+    p: &Principal,
+) -> Outcome<Vec<group_paths::Cancelled>> {
+    if !matches!(p.role, Role::County | Role::City) {
+        return Ok(Vec::new());
+    }
+    let since = state.now() - CANCELLED_LISTED_DAYS * 86_400;
+    Ok(group_paths::cancelled_since(state.pool(), since, p.district_scope(), 50).await?)
+}
