@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "group_fields",
         include_str!("../migrations/0017_group_fields.sql"),
     ),
+    (
+        18,
+        "group_paths",
+        include_str!("../migrations/0018_group_paths.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

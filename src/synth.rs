@@ -1008,7 +1008,20 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     GroupAction::Accept => Some(notify::group_accepted(number, value)),
                     GroupAction::Report => Some(notify::group_reported(number, value)),
                     GroupAction::Dispatch => Some(notify::group_dispatched(&ctx.office, number)),
-                    GroupAction::Save | GroupAction::Upload | GroupAction::Print => None,
+                    GroupAction::Withdraw => Some(notify::group_withdrawn(number)),
+                    GroupAction::MinistryRefuse => {
+                        Some(notify::group_ministry_refused(&ctx.office, number, value))
+                    }
+                    GroupAction::Cancel => Some(notify::group_cancelled(
+                        &ctx.office,
+                        number,
+                        *by == Role::Unit,
+                        value,
+                    )),
+                    GroupAction::Save
+                    | GroupAction::Upload
+                    | GroupAction::Print
+                    | GroupAction::Delete => None,
                 };
                 notice.map(|n| (actor, n))
             }
@@ -1435,6 +1448,8 @@ pub async fn generate(
         let mut g_rows: Vec<ImportGroup> = Vec::with_capacity(batch.len());
         let mut v_rows: Vec<ImportVisitor> = Vec::with_capacity(batch.len() * 3);
         let mut r_rows: Vec<ImportRecord> = Vec::new();
+        // 取消邀请 of dispatched groups: (group, reason, when), recorded once their visitors are in.
+        let mut cancellations: Vec<(i64, &'static str, i64)> = Vec::new();
         for &t0 in batch {
             // The unit: a few busy ones, a long tail of occasional ones.
             let mut unit = 0usize;
@@ -1677,6 +1692,14 @@ pub async fn generate(
                 g.returned_by = None;
                 step(&mut g, submitted, GroupAction::Submit, String::new())?;
                 let county_at = submitted + rng.gen_range(2 * HOUR..4 * DAY);
+                if rng.gen_bool(0.03) {
+                    // 【撤回】 before the county acted; left withdrawn.
+                    let withdrawn = submitted + rng.gen_range(600..2 * HOUR);
+                    if withdrawn <= now {
+                        step(&mut g, withdrawn, GroupAction::Withdraw, String::new())?;
+                    }
+                    break;
+                }
                 if county_at > now {
                     break;
                 }
@@ -1738,6 +1761,12 @@ pub async fn generate(
                     GroupAction::Dispatch,
                     LETTER_NAME.to_string(),
                 )?;
+                let cancel_at = dispatch_at + rng.gen_range(HOUR..5 * DAY);
+                if cancel_at <= now && rng.gen_bool(0.04) {
+                    let reason = *pick(&mut rng, CANCEL_REASONS);
+                    step(&mut g, cancel_at, GroupAction::Cancel, reason.to_string())?;
+                    cancellations.push((id, reason, cancel_at));
+                }
                 break;
             }
 
@@ -1859,6 +1888,17 @@ pub async fn generate(
             .collect();
         crate::store::itinerary::import(tx.conn(), &plans).await?;
         visits::import(tx.conn(), &r_rows).await?;
+        for (gid, reason, at) in &cancellations {
+            crate::store::group_paths::record_cancellation(
+                tx.conn(),
+                *gid,
+                reason,
+                "申请单位",
+                None,
+                *at,
+            )
+            .await?;
+        }
         write_events(tx.conn(), &ctx, due).await?;
         tx.commit().await?;
         done += batch.len();

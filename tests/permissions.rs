@@ -235,6 +235,9 @@ const WITH_REASON: Input = Input::Form(&[("reason", "请补充营业执照副本
 const NO_REASON: Input = Input::Form(&[("reason", "")]);
 /// 【保存】 of a group form with no field filled: the form again with the errors, nothing saved.
 const SAVE_EMPTY: Input = Input::Form(&[("action", "save")]);
+/// A reason for 【取消邀请】; an empty one for 【外交部不予核实】.
+const CANCEL_REASON: Input = Input::Form(&[("cancel_reason", "外方取消来访")]);
+const NO_MINISTRY_REASON: Input = Input::Form(&[("ministry_reason", "")]);
 /// A 核实单号 with a space and a dash: refused with the form's error where the state allows.
 const BAD_VERIFICATION_NO: Input = Input::Form(&[("verification_no", "HW 3255-0202")]);
 
@@ -338,6 +341,15 @@ fn table() -> Vec<Row> {
         // The draft is not printed: the form again, naming what is missing.
         post("/groups/{id}/submit", Input::Nothing,                 [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .marker("提交前请补齐"),
+        // The draft was never submitted: nothing to withdraw, no invitation to cancel.
+        post("/groups/{id}/withdraw", Input::Nothing,               [LR,                 C,       C,        NF,      F,        F,       F,       F]),
+        post("/groups/{id}/cancel", CANCEL_REASON,                  [LR,                 C,       C,        NF,      F,        F,       F,       F]),
+        // These address the unit's submitted group: not a draft, so not deleted; copied for 再次邀请.
+        post("/groups/{id}/delete", Input::Nothing,                 [LR,                 C,       C,        NF,      F,        F,       F,       F]),
+        get("/groups/{id}/copy",                                    [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("再次邀请"),
+        post("/groups/{id}/copy", SAVE_EMPTY,                       [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("请至少填写一名到访人员"),
         // Whoever may see the group: its unit, the county of its district once submitted, the city
         // once the county passed it, the administrator always.
         get("/groups/{id}/files/{file_id}",                         [LR,                 NF,      Ok,       NF,      Ok,       NF,      Ok,      Ok])
@@ -390,6 +402,10 @@ fn table() -> Vec<Row> {
         // Not accepted, not reported yet: 409 before the number or the file is looked at.
         post("/review/groups/{id}/report", BAD_VERIFICATION_NO,     [LR,                 F,       F,        F,       F,        F,       C,       F]),
         post("/review/groups/{id}/dispatch", Input::NotPdf,         [LR,                 F,       F,        F,       F,        F,       C,       F]),
+        // Neither reported nor dispatched: refused before the reason is looked at.
+        post("/review/groups/{id}/ministry_refuse", NO_MINISTRY_REASON,
+                                                                    [LR,                 F,       F,        F,       F,        F,       C,       F]),
+        post("/review/groups/{id}/cancel", CANCEL_REASON,           [LR,                 F,       F,        F,       F,        F,       C,       F]),
         // 销签登记 of the visitors of the unit's dispatched group. {visitor_id} is the visitor not
         // registered for the form, the one registered as entered (已入境, its entry stamp
         // uploaded) for the upload and 【提交】, and the cancelled one the unit submitted
@@ -564,7 +580,10 @@ struct SampleGroup {
 impl Fixture {
     /// The route pattern with its parameters filled in.
     fn path(&self, pattern: &str) -> String {
-        let group = pattern == "/groups/{id}/print" || pattern.starts_with("/groups/{id}/files/");
+        let group = pattern == "/groups/{id}/print"
+            || pattern == "/groups/{id}/delete"
+            || pattern == "/groups/{id}/copy"
+            || pattern.starts_with("/groups/{id}/files/");
         fill(pattern, |name| match name {
             "unit_id" => self.unit.unit_id.to_string(),
             "file_id" if pattern.starts_with("/groups/") => self.group.file_id.to_string(),

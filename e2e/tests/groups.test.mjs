@@ -123,7 +123,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await screenshot(page, 'review-group');
     await field(page, '退件原因').fill('访问地点请写明具体单位和地址。');
     await page.getByRole('button', { name: '【退件】' }).click();
-    await seeText(page, '已退回');
+    await seeText(page, '已退件，并已通知申请单位。');
     await signOut(page);
 
     // The unit sees 退件 and the reason, edits, reprints, re-uploads, resubmits.

@@ -9,6 +9,13 @@
 //!     ▲                     │ CountyReturn(county)      │ CityReturn(city)
 //!     │                     ▼                           ▼
 //!     └─────────── Returned ◀───────────────────────────┘   (Submit(unit) again → PendingCounty)
+//!                      ▲  ▲
+//!   Accepted ──────────┘  └──────── Reported        CityReturn(city) from 已受理; MinistryRefuse(city)
+//!                                                    from 已上报外交部 (外交部不予核实)
+//!
+//!   PendingCounty ── Withdraw(unit) ──▶ Withdrawn    (editable; Submit(unit) again → PendingCounty)
+//!   Dispatched ──── Cancel(unit, city) ──▶ Cancelled (取消邀请: its visitors get cancellation records)
+//!   Draft ───────── Delete(unit)                     (the never-submitted draft is removed)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -25,10 +32,14 @@ pub enum GroupState {
     Reported,
     Dispatched,
     Returned,
+    /// 已撤回: withdrawn by its unit before the county acted; editable and resubmittable.
+    Withdrawn,
+    /// 已取消: a dispatched invitation called off by its unit or the city.
+    Cancelled,
 }
 
 impl GroupState {
-    pub const ALL: [GroupState; 7] = [
+    pub const ALL: [GroupState; 9] = [
         GroupState::Draft,
         GroupState::PendingCounty,
         GroupState::PendingCity,
@@ -36,6 +47,8 @@ impl GroupState {
         GroupState::Reported,
         GroupState::Dispatched,
         GroupState::Returned,
+        GroupState::Withdrawn,
+        GroupState::Cancelled,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +59,8 @@ impl GroupState {
             GroupState::Reported => "reported",
             GroupState::Dispatched => "dispatched",
             GroupState::Returned => "returned",
+            GroupState::Withdrawn => "withdrawn",
+            GroupState::Cancelled => "cancelled",
         }
     }
     pub fn parse(s: &str) -> Option<GroupState> {
@@ -60,15 +75,20 @@ impl GroupState {
             GroupState::Reported => "已上报外交部",
             GroupState::Dispatched => "已发件",
             GroupState::Returned => "退件",
+            GroupState::Withdrawn => "已撤回",
+            GroupState::Cancelled => "已取消",
         }
     }
     /// The unit may edit, print, upload and submit.
     pub fn editable(self) -> bool {
-        matches!(self, GroupState::Draft | GroupState::Returned)
+        matches!(
+            self,
+            GroupState::Draft | GroupState::Returned | GroupState::Withdrawn
+        )
     }
     /// Counted as an open application (for the overlapping-passport warning).
     pub fn open(self) -> bool {
-        !matches!(self, GroupState::Dispatched)
+        !matches!(self, GroupState::Dispatched | GroupState::Cancelled)
     }
 }
 
@@ -95,10 +115,19 @@ pub enum GroupAction {
     Report,
     /// City 【发件】: uploads the letter.
     Dispatch,
+    /// Unit 【撤回】 before the county acted.
+    Withdraw,
+    /// Unit 【删除草稿】 of a draft never submitted (the group is removed: its rule's `to` is
+    /// where it would stay if the deletion were refused).
+    Delete,
+    /// City 【外交部不予核实】: the Ministry refused to verify; back to the unit with its reason.
+    MinistryRefuse,
+    /// Unit or city 【取消邀请】 of a dispatched invitation, with a reason.
+    Cancel,
 }
 
 impl GroupAction {
-    pub const ALL: [GroupAction; 10] = [
+    pub const ALL: [GroupAction; 14] = [
         GroupAction::Save,
         GroupAction::Upload,
         GroupAction::Print,
@@ -109,6 +138,10 @@ impl GroupAction {
         GroupAction::Accept,
         GroupAction::Report,
         GroupAction::Dispatch,
+        GroupAction::Withdraw,
+        GroupAction::Delete,
+        GroupAction::MinistryRefuse,
+        GroupAction::Cancel,
     ];
     /// The action's name in the audit log.
     pub fn audit_name(self) -> &'static str {
@@ -123,7 +156,20 @@ impl GroupAction {
             GroupAction::Accept => "group.accept",
             GroupAction::Report => "group.report",
             GroupAction::Dispatch => "group.dispatch",
+            GroupAction::Withdraw => "group.withdraw",
+            GroupAction::Delete => "group.delete",
+            GroupAction::MinistryRefuse => "group.ministry_refuse",
+            GroupAction::Cancel => "group.cancel",
         }
+    }
+    /// Whether the action ends the offices' work rather than being it: a group where the role
+    /// only has these does not wait for it (a dispatched group is in no queue though the city
+    /// may cancel it).
+    pub fn is_aside(self) -> bool {
+        matches!(
+            self,
+            GroupAction::Withdraw | GroupAction::Delete | GroupAction::Cancel
+        )
     }
     /// Whether the action sends the group back to the unit with a reason.
     pub fn is_return(self) -> bool {
@@ -133,6 +179,9 @@ impl GroupAction {
 
 /// The audit name of a group's creation (its first 【保存】).
 pub const CREATE_AUDIT_NAME: &str = "group.create";
+
+/// The audit name of 再次邀请: a new draft saved as a copy of an earlier group.
+pub const COPY_AUDIT_NAME: &str = "group.copy";
 
 use GroupAction as A;
 use GroupState as S;
@@ -189,6 +238,42 @@ pub const TABLE: Table<GroupState, GroupAction> = &[
         to: S::PendingCounty,
     },
     Rule {
+        from: S::Withdrawn,
+        action: A::Save,
+        by: Unit,
+        to: S::Withdrawn,
+    },
+    Rule {
+        from: S::Withdrawn,
+        action: A::Upload,
+        by: Unit,
+        to: S::Withdrawn,
+    },
+    Rule {
+        from: S::Withdrawn,
+        action: A::Print,
+        by: Unit,
+        to: S::Withdrawn,
+    },
+    Rule {
+        from: S::Withdrawn,
+        action: A::Submit,
+        by: Unit,
+        to: S::PendingCounty,
+    },
+    Rule {
+        from: S::Draft,
+        action: A::Delete,
+        by: Unit,
+        to: S::Draft,
+    },
+    Rule {
+        from: S::PendingCounty,
+        action: A::Withdraw,
+        by: Unit,
+        to: S::Withdrawn,
+    },
+    Rule {
         from: S::PendingCounty,
         action: A::CountyApprove,
         by: County,
@@ -219,10 +304,34 @@ pub const TABLE: Table<GroupState, GroupAction> = &[
         to: S::Reported,
     },
     Rule {
+        from: S::Accepted,
+        action: A::CityReturn,
+        by: City,
+        to: S::Returned,
+    },
+    Rule {
         from: S::Reported,
         action: A::Dispatch,
         by: City,
         to: S::Dispatched,
+    },
+    Rule {
+        from: S::Reported,
+        action: A::MinistryRefuse,
+        by: City,
+        to: S::Returned,
+    },
+    Rule {
+        from: S::Dispatched,
+        action: A::Cancel,
+        by: Unit,
+        to: S::Cancelled,
+    },
+    Rule {
+        from: S::Dispatched,
+        action: A::Cancel,
+        by: City,
+        to: S::Cancelled,
     },
 ];
 
@@ -255,6 +364,11 @@ pub fn work_states(role: Role) -> Vec<S> {
     flow::waiting_for(TABLE, role)
         .into_iter()
         .filter(|s| !s.editable())
+        .filter(|s| {
+            TABLE
+                .iter()
+                .any(|r| r.from == *s && r.by == role && !r.action.is_aside())
+        })
         .collect()
 }
 
@@ -267,14 +381,15 @@ pub fn with_offices(state: S) -> bool {
 
 /// Who may see a group: its unit always; county staff of its district while it is with the
 /// offices (not a draft, not back with the unit after a return); city staff once the county
-/// passed it and while it is not back with the unit; administrators once submitted.
+/// passed it and while it is not back with the unit (a cancelled invitation stays visible);
+/// administrators once submitted.
 pub fn may_view(p: &Principal, state: S, district: i64, unit: i64) -> bool {
     match p.role {
         Role::Unit => p.unit_id == Some(unit),
         Role::County => p.district_id == Some(district) && !state.editable(),
         Role::City => matches!(
             state,
-            S::PendingCity | S::Accepted | S::Reported | S::Dispatched
+            S::PendingCity | S::Accepted | S::Reported | S::Dispatched | S::Cancelled
         ),
         Role::Admin => !state.editable(),
     }
@@ -320,25 +435,36 @@ mod tests {
             &GroupState::ALL,
             &GroupAction::ALL,
             |from, action, role| match (from, action, role) {
-                (S::Draft | S::Returned, A::Save | A::Upload | A::Print, Unit) => Some(from),
-                (S::Draft | S::Returned, A::Submit, Unit) => Some(S::PendingCounty),
+                (S::Draft | S::Returned | S::Withdrawn, A::Save | A::Upload | A::Print, Unit) => {
+                    Some(from)
+                }
+                (S::Draft | S::Returned | S::Withdrawn, A::Submit, Unit) => Some(S::PendingCounty),
+                (S::Draft, A::Delete, Unit) => Some(S::Draft),
+                (S::PendingCounty, A::Withdraw, Unit) => Some(S::Withdrawn),
                 (S::PendingCounty, A::CountyApprove, County) => Some(S::PendingCity),
                 (S::PendingCounty, A::CountyReturn, County) => Some(S::Returned),
-                (S::PendingCity, A::CityReturn, City) => Some(S::Returned),
+                (S::PendingCity | S::Accepted, A::CityReturn, City) => Some(S::Returned),
                 (S::PendingCity, A::Accept, City) => Some(S::Accepted),
                 (S::Accepted, A::Report, City) => Some(S::Reported),
                 (S::Reported, A::Dispatch, City) => Some(S::Dispatched),
+                (S::Reported, A::MinistryRefuse, City) => Some(S::Returned),
+                (S::Dispatched, A::Cancel, Unit | City) => Some(S::Cancelled),
                 _ => None,
             },
         );
     }
 
     #[test]
-    fn nothing_leaves_a_dispatched_group_and_every_state_is_reached() {
+    fn only_cancelling_leaves_a_dispatched_group_and_every_state_is_reached() {
         assert!(GroupState::ALL
             .iter()
             .all(|s| *s == S::Draft || TABLE.iter().any(|r| r.to == *s && r.from != *s)));
-        assert!(!TABLE.iter().any(|r| r.from == S::Dispatched));
+        assert!(TABLE
+            .iter()
+            .filter(|r| r.from == S::Dispatched)
+            .all(|r| r.action == A::Cancel && r.to == S::Cancelled));
+        assert!(!TABLE.iter().any(|r| r.from == S::Cancelled));
+        assert!(!S::Cancelled.open() && !S::Cancelled.editable() && S::Withdrawn.editable());
     }
 
     #[test]
@@ -357,7 +483,9 @@ mod tests {
             assert_eq!(may_view(&who(Role::Admin), s, 3, 7), !s.editable());
         }
         assert!(!may_view(&who(City), S::PendingCounty, 3, 7));
+        assert!(!may_view(&who(City), S::Withdrawn, 3, 7));
         assert!(may_view(&who(City), S::Dispatched, 3, 7));
+        assert!(may_view(&who(City), S::Cancelled, 3, 7));
     }
 
     #[test]
@@ -382,5 +510,13 @@ mod tests {
         assert_eq!(Sequence::Group.format(2020, 7), "20200007");
         assert_eq!(Sequence::Acceptance.format(2026, 12), "SL202600012");
         assert_eq!(GroupAction::CityReturn.audit_name(), "group.city_return");
+        assert_eq!(GroupAction::Withdraw.audit_name(), "group.withdraw");
+        assert_eq!(GroupAction::Delete.audit_name(), "group.delete");
+        assert_eq!(
+            GroupAction::MinistryRefuse.audit_name(),
+            "group.ministry_refuse"
+        );
+        assert_eq!(GroupAction::Cancel.audit_name(), "group.cancel");
+        assert_eq!(COPY_AUDIT_NAME, "group.copy");
     }
 }

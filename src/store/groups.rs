@@ -217,9 +217,9 @@ pub async fn insert(
         .await
 }
 
-/// The condition of a group its unit may change: not submitted (or returned), of a unit that
-/// is approved and not on the dishonesty list. Every write of the unit's group carries it.
-const EDITABLE: &str = "state IN ('draft', 'returned')
+/// The condition of a group its unit may change: not submitted (or returned, or withdrawn), of a
+/// unit that is approved and not on the dishonesty list. Every write of the unit's group carries it.
+const EDITABLE: &str = "state IN ('draft', 'returned', 'withdrawn')
     AND unit_id IN (SELECT id FROM units WHERE state = 'approved' AND blacklisted = 0)";
 
 /// Locks an editable group's row until the transaction ends: true when it is editable, and then
@@ -479,7 +479,7 @@ pub async fn set_scan(conn: &mut Conn, id: i64, file_id: i64, now: i64) -> DbRes
     Ok(r.rows_affected() == 1)
 }
 
-/// 【提交】: `draft`/`returned` → `pending_county`, only with a current stamped scan. The clock
+/// 【提交】: `draft`/`returned`/`withdrawn` → `pending_county`, only with a current stamped scan. The clock
 /// of the time limit (re)starts now.
 pub async fn submit(conn: &mut Conn, id: i64, now: i64) -> DbResult<bool> {
     let r = sqlx::query(&format!(
@@ -508,6 +508,12 @@ pub enum Change<'a> {
     Reported {
         verification_no: &'a str,
     },
+    /// 外交部不予核实: returned with the reason; the refused report's 核实单号 is cleared (the
+    /// timeline keeps it).
+    MinistryRefused {
+        reason: &'a str,
+        by: &'a str,
+    },
 }
 
 /// A guarded transition: `from` → `to`, within the county's district when given. The time the
@@ -528,6 +534,10 @@ pub async fn transition(
             (", return_reason = $6, returned_by = $7", vec![reason, by])
         }
         Change::Reported { verification_no } => (", verification_no = $6", vec![verification_no]),
+        Change::MinistryRefused { reason, by } => (
+            ", return_reason = $6, returned_by = $7, verification_no = NULL",
+            vec![reason, by],
+        ),
         Change::None => ("", Vec::new()),
     };
     let sql = format!(

@@ -7,6 +7,7 @@ pub mod dump;
 pub mod file_locks;
 pub mod flows;
 pub mod group_export;
+pub mod group_paths;
 pub mod groups;
 pub mod itinerary;
 pub mod messages;

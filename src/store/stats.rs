@@ -117,11 +117,12 @@ pub struct Processed {
     pub groups: i64,
 }
 
+/// Groups the office dispatched (invitations cancelled since included), by submission and dispatch day.
 pub async fn processed(pool: &sqlx::AnyPool, s: &Scope) -> DbResult<Vec<Processed>> {
     let sql = format!(
         "SELECT u.district_id AS district_id, {SUBMITTED_DAY} AS sday, {DISPATCHED_DAY} AS dday,
             COUNT(*) AS n
-         {FROM} WHERE {SCOPE} AND g.state = 'dispatched' AND g.dispatched_at IS NOT NULL
+         {FROM} WHERE {SCOPE} AND g.state IN ('dispatched', 'cancelled') AND g.dispatched_at IS NOT NULL
          GROUP BY u.district_id, {SUBMITTED_DAY}, {DISPATCHED_DAY}"
     );
     sqlx::query(&sql)

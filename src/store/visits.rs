@@ -29,10 +29,19 @@ pub struct VisitRow {
     pub state: Option<VisitState>,
     pub submitted_at: Option<i64>,
     pub overdue: bool,
+    /// The invitation was cancelled (取消邀请): the visitor has a cancellation record and needs
+    /// no registration.
+    pub cancelled: bool,
 }
+
+/// How the 销签登记 list reads a visitor of a cancelled invitation.
+pub const INVITATION_CANCELLED: &str = "邀请已取消";
 
 impl VisitRow {
     pub fn state_label(&self) -> &'static str {
+        if self.cancelled {
+            return INVITATION_CANCELLED;
+        }
         self.state.unwrap_or(VisitState::Unregistered).label()
     }
     pub fn registered(&self) -> bool {
@@ -46,7 +55,7 @@ impl VisitRow {
 const ROW: &str = "v.id AS visitor_id, g.id AS group_id, g.unit_id, g.number, v.surname, v.given_name, v.passport_no, \
     v.nationality, g.arrival, g.departure, COALESCE(g.acceptance_no, '') AS acceptance_no, \
     COALESCE(g.verification_no, '') AS verification_no, u.name AS unit_name, d.name AS district_name, \
-    r.state AS visit_state, r.submitted_at AS visit_submitted";
+    r.state AS visit_state, r.submitted_at AS visit_submitted, g.state AS group_state";
 
 const FROM: &str = "FROM group_visitors v JOIN invitation_groups g ON g.id = v.group_id \
     JOIN units u ON u.id = g.unit_id JOIN districts d ON d.id = u.district_id \
@@ -58,9 +67,12 @@ fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbRes
     let state: Option<String> = r.try_get("visit_state")?;
     let state = state.as_deref().and_then(VisitState::parse);
     let departure: String = r.try_get("departure")?;
+    let group_state: String = r.try_get("group_state")?;
+    let cancelled = group_state == GroupState::Cancelled.as_str();
     let registered = state.is_some_and(|s| s.registered());
-    let overdue = parse_date(&departure)
-        .is_some_and(|d| crate::domain::visit::overdue(d, today, days, registered));
+    let overdue = !cancelled
+        && parse_date(&departure)
+            .is_some_and(|d| crate::domain::visit::overdue(d, today, days, registered));
     Ok(VisitRow {
         visitor_id: r.try_get("visitor_id")?,
         group_id: r.try_get("group_id")?,
@@ -82,10 +94,12 @@ fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbRes
         state,
         submitted_at: r.try_get("visit_submitted")?,
         overdue,
+        cancelled,
     })
 }
 
-/// The unit's visitors of dispatched groups (optionally of one group): overdue first.
+/// The unit's visitors of dispatched groups, and of cancelled invitations (shown as such),
+/// optionally of one group: overdue first.
 pub async fn for_unit(
     pool: &sqlx::AnyPool,
     unit_id: i64,
@@ -94,7 +108,7 @@ pub async fn for_unit(
     days: i64,
 ) -> DbResult<Vec<VisitRow>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ROW} {FROM} WHERE g.unit_id = $1 AND g.state = 'dispatched' AND ($2 < 0 OR g.id = $2)
+        "SELECT {ROW} {FROM} WHERE g.unit_id = $1 AND g.state IN ('dispatched', 'cancelled') AND ($2 < 0 OR g.id = $2)
          ORDER BY g.departure, g.id, v.seq LIMIT 2000"
     ))
     .bind(unit_id)

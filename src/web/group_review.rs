@@ -39,6 +39,8 @@ struct QueuePage {
     l: Layout,
     sections: Vec<Section>,
     limit: i64,
+    /// Invitations cancelled in the last 30 days (by the unit or the city).
+    cancelled: Vec<crate::store::group_paths::Cancelled>,
 }
 
 fn section_title(s: GroupState) -> &'static str {
@@ -129,7 +131,13 @@ pub async fn queue(
         None => layout(&state, &ctx, "团组待办").await?,
     };
     l.flash = flash_text(&q.ok).to_string();
-    render(QueuePage { l, sections, limit })
+    let cancelled = crate::workflow::group_paths::recently_cancelled(&state, p).await?;
+    render(QueuePage {
+        l,
+        sections,
+        limit,
+        cancelled,
+    })
 }
 
 /// The record of a group, for whoever may see it.
@@ -208,7 +216,7 @@ pub async fn return_group(
         reason: form.reason.clone(),
         ..Typed::default()
     };
-    let next = "/review/groups?ok=returned";
+    let next = "/review/groups?ok=group_returned";
     act(&state, &ctx, &t, Input::Reason(form.reason), typed, next).await
 }
 

@@ -9,7 +9,7 @@ use super::ctx::Ctx;
 use super::error::AppResult;
 use super::page::{layout, render, Layout};
 use crate::domain::fields::FieldErrors;
-use crate::domain::group::Ground;
+use crate::domain::group::{Ground, GroupState};
 use crate::domain::group_flow::GroupAction;
 use crate::domain::principal::Role;
 use crate::state::AppState;
@@ -38,14 +38,32 @@ struct RecordPage {
     can_report: bool,
     can_dispatch: bool,
     can_return: bool,
+    can_withdraw: bool,
+    can_cancel: bool,
+    can_ministry_refuse: bool,
+    cancellation: Option<crate::store::group_paths::Cancellation>,
     days_left: Option<i64>,
     duplicates: Vec<Duplicate>,
     errors: FieldErrors,
     reason: String,
     verification_no: String,
+    cancel_reason: String,
+    ministry_reason: String,
 }
 
 impl RecordPage {
+    /// The 受理编号 drawn at an earlier 受理 is kept while the group is back with the unit or on
+    /// its way to the city again.
+    fn acceptance_kept(&self) -> bool {
+        self.g.acceptance_no.is_some()
+            && matches!(
+                self.g.state,
+                GroupState::Returned
+                    | GroupState::Withdrawn
+                    | GroupState::PendingCounty
+                    | GroupState::PendingCity
+            )
+    }
     fn days(&self) -> i64 {
         self.days_left.unwrap_or(0)
     }
@@ -63,6 +81,8 @@ pub struct Typed {
     pub errors: FieldErrors,
     pub reason: String,
     pub verification_no: String,
+    pub cancel_reason: String,
+    pub ministry_reason: String,
     pub flash: String,
 }
 
@@ -80,6 +100,10 @@ pub async fn record_page(state: &AppState, ctx: &Ctx, r: Record, t: Typed) -> Ap
         can_report: may(GroupAction::Report),
         can_dispatch: may(GroupAction::Dispatch),
         can_return: r.actions.iter().any(|a| a.is_return()),
+        can_withdraw: may(GroupAction::Withdraw),
+        can_cancel: may(GroupAction::Cancel),
+        can_ministry_refuse: may(GroupAction::MinistryRefuse),
+        cancellation: r.cancellation,
         is_unit,
         l,
         g: r.group,
@@ -95,6 +119,8 @@ pub async fn record_page(state: &AppState, ctx: &Ctx, r: Record, t: Typed) -> Ap
         errors: t.errors,
         reason: t.reason,
         verification_no: t.verification_no,
+        cancel_reason: t.cancel_reason,
+        ministry_reason: t.ministry_reason,
     })
 }
 

@@ -46,11 +46,17 @@ struct HomePage {
 }
 
 /// 来华申报.
-pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OkQuery>,
+) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
     let (rows, overdue) = flow::home(&state, &a).await?;
+    let mut l = layout(&state, &ctx, "来华申报").await?;
+    l.flash = flash_text(&q.ok).to_string();
     render(HomePage {
-        l: layout(&state, &ctx, "来华申报").await?,
+        l,
         rows,
         overdue: overdue.message().unwrap_or_default(),
     })
@@ -98,6 +104,8 @@ struct FormPage {
     countries: Vec<Country>,
     max_group_size: i64,
     stay_hint: &'static str,
+    /// 再次邀请: the id and number of the group this new one is copied from.
+    copy_of: Option<(i64, String)>,
 }
 
 impl FormPage {
@@ -145,20 +153,42 @@ fn grounds() -> Vec<(&'static str, &'static str)> {
 
 /// What the form shows besides the workflow's view: messages and a confirmation.
 #[derive(Default)]
-struct Shown {
+pub(super) struct Shown {
     errors: FieldErrors,
     /// (slot code, message) of a refused upload.
     file_error: Option<(String, String)>,
     submit_error: String,
     flash: String,
+    /// 再次邀请 of this group (id, number).
+    copy_of: Option<(i64, String)>,
 }
 
-async fn form_page(state: &AppState, ctx: &Ctx, view: FormView, s: Shown) -> AppResult<Response> {
+impl Shown {
+    /// The form of 再次邀请 of group `id` numbered `number`.
+    pub(super) fn copy_of(id: i64, number: &str) -> Shown {
+        Shown {
+            copy_of: Some((id, number.to_string())),
+            ..Shown::default()
+        }
+    }
+}
+
+pub(super) async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    view: FormView,
+    s: Shown,
+) -> AppResult<Response> {
     let mut lists = view.lists;
     let (hosts, nationalities) = keep_retired_choices(&mut lists, &view.form, &view.visitors);
     let countries = employer_countries(&mut lists, &view.visitors);
     let (file_error_slot, file_error) = s.file_error.unwrap_or_default();
-    let mut l = layout(state, ctx, "团组申报").await?;
+    let title = if s.copy_of.is_some() {
+        "再次邀请"
+    } else {
+        "团组申报"
+    };
+    let mut l = layout(state, ctx, title).await?;
     l.flash = s.flash;
     render(FormPage {
         l,
@@ -180,6 +210,7 @@ async fn form_page(state: &AppState, ctx: &Ctx, view: FormView, s: Shown) -> App
         countries,
         max_group_size: MAX_GROUP_SIZE,
         stay_hint: STAY_HINT,
+        copy_of: s.copy_of,
     })
 }
 
@@ -399,7 +430,7 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
-    save_or_rerender(&state, &ctx, &a, None, &pairs).await
+    save_or_rerender(&state, &ctx, &a, None, &pairs, None).await
 }
 
 /// 【保存】 (or adding/removing a visitor block) of an existing group.
@@ -411,16 +442,20 @@ pub async fn save(
 ) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
     let t = flow::own(&state, &a, id, GroupAction::Save).await?;
-    save_or_rerender(&state, &ctx, &a, Some(&t), &pairs).await
+    save_or_rerender(&state, &ctx, &a, Some(&t), &pairs, None).await
 }
 
-async fn save_or_rerender(
+/// Saves the posted form (a new group when `t` is none, copied from `copy` for 再次邀请), or
+/// shows it again with its messages.
+pub(super) async fn save_or_rerender(
     state: &AppState,
     ctx: &Ctx,
     a: &Applicant,
     t: Option<&Allowed>,
     pairs: &[(String, String)],
+    copy: Option<&Group>,
 ) -> AppResult<Response> {
+    let copy_of = copy.map(|g| (g.id, g.number.clone()));
     let mut posted = match parse_posted(pairs) {
         Ok(p) => p,
         Err(msg) => {
@@ -430,6 +465,7 @@ async fn save_or_rerender(
             let view = flow::form_again(state, t, None).await?;
             let shown = Shown {
                 errors,
+                copy_of,
                 ..Shown::default()
             };
             return form_page(state, ctx, view, shown).await;
@@ -458,7 +494,20 @@ async fn save_or_rerender(
         }
     }
     if posted.action == "save" {
-        match flow::save(state, a, t, &posted.form, &posted.visitors).await {
+        let saved = match copy {
+            Some(src) => {
+                crate::workflow::group_paths::save_copy(
+                    state,
+                    a,
+                    src,
+                    &posted.form,
+                    &posted.visitors,
+                )
+                .await
+            }
+            None => flow::save(state, a, t, &posted.form, &posted.visitors).await,
+        };
+        match saved {
             Ok(id) => return Ok(Redirect::to(&format!("/groups/{id}?ok=saved")).into_response()),
             Err(Error::Invalid(invalid)) => errors = invalid,
             Err(e) => return Err(e.into()),
@@ -467,6 +516,7 @@ async fn save_or_rerender(
     let view = flow::form_again(state, t, Some((posted.form, posted.visitors))).await?;
     let shown = Shown {
         errors,
+        copy_of,
         ..Shown::default()
     };
     form_page(state, ctx, view, shown).await

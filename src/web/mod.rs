@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod flow;
+pub mod group_paths;
 pub mod group_review;
 pub mod group_sheets;
 pub mod group_view;

@@ -7,8 +7,9 @@ use axum::Router;
 
 use super::ctx::{guard, Access};
 use super::{
-    account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_review, groups,
-    help, messages, notices, registration, review, search, second_factor, stats, visits,
+    account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_paths,
+    group_review, groups, help, messages, notices, registration, review, search, second_factor,
+    stats, visits,
 };
 use crate::state::AppState;
 
@@ -114,6 +115,14 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             post(groups::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
         ("/groups/{id}/submit", Unit, post(groups::submit)),
+        ("/groups/{id}/withdraw", Unit, post(group_paths::withdraw)),
+        ("/groups/{id}/delete", Unit, post(group_paths::delete_draft)),
+        ("/groups/{id}/cancel", Unit, post(group_paths::unit_cancel)),
+        (
+            "/groups/{id}/copy",
+            Unit,
+            get(group_paths::copy_form).post(group_paths::copy_save),
+        ),
         ("/groups/{id}/files/{file_id}", Signed, get(groups::file)),
         ("/history", Unit, get(groups::history)),
         ("/visits", Unit, get(visits::list)),
@@ -213,6 +222,16 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             "/review/groups/{id}/report",
             City,
             post(group_review::report),
+        ),
+        (
+            "/review/groups/{id}/ministry_refuse",
+            City,
+            post(group_paths::ministry_refuse),
+        ),
+        (
+            "/review/groups/{id}/cancel",
+            City,
+            post(group_paths::city_cancel),
         ),
         (
             "/review/groups/{id}/dispatch",

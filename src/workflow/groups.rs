@@ -40,11 +40,16 @@ const OBJECT: ObjectType = ObjectType::Group;
 const STALE: &str = "该团组已被他人处理或状态已变化，请返回待办刷新后查看";
 
 /// The refusal of an action the principal's role takes, but not in the group's state now.
-fn refusal(action: GroupAction) -> &'static str {
+pub(super) fn refusal(action: GroupAction) -> &'static str {
     match action {
         GroupAction::Save => "团组已提交，不能修改",
         GroupAction::Upload => "团组已提交，不能修改附件",
         GroupAction::Submit => "团组已提交，请勿重复提交",
+        GroupAction::Withdraw => {
+            "县区外办已办理该团组，不能撤回。如需修改，请联系县区外办或市外办退件。"
+        }
+        GroupAction::Delete => "只能删除从未提交过的草稿，该团组已提交或已删除。",
+        GroupAction::Cancel => "只有已发件的团组才能取消邀请，该团组的状态已变化。",
         _ => STALE,
     }
 }
@@ -99,7 +104,11 @@ impl Allowed {
     pub fn group(&self) -> &Group {
         &self.group
     }
-    fn expect(&self, action: GroupAction) -> Outcome<()> {
+    /// The action it was checked for.
+    pub(super) fn action(&self) -> GroupAction {
+        self.action
+    }
+    pub(super) fn expect(&self, action: GroupAction) -> Outcome<()> {
         if self.action == action {
             Ok(())
         } else {
@@ -146,14 +155,14 @@ async fn visible(state: &AppState, p: &Principal, id: i64) -> Outcome<Group> {
 }
 
 /// The applicant's own group.
-async fn own_group(state: &AppState, a: &Applicant, id: i64) -> Outcome<Group> {
+pub(super) async fn own_group(state: &AppState, a: &Applicant, id: i64) -> Outcome<Group> {
     groups::get(state.pool(), id)
         .await?
         .filter(|g| g.unit_id == a.unit.id)
         .ok_or(Error::NotFound)
 }
 
-/// The applicant's group, for `action` (【保存】, upload, 【提交】).
+/// The applicant's group, for `action` (【保存】, upload, 【提交】, 【撤回】, 【删除草稿】, 【取消邀请】).
 pub async fn own(
     state: &AppState,
     a: &Applicant,
@@ -274,7 +283,7 @@ pub struct FormView {
 
 /// The form's data: the saved group's visitors (with their scans), warnings and attachments,
 /// and `typed` instead of the saved visitors when given.
-async fn form_view(
+pub(super) async fn form_view(
     state: &AppState,
     group: Option<Group>,
     form: GroupForm,
@@ -603,6 +612,19 @@ pub async fn save(
     form: &GroupForm,
     typed: &[TypedVisitor],
 ) -> Outcome<i64> {
+    save_as(state, a, t, form, typed, None).await
+}
+
+/// [`save`], and for a new group copied from `copied_from` (再次邀请) the `group.copy` entry in
+/// the same transaction.
+pub(super) async fn save_as(
+    state: &AppState,
+    a: &Applicant,
+    t: Option<&Allowed>,
+    form: &GroupForm,
+    typed: &[TypedVisitor],
+    copied_from: Option<&Group>,
+) -> Outcome<i64> {
     if let Some(t) = t {
         t.expect(GroupAction::Save)?;
     }
@@ -639,6 +661,18 @@ pub async fn save(
                 &format!("团组编号{number}"),
             )
             .await?;
+            if let Some(src) = copied_from {
+                audit::write(
+                    tx.conn(),
+                    actor,
+                    now,
+                    crate::domain::group_flow::COPY_AUDIT_NAME,
+                    OBJECT,
+                    &id.to_string(),
+                    &format!("再次邀请：复制自团组{}", src.number),
+                )
+                .await?;
+            }
             id
         }
         Some(t) => {
@@ -983,6 +1017,8 @@ pub struct Record {
     pub days_left: Option<i64>,
     /// Passports also in other groups of the same period that the principal may see.
     pub duplicates: Vec<Duplicate>,
+    /// Why and by whom the invitation was cancelled (取消邀请).
+    pub cancellation: Option<crate::store::group_paths::Cancellation>,
 }
 
 /// The record of a group the principal may see.
@@ -1028,6 +1064,12 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
     let att = groups::attachments(state.pool(), g.id).await?;
     let files = file_slots(Some(g.data.entry_type), &att);
     let timeline = audit::timeline(state.pool(), OBJECT, &g.id.to_string()).await?;
+    let cancellation = match g.state {
+        GroupState::Cancelled => {
+            crate::store::group_paths::cancellation(state.pool(), g.id).await?
+        }
+        _ => None,
+    };
     let days_left = match g.submitted_at {
         Some(ts) if group_flow::with_offices(g.state) => {
             let (limit, holidays) = limits(state).await?;
@@ -1052,6 +1094,7 @@ async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record>
         timeline,
         days_left,
         duplicates,
+        cancellation,
     })
 }
 
@@ -1100,8 +1143,16 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
             // The group is claimed first: of two city users acting at once only one gets past
             // this, so exactly one number is drawn.
             let mut tx = claim(state, p, t, Change::None, now).await?;
-            let no = draw(tx.conn(), Sequence::Acceptance, state.today()).await?;
-            groups::set_acceptance_no(tx.conn(), g.id, &no).await?;
+            // A group returned after its 受理 keeps its 受理编号 (the record page says so):
+            // accepted again, it is not given a second one.
+            let no = match &g.acceptance_no {
+                Some(kept) => kept.clone(),
+                None => {
+                    let no = draw(tx.conn(), Sequence::Acceptance, state.today()).await?;
+                    groups::set_acceptance_no(tx.conn(), g.id, &no).await?;
+                    no
+                }
+            };
             let notice = notify::group_accepted(&g.number, &no);
             (tx, Done::new(t.action, format!("受理编号{no}"), notice))
         }
@@ -1143,7 +1194,7 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
 
 /// Moves the group `t` to its next state in a new transaction: refused as stale when someone
 /// else changed it first.
-async fn claim(
+pub(super) async fn claim(
     state: &AppState,
     p: &Principal,
     t: &Allowed,
@@ -1169,14 +1220,14 @@ async fn claim(
 }
 
 /// What a state change leaves: its audit entry and the unit's notice.
-struct Done {
+pub(super) struct Done {
     action: GroupAction,
     detail: String,
     notice: Notice,
 }
 
 impl Done {
-    fn new(action: GroupAction, detail: String, notice: Notice) -> Done {
+    pub(super) fn new(action: GroupAction, detail: String, notice: Notice) -> Done {
         Done {
             action,
             detail,
@@ -1187,7 +1238,7 @@ impl Done {
 
 /// Writes the audit entry (by `actor`) and the unit's message (from `sender`), commits, then
 /// sends the SMS.
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     mut tx: Tx,
     g: &Group,

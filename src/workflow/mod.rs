@@ -11,6 +11,7 @@ pub mod audit_log;
 pub mod error;
 pub mod files;
 pub mod group_fields;
+pub mod group_paths;
 pub mod groups;
 pub mod messages;
 pub mod navigation;

@@ -244,3 +244,42 @@ pub fn visit_overdue(office: &str, visitors: &[String]) -> Notice {
         own_action: false,
     }
 }
+
+/// 【撤回】: the unit's own action, kept as read.
+pub fn group_withdrawn(number: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}已撤回"),
+        body: format!("团组{number}已撤回，县区外办不再办理。修改后请重新【打印】、上传盖章扫描件并【提交】。"),
+        sms: None,
+        own_action: true,
+    }
+}
+
+/// 外交部不予核实: the group is back with the unit with the Ministry's reason.
+pub fn group_ministry_refused(office: &str, number: &str, reason: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}退件（外交部不予核实）"),
+        body: format!(
+            "团组{number}上报外交部后，外交部不予核实，市外办已退件。原因：\n{reason}\n请按要求修改后重新打印、上传并提交；受理编号保留，重新受理时沿用。"
+        ),
+        sms: Some(format!(
+            "【{office}】您单位申报的团组{number}外交部不予核实，已退件，请登录系统查看原因。"
+        )),
+        own_action: false,
+    }
+}
+
+/// 取消邀请: by the unit itself (kept as read, no SMS) or by the city (site message and SMS).
+pub fn group_cancelled(office: &str, number: &str, by_unit: bool, reason: &str) -> Notice {
+    let by = if by_unit { "您单位" } else { "市外办" };
+    Notice {
+        title: format!("团组{number}邀请已取消"),
+        body: format!(
+            "团组{number}的邀请已由{by}取消。取消原因：\n{reason}\n该团组的到访人员已记为“邀请已取消”，无需再办理销签登记。"
+        ),
+        sms: (!by_unit).then(|| {
+            format!("【{office}】您单位申报的团组{number}的邀请已由市外办取消，请登录系统查看原因。")
+        }),
+        own_action: by_unit,
+    }
+}

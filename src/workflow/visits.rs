@@ -122,6 +122,11 @@ pub async fn subject(state: &AppState, p: &Principal, visitor_id: i64) -> Outcom
         .await?
         .filter(|s| s.unit_id == unit_id)
         .ok_or(Error::NotFound)?;
+    if s.group_state == GroupState::Cancelled {
+        return Err(Error::Stale(
+            "该团组的邀请已取消，到访人员已记为“邀请已取消”，无需办理销签登记。".into(),
+        ));
+    }
     if s.group_state != GroupState::Dispatched {
         return Err(Error::Stale(
             "只有市外办发件后的团组，才能进行销签登记".into(),
@@ -200,6 +205,13 @@ pub async fn save(state: &AppState, p: &Principal, s: &Subject, form: &VisitForm
         visit_flow::saved_state(p, action, s.district_id, s.unit_id).ok_or(Error::Forbidden)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
+    // The group is held dispatched while this writes: a 取消邀请 at the same moment comes
+    // before (and this is refused) or after (and sees this entry).
+    if !crate::store::group_paths::lock_dispatched(tx.conn(), s.group_id).await? {
+        return Err(Error::Stale(
+            "只有市外办发件后的团组，才能进行销签登记".into(),
+        ));
+    }
     let Some(id) = visits::save(tx.conn(), s, &data, to, now).await? else {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     };
