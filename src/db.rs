@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "files_sha256",
         include_str!("../migrations/0016_files_sha256.sql"),
     ),
+    (
+        19,
+        "ratings",
+        include_str!("../migrations/0019_ratings.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

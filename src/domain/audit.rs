@@ -126,6 +126,8 @@ pub fn action_label(action: &str) -> &str {
         "group.accept" => "市外办受理",
         "group.report" => "上报外交部",
         "group.dispatch" => "发件",
+        "rating.submit" => "评价",
+        "rating.reply" => "差评整改办结",
         "message.send" => "发送站内信",
         "staff.create" => "创建工作人员帐号",
         "settings.update" => "修改系统设置",

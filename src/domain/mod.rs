@@ -21,6 +21,7 @@ pub mod group;
 pub mod group_flow;
 pub mod period;
 pub mod principal;
+pub mod rating;
 pub mod refdata;
 pub mod registration;
 pub mod registration_flow;

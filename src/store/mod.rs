@@ -10,6 +10,7 @@ pub mod groups;
 pub mod messages;
 pub mod ops;
 pub mod queues;
+pub mod ratings;
 pub mod refadmin;
 pub mod reference;
 pub mod refs;

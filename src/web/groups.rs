@@ -93,6 +93,8 @@ struct FormPage {
     file_error_slot: String,
     submit_error: String,
     max_visitors: usize,
+    /// The 好差评 section of a returned group (its 退件 steps).
+    rating_html: String,
 }
 
 impl FormPage {
@@ -150,7 +152,12 @@ async fn form_page(state: &AppState, ctx: &Ctx, view: FormView, s: Shown) -> App
     let (file_error_slot, file_error) = s.file_error.unwrap_or_default();
     let mut l = layout(state, ctx, "团组申报").await?;
     l.flash = s.flash;
+    let rating_html = match &view.group {
+        Some(g) => super::ratings::section_html(state, ctx, g).await?,
+        None => String::new(),
+    };
     render(FormPage {
+        rating_html,
         l,
         group: view.group,
         form: view.form,

@@ -8,7 +8,7 @@ use axum::Router;
 use super::ctx::{guard, Access};
 use super::{
     account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_review, groups,
-    help, messages, notices, registration, review, search, second_factor, stats, visits,
+    help, messages, notices, ratings, registration, review, search, second_factor, stats, visits,
 };
 use crate::state::AppState;
 
@@ -114,6 +114,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             post(groups::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         ),
         ("/groups/{id}/submit", Unit, post(groups::submit)),
+        (
+            "/groups/{id}/rating",
+            Unit,
+            get(ratings::form).post(ratings::rate),
+        ),
         ("/groups/{id}/files/{file_id}", Signed, get(groups::file)),
         ("/history", Unit, get(groups::history)),
         ("/visits", Unit, get(visits::list)),
@@ -221,6 +226,13 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ),
         ("/search", Oversight, get(search::search)),
         ("/stats", Oversight, get(stats::page)),
+        ("/stats/satisfaction", Oversight, get(ratings::stats)),
+        ("/review/followups", City, get(ratings::followups)),
+        (
+            "/review/followups/{id}",
+            City,
+            get(ratings::followup).post(ratings::reply),
+        ),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),
