@@ -99,8 +99,16 @@ pub struct StepQuery {
     step: String,
 }
 
-fn step_id(s: &str) -> Result<i64, Error> {
-    s.trim().parse::<i64>().map_err(|_| Error::NotFound)
+/// The step asked for: an id that is no step (0) when it is not a number, so that the group is
+/// checked first (another unit's group is not found, one without decided steps refused).
+fn step_id(s: &str) -> i64 {
+    s.trim().parse::<i64>().unwrap_or(0)
+}
+
+/// The unit account may use its groups' pages now (approved, not on the dishonesty list).
+async fn applicant(state: &AppState, ctx: &Ctx) -> AppResult<()> {
+    crate::workflow::groups::applicant(ctx.principal()?, ctx.unit(state).await?)?;
+    Ok(())
 }
 
 async fn form_page(
@@ -111,7 +119,7 @@ async fn form_page(
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let p = ctx.principal()?;
-    let (g, s) = flow::step(state, p, gid, step_id(&form.step)?).await?;
+    let (g, s) = flow::step(state, p, gid, step_id(&form.step)).await?;
     let l = layout(state, ctx, &format!("团组{}好差评", g.number)).await?;
     render(FormPage {
         gid: g.id,
@@ -132,6 +140,7 @@ pub async fn form(
     Path(id): Path<i64>,
     Query(q): Query<StepQuery>,
 ) -> AppResult<Response> {
+    applicant(&state, &ctx).await?;
     let form = RatingForm {
         step: q.step,
         ..RatingForm::default()
@@ -147,8 +156,9 @@ pub async fn rate(
     Path(id): Path<i64>,
     Form(f): Form<RatingForm>,
 ) -> AppResult<Response> {
+    applicant(&state, &ctx).await?;
     let p = ctx.principal()?;
-    match flow::rate(&state, p, id, step_id(&f.step)?, &f.level, &f.comment).await {
+    match flow::rate(&state, p, id, step_id(&f.step), &f.level, &f.comment).await {
         Ok(()) => Ok(Redirect::to(&format!("/groups/{id}?ok=rated")).into_response()),
         Err(Error::Invalid(errors)) => form_page(&state, &ctx, id, f, errors).await,
         Err(e) => Err(e.into()),
