@@ -182,13 +182,13 @@ async fn a_bad_rating_of_a_dispatch_is_followed_up_replied_and_rated_again() {
     assert!(
         app.sms()
             .iter()
-            .any(|(to, t)| to == &r.mobile && t.contains(&number) && t.contains("整改回复")),
+            .any(|(to, t)| to == &r.mobile && t.contains(&number) && t.contains("整改答复")),
         "{:?}",
         app.sms()
     );
     assert_eq!(
         sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM messages WHERE unit_id = $1 AND title LIKE '%差评整改回复%'"
+            "SELECT COUNT(*) FROM messages WHERE unit_id = $1 AND title LIKE '%差评整改已办结%'"
         )
         .bind(r.unit_id)
         .fetch_one(app.state.pool())

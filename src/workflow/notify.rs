@@ -265,12 +265,12 @@ pub fn rating_submitted(number: &str, step: &str, level: &str, due: Option<&str>
 /// The city office closed the follow-up item of the unit's 差评 with its reply.
 pub fn rating_replied(office: &str, number: &str, step: &str, reply: &str) -> Notice {
     Notice {
-        title: format!("团组{number}差评整改回复"),
+        title: format!("团组{number}差评整改已办结"),
         body: format!(
-            "市外办已办结您对团组{number}“{step}”环节差评的整改，整改回复：\n{reply}\n您可以在团组页面查看并再次评价。"
+            "市外办已办结您对团组{number}“{step}”环节差评的整改。整改情况：\n{reply}\n您可以在团组页面查看，并重新评价。"
         ),
         sms: Some(format!(
-            "【{office}】您单位对团组{number}的评价已收到市外办整改回复，请登录系统查看，并可再次评价。"
+            "【{office}】您单位对团组{number}的评价已收到市外办的整改答复，请登录系统查看，并可重新评价。"
         )),
         own_action: false,
     }

@@ -36,7 +36,7 @@ pub const REPLY: &str = "rating.reply";
 /// Told when a step was rated already (also to the second of two requests at once).
 const RATED: &str = "该环节已评价，请勿重复提交。";
 /// Told when a 差评 of the step waits for the office.
-const WAITING: &str = "您对该环节的评价正在整改中，市外办答复后可再次评价。";
+const WAITING: &str = "您对该环节的评价正在整改中，市外办答复后可重新评价。";
 /// Told when a follow-up item was closed already (by someone else first).
 const CLOSED: &str = "该差评整改已办结，请返回差评整改列表刷新后查看。";
 
@@ -496,7 +496,7 @@ pub async fn statistics(
             .or_default()
             .add(t.level, t.count);
     }
-    let note = "统计口径：统计期间内提交的评价（以北京时间计），每次评价计一次（差评整改后再次评价的，另计一次）。满意率＝（非常满意＋满意＋基本满意）÷评价数。";
+    let note = "统计口径：统计期间内提交的评价（以北京时间计），每次评价计一次（差评整改后重新评价的，另计一次）。满意率＝（非常满意＋满意＋基本满意）÷评价数。";
     let month_rows = months
         .into_iter()
         .map(|((y, m), l)| (format!("{y}-{m:02}"), l))
