@@ -446,3 +446,52 @@ async fn satisfaction_statistics_by_month_and_district_with_chart_and_export() {
         .assert_has("请按提示修改统计期间")
         .assert_lacks("<svg");
 }
+
+#[tokio::test]
+async fn a_follow_up_left_unanswered_past_fifteen_working_days_is_overdue() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 165, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &c, 1, "tianning").await;
+    let step = form_step(&c, id).await;
+    c.post(
+        &format!("/groups/{id}/rating"),
+        &[
+            ("step", &step),
+            ("level", "very_dissatisfied"),
+            ("comment", "邀请函有错字"),
+        ],
+    )
+    .await
+    .assert_redirect(&format!("/groups/{id}?ok=rated"));
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get("/review/followups")
+        .await
+        .assert_has("剩余工作日")
+        .assert_lacks("已超期");
+
+    // Forty days later (at least 15 working days whatever the holidays): overdue.
+    app.clock().advance(40 * 86400);
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get("/review/followups")
+        .await
+        .assert_ok()
+        .assert_has("已超期");
+    let item_id = app.scalar("SELECT id FROM ratings").await;
+    city.get(&format!("/review/followups/{item_id}"))
+        .await
+        .assert_has("已超期");
+    city.post(
+        &format!("/review/followups/{item_id}"),
+        &[("reply", "已更正并重新出具邀请函。")],
+    )
+    .await
+    .assert_redirect("/review/followups?ok=followup_done");
+    // Closed late: counted so in the statistics of the period.
+    let sheets = export(&city, "/stats/satisfaction?format=xlsx").await;
+    let (name, rows) = &sheets[2];
+    assert_eq!(name, "差评整改");
+    assert_eq!(rows[0][..3], ["差评数", "已办结", "其中超期办结"]);
+    assert_eq!(rows[1][..5], ["1", "1", "1", "0", "0"]);
+}
