@@ -178,6 +178,21 @@ async fn a_bad_rating_of_a_dispatch_is_followed_up_replied_and_rated_again() {
         .await
         .assert_has("已办结，并已通知申请单位。")
         .assert_has("差评整改<span class=\"count\">0</span>");
+    // The list's export, audited.
+    let sheets = export(&city, "/review/followups?format=xlsx").await;
+    let (name, rows) = &sheets[0];
+    assert_eq!(name, "差评整改");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], "已办结");
+    assert_eq!(rows[1][1], number);
+    assert_eq!(rows[1][11], reply);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND object_id = 'followups'"
+        )
+        .await,
+        1
+    );
     // The reply is told to the unit by SMS and site message.
     assert!(
         app.sms()

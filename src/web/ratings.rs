@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::ctx::Ctx;
 use super::error::AppResult;
-use super::export::{respond, wants_xlsx};
+use super::export::{respond, wants_xlsx, Sheet, MAX_ROWS};
 use super::page::{flash_text, layout, render, Layout, Pager, SectionQuery};
 #[allow(unused_imports)] // the template calls `chart_svg`
 use super::stats::ChartSvg;
@@ -192,19 +192,26 @@ pub async fn followups(
     Query(q): Query<SectionQuery>,
 ) -> AppResult<Response> {
     let p = ctx.principal()?;
+    let xlsx = wants_xlsx(&q.format);
     let mut sections = Vec::new();
     for (code, title, open) in [("open", "待办结", true), ("done", "已办结", false)] {
-        // The total first (a count), then the asked page of it.
+        // The total first (a count), then the asked page of it (every row for the export).
         let (_, total) = flow::followups(&state, p, open, 0, 0).await?;
         let pager = Pager::new(total, FOLLOWUP_PAGE, q.page_of(code));
-        let (rows, _) =
-            flow::followups(&state, p, open, FOLLOWUP_PAGE, pager.offset(FOLLOWUP_PAGE)).await?;
+        let (limit, offset) = match xlsx {
+            true => (MAX_ROWS, 0),
+            false => (FOLLOWUP_PAGE, pager.offset(FOLLOWUP_PAGE)),
+        };
+        let (rows, _) = flow::followups(&state, p, open, limit, offset).await?;
         sections.push(ItemSection {
             code,
             title,
             rows,
             pager,
         });
+    }
+    if xlsx {
+        return export_followups(&state, &ctx, &sections).await;
     }
     let mut l = layout(&state, &ctx, "差评整改").await?;
     l.flash = flash_text(&q.ok).to_string();
@@ -213,6 +220,58 @@ pub async fn followups(
         sections,
         limit: crate::domain::rating::FOLLOW_UP_DAYS,
     })
+}
+
+/// 差评整改 as an .xlsx file: the open items, then the closed ones.
+async fn export_followups(
+    state: &AppState,
+    ctx: &Ctx,
+    sections: &[ItemSection],
+) -> AppResult<Response> {
+    let mut sheet = Sheet::new(
+        "差评整改",
+        &[
+            "状态",
+            "团组编号",
+            "团组名称",
+            "邀请单位",
+            "县区",
+            "评价环节",
+            "评价",
+            "评价内容",
+            "评价时间",
+            "办理期限",
+            "剩余工作日",
+            "整改情况",
+            "办结时间",
+        ],
+    );
+    for s in sections {
+        for r in &s.rows {
+            sheet.push(vec![
+                s.title.into(),
+                (&r.r.group_number).into(),
+                (&r.r.group_name).into(),
+                (&r.r.unit_name).into(),
+                (&r.r.district_name).into(),
+                r.step().into(),
+                r.r.level.label().into(),
+                (&r.r.comment).into(),
+                r.rated_text().into(),
+                r.due_text().into(),
+                match r.days_left {
+                    Some(d) => d.into(),
+                    None => "".into(),
+                },
+                r.reply_text().into(),
+                match r.is_done() {
+                    true => r.replied_text().into(),
+                    false => "".into(),
+                },
+            ]);
+        }
+    }
+    respond(state, ctx, "followups", "差评整改", "", vec![sheet]).await
 }
 
 #[derive(Template)]
