@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "group_paths",
         include_str!("../migrations/0018_group_paths.sql"),
     ),
+    (
+        19,
+        "ratings",
+        include_str!("../migrations/0019_ratings.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -482,7 +482,21 @@ async fn check_snapshot(url: &str, log: &[Op], started: Instant, ended: Instant,
 #[tokio::test]
 async fn a_sqlite_backup_moves_to_postgres_with_every_value() {
     let app = TestApp::spawn_sqlite().await;
-    let (made, _c) = make_data(&app, 2).await;
+    let (made, c) = make_data(&app, 2).await;
+    // A 差评 of a dispatch, closed by the city office: the ratings move too.
+    let rated = dispatched_group(&app, &c, 1, "tianning").await;
+    let page = c.get(&format!("/groups/{rated}")).await;
+    let step = page.input_value("step").unwrap();
+    c.post(
+        &format!("/groups/{rated}/rating"),
+        &[
+            ("step", &step),
+            ("level", "dissatisfied"),
+            ("comment", "太慢"),
+        ],
+    )
+    .await
+    .assert_redirect(&format!("/groups/{rated}?ok=rated"));
     // Ids given to rows since deleted are never given again, on the copy either.
     sqlx::query("UPDATE sqlite_sequence SET seq = seq + 1000 WHERE name = 'invitation_groups'")
         .execute(app.state.pool())
@@ -518,6 +532,7 @@ async fn a_sqlite_backup_moves_to_postgres_with_every_value() {
         assert_eq!(rows, &copy[table], "{label}: table {table}");
     }
     assert!(source["audit_log"].len() >= 10);
+    assert_eq!(source["ratings"].len(), 1);
     check_served_after(&app, &made, &dir, &url, label, issued).await;
 }
 

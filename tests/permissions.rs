@@ -350,6 +350,9 @@ fn table() -> Vec<Row> {
             .marker("再次邀请"),
         post("/groups/{id}/copy", SAVE_EMPTY,                       [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .marker("请至少填写一名到访人员"),
+        // 好差评 of the draft: nothing decided yet to rate (409); staff do not rate.
+        get("/groups/{id}/rating",                                  [LR,                 C,       C,        NF,      F,        F,       F,       F]),
+        post("/groups/{id}/rating", EMPTY,                          [LR,                 C,       C,        NF,      F,        F,       F,       F]),
         // Whoever may see the group: its unit, the county of its district once submitted, the city
         // once the county passed it, the administrator always.
         get("/groups/{id}/files/{file_id}",                         [LR,                 NF,      Ok,       NF,      Ok,       NF,      Ok,      Ok])
@@ -448,6 +451,13 @@ fn table() -> Vec<Row> {
         // Statistics: county staff (their district's figures), the city and administrators.
         get("/stats",                                               [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
             .marker("统计口径"),
+        get("/stats/satisfaction",                                  [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
+            .marker("满意度（按月）"),
+        // 差评整改 is the city office's; {id} is no follow-up item.
+        get("/review/followups",                                    [LR,                 F,       F,        F,       F,        F,       Ok,      F])
+            .marker("待办结"),
+        get("/review/followups/{id}",                               [LR,                 F,       F,        F,       F,        F,       NF,      F]),
+        post("/review/followups/{id}", EMPTY,                       [LR,                 F,       F,        F,       F,        F,       NF,      F]),
         // Broadcasts are the city's alone. Without a target, title and body: the form again.
         // Staff search: every reviewer and the administrators; nothing searched without a query.
         get("/search",                                              [LR,                 F,       F,        F,       Ok,       Ok,      Ok,      Ok])
@@ -609,6 +619,8 @@ impl Fixture {
             }
             "id" if pattern.starts_with("/messages/") => self.message_id.to_string(),
             "id" if pattern.starts_with("/review/units/") => self.unit.unit_id.to_string(),
+            // No rating in the fixtures: an id of no follow-up item.
+            "id" if pattern.starts_with("/review/followups/") => self.group.id.to_string(),
             "id" if pattern.starts_with("/review/changes/") => self.change_id.to_string(),
             "id" if pattern.starts_with("/admin/staff/") => self.admin_id.to_string(),
             "id" if pattern.starts_with("/review/visit-records/") => {

@@ -22,6 +22,7 @@ pub mod group_fields;
 pub mod group_flow;
 pub mod period;
 pub mod principal;
+pub mod rating;
 pub mod refdata;
 pub mod registration;
 pub mod registration_flow;

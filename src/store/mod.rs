@@ -13,6 +13,7 @@ pub mod itinerary;
 pub mod messages;
 pub mod ops;
 pub mod queues;
+pub mod ratings;
 pub mod refadmin;
 pub mod reference;
 pub mod refs;

@@ -49,6 +49,8 @@ struct RecordPage {
     verification_no: String,
     cancel_reason: String,
     ministry_reason: String,
+    /// The 好差评 section (empty before the group's first 发件 or 退件).
+    rating_html: String,
 }
 
 impl RecordPage {
@@ -92,7 +94,9 @@ pub async fn record_page(state: &AppState, ctx: &Ctx, r: Record, t: Typed) -> Ap
     let may = |a: GroupAction| r.actions.contains(&a);
     let mut l = layout(state, ctx, &format!("团组{}", r.group.number)).await?;
     l.flash = t.flash;
+    let rating_html = super::ratings::section_html(state, ctx, &r.group).await?;
     render(RecordPage {
+        rating_html,
         entry_type: r.group.data.entry_type.label().into(),
         ground: r.group.data.ground.map_or("", Ground::label).into(),
         can_county: may(GroupAction::CountyApprove),

@@ -106,6 +106,8 @@ struct FormPage {
     stay_hint: &'static str,
     /// 再次邀请: the id and number of the group this new one is copied from.
     copy_of: Option<(i64, String)>,
+    /// The 好差评 section of a returned group (its 退件 steps).
+    rating_html: String,
 }
 
 impl FormPage {
@@ -190,7 +192,12 @@ pub(super) async fn form_page(
     };
     let mut l = layout(state, ctx, title).await?;
     l.flash = s.flash;
+    let rating_html = match &view.group {
+        Some(g) => super::ratings::section_html(state, ctx, g).await?,
+        None => String::new(),
+    };
     render(FormPage {
+        rating_html,
         l,
         group: view.group,
         form: view.form,

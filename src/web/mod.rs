@@ -23,6 +23,7 @@ pub mod messages;
 pub mod notices;
 pub mod ops;
 pub mod page;
+pub mod ratings;
 pub mod registration;
 pub mod request_id;
 pub mod review;

@@ -31,6 +31,8 @@ pub struct Layout {
     pub group_queue: i64,
     /// Post-visit registrations waiting for this reviewer.
     pub visit_queue: i64,
+    /// Open follow-up items of 差评 (city staff).
+    pub followup_queue: i64,
     /// The path of this page (where the pop-up's buttons come back to).
     pub path: String,
     pub city: bool,
@@ -77,6 +79,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                 l.queue = q.registrations;
                 l.group_queue = q.groups;
                 l.visit_queue = q.visits;
+                l.followup_queue = navigation::followups(state, p).await?;
             }
             Role::Admin => {}
         }
@@ -156,6 +159,8 @@ pub fn flash_text(code: &str) -> &'static str {
         "invitation_cancelled" => "邀请已取消。",
         "signin_expired" => "登录已超时，请重新输入登录ID和密码。",
         "2fa_disabled" => "两步验证已停用。",
+        "rated" => "感谢您的评价。",
+        "followup_done" => "已办结，并已通知申请单位。",
         _ => "",
     }
 }

@@ -8,8 +8,8 @@ use axum::Router;
 use super::ctx::{guard, Access};
 use super::{
     account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_paths,
-    group_review, groups, help, messages, notices, registration, review, search, second_factor,
-    stats, visits,
+    group_review, groups, help, messages, notices, ratings, registration, review, search,
+    second_factor, stats, visits,
 };
 use crate::state::AppState;
 
@@ -122,6 +122,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             "/groups/{id}/copy",
             Unit,
             get(group_paths::copy_form).post(group_paths::copy_save),
+        ),
+        (
+            "/groups/{id}/rating",
+            Unit,
+            get(ratings::form).post(ratings::rate),
         ),
         ("/groups/{id}/files/{file_id}", Signed, get(groups::file)),
         ("/history", Unit, get(groups::history)),
@@ -240,6 +245,13 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ),
         ("/search", Oversight, get(search::search)),
         ("/stats", Oversight, get(stats::page)),
+        ("/stats/satisfaction", Oversight, get(ratings::stats)),
+        ("/review/followups", City, get(ratings::followups)),
+        (
+            "/review/followups/{id}",
+            City,
+            get(ratings::followup).post(ratings::reply),
+        ),
         ("/notices/new", City, get(notices::new_page)),
         ("/notices", City, post(notices::broadcast)),
         ("/admin", Admin, get(review::admin_home)),

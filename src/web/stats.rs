@@ -20,7 +20,7 @@ use crate::workflow::oversight::{self, Cell, StatTable};
 
 /// The chart of a table as inline SVG (the page's template calls it); its texts are escaped by
 /// [`super::svg`].
-trait ChartSvg {
+pub(super) trait ChartSvg {
     fn chart_svg(&self) -> String;
 }
 
@@ -58,7 +58,7 @@ struct StatsPage {
 }
 
 /// One table of the page as a worksheet: its header, rows and 合计 row; numbers stay numbers.
-fn sheet_of(t: &StatTable) -> Sheet {
+pub(super) fn sheet_of(t: &StatTable) -> Sheet {
     let cell = |c: &Cell| match c {
         Cell::Text(s) => xlsx::Cell::Text(s.clone()),
         Cell::Int(n) => xlsx::Cell::Num(*n as f64),

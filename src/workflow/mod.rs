@@ -19,6 +19,7 @@ pub mod notices;
 pub mod notify;
 pub mod ops;
 pub mod oversight;
+pub mod ratings;
 pub mod refdata;
 pub mod reference;
 pub mod registration;

@@ -34,3 +34,8 @@ pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
     )
     .await?)
 }
+
+/// The open follow-up items of 差评 waiting for city staff (zero for others).
+pub async fn followups(state: &AppState, p: &Principal) -> Outcome<i64> {
+    super::ratings::open_count(state, p).await
+}

@@ -245,6 +245,37 @@ pub fn visit_overdue(office: &str, visitors: &[String]) -> Notice {
     }
 }
 
+// ---- 好差评 ----
+
+/// The unit rated a step of its group (its own action: kept as read). A 差评 tells it when the
+/// office will answer.
+pub fn rating_submitted(number: &str, step: &str, level: &str, due: Option<&str>) -> Notice {
+    let then = match due {
+        Some(due) => format!("市外办将对您反映的问题进行整改，并于{due}前答复。"),
+        None => "感谢您对我们工作的评价。".to_string(),
+    };
+    Notice {
+        title: format!("团组{number}评价已提交"),
+        body: format!("您对团组{number}“{step}”环节的评价（{level}）已提交。{then}"),
+        sms: None,
+        own_action: true,
+    }
+}
+
+/// The city office closed the follow-up item of the unit's 差评 with its reply.
+pub fn rating_replied(office: &str, number: &str, step: &str, reply: &str) -> Notice {
+    Notice {
+        title: format!("团组{number}差评整改已办结"),
+        body: format!(
+            "市外办已办结您对团组{number}“{step}”环节差评的整改。整改情况：\n{reply}\n您可以在团组页面查看，并重新评价。"
+        ),
+        sms: Some(format!(
+            "【{office}】您单位对团组{number}的评价已收到市外办的整改答复，请登录系统查看，并可重新评价。"
+        )),
+        own_action: false,
+    }
+}
+
 /// 【撤回】: the unit's own action, kept as read.
 pub fn group_withdrawn(number: &str) -> Notice {
     Notice {
