@@ -532,13 +532,20 @@ export async function fillVisitor(page, n, v) {
   await box.getByLabel(/^停留期限（天）/).fill(v.stay ?? '30');
 }
 
-/** 团组人数 and a one-row 在华日程 (day 61, within the planned days 60..70 the tests use). */
-export async function fillGroupExtras(page, size = '2') {
-  await field(page, '团组人数').fill(size);
-  await page.getByLabel('日程1 日期').fill(isoDaysFromNow(61));
-  await page.getByLabel('日程1 城市').fill('常州');
-  await page.getByLabel('日程1 活动内容').fill('技术交流');
-  await page.getByLabel('日程1 接待单位').fill('常州某公司');
+/** 团组人数 and the 在华日程: by default one row on day 61 (within the planned days 60..70 the tests
+ * use); further rows are added with 添加日程, as a clerk would. */
+export async function fillGroupExtras(page, size = '2', itinerary = [{ day: 61, city: '常州', activity: '技术交流', host: '常州某公司' }]) {
+  await field(page, '团组人数').fill(String(size));
+  for (const [i, row] of itinerary.entries()) {
+    const n = i + 1;
+    if (i > 0 && (await page.getByLabel(`日程${n} 日期`).count()) === 0) {
+      await page.getByRole('button', { name: '添加日程' }).click();
+    }
+    await page.getByLabel(`日程${n} 日期`).fill(isoDaysFromNow(row.day));
+    await page.getByLabel(`日程${n} 城市`).fill(row.city);
+    await page.getByLabel(`日程${n} 活动内容`).fill(row.activity);
+    await page.getByLabel(`日程${n} 接待单位`).fill(row.host);
+  }
 }
 
 /** Chooses a file for the upload labelled 选择<what> and presses its 上传 button. */
@@ -571,8 +578,10 @@ export async function printPdf(page, work) {
   return file;
 }
 
-/** The group form filled for two visitors (LISA MOHAMODE and JOHN SMITH), saved; returns its number. */
-export async function newGroupOfTwo(page) {
+/** The group form filled for two visitors (LISA MOHAMODE and JOHN SMITH), saved; returns its
+ * number. Options: `size` (团组人数), `itinerary` (rows of { day, city, activity, host }, days
+ * from today), `passports` (the two visitors' passport numbers). */
+export async function newGroupOfTwo(page, { size = 2, itinerary, passports = ['E12345678', 'C01X00T47'] } = {}) {
   await page.getByRole('navigation', { name: '功能菜单' }).getByRole('link', { name: '来华申报' }).click();
   await page.getByRole('link', { name: '团组申报' }).click();
   await page.getByRole('link', { name: '我已阅读，确认继续' }).click();
@@ -584,10 +593,10 @@ export async function newGroupOfTwo(page) {
   await field(page, '费用承担').selectOption({ label: '邀请单位承担' });
   await field(page, '签证申办国家（地区）').selectOption({ label: '美国' });
   await field(page, '签证申办使领馆').selectOption({ label: '中国驻纽约总领事馆' });
-  await fillGroupExtras(page);
-  await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: 'E12345678', expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer' });
+  await fillGroupExtras(page, size, itinerary);
+  await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: passports[0], expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer', employerAddress: '1585 Broadway' });
   await page.getByRole('button', { name: '添加到访人员' }).click();
-  await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: 'C01X00T47', expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager' });
+  await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: passports[1], expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager', employerCity: 'Berlin' });
   await page.getByRole('button', { name: '【保存】' }).click();
   await seeText(page, '已保存。');
   const heading = await page.getByRole('heading', { level: 1 }).textContent();
@@ -600,4 +609,28 @@ export async function actOnGroup(page, number, button, confirmation) {
   await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
   await page.getByRole('button', { name: button }).click();
   await seeText(page, confirmation);
+}
+
+/** Uploads the passports of LISA MOHAMODE and SMITH JOHN and the clerk's ID, 【打印】s (returns
+ * the PDF's path), uploads the stamped form and 【提交】s. */
+export async function printUploadSubmit(page, work) {
+  await uploadRow(page, 'LISA MOHAMODE的护照首页', pdfFile('passport 1'));
+  await uploadRow(page, 'SMITH JOHN的护照首页', png());
+  await uploadRow(page, '经办人身份证复印件（加盖单位公章）', pdfFile('clerk id'));
+  const printed = await printPdf(page, work);
+  await page.reload();
+  await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped'));
+  await page.getByRole('button', { name: '【提交】' }).click();
+  await seeText(page, '团组已提交');
+  return printed;
+}
+
+/** City, on an accepted group's page: 【上报外交部】 with `verification`, then 【发件】 a letter. */
+export async function reportAndDispatch(page, verification) {
+  await field(page, '核实单号').fill(verification);
+  await page.getByRole('button', { name: '【上报外交部】' }).click();
+  await seeText(page, '已上报外交部。');
+  await field(page, '邀请函').setInputFiles(pdfFile('ministry letter'));
+  await page.getByRole('button', { name: '【发件】' }).click();
+  await seeText(page, '已发件');
 }

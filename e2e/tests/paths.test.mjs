@@ -199,7 +199,9 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     assert.ok(await page.getByText('未上传').count() >= 2, 'no files are copied');
 
     // 101 days on, group A's visitors are overdue; the cancelled group's are not.
+    await signOut(page);
     server.advanceClock(101 * DAY);
+    await signIn(page, org.login, UNIT_PASSWORD);
     await menu().getByRole('link', { name: '销签登记' }).click();
     for (const name of ['LISA MOHAMODE']) {
       await until(async () => (await page.locator('tr.overdue').filter({ hasText: name }).count()) >= 1, `${name} overdue`);
