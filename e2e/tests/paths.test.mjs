@@ -146,12 +146,23 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await menu().getByRole('link', { name: /^差评整改/ }).click();
     const item = page.getByRole('row').filter({ hasText: a });
     await see(item);
+    await screenshot(page, 'review-followups');
     await item.getByRole('link').first().click();
     await seeText(page, complaint);
     const reply = '已约谈经办人员，今后退件当日电话告知申请单位。';
     await field(page, '整改情况').fill(reply);
     await page.getByRole('button', { name: '【办结】' }).click();
     await seeText(page, '已办结，并已通知申请单位。');
+    // 满意度统计: the 不满意 counted under 天宁区, with its chart.
+    await menu().getByRole('link', { name: '统计分析' }).click();
+    await page.getByRole('link', { name: '满意度统计' }).click();
+    const byDistrict = page.locator('#rating_district table');
+    const headers = (await byDistrict.locator('thead th').allTextContents()).map((t) => t.trim());
+    const cells = (await byDistrict.getByRole('row').filter({ hasText: '天宁区' }).locator('td').allTextContents()).map((t) => t.trim());
+    assert.equal(cells[headers.indexOf('不满意')], '1', `${headers} / ${cells}`);
+    assert.equal(cells[headers.indexOf('评价数')], '1', `${headers} / ${cells}`);
+    await see(page.locator('#rating_district svg'));
+    await screenshot(page, 'stats-satisfaction');
     await signOut(page);
     await signIn(page, org.login, UNIT_PASSWORD);
     await page.goto(aPath);
