@@ -239,6 +239,14 @@ pub async fn followups(
 }
 
 /// How many follow-up items are in `state` (the navigation's 差评整改 count: open ones).
+/// The count of open follow-up items, as a scalar subquery (for the navigation's one statement).
+pub(crate) fn open_count_sql() -> String {
+    format!(
+        "SELECT COUNT(*) FROM ratings WHERE followup = '{}'",
+        FollowUp::Open.as_str()
+    )
+}
+
 pub async fn count(pool: &sqlx::AnyPool, state: FollowUp) -> DbResult<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE followup = $1")
         .bind(state.as_str())

@@ -79,7 +79,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
                 l.queue = q.registrations;
                 l.group_queue = q.groups;
                 l.visit_queue = q.visits;
-                l.followup_queue = navigation::followups(state, p).await?;
+                l.followup_queue = q.followups;
             }
             Role::Admin => {}
         }

@@ -20,7 +20,8 @@ pub fn visit_work_state(p: &Principal) -> Option<VisitState> {
     visit_flow::work_state(p.role)
 }
 
-/// The counts of a reviewer's three work queues (zeros for others).
+/// The counts of a reviewer's work queues, with the city's open follow-ups of 差评 (zeros for
+/// others).
 pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
     if !p.role.is_staff() {
         return Ok(QueueCounts::default());
@@ -31,11 +32,7 @@ pub async fn queues(state: &AppState, p: &Principal) -> Outcome<QueueCounts> {
         &group_flow::work_states(p.role),
         visit_work_state(p),
         p.district_scope(),
+        super::ratings::sees_followups(p),
     )
     .await?)
-}
-
-/// The open follow-up items of 差评 waiting for city staff (zero for others).
-pub async fn followups(state: &AppState, p: &Principal) -> Outcome<i64> {
-    super::ratings::open_count(state, p).await
 }

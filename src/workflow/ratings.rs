@@ -156,7 +156,12 @@ pub async fn of_group(state: &AppState, p: &Principal, g: &Group) -> Outcome<Vec
         return Ok(Vec::new());
     }
     let all = ratings::of_group(state.pool(), g.id).await?;
-    let holidays = holidays(state).await?;
+    // The holidays count only for the due date of a 差评's follow-up.
+    let holidays = if all.iter().any(|r| r.followup != FollowUp::None) {
+        holidays(state).await?
+    } else {
+        Vec::new()
+    };
     let today = state.today();
     let is_unit = p.role == Role::Unit;
     Ok(steps
@@ -298,12 +303,10 @@ fn city(p: &Principal) -> Outcome<()> {
     }
 }
 
-/// How many follow-up items wait for the principal (the navigation's count; city staff only).
-pub async fn open_count(state: &AppState, p: &Principal) -> Outcome<i64> {
-    if p.role != Role::City {
-        return Ok(0);
-    }
-    Ok(ratings::count(state.pool(), FollowUp::Open).await?)
+/// Whether the principal works the follow-up items (city staff only; the navigation counts
+/// them for it).
+pub fn sees_followups(p: &Principal) -> bool {
+    p.role == Role::City
 }
 
 /// A page of follow-up items: the open ones oldest first with their working days left, or
