@@ -5,11 +5,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  E2E_DIR, startServer, launchBrowser, newPage, failureShot, see, seeText, orgFor, uniq,
+  E2E_DIR, RESULTS, startServer, launchBrowser, newPage, failureShot, see, seeText, orgFor, uniq,
   registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD, newGroupOfTwo,
   printUploadSubmit, actOnGroup, reportAndDispatch,
 } from '../lib.mjs';
@@ -17,6 +17,8 @@ import {
 // Evaluated through the DevTools protocol: the site's CSP forbids an injected <script>.
 const AXE = readFileSync(path.join(E2E_DIR, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844 };
+// LAIHUA_E2E_NARROW_SHOTS=1: a full-page screenshot of each page on the phone in test-results/narrow/.
+const SHOTS = process.env.LAIHUA_E2E_NARROW_SHOTS ? path.join(RESULTS, 'narrow') : null;
 const DESK = { width: 1280, height: 800 };
 
 let server;
@@ -56,6 +58,10 @@ async function check(label) {
       return `${root.scrollWidth} > ${root.clientWidth}: ${out.join('; ')}`;
     });
     if (wide) problems.push(`${label} @${size.width}: scrolls sideways (${wide})`);
+    if (SHOTS && size === PHONE) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, `${String(checked / 2 + 1).padStart(2, '0')} ${label}.png`), fullPage: true });
+    }
     if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {
       const r = await window.axe.run(document, { resultTypes: ['violations'] });
