@@ -129,6 +129,8 @@ test('the journey readable on a phone and on a desk, with no axe-core violation'
     await check('单位首页');
     await menuByKeyboard('来华申报');
     await check('来华申报');
+    await visit('/groups/new', '团组申报须知');
+    await visit('/groups/form', '团组表单（新）');
     const number = await newGroupOfTwo(page);
     const groupUrl = new URL(page.url()).pathname;
     await check('团组表单（已保存）');
@@ -136,7 +138,8 @@ test('the journey readable on a phone and on a desk, with no axe-core violation'
     await check('团组（已提交）');
     for (const [url, label] of [['/home', '首页'], ['/history', '申报历史查询'], ['/visits', '销签登记'],
       ['/templates', '模板下载'], ['/help', '系统帮助'], ['/registration', '用户注册信息'],
-      ['/messages', '消息'], ['/account', '用户信息'], [groupUrl, '团组记录']]) {
+      ['/messages', '消息'], ['/account', '用户信息'], ['/account/password', '修改密码'],
+      ['/account/mobile', '更换手机号'], [groupUrl, '团组记录']]) {
       await visit(url, `单位 ${label}`);
     }
     await signOut(page);
