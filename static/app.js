@@ -129,7 +129,7 @@
   }
 
   function show(m) {
-    var box = el("aside", "popup");
+    var box = el("div", "popup");
     box.id = "popup";
     box.setAttribute("role", "alertdialog");
     box.setAttribute("aria-labelledby", "popup-title");
@@ -182,4 +182,34 @@
       if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
     });
   });
+})();
+
+// Narrow screens (issue 17). The menu opens on wide screens in browsers that cannot show a closed
+// details element's content by CSS (app.css hides the 菜单 button there when they can). Table cells
+// the server left without a data-label (app.css shows it before the cell on a phone) take their
+// column's header text.
+(function () {
+  "use strict";
+  var menu = document.querySelector("details[data-menu]");
+  var canShowClosed = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (menu && !canShowClosed && window.matchMedia("(min-width: 601px)").matches) {
+    menu.open = true;
+  }
+  var tables = document.querySelectorAll("table.list");
+  for (var i = 0; i < tables.length; i++) {
+    var heads = tables[i].querySelectorAll("thead th");
+    if (!heads.length) continue;
+    var rows = tables[i].querySelectorAll("tbody tr");
+    for (var r = 0; r < rows.length; r++) {
+      var col = 0;
+      for (var c = 0; c < rows[r].children.length; c++) {
+        var cell = rows[r].children[c];
+        var span = parseInt(cell.getAttribute("colspan"), 10) || 1;
+        if (cell.tagName === "TD" && span === 1 && !cell.hasAttribute("data-label") && heads[col]) {
+          cell.setAttribute("data-label", heads[col].textContent.replace("*", "").trim());
+        }
+        col += span;
+      }
+    }
+  }
 })();

@@ -387,7 +387,7 @@ async fn record_pages_print_and_exports_carry_the_new_fields() {
             .assert_has("拟申请签证种类")
             .assert_has("M（商贸）")
             .assert_has("停留期限（天）")
-            .assert_has("<td>45</td>")
+            .assert_has("<td data-label=\"停留期限（天）\">45</td>")
             .assert_has("工作单位所在国家（地区）")
             .assert_has("500 Fifth Avenue, Suite 12");
     }

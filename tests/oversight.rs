@@ -156,7 +156,7 @@ async fn admin_exports_unit_search_and_audit_log_with_their_filters() {
     // The audit log filtered to one unit: the file has the same entries as the screen.
     let path = format!("/admin/audit?object_type=unit&object_id={}", rb.unit_id);
     let page = admin.get(&path).await;
-    let on_screen = page.body.matches("<tr><td>").count();
+    let on_screen = page.body.matches("<tr><td data-label=\"编号\">").count();
     let sheets = export(&admin, &format!("{path}&format=xlsx")).await;
     let rows = &sheets[0].1;
     assert_eq!(rows.len() - 1, on_screen);

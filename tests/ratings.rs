@@ -426,7 +426,11 @@ async fn satisfaction_statistics_by_month_and_district_with_chart_and_export() {
         .assert_has(month)
         .assert_has("天宁区");
     // One of two satisfied: 50%.
-    assert!(page.has("<td class=\"num\">50</td>"), "{}", page.body);
+    assert!(
+        page.has("<td class=\"num\" data-label=\"满意率（%）\">50</td>"),
+        "{}",
+        page.body
+    );
 
     let sheets = export(&city, "/stats/satisfaction?format=xlsx").await;
     let (name, rows) = &sheets[0];

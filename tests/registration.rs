@@ -409,3 +409,33 @@ async fn audit_records_the_client_address_from_the_proxy_only_when_trusted() {
         assert_eq!(ip, expected);
     }
 }
+
+/// Issue 17: every page names the favicon and starts with the skip link to its content; the
+/// favicon and the print stylesheet are served; the menu is a details element, so it collapses
+/// on a phone without JavaScript; no table header is empty.
+#[tokio::test]
+async fn pages_have_skip_link_favicon_and_collapsible_menu() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    c.get("/login")
+        .await
+        .assert_ok()
+        .assert_has("<a class=\"skip\" href=\"#main\">跳到主要内容</a>")
+        .assert_has("<main id=\"main\" tabindex=\"-1\">")
+        .assert_has("href=\"/static/favicon.svg\"");
+    for path in ["/static/favicon.svg", "/favicon.ico"] {
+        let (status, ct, body) = c.get_bytes(path).await;
+        assert_eq!((status, ct.as_str()), (200, "image/svg+xml"), "{path}");
+        assert!(body.starts_with(b"<svg"), "{path}");
+    }
+    let (status, ct, _) = c.get_bytes("/static/print.css").await;
+    assert_eq!((status, ct.as_str()), (200, "text/css; charset=utf-8"));
+
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    let page = county.get("/review").await;
+    page.assert_ok()
+        .assert_has("<nav class=\"menu\" aria-label=\"功能菜单\">\n<details id=\"menu\" data-menu>\n<summary>菜单</summary>")
+        .assert_has("<th>操作</th>")
+        .assert_lacks("<th></th>");
+}

@@ -457,7 +457,7 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     city.login("city", DEMO_PASSWORD).await;
     city.get("/review/visits")
         .await
-        .assert_has("<td>天宁区</td><td>1</td>");
+        .assert_has("<td data-label=\"县区\">天宁区</td><td data-label=\"逾期人数\">1</td>");
 
     // Returned by the county, the registration is due again: overdue with the other visitor.
     county.get(&format!("/review/visits/{}", v[0])).await;
@@ -470,7 +470,7 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
         .assert_redirect("/review/visits");
     city.get("/review/visits")
         .await
-        .assert_has("<td>天宁区</td><td>2</td>");
+        .assert_has("<td data-label=\"县区\">天宁区</td><td data-label=\"逾期人数\">2</td>");
     app.clock().advance(7 * 86_400);
     assert_eq!(run_overdue(&app.state).await.unwrap(), 2);
 }
@@ -572,7 +572,7 @@ async fn the_registration_queue_and_overdue_list_are_paged_with_their_totals() {
         .assert_lacks("PGN103")
         .assert_has("section=pending&page=2")
         .assert_has("（55）")
-        .assert_has("<td>天宁区</td><td>55</td>")
+        .assert_has("<td data-label=\"县区\">天宁区</td><td data-label=\"逾期人数\">55</td>")
         .assert_has("PGN047")
         .assert_lacks("PGN048")
         .assert_has("section=overdue&page=2");

@@ -176,6 +176,11 @@ pub async fn static_file(axum::extract::Path(file): axum::extract::Path<String>)
             include_str!("../../static/app.js"),
             "text/javascript; charset=utf-8",
         ),
+        "print.css" => (
+            include_str!("../../static/print.css"),
+            "text/css; charset=utf-8",
+        ),
+        "favicon.svg" => (include_str!("../../static/favicon.svg"), "image/svg+xml"),
         _ => return AppError::NotFound.into_response(),
     };
     (
@@ -186,6 +191,12 @@ pub async fn static_file(axum::extract::Path(file): axum::extract::Path<String>)
         body,
     )
         .into_response()
+}
+
+/// `/favicon.ico`: browsers ask for it on pages that name no icon (a PDF opened in a tab);
+/// the same SVG as `/static/favicon.svg`.
+pub async fn favicon() -> Response {
+    static_file(axum::extract::Path("favicon.svg".to_string())).await
 }
 
 /// Renders a page template.

@@ -325,6 +325,7 @@ pub fn router(state: AppState) -> Router {
     }
     let site = r
         .route("/static/{file}", get(super::page::static_file))
+        .route("/favicon.ico", get(super::page::favicon))
         .fallback(|| async { super::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(FORM_BODY))
         .layer(from_fn_with_state(state.clone(), super::ctx::context))
