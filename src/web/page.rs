@@ -176,6 +176,10 @@ pub async fn static_file(axum::extract::Path(file): axum::extract::Path<String>)
             include_str!("../../static/app.js"),
             "text/javascript; charset=utf-8",
         ),
+        "find.js" => (
+            include_str!("../../static/find.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return AppError::NotFound.into_response(),
     };
     (
