@@ -78,14 +78,25 @@
       return q;
     }
 
+    var choosing = false;
     function choose(o) {
       if (!o) return;
       if (select.value !== o.value) {
         select.value = o.value;
+        choosing = true;
         select.dispatchEvent(new Event("change", { bubbles: true }));
+        choosing = false;
       }
       announce();
     }
+
+    // A choice made in the select itself ends the search: every option is offered again.
+    select.addEventListener("change", function () {
+      if (choosing || !input.value) return;
+      input.value = "";
+      apply();
+      announce();
+    });
 
     function announce() {
       var q = norm(input.value);

@@ -94,6 +94,11 @@ async fn the_group_form_offers_countries_nationalities_and_missions_in_pinyin_or
     let form = c.get("/groups/form").await;
     form.assert_ok()
         .assert_has("<script src=\"/static/find.js\" defer></script>");
+    // Served from the binary (no CDN), as JavaScript that the CSP allows (same origin).
+    let (status, ct, js) = c.get_bytes("/static/find.js").await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/javascript"), "{ct}");
+    assert!(String::from_utf8(js).unwrap().contains("select[data-find]"));
 
     // 签证申办国家（地区）: 阿… first, 中国香港 / 中国澳门 under Z, labels unchanged.
     let hosts = options(&form.body, "country");
