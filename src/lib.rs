@@ -4,6 +4,7 @@
 pub mod app;
 pub mod backup;
 pub mod clock;
+pub mod collate;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -338,15 +338,15 @@ async fn bad_reference_data_is_refused_beside_the_field_and_nothing_is_saved() {
                 ("alpha2", "US"),
                 ("name_zh", "测试国"),
                 ("name_en", ""),
-                ("sort", "x"),
             ],
         )
         .await;
+    // (Countries are in pinyin order: no 排序号.)
     p.assert_ok()
         .assert_has("三位字母代码应为3个大写英文字母")
         .assert_has("两位字母代码“US”已存在")
         .assert_has("请填写英文名称")
-        .assert_has("排序号应为0至999999999之间的整数");
+        .assert_lacks("排序号");
     assert_eq!(p.input_value("alpha3").unwrap(), "qza");
     assert_eq!(p.input_value("name_zh").unwrap(), "测试国");
     // A code that exists; a Chinese name that exists.

@@ -170,7 +170,8 @@ async fn the_form_offers_the_new_fields_adds_itinerary_rows_and_saves_them_sorte
     page.assert_ok()
         .assert_has("<option value=\"M\" selected>M（商贸）</option>")
         .assert_has("<option value=\"F\" selected>F（交流、访问、考察）</option>")
-        .assert_has("<option value=\"HKG\" selected>");
+        // (with its type-to-find keys: pinyin initials, full pinyin, ISO code, English name)
+        .assert_has("<option value=\"HKG\" data-keys=\"zgxg zhongguoxianggang hkg hongkong,china\" selected>");
     assert_eq!(page.input_value("size").unwrap(), "12");
     assert_eq!(page.input_value("t0_city").unwrap(), "上海");
     assert_eq!(page.input_value("t1_city").unwrap(), "苏州");

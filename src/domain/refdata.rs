@@ -121,6 +121,14 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// Whether the list is shown and offered in pinyin order of its names (`crate::collate`)
+    /// rather than by sort number: countries, missions and ports, long lists found by name.
+    pub fn pinyin_order(&self) -> bool {
+        matches!(
+            self.list,
+            RefList::Countries | RefList::Missions | RefList::Ports
+        )
+    }
     /// The field that keys an entry, entered when adding; `None` for lists keyed by a
     /// generated id.
     pub fn key_field(&self) -> Option<&'static Field> {
@@ -168,10 +176,9 @@ pub const SPECS: &[Spec] = &[
                 ..text("name_zh", "中文名称", 50)
             },
             text("name_en", "英文名称", 100),
-            sort(),
         ],
         name_field: "name_zh",
-        note: "国家和地区用于外宾国籍和签证申办国家（地区）；中国香港、中国澳门、中国台湾不作为外宾国籍。停用后不再供选择，其使领馆也不再供选择；已申报的团组仍显示原名称。",
+        note: "按中文名称的汉语拼音排序。国家和地区用于外宾国籍和签证申办国家（地区）；中国香港、中国澳门、中国台湾不作为外宾国籍。停用后不再供选择，其使领馆也不再供选择；已申报的团组仍显示原名称。",
     },
     Spec {
         list: RefList::Missions,
@@ -197,10 +204,9 @@ pub const SPECS: &[Spec] = &[
                 required: false,
                 ..text("city_zh", "所在城市", 50)
             },
-            sort(),
         ],
         name_field: "name_zh",
-        note: "团组申报时选择的签证申办使领馆（含外交部驻香港、澳门特别行政区特派员公署）。",
+        note: "按名称的汉语拼音排序（申报时按所在国家（地区）排列，大使馆在前）。团组申报时选择的签证申办使领馆（含外交部驻香港、澳门特别行政区特派员公署）。",
     },
     Spec {
         list: RefList::Ports,
@@ -218,10 +224,9 @@ pub const SPECS: &[Spec] = &[
                 ..text("kind", "类别", 32)
             },
             text("province_zh", "所在省份", 20),
-            sort(),
         ],
         name_field: "name_zh",
-        note: "销签登记时选择的实际入境、出境口岸。",
+        note: "按名称的汉语拼音排序（销签登记时按航空、水运、铁路、公路分组）。销签登记时选择的实际入境、出境口岸。",
     },
     Spec {
         list: RefList::Purposes,

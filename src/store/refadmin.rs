@@ -159,12 +159,17 @@ pub async fn list(pool: &sqlx::AnyPool, spec: &Spec) -> DbResult<Vec<Entry>> {
         table = table(spec).name,
         cond = sql.scope(spec),
     );
-    sql.query(&text)
+    let mut entries = sql
+        .query(&text)
         .fetch_all(pool)
         .await?
         .iter()
         .map(|r| entry_of(spec, r))
-        .collect()
+        .collect::<DbResult<Vec<_>>>()?;
+    if spec.pinyin_order() {
+        crate::collate::sort_by_name(&mut entries, |e| e.name(spec));
+    }
+    Ok(entries)
 }
 
 pub async fn get(pool: &sqlx::AnyPool, spec: &Spec, key: &str) -> DbResult<Option<Entry>> {
@@ -229,12 +234,22 @@ pub async fn next_sort(conn: &mut Conn, spec: &Spec) -> DbResult<i64> {
 
 /// Inserts an entry; returns its key.
 pub async fn insert(conn: &mut Conn, spec: &Spec, values: &[(&str, Value)]) -> DbResult<String> {
+    // Lists in pinyin order have no 排序号 field; their sort column is still filled.
+    let sort = if spec.fields.iter().any(|f| f.input == Input::Sort) {
+        None
+    } else {
+        Some(next_sort(conn, spec).await?)
+    };
     let mut sql = Sql::default();
     let mut cols = Vec::new();
     let mut ph = Vec::new();
     for (c, v) in values {
         cols.push(c.to_string());
         ph.push(sql.arg(v.clone()));
+    }
+    if let Some(n) = sort {
+        cols.push("sort".into());
+        ph.push(sql.arg(Value::Int(n)));
     }
     if let Some((col, v)) = table(spec).scope {
         cols.push(col.to_string());

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::sql::{Conn, DbResult};
+use crate::collate;
 use crate::domain::audit::ObjectType;
 use crate::domain::principal::Actor;
-use crate::refdata::PortKind;
+use crate::refdata::{MissionKind, PortKind};
 
 /// The settings key of the reference-data level a database has received
 /// (`crate::refdata::level`); absent means 0, the first seed.
@@ -57,6 +58,29 @@ pub struct Lists {
     code_names: BTreeMap<(String, String), String>,
     /// Retired missions: id → (host alpha3, name).
     pub retired_missions: BTreeMap<i64, (String, String)>,
+}
+
+impl Country {
+    /// What type-to-find matches the country by besides its label (`static/find.js`): the
+    /// pinyin initials and full pinyin of its name, its ISO alpha-3 code and its English name.
+    pub fn find(&self) -> String {
+        let en: String = self.name_en.split_whitespace().collect();
+        collate::find_keys(&[&self.name_zh], &[&self.alpha3, &en])
+    }
+}
+
+impl MissionRef {
+    /// What type-to-find matches the mission by besides its label (`static/find.js`): the
+    /// pinyin of its name after “中国驻”/“外交部驻” (`中国驻纽约总领事馆` → `nyzlsg`, …) and the
+    /// code of its host country.
+    pub fn find(&self) -> String {
+        let short = self
+            .name_zh
+            .split_once('驻')
+            .map(|(_, rest)| rest)
+            .unwrap_or(&self.name_zh);
+        collate::find_keys(&[short], &[&self.host_alpha3])
+    }
 }
 
 /// Regions whose people are not foreigners for this purpose.
@@ -154,8 +178,8 @@ pub async fn country_names(pool: &sqlx::AnyPool) -> DbResult<BTreeMap<String, St
 }
 
 pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
-    let countries = sqlx::query(
-        "SELECT alpha3, name_zh, name_en FROM countries WHERE retired = 0 ORDER BY sort, alpha3",
+    let mut countries = sqlx::query(
+        "SELECT alpha3, name_zh, name_en FROM countries WHERE retired = 0 ORDER BY alpha3",
     )
     .fetch_all(pool)
     .await?
@@ -168,21 +192,46 @@ pub async fn lists(pool: &sqlx::AnyPool) -> DbResult<Lists> {
         })
     })
     .collect::<DbResult<Vec<_>>>()?;
-    let missions = sqlx::query(
-        "SELECT m.id, m.host_alpha3, m.name_zh FROM missions m JOIN countries c ON c.alpha3 = m.host_alpha3
-         WHERE m.retired = 0 AND c.retired = 0 ORDER BY m.host_alpha3, m.sort, m.id",
+    collate::sort_by_name(&mut countries, |c| &c.name_zh);
+    let mut missions = sqlx::query(
+        "SELECT m.id, m.host_alpha3, m.name_zh, m.kind FROM missions m JOIN countries c ON c.alpha3 = m.host_alpha3
+         WHERE m.retired = 0 AND c.retired = 0 ORDER BY m.id",
     )
     .fetch_all(pool)
     .await?
     .iter()
     .map(|r| {
-        Ok(MissionRef {
-            id: r.try_get("id")?,
-            host_alpha3: r.try_get("host_alpha3")?,
-            name_zh: r.try_get("name_zh")?,
-        })
+        Ok((
+            MissionRef {
+                id: r.try_get("id")?,
+                host_alpha3: r.try_get("host_alpha3")?,
+                name_zh: r.try_get("name_zh")?,
+            },
+            r.try_get::<String, _>("kind")?,
+        ))
     })
     .collect::<DbResult<Vec<_>>>()?;
+    // By host country in pinyin order (as the countries are offered), the embassy first, then
+    // the consulates and offices, each in pinyin order of their names.
+    let country_rank: BTreeMap<&str, usize> = countries
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.alpha3.as_str(), i))
+        .collect();
+    missions.sort_by_cached_key(|(m, kind)| {
+        (
+            country_rank
+                .get(m.host_alpha3.as_str())
+                .copied()
+                .unwrap_or(usize::MAX),
+            MissionKind::ALL
+                .iter()
+                .position(|k| k.as_str() == kind)
+                .unwrap_or(MissionKind::ALL.len()),
+            collate::key(&m.name_zh),
+        )
+    });
+    let missions: Vec<MissionRef> = missions.into_iter().map(|(m, _)| m).collect();
     let code_names =
         sqlx::query_as::<_, (String, String, String)>("SELECT kind, code, name_zh FROM codes")
             .fetch_all(pool)
@@ -229,10 +278,10 @@ pub async fn codes(pool: &sqlx::AnyPool, kind: &str) -> DbResult<Vec<Code>> {
 }
 
 /// The ports in force, by kind (航空, 水运, 铁路, 公路, then any other kind an administrator
-/// typed), then by sort number.
+/// typed), then in pinyin order of their names.
 pub async fn ports(pool: &sqlx::AnyPool) -> DbResult<Vec<Port>> {
     let mut ports = sqlx::query(
-        "SELECT id, name_zh, kind, province_zh FROM ports WHERE retired = 0 ORDER BY kind, sort, id",
+        "SELECT id, name_zh, kind, province_zh FROM ports WHERE retired = 0 ORDER BY kind, id",
     )
     .fetch_all(pool)
     .await?
@@ -252,11 +301,16 @@ pub async fn ports(pool: &sqlx::AnyPool) -> DbResult<Vec<Port>> {
             .position(|k| k.as_str() == kind)
             .unwrap_or(PortKind::ALL.len())
     };
-    ports.sort_by_key(|p| rank(&p.kind));
+    ports.sort_by_cached_key(|p| (rank(&p.kind), collate::key(&p.name_zh)));
     Ok(ports)
 }
 
 impl Port {
+    /// What type-to-find matches the port by besides its label (`static/find.js`): the pinyin
+    /// of its name and of its province.
+    pub fn find(&self) -> String {
+        collate::find_keys(&[&self.name_zh, &self.province_zh], &[])
+    }
     /// The label of the port's kind (`航空口岸`, …), empty for a kind not known.
     pub fn kind_label(&self) -> String {
         PortKind::parse(&self.kind)

@@ -30,7 +30,10 @@ pub struct FieldView {
     /// "text", "select" or "check".
     pub widget: &'static str,
     pub value: String,
-    pub options: Vec<(String, String)>,
+    /// (value, label, type-to-find keys: empty for short lists).
+    pub options: Vec<(String, String, String)>,
+    /// Whether the select gets type-to-find (`static/find.js`): a country field.
+    pub find: bool,
     /// Shown, not editable (the key of an existing entry).
     pub fixed: bool,
     pub required: bool,
@@ -44,8 +47,9 @@ pub struct RowView {
     pub retired: bool,
 }
 
-/// Countries as (alpha3, "name (alpha3)"): the active ones plus `keep`.
-fn country_options(countries: &[Entry], keep: &str) -> Vec<(String, String)> {
+/// Countries as (alpha3, "name (alpha3)", type-to-find keys): the active ones plus `keep`,
+/// in pinyin order (as `refadmin::list` gives them).
+fn country_options(countries: &[Entry], keep: &str) -> Vec<(String, String, String)> {
     countries
         .iter()
         .filter(|c| !c.retired || c.key == keep)
@@ -55,7 +59,9 @@ fn country_options(countries: &[Entry], keep: &str) -> Vec<(String, String)> {
             } else {
                 format!("{}（{}）", c.get("name_zh"), c.key)
             };
-            (c.key.clone(), label)
+            let en: String = c.get("name_en").split_whitespace().collect();
+            let keys = crate::collate::find_keys(&[c.get("name_zh")], &[&c.key, &en]);
+            (c.key.clone(), label, keys)
         })
         .collect()
 }
@@ -75,7 +81,7 @@ fn fields(
                 Input::Choice(c) => (
                     "select",
                     c.iter()
-                        .map(|(v, l)| (v.to_string(), l.to_string()))
+                        .map(|(v, l)| (v.to_string(), l.to_string(), String::new()))
                         .collect(),
                 ),
                 Input::Country => ("select", country_options(countries, &value)),
@@ -89,6 +95,7 @@ fn fields(
                 widget,
                 value,
                 options,
+                find: f.input == Input::Country,
                 fixed: existing && f.key,
                 required: f.required,
                 max: f.max,

@@ -181,6 +181,10 @@ pub async fn static_file(axum::extract::Path(file): axum::extract::Path<String>)
             "text/css; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../static/favicon.svg"), "image/svg+xml"),
+        "find.js" => (
+            include_str!("../../static/find.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return AppError::NotFound.into_response(),
     };
     (
