@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -90,13 +91,22 @@ struct FormPage {
     errors: FieldErrors,
     ports: Vec<Port>,
     slots: Vec<FileSlot>,
-    file_error: (String, String),
+    /// (scan kind, message) of the refused uploads ("" for the form as a whole).
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     editable: bool,
     nationality: String,
 }
 
 impl FormPage {
+    /// The refusal beside the scan `kind` ("" when none).
+    fn file_error(&self, kind: &str) -> &str {
+        self.file_errors
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
     /// The ports grouped by kind for the selects (`<optgroup>`), in the order given.
     fn port_groups(&self) -> Vec<(String, Vec<&Port>)> {
         let mut groups: Vec<(String, Vec<&Port>)> = Vec::new();
@@ -129,7 +139,7 @@ fn form_of(r: &Record) -> VisitForm {
 struct Extra {
     form: Option<VisitForm>,
     errors: FieldErrors,
-    file_error: (String, String),
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     flash: String,
 }
@@ -143,7 +153,7 @@ impl Extra {
             if field == FORM {
                 x.submit_error = message.clone();
             } else {
-                x.file_error = (field.clone(), message.clone());
+                x.file_errors.push((field.clone(), message.clone()));
             }
         }
         x
@@ -189,7 +199,7 @@ async fn form_page(state: &AppState, ctx: &Ctx, s: Subject, x: Extra) -> AppResu
         form,
         errors: x.errors,
         ports,
-        file_error: x.file_error,
+        file_errors: x.file_errors,
         submit_error: x.submit_error,
         editable,
         nationality,
@@ -257,6 +267,53 @@ pub async fn upload(
         Err(Error::Invalid(errors)) => form_page(&state, &ctx, s, Extra::refused(&errors)).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// 【上传所选文件】: the scans chosen in the form (inputs named by scan kind), each checked and
+/// stored on its own; refusals beside their scans, what was stored kept. The upload script
+/// sends one file at a time here and gets JSON.
+pub async fn upload_all(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let stored = async {
+        let p = ctx.principal()?;
+        let s = visits::subject(&state, p, visitor_id).await?;
+        let mut done = super::files::Stored::default();
+        while let Some((kind, file)) = super::files::next_file(&mut multipart).await? {
+            let scan = Scan::parse(&kind).ok_or(AppError::NotFound)?;
+            let outcome = match visits::upload_target(&state, p, &s, scan).await {
+                Ok(record) => visits::upload(&state, p, &s, &record, scan, &file).await,
+                Err(e) => Err(e),
+            };
+            done.record(kind, &file, outcome)?;
+        }
+        done.none_chosen();
+        Ok(done)
+    }
+    .await;
+    if super::files::wants_json(&headers) {
+        return Ok(super::files::json_answer(stored));
+    }
+    let stored = stored?;
+    if stored.refused.is_empty() {
+        return Ok(
+            Redirect::to(&format!("/visits/{visitor_id}?ok=uploaded#scans")).into_response(),
+        );
+    }
+    let s = visits::subject(&state, ctx.principal()?, visitor_id).await?;
+    let x = Extra {
+        flash: match stored.stored.len() {
+            0 => String::new(),
+            n => format!("已上传{n}个扫描件；标红的文件未上传，请按提示重新选择。"),
+        },
+        file_errors: stored.refused,
+        ..Extra::default()
+    };
+    form_page(&state, &ctx, s, x).await
 }
 
 /// [提交]: complete data and scans go to the county office.
