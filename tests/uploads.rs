@@ -240,3 +240,63 @@ async fn visit_scans_go_in_one_form() {
         .await
         .assert_redirect("/visits?ok=visit_submitted");
 }
+
+#[tokio::test]
+async fn visit_scans_can_be_chosen_with_the_first_save() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 86, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &c, 1, "tianning").await;
+    let v = visitor_ids(&app, id).await[0];
+    app.clock().advance(10 * 86_400);
+    c.login(&r.login, UNIT_PASSWORD).await;
+    let port: i64 = sqlx::query_scalar("SELECT id FROM ports WHERE name_zh = '上海浦东国际机场'")
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    let port = port.to_string();
+    let (entry, exit) = (date_in(&app, -8), date_in(&app, -2));
+    let fields = [
+        ("kind", "travelled"),
+        ("entry_date", entry.as_str()),
+        ("entry_port", port.as_str()),
+        ("exit_date", exit.as_str()),
+        ("exit_port", port.as_str()),
+    ];
+    let form = c.get(&format!("/visits/{v}")).await;
+    form.assert_ok()
+        .assert_has("enctype=\"multipart/form-data\"")
+        .assert_has("name=\"entry_stamp\"");
+    // Bad input: nothing saved, and the chosen scans are said not to be stored.
+    let bad = [("kind", "travelled"), ("entry_date", "2020-13-40")];
+    c.post_multipart(
+        &format!("/visits/{v}"),
+        &bad,
+        &[("entry_stamp", "in.pdf", pdf("in"))],
+    )
+    .await
+    .assert_ok()
+    .assert_has("所选扫描件也未上传");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 0);
+    // Saved with its three scans (and a statement of the other kind ignored): [提交] at once.
+    c.get(&format!("/visits/{v}")).await;
+    c.post_multipart(
+        &format!("/visits/{v}"),
+        &fields,
+        &[
+            ("entry_stamp", "in.pdf", pdf("in")),
+            ("exit_stamp", "out.png", png()),
+            ("visa_page", "visa.pdf", pdf("visa")),
+            ("statement", "why.pdf", pdf("why")),
+        ],
+    )
+    .await
+    .assert_redirect(&format!("/visits/{v}?ok=saved"));
+    c.get(&format!("/visits/{v}"))
+        .await
+        .assert_has("in.pdf")
+        .assert_has("out.png")
+        .assert_lacks("why.pdf");
+    c.post(&format!("/visits/{v}/submit"), &[])
+        .await
+        .assert_redirect("/visits?ok=visit_submitted");
+}

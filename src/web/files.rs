@@ -65,6 +65,37 @@ pub async fn next_file(multipart: &mut Multipart) -> AppResult<Option<(String, U
     }
 }
 
+/// A multipart form of text fields and file inputs read whole: the text fields (each at most
+/// 5,000 characters) and the chosen files (inputs left empty skipped), each by its name.
+pub async fn read_form(
+    mut multipart: Multipart,
+) -> AppResult<(Vec<(String, String)>, Vec<(String, Upload)>)> {
+    let mut fields = Vec::new();
+    let mut files = Vec::new();
+    while let Some(f) = multipart.next_field().await.map_err(refused)? {
+        let name = f.name().unwrap_or_default().to_string();
+        match f.file_name().map(clean_name) {
+            Some(file_name) => {
+                let bytes = f.bytes().await.map_err(refused)?;
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    files.push((
+                        name,
+                        Upload {
+                            name: file_name,
+                            bytes: bytes.to_vec(),
+                        },
+                    ));
+                }
+            }
+            None => {
+                let text = f.text().await.map_err(refused)?;
+                fields.push((name, text.chars().take(5000).collect()));
+            }
+        }
+    }
+    Ok((fields, files))
+}
+
 /// What a form with several file inputs did: the files stored and the files refused, each by
 /// its slot (the input's name), in the order sent.
 #[derive(Default, Debug)]

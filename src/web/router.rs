@@ -144,7 +144,9 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         (
             "/visits/{visitor_id}",
             Unit,
-            get(visits::form).post(visits::save),
+            get(visits::form)
+                .post(visits::save)
+                .layer(DefaultBodyLimit::max(FILES_BODY)),
         ),
         (
             "/visits/{visitor_id}/files",

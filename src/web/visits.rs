@@ -99,6 +99,14 @@ struct FormPage {
 }
 
 impl FormPage {
+    /// The scans of either kind, offered with the first 【保存】: (kind label, slots).
+    fn first_slots(&self) -> Vec<(&'static str, Vec<FileSlot>)> {
+        let none = BTreeMap::new();
+        vec![
+            ("实际成行", slots(VisitKind::Travelled, &none)),
+            ("取消行程", slots(VisitKind::Cancelled, &none)),
+        ]
+    }
     /// The refusal beside the scan `kind` ("" when none).
     fn file_error(&self, kind: &str) -> &str {
         self.file_errors
@@ -221,27 +229,96 @@ pub async fn form(
     form_page(&state, &ctx, s, x).await
 }
 
-/// Saves what was entered (entry alone while the visitor is still in China).
+/// Saves what was entered (entry alone while the visitor is still in China). The form of a
+/// registration not saved yet also offers its scans (multipart): they are stored after the
+/// save, each checked on its own, refusals beside them.
 pub async fn save(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(visitor_id): Path<i64>,
-    Form(f): Form<VisitForm>,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
+    let (f, chosen) = read_save(&state, req).await?;
     let p = ctx.principal()?;
     let s = visits::subject(&state, p, visitor_id).await?;
     match visits::save(&state, p, &s, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=saved")).into_response()),
+        Ok(()) => {}
         Err(Error::Invalid(errors)) => {
-            let x = Extra {
+            let mut x = Extra {
                 form: Some(f),
                 errors,
                 ..Extra::default()
             };
-            form_page(&state, &ctx, s, x).await
+            if !chosen.is_empty() {
+                x.file_errors.push((
+                    String::new(),
+                    "登记信息未保存，所选扫描件也未上传：请按提示修改后重新选择文件".into(),
+                ));
+            }
+            return form_page(&state, &ctx, s, x).await;
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
     }
+    let mut done = super::files::Stored::default();
+    let saved_kind = VisitKind::from_stored(&f.kind);
+    for (kind, file) in chosen {
+        let scan = Scan::parse(&kind).ok_or(AppError::NotFound)?;
+        // A scan of the other kind (chosen before switching 实际成行/取消行程) is not wanted.
+        if !saved_kind.scans().contains(&scan) {
+            continue;
+        }
+        let outcome = match visits::upload_target(&state, p, &s, scan).await {
+            Ok(record) => visits::upload(&state, p, &s, &record, scan, &file).await,
+            Err(e) => Err(e),
+        };
+        done.record(kind, &file, outcome)?;
+    }
+    if done.refused.is_empty() {
+        return Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=saved")).into_response());
+    }
+    let x = Extra {
+        flash: "已保存；标红的扫描件未上传，请按提示重新选择。".into(),
+        file_errors: done.refused,
+        ..Extra::default()
+    };
+    form_page(&state, &ctx, s, x).await
+}
+
+/// The registration form as posted: urlencoded, or multipart with the scans chosen with it.
+async fn read_save(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> AppResult<(VisitForm, Vec<(String, crate::workflow::files::Upload)>)> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let unreadable = || AppError::BadRequest("提交的表单内容有误，请返回上一页刷新后重试。".into());
+    if !multipart {
+        let Form(f) = Form::<VisitForm>::from_request(req, state)
+            .await
+            .map_err(|_| unreadable())?;
+        return Ok((f, Vec::new()));
+    }
+    let body = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| unreadable())?;
+    let (fields, files) = super::files::read_form(body).await?;
+    let mut f = VisitForm::default();
+    for (name, value) in fields {
+        match name.as_str() {
+            "kind" => f.kind = value,
+            "entry_date" => f.entry_date = value,
+            "entry_port" => f.entry_port = value,
+            "exit_date" => f.exit_date = value,
+            "exit_port" => f.exit_port = value,
+            "cancel_reason" => f.cancel_reason = value,
+            _ => {}
+        }
+    }
+    Ok((f, files))
 }
 
 /// Scans: entry stamp, exit stamp, visa page (PDF, JPEG or PNG); the statement (PDF).
