@@ -447,13 +447,18 @@ export function slotRow(page, name) {
   return page.getByRole('row').filter({ has: page.getByLabel(`选择${name}（PDF，不超过10MB）`) });
 }
 
-/** Chooses a file for the slot and clicks its 上传 button. */
+/** Waits for the upload script's answer beside the file input `input`: 已上传 or a refusal. */
+export async function uploadAnswer(page, input) {
+  const status = page.locator(`[id="${await input.getAttribute('aria-describedby')}"]`);
+  await status.locator('.ok-text, .err').first().waitFor();
+  return status;
+}
+
+/** Chooses a file for the slot; the page's script uploads it at once (no page load). */
 export async function upload(page, slotName, file) {
-  await page.getByLabel(`选择${slotName}（PDF，不超过10MB）`).setInputFiles(file);
-  await Promise.all([
-    page.waitForEvent('load'),
-    slotRow(page, slotName).getByRole('button', { name: '上传' }).click(),
-  ]);
+  const input = page.getByLabel(`选择${slotName}（PDF，不超过10MB）`);
+  await input.setInputFiles(file);
+  await uploadAnswer(page, input);
 }
 
 /** Uploads a generated PDF into every 必选 slot; returns the slot names. */
@@ -463,8 +468,7 @@ export async function uploadRequired(page) {
   for (const [i, name] of names.entries()) {
     const fileName = `scan-${i + 1}.pdf`;
     await upload(page, name, { name: fileName, mimeType: 'application/pdf', buffer: pdf(name) });
-    await seeText(page, '附件已上传。');
-    await see(slotRow(page, name).getByRole('link', { name: fileName }));
+    await see(slotRow(page, name).getByText(`已上传：${fileName}`));
   }
   return names;
 }
@@ -548,13 +552,13 @@ export async function fillGroupExtras(page, size = '2', itinerary = [{ day: 61, 
   }
 }
 
-/** Chooses a file for the upload labelled 选择<what> and presses its 上传 button. */
+/** Chooses a file for the upload labelled 选择<what>; the page's script uploads it at once
+ * (no page load) and says 已上传 beside it. */
 export async function uploadRow(page, what, file) {
   const input = page.getByLabel(`选择${what}`);
   await input.setInputFiles(file);
-  const form = input.locator('xpath=ancestor::form');
-  await Promise.all([page.waitForEvent('load'), form.getByRole('button', { name: '上传' }).click()]);
-  await seeText(page, '附件已上传。');
+  const status = await uploadAnswer(page, input);
+  await see(status.getByText('已上传：'));
 }
 
 /** 【打印】: the button opens the PDF in a new tab (Chromium's viewer shows it); the same form

@@ -213,3 +213,112 @@
     }
   }
 })();
+
+// Uploads at once (issue 17, helper "files"): in a form marked data-upload-form, a chosen file
+// is sent as soon as it is chosen, with a progress bar beside its slot; the server answers JSON
+// ({"stored":{slot:name},"refused":{slot:message}} or {"error":message}). Files are sent one
+// after another (the server caps uploads received at once). Without this script the form's
+// 【上传所选文件】 sends every chosen file in one submission.
+(function () {
+  "use strict";
+  if (!window.FormData || !window.XMLHttpRequest) return;
+  var forms = document.querySelectorAll("form[data-upload-form]");
+  if (!forms.length) return;
+  var queue = [];
+  var busy = false;
+
+  function statusOf(input) {
+    return document.getElementById(input.getAttribute("aria-describedby") || "");
+  }
+  function say(input, cls, text, role) {
+    var status = statusOf(input);
+    if (!status) return;
+    status.textContent = "";
+    var span = document.createElement("span");
+    span.className = cls;
+    if (role) span.setAttribute("role", role);
+    span.textContent = text;
+    status.appendChild(span);
+  }
+  function rowOf(input) {
+    var el = input;
+    while (el && el.tagName !== "TR") el = el.parentElement;
+    return el;
+  }
+  function next() {
+    if (busy || !queue.length) return;
+    busy = true;
+    var job = queue.shift();
+    send(job.form, job.input, job.file, function () { busy = false; next(); });
+  }
+  function send(form, input, file, finished) {
+    var status = statusOf(input);
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "上传进度：" + file.name);
+    if (status) {
+      status.textContent = "";
+      status.appendChild(bar);
+      var label = document.createElement("span");
+      label.textContent = " 正在上传" + file.name;
+      status.appendChild(label);
+    }
+    var data = new FormData();
+    data.append(input.name, file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.getAttribute("action"));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) bar.value = Math.round((e.loaded * 100) / e.total);
+    });
+    var fail = function (message) {
+      var row = rowOf(input);
+      if (row) row.classList.add("invalid");
+      say(input, "err", message, "alert");
+      finished();
+    };
+    xhr.onload = function () {
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+      var stored = answer && answer.stored ? answer.stored[input.name] : undefined;
+      var refused = answer && answer.refused ? answer.refused[input.name] : undefined;
+      if (typeof stored === "string") {
+        var row = rowOf(input);
+        if (row) row.classList.remove("invalid");
+        var done = document.getElementById(input.getAttribute("data-done") || "");
+        if (done) {
+          done.textContent = "";
+          var name = document.createElement("span");
+          name.className = "ok-text";
+          name.textContent = stored;
+          done.appendChild(name);
+        }
+        say(input, "ok-text", "已上传：" + stored, "status");
+        finished();
+      } else if (refused) {
+        fail(refused);
+      } else if (answer && answer.error) {
+        fail(answer.error);
+      } else {
+        fail("上传失败（" + xhr.status + "），请重新选择文件");
+      }
+    };
+    xhr.onerror = function () { fail("网络中断，上传失败，请重新选择文件"); };
+    xhr.send(data);
+  }
+
+  Array.prototype.forEach.call(forms, function (form) {
+    form.classList.add("uploads-at-once");
+    form.addEventListener("change", function (e) {
+      var input = e.target;
+      if (!input || input.type !== "file" || !input.files || !input.files.length) return;
+      var file = input.files[0];
+      // Cleared so that the same file can be chosen again after a refusal.
+      input.value = "";
+      say(input, "muted", "等待上传" + file.name);
+      queue.push({ form: form, input: input, file: file });
+      next();
+    });
+  });
+})();

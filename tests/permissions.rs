@@ -167,6 +167,9 @@ enum Input {
     Form(&'static [(&'static str, &'static str)]),
     /// A multipart upload of a file that is not a PDF (refused without storing anything).
     NotPdf,
+    /// The same in a form of several file inputs, in the input of this slot (a route
+    /// parameter such as `{type_id}` is filled in like the path's).
+    NotPdfIn(&'static str),
 }
 
 struct Row {
@@ -313,6 +316,8 @@ fn table() -> Vec<Row> {
         get("/registration/attachments",                            [LR,                 REG,     REG,      Ok,      F,        F,       F,       F]),
         post("/registration/attachments/{type_id}", Input::NotPdf,  [LR,                 C,       C,        Ok,      F,        F,       F,       F])
             .marker("文件内容不是有效的PDF"),
+        post("/registration/attachments", Input::NotPdfIn("{type_id}"), [LR,             C,       C,        Ok,      F,        F,       F,       F])
+            .marker("文件内容不是有效的PDF"),
         // The other unit's submit creates and submits its own change request.
         post("/registration/submit", Input::Nothing,                [LR,                 C,       C,        Redirect("/registration?ok=change_submitted"),
                                                                                                                      F,        F,       F,       F])
@@ -337,6 +342,8 @@ fn table() -> Vec<Row> {
         post("/groups/{id}/print", Input::Nothing,                  [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .printed_form(),
         post("/groups/{id}/upload/{slot}", Input::NotPdf,           [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("文件内容不是有效的PDF、JPEG或PNG"),
+        post("/groups/{id}/files", Input::NotPdfIn("clerk_id"),     [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .marker("文件内容不是有效的PDF、JPEG或PNG"),
         // The draft is not printed: the form again, naming what is missing.
         post("/groups/{id}/submit", Input::Nothing,                 [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
@@ -423,6 +430,8 @@ fn table() -> Vec<Row> {
         post("/visits/{visitor_id}", EMPTY,                         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
             .marker("请选择实际成行或取消行程"),
         post("/visits/{visitor_id}/upload/{kind}", Input::NotPdf,   [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
+            .marker("文件内容不是有效的PDF、JPEG或PNG"),
+        post("/visits/{visitor_id}/files", Input::NotPdfIn("exit_stamp"), [LR,           NF,      Ok,       NF,      F,        F,       F,       F])
             .marker("文件内容不是有效的PDF、JPEG或PNG"),
         // Still in China: the form again, naming what is missing.
         post("/visits/{visitor_id}/submit", Input::Nothing,         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
@@ -608,7 +617,11 @@ impl Fixture {
             {
                 self.visits.submitted.to_string()
             }
-            "visitor_id" if pattern.ends_with("/upload/{kind}") || pattern.ends_with("/submit") => {
+            "visitor_id"
+                if pattern.ends_with("/upload/{kind}")
+                    || pattern.ends_with("/submit")
+                    || pattern == "/visits/{visitor_id}/files" =>
+            {
                 self.visits.entered.to_string()
             }
             "visitor_id" => self.visits.unregistered.to_string(),
@@ -675,8 +688,16 @@ async fn client_for(app: &TestApp, fx: &Fixture, p: Persona) -> Client {
     c
 }
 
-async fn send(c: &Client, method: Method, path: &str, input: Input) -> Page {
+async fn send(c: &Client, method: Method, path: &str, input: Input, slot: &str) -> Page {
     match (method, input) {
+        (Method::Post, Input::NotPdfIn(_)) => {
+            c.upload_files(
+                path,
+                &[(slot, "scan.pdf", b"GIF89a, not a PDF".to_vec())],
+                false,
+            )
+            .await
+        }
         (Method::Get, _) => c.get(path).await,
         (Method::Post, Input::Nothing) => c.post(path, &[]).await,
         (Method::Post, Input::Form(fields)) => c.post(path, fields).await,
@@ -714,7 +735,11 @@ async fn run_cell(
     expected: Outcome,
 ) -> Cell {
     let path = fx.path(row.path);
-    let page = send(c, row.method, &path, row.input).await;
+    let slot = match row.input {
+        Input::NotPdfIn(slot) => fx.path(slot),
+        _ => String::new(),
+    };
+    let page = send(c, row.method, &path, row.input, &slot).await;
     let mut passed = expected.matches(row.method, &path, &page);
     let mut actual = describe(&page);
     if passed
@@ -1116,7 +1141,7 @@ async fn served(
         };
         let path = fill(pattern, |_| "0".to_string());
         for method in [Method::Get, Method::Post] {
-            let page = send(c, method, &path, Input::Nothing).await;
+            let page = send(c, method, &path, Input::Nothing, "").await;
             if page.status != 405 {
                 out.insert((pattern.to_string(), method));
             }

@@ -158,6 +158,22 @@ impl Attachment {
     }
 }
 
+/// The materials a group needs, as (material, when it is needed), listed on the notice page
+/// and on the form before the first 【保存】 (names as on the form's upload slots).
+pub fn materials() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("每位到访人员的护照首页", "必选"),
+        ("每位到访人员曾来华的签证页及出入境章", "可选（曾来华的）"),
+        (Attachment::ClerkId.name(), "必选"),
+        (Attachment::MultiEntryProof.name(), "申请多次入境时必选"),
+        (Attachment::Other.name(), "可选"),
+        (
+            "盖章签字的申请表扫描件",
+            "必选：【保存】后【打印】申请表，由单位盖章、负责人签字后扫描上传",
+        ),
+    ]
+}
+
 /// Which scan of a visitor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VisitorScan {

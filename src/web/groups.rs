@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -70,6 +71,13 @@ struct NoticePage {
     html: String,
 }
 
+impl NoticePage {
+    /// The materials a group needs (the same list as on the form).
+    pub fn materials(&self) -> Vec<(&'static str, &'static str)> {
+        crate::domain::group::materials()
+    }
+}
+
 /// 2.3.1: the invitation notice, confirmed to continue.
 pub async fn notice(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
@@ -96,8 +104,8 @@ struct FormPage {
     grounds: Vec<(&'static str, &'static str)>,
     warnings: Vec<String>,
     files: Vec<FileSlot>,
-    file_error: String,
-    file_error_slot: String,
+    /// (slot code, message) of the refused uploads ("" for the form as a whole).
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     max_visitors: usize,
     /// Employers' countries (every active country, by name).
@@ -111,6 +119,18 @@ struct FormPage {
 }
 
 impl FormPage {
+    /// The refusal beside the upload slot `slot` ("" when none).
+    pub fn file_error(&self, slot: &str) -> &str {
+        self.file_errors
+            .iter()
+            .find(|(s, _)| s == slot)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
+    /// The materials a group needs, listed before anything is uploaded.
+    pub fn materials(&self) -> Vec<(&'static str, &'static str)> {
+        crate::domain::group::materials()
+    }
     pub fn gid(&self) -> i64 {
         self.group.as_ref().map(|g| g.id).unwrap_or(0)
     }
@@ -157,8 +177,8 @@ fn grounds() -> Vec<(&'static str, &'static str)> {
 #[derive(Default)]
 pub(super) struct Shown {
     errors: FieldErrors,
-    /// (slot code, message) of a refused upload.
-    file_error: Option<(String, String)>,
+    /// (slot code, message) of the refused uploads.
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     flash: String,
     /// 再次邀请 of this group (id, number).
@@ -184,7 +204,6 @@ pub(super) async fn form_page(
     let mut lists = view.lists;
     let (hosts, nationalities) = keep_retired_choices(&mut lists, &view.form, &view.visitors);
     let countries = employer_countries(&mut lists, &view.visitors);
-    let (file_error_slot, file_error) = s.file_error.unwrap_or_default();
     let title = if s.copy_of.is_some() {
         "再次邀请"
     } else {
@@ -210,8 +229,7 @@ pub(super) async fn form_page(
         grounds: grounds(),
         warnings: view.warnings,
         files: view.files,
-        file_error,
-        file_error_slot,
+        file_errors: s.file_errors,
         submit_error: s.submit_error,
         max_visitors: MAX_VISITORS,
         countries,
@@ -571,7 +589,7 @@ async fn refused(
             ..Shown::default()
         },
         Some((field, message)) => Shown {
-            file_error: Some((field.clone(), message.clone())),
+            file_errors: vec![(field.clone(), message.clone())],
             ..Shown::default()
         },
         None => Shown::default(),
@@ -600,6 +618,58 @@ pub async fn upload(
         Err(Error::Invalid(errors)) => refused(&state, &ctx, &t, &errors).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// 【上传所选文件】: the files chosen in the form's slots (named by slot code), each checked and
+/// stored on its own; refusals are shown beside their slots and what was stored is kept. The
+/// upload script sends one file at a time here and gets JSON.
+pub async fn upload_all(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let stored = store_all(&state, &ctx, id, multipart).await;
+    if super::files::wants_json(&headers) {
+        return Ok(super::files::json_answer(stored));
+    }
+    let stored = stored?;
+    if stored.refused.is_empty() {
+        return Ok(Redirect::to(&format!("/groups/{id}?ok=uploaded#files")).into_response());
+    }
+    let a = applicant(&state, &ctx).await?;
+    let t = flow::own(&state, &a, id, GroupAction::Upload).await?;
+    let view = flow::form_again(&state, Some(&t), None).await?;
+    let shown = Shown {
+        flash: match stored.stored.len() {
+            0 => String::new(),
+            n => format!("已上传{n}个文件；标红的文件未上传，请按提示重新选择。"),
+        },
+        file_errors: stored.refused,
+        ..Shown::default()
+    };
+    form_page(&state, &ctx, view, shown).await
+}
+
+async fn store_all(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    mut multipart: Multipart,
+) -> AppResult<super::files::Stored> {
+    let a = applicant(state, ctx).await?;
+    let t = flow::own(state, &a, id, GroupAction::Upload).await?;
+    let mut done = super::files::Stored::default();
+    while let Some((code, file)) = super::files::next_file(&mut multipart).await? {
+        let outcome = match flow::upload_slot(state, &t, &code).await {
+            Ok(slot) => flow::upload(state, &a, &t, &slot, &file).await,
+            Err(e) => Err(e),
+        };
+        done.record(code, &file, outcome)?;
+    }
+    done.none_chosen();
+    Ok(done)
 }
 
 /// 【提交】: read-only from now on; the county office is told.

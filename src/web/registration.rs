@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -456,18 +456,19 @@ async fn attachments_page(
     state: &AppState,
     ctx: &Ctx,
     flash: &str,
-    error_for: Option<(i64, &str)>,
+    file_errors: &[(String, String)],
     submit_error: &str,
 ) -> AppResult<Response> {
     let Some(page) = registration::attachments_page(state, ctx.principal()?).await? else {
         return Ok(Redirect::to("/registration").into_response());
     };
     let mut slots = slots(page.slots);
-    if let Some((type_id, msg)) = error_for {
-        for s in &mut slots {
-            if s.t.id == type_id {
-                s.error = msg.to_string();
-            }
+    let mut submit_error = submit_error.to_string();
+    for (slot, msg) in file_errors {
+        match slots.iter_mut().find(|s| s.t.id.to_string() == *slot) {
+            Some(s) => s.error = msg.clone(),
+            // Not beside a slot (nothing chosen): under the table.
+            None => submit_error = msg.clone(),
         }
     }
     let mut l = layout(state, ctx, "添加附件").await?;
@@ -478,7 +479,7 @@ async fn attachments_page(
         steps: STEPS,
         slots,
         is_change: page.editing == Request::Change,
-        submit_error: submit_error.into(),
+        submit_error,
         upload: true,
         unit_id: page.unit_id,
     })
@@ -489,7 +490,7 @@ pub async fn attachments(
     ctx: Ctx,
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
-    attachments_page(&state, &ctx, flash_text(&q.ok), None, "").await
+    attachments_page(&state, &ctx, flash_text(&q.ok), &[], "").await
 }
 
 /// Uploads one attachment (PDF checked by content, at most 10 MB).
@@ -507,10 +508,55 @@ pub async fn upload(
         Ok(()) => Ok(Redirect::to("/registration/attachments?ok=uploaded").into_response()),
         Err(Error::Invalid(e)) => {
             let msg = e.first().unwrap_or_default();
-            attachments_page(&state, &ctx, "", Some((type_id, msg)), "").await
+            attachments_page(
+                &state,
+                &ctx,
+                "",
+                &[(type_id.to_string(), msg.to_string())],
+                "",
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// 【上传所选文件】: the attachments chosen in the form (inputs named by attachment type id), each
+/// checked and stored on its own; refusals beside their slots, what was stored kept. The
+/// upload script sends one file at a time here and gets JSON.
+pub async fn upload_all(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let stored = async {
+        let p = ctx.principal()?;
+        let mut done = super::files::Stored::default();
+        while let Some((slot, file)) = super::files::next_file(&mut multipart).await? {
+            let type_id = slot.parse::<i64>().map_err(|_| AppError::NotFound)?;
+            let outcome = match registration::upload_target(&state, p, type_id).await {
+                Ok(target) => registration::upload(&state, p, &target, &file).await,
+                Err(e) => Err(e),
+            };
+            done.record(slot, &file, outcome)?;
+        }
+        done.none_chosen();
+        Ok(done)
+    }
+    .await;
+    if super::files::wants_json(&headers) {
+        return Ok(super::files::json_answer(stored));
+    }
+    let stored = stored?;
+    if stored.refused.is_empty() {
+        return Ok(Redirect::to("/registration/attachments?ok=uploaded").into_response());
+    }
+    let flash = match stored.stored.len() {
+        0 => String::new(),
+        n => format!("已上传{n}个附件；标红的附件未上传，请按提示重新选择。"),
+    };
+    attachments_page(&state, &ctx, &flash, &stored.refused, "").await
 }
 
 /// [提交注册] (or, for an approved unit, submitting the change request).
@@ -525,7 +571,7 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respon
         }
         Err(Error::Invalid(e)) => {
             let msg = e.first().unwrap_or_default();
-            attachments_page(&state, &ctx, "", None, msg).await
+            attachments_page(&state, &ctx, "", &[], msg).await
         }
         Err(e) => Err(e.into()),
     }

@@ -18,6 +18,9 @@ const FORM_BODY: usize = 256 * 1024;
 /// Body limit of upload forms: above the 10 MB file limit so that an oversized file gets the
 /// form's own message rather than a bare refusal.
 const UPLOAD_BODY: usize = 16 * 1024 * 1024;
+/// Body limit of the forms of several file inputs (each file still at most 10 MB): 50 MB of
+/// files in one submission, as the pages say, plus the multipart framing.
+const FILES_BODY: usize = 51 * 1024 * 1024;
 
 /// The route table: (path, access, handler). Tests walk the same table.
 pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
@@ -91,7 +94,9 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         (
             "/registration/attachments",
             Unit,
-            get(registration::attachments),
+            get(registration::attachments)
+                .post(registration::upload_all)
+                .layer(DefaultBodyLimit::max(FILES_BODY)),
         ),
         (
             "/registration/attachments/{type_id}",
@@ -109,6 +114,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/groups/form", Unit, get(groups::new_form)),
         ("/groups/{id}", Unit, get(groups::page).post(groups::save)),
         ("/groups/{id}/print", Unit, post(groups::print)),
+        (
+            "/groups/{id}/files",
+            Unit,
+            post(groups::upload_all).layer(DefaultBodyLimit::max(FILES_BODY)),
+        ),
         (
             "/groups/{id}/upload/{slot}",
             Unit,
@@ -134,7 +144,14 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         (
             "/visits/{visitor_id}",
             Unit,
-            get(visits::form).post(visits::save),
+            get(visits::form)
+                .post(visits::save)
+                .layer(DefaultBodyLimit::max(FILES_BODY)),
+        ),
+        (
+            "/visits/{visitor_id}/files",
+            Unit,
+            post(visits::upload_all).layer(DefaultBodyLimit::max(FILES_BODY)),
         ),
         (
             "/visits/{visitor_id}/upload/{kind}",

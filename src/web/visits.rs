@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -90,13 +91,30 @@ struct FormPage {
     errors: FieldErrors,
     ports: Vec<Port>,
     slots: Vec<FileSlot>,
-    file_error: (String, String),
+    /// (scan kind, message) of the refused uploads ("" for the form as a whole).
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     editable: bool,
     nationality: String,
 }
 
 impl FormPage {
+    /// The scans of either kind, offered with the first 【保存】: (kind label, slots).
+    fn first_slots(&self) -> Vec<(&'static str, Vec<FileSlot>)> {
+        let none = BTreeMap::new();
+        vec![
+            ("实际成行", slots(VisitKind::Travelled, &none)),
+            ("取消行程", slots(VisitKind::Cancelled, &none)),
+        ]
+    }
+    /// The refusal beside the scan `kind` ("" when none).
+    fn file_error(&self, kind: &str) -> &str {
+        self.file_errors
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
     /// The ports grouped by kind for the selects (`<optgroup>`), in the order given.
     fn port_groups(&self) -> Vec<(String, Vec<&Port>)> {
         let mut groups: Vec<(String, Vec<&Port>)> = Vec::new();
@@ -129,7 +147,7 @@ fn form_of(r: &Record) -> VisitForm {
 struct Extra {
     form: Option<VisitForm>,
     errors: FieldErrors,
-    file_error: (String, String),
+    file_errors: Vec<(String, String)>,
     submit_error: String,
     flash: String,
 }
@@ -143,7 +161,7 @@ impl Extra {
             if field == FORM {
                 x.submit_error = message.clone();
             } else {
-                x.file_error = (field.clone(), message.clone());
+                x.file_errors.push((field.clone(), message.clone()));
             }
         }
         x
@@ -189,7 +207,7 @@ async fn form_page(state: &AppState, ctx: &Ctx, s: Subject, x: Extra) -> AppResu
         form,
         errors: x.errors,
         ports,
-        file_error: x.file_error,
+        file_errors: x.file_errors,
         submit_error: x.submit_error,
         editable,
         nationality,
@@ -211,27 +229,96 @@ pub async fn form(
     form_page(&state, &ctx, s, x).await
 }
 
-/// Saves what was entered (entry alone while the visitor is still in China).
+/// Saves what was entered (entry alone while the visitor is still in China). The form of a
+/// registration not saved yet also offers its scans (multipart): they are stored after the
+/// save, each checked on its own, refusals beside them.
 pub async fn save(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(visitor_id): Path<i64>,
-    Form(f): Form<VisitForm>,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
+    let (f, chosen) = read_save(&state, req).await?;
     let p = ctx.principal()?;
     let s = visits::subject(&state, p, visitor_id).await?;
     match visits::save(&state, p, &s, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=saved")).into_response()),
+        Ok(()) => {}
         Err(Error::Invalid(errors)) => {
-            let x = Extra {
+            let mut x = Extra {
                 form: Some(f),
                 errors,
                 ..Extra::default()
             };
-            form_page(&state, &ctx, s, x).await
+            if !chosen.is_empty() {
+                x.file_errors.push((
+                    String::new(),
+                    "登记信息未保存，所选扫描件也未上传：请按提示修改后重新选择文件".into(),
+                ));
+            }
+            return form_page(&state, &ctx, s, x).await;
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
     }
+    let mut done = super::files::Stored::default();
+    let saved_kind = VisitKind::from_stored(&f.kind);
+    for (kind, file) in chosen {
+        let scan = Scan::parse(&kind).ok_or(AppError::NotFound)?;
+        // A scan of the other kind (chosen before switching 实际成行/取消行程) is not wanted.
+        if !saved_kind.scans().contains(&scan) {
+            continue;
+        }
+        let outcome = match visits::upload_target(&state, p, &s, scan).await {
+            Ok(record) => visits::upload(&state, p, &s, &record, scan, &file).await,
+            Err(e) => Err(e),
+        };
+        done.record(kind, &file, outcome)?;
+    }
+    if done.refused.is_empty() {
+        return Ok(Redirect::to(&format!("/visits/{visitor_id}?ok=saved")).into_response());
+    }
+    let x = Extra {
+        flash: "已保存；标红的扫描件未上传，请按提示重新选择。".into(),
+        file_errors: done.refused,
+        ..Extra::default()
+    };
+    form_page(&state, &ctx, s, x).await
+}
+
+/// The registration form as posted: urlencoded, or multipart with the scans chosen with it.
+async fn read_save(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> AppResult<(VisitForm, Vec<(String, crate::workflow::files::Upload)>)> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let unreadable = || AppError::BadRequest("提交的表单内容有误，请返回上一页刷新后重试。".into());
+    if !multipart {
+        let Form(f) = Form::<VisitForm>::from_request(req, state)
+            .await
+            .map_err(|_| unreadable())?;
+        return Ok((f, Vec::new()));
+    }
+    let body = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| unreadable())?;
+    let (fields, files) = super::files::read_form(body).await?;
+    let mut f = VisitForm::default();
+    for (name, value) in fields {
+        match name.as_str() {
+            "kind" => f.kind = value,
+            "entry_date" => f.entry_date = value,
+            "entry_port" => f.entry_port = value,
+            "exit_date" => f.exit_date = value,
+            "exit_port" => f.exit_port = value,
+            "cancel_reason" => f.cancel_reason = value,
+            _ => {}
+        }
+    }
+    Ok((f, files))
 }
 
 /// Scans: entry stamp, exit stamp, visa page (PDF, JPEG or PNG); the statement (PDF).
@@ -257,6 +344,53 @@ pub async fn upload(
         Err(Error::Invalid(errors)) => form_page(&state, &ctx, s, Extra::refused(&errors)).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// 【上传所选文件】: the scans chosen in the form (inputs named by scan kind), each checked and
+/// stored on its own; refusals beside their scans, what was stored kept. The upload script
+/// sends one file at a time here and gets JSON.
+pub async fn upload_all(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(visitor_id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let stored = async {
+        let p = ctx.principal()?;
+        let s = visits::subject(&state, p, visitor_id).await?;
+        let mut done = super::files::Stored::default();
+        while let Some((kind, file)) = super::files::next_file(&mut multipart).await? {
+            let scan = Scan::parse(&kind).ok_or(AppError::NotFound)?;
+            let outcome = match visits::upload_target(&state, p, &s, scan).await {
+                Ok(record) => visits::upload(&state, p, &s, &record, scan, &file).await,
+                Err(e) => Err(e),
+            };
+            done.record(kind, &file, outcome)?;
+        }
+        done.none_chosen();
+        Ok(done)
+    }
+    .await;
+    if super::files::wants_json(&headers) {
+        return Ok(super::files::json_answer(stored));
+    }
+    let stored = stored?;
+    if stored.refused.is_empty() {
+        return Ok(
+            Redirect::to(&format!("/visits/{visitor_id}?ok=uploaded#scans")).into_response(),
+        );
+    }
+    let s = visits::subject(&state, ctx.principal()?, visitor_id).await?;
+    let x = Extra {
+        flash: match stored.stored.len() {
+            0 => String::new(),
+            n => format!("已上传{n}个扫描件；标红的文件未上传，请按提示重新选择。"),
+        },
+        file_errors: stored.refused,
+        ..Extra::default()
+    };
+    form_page(&state, &ctx, s, x).await
 }
 
 /// [提交]: complete data and scans go to the county office.

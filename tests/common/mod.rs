@@ -525,6 +525,56 @@ impl Client {
         self.page(resp).await
     }
 
+    /// Sends several file inputs in one multipart form, as a form with a file input per slot
+    /// does (field: the input's name; an empty file name and content: an input left empty).
+    /// `json`: as the upload script does (Accept: application/json).
+    pub async fn upload_files(
+        &self,
+        path: &str,
+        files: &[(&str, &str, Vec<u8>)],
+        json: bool,
+    ) -> Page {
+        let mut form = multipart::Form::new();
+        for (field, name, bytes) in files {
+            let part = multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part(field.to_string(), part);
+        }
+        let mut req = self
+            .http
+            .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
+            .multipart(form);
+        if json {
+            req = req.header("accept", "application/json");
+        }
+        self.page(req.send().await.unwrap()).await
+    }
+
+    /// Posts a multipart form of text fields and file inputs (token in the action's query), as
+    /// a form that takes files with its 【保存】 does.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Page {
+        let mut form = multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (field, name, bytes) in files {
+            let part = multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part(field.to_string(), part);
+        }
+        let resp = self
+            .http
+            .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
     /// Signs in like a browser: the login form, then (on success) the page it leads to, whose
     /// CSRF token is new. Returns the login answer.
     pub async fn login(&self, login_id: &str, password: &str) -> Page {
