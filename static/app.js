@@ -291,7 +291,9 @@
           done.textContent = "";
           var name = document.createElement("span");
           name.className = "ok-text";
-          name.textContent = stored;
+          // A form may say what its upload means (the stamped scan: the current version's).
+          var meaning = input.form && input.form.getAttribute("data-done-text");
+          name.textContent = meaning || stored;
           done.appendChild(name);
         }
         say(input, "ok-text", "已上传：" + stored, "status");
