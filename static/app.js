@@ -174,12 +174,3 @@
     }, 60000);
   }
 })();
-
-// Forms that ask before they are sent (【删除草稿】).
-(function () {
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (e) {
-      if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
-    });
-  });
-})();

@@ -13,7 +13,7 @@ async fn returned_unit(app: &TestApp, n: u32) -> (Registered, Client) {
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/units/{}", r.unit_id)).await;
     county
-        .post(
+        .act(
             &format!("/review/units/{}/return", r.unit_id),
             &[("reason", "请补充<b>盖章</b>的备案表")],
         )

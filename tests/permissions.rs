@@ -678,10 +678,12 @@ async fn client_for(app: &TestApp, fx: &Fixture, p: Persona) -> Client {
 async fn send(c: &Client, method: Method, path: &str, input: Input) -> Page {
     match (method, input) {
         (Method::Get, _) => c.get(path).await,
-        (Method::Post, Input::Nothing) => c.post(path, &[]).await,
-        (Method::Post, Input::Form(fields)) => c.post(path, fields).await,
+        // Confirmed, so that the irreversible actions act (the confirmation step itself is
+        // tested in groups.rs).
+        (Method::Post, Input::Nothing) => c.act(path, &[]).await,
+        (Method::Post, Input::Form(fields)) => c.act(path, fields).await,
         (Method::Post, Input::NotPdf) => {
-            c.upload(path, "scan.pdf", b"GIF89a, not a PDF".to_vec())
+            c.upload_confirmed(path, "scan.pdf", b"GIF89a, not a PDF".to_vec())
                 .await
         }
     }
@@ -874,7 +876,7 @@ async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
     .await
     .assert_redirect(&path);
     c.get(&path).await.assert_ok();
-    c.post(&format!("{path}/submit"), &[])
+    c.act(&format!("{path}/submit"), &[])
         .await
         .assert_redirect(&format!("{path}?ok=group_submitted"));
     let county = app.client();
@@ -885,7 +887,7 @@ async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
         .assert_ok()
         .assert_has("【审核通过】");
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups?ok=approved");
     assert_eq!(group_state(app, id).await, "pending_city");
@@ -927,7 +929,7 @@ async fn sample_visits(app: &TestApp, c: &Client) -> SampleVisits {
     .await
     .assert_redirect(&path);
     c.get(&path).await.assert_ok();
-    c.post(&format!("{path}/submit"), &[])
+    c.act(&format!("{path}/submit"), &[])
         .await
         .assert_redirect("/visits?ok=visit_submitted");
 
@@ -1040,7 +1042,7 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         .await
         .assert_ok();
     unit_client
-        .post("/registration/submit", &[])
+        .act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=change_submitted");
 
@@ -1312,7 +1314,7 @@ async fn every_route_for_every_persona() {
     let city = client_for(&app, &fx, City).await;
     let path = format!("/review/changes/{}", fx.change_id);
     city.get(&path).await.assert_ok().assert_has("【退回】");
-    city.post(&format!("{path}/return"), &[("reason", "  ")])
+    city.act(&format!("{path}/return"), &[("reason", "  ")])
         .await
         .assert_ok()
         .assert_has("请填写退回原因");
@@ -1421,7 +1423,7 @@ async fn every_route_for_every_persona() {
         .upload(&format!("{path}/upload/clerk_id"), "clerk.pdf", pdf("late"))
         .await;
     assert_eq!(upload.status, 409);
-    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    assert_eq!(unit.act(&format!("{path}/submit"), &[]).await.status, 409);
     let (name, uploads): (String, i64) = sqlx::query_as(
         "SELECT name, (SELECT COUNT(*) FROM group_attachments WHERE group_id = $1)
          FROM invitation_groups WHERE id = $1",
@@ -1439,7 +1441,7 @@ async fn every_route_for_every_persona() {
         .await
         .assert_ok()
         .assert_has("【上报外交部】");
-    city.post(
+    city.act(
         &format!("{record}/report"),
         &[("verification_no", "HW 3255-0202")],
     )
@@ -1447,7 +1449,7 @@ async fn every_route_for_every_persona() {
     .assert_ok()
     .assert_has("只能由字母和数字组成");
     let dispatch = city
-        .upload(&format!("{record}/dispatch"), "letter.pdf", pdf("letter"))
+        .upload_confirmed(&format!("{record}/dispatch"), "letter.pdf", pdf("letter"))
         .await;
     assert_eq!(dispatch.status, 409);
     assert_eq!(group_state(&app, group.id).await, "accepted");
@@ -1501,7 +1503,7 @@ async fn every_route_for_every_persona() {
         .assert_ok()
         .assert_has("签证未获批准")
         .assert_has("【审核通过】");
-    city.post(&format!("{record}/return"), &[("reason", " ")])
+    city.act(&format!("{record}/return"), &[("reason", " ")])
         .await
         .assert_ok()
         .assert_has("请填写退回原因");
@@ -1511,15 +1513,12 @@ async fn every_route_for_every_persona() {
         .assert_ok()
         .assert_lacks("【审核通过】");
     assert_eq!(
-        tianning
-            .post(&format!("{record}/approve"), &[])
-            .await
-            .status,
+        tianning.act(&format!("{record}/approve"), &[]).await.status,
         409
     );
     assert_eq!(
         tianning
-            .post(&format!("{record}/return"), &[("reason", "请补充")])
+            .act(&format!("{record}/return"), &[("reason", "请补充")])
             .await
             .status,
         409
@@ -1564,7 +1563,7 @@ async fn every_route_for_every_persona() {
             let path = format!("/review/visits/{visitor}");
             assert_eq!(c.get(&path).await.status, 404, "{} {path}", p.label());
             assert_eq!(
-                c.post(&format!("{path}/approve"), &[]).await.status,
+                c.act(&format!("{path}/approve"), &[]).await.status,
                 404,
                 "{} {path}",
                 p.label()
@@ -1613,7 +1612,7 @@ async fn every_route_for_every_persona() {
             .upload(&format!("{path}/upload/exit_stamp"), "stamp.pdf", pdf("x"))
             .await;
         assert_eq!(page.status, 404);
-        assert_eq!(other.post(&format!("{path}/submit"), &[]).await.status, 404);
+        assert_eq!(other.act(&format!("{path}/submit"), &[]).await.status, 404);
     }
     let not_dispatched = visitor_ids(&app, group.id).await[0];
     assert_eq!(
@@ -1637,7 +1636,7 @@ async fn every_route_for_every_persona() {
         .upload(&format!("{path}/upload/statement"), "说明.pdf", pdf("late"))
         .await;
     assert_eq!(page.status, 409);
-    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    assert_eq!(unit.act(&format!("{path}/submit"), &[]).await.status, 409);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 2);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_files").await, 2);
     assert_eq!(visit_state(&app, visits.submitted).await, "pending_city");
