@@ -613,6 +613,13 @@ async fn irreversible_actions_ask_first_and_act_only_when_confirmed() {
     let app = TestApp::spawn().await;
     let (_r, c) = approved_unit(&app, 70, "天宁区", "tianning").await;
     let id = submitted_group(&app, &c, 1, &[]).await;
+    // Orientation: 来华申报 names the step, the working days left and what comes next.
+    c.get("/groups")
+        .await
+        .assert_ok()
+        .assert_has("办理进度")
+        .assert_has("剩余<strong>")
+        .assert_has("下一步：等待县区外办初审");
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;

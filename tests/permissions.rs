@@ -418,7 +418,7 @@ fn table() -> Vec<Row> {
         get("/visits",                                              [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
             .marker("只有市外办发件后的团组才能进行销签登记"),
         get("/visits/{visitor_id}",                                 [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
-            .marker("【保存】登记信息后可上传扫描件"),
+            .marker("先【保存】登记信息，再上传扫描件并[提交]"),
         // Neither 实际成行 nor 取消行程: the form again with the error, nothing saved.
         post("/visits/{visitor_id}", EMPTY,                         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
             .marker("请选择实际成行或取消行程"),
