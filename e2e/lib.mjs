@@ -478,7 +478,7 @@ export async function registerAndSubmit(page, server, org) {
   await wizardToOrg(page, server, org);
   await orgToAttachments(page, org);
   await uploadRequired(page);
-  await page.getByRole('button', { name: '[提交注册]' }).click();
+  await clickConfirmed(page, '[提交注册]');
   await see(page.getByRole('heading', { name: '用户注册信息' }));
   await seeText(page, '待县区外办初审');
 }
@@ -496,7 +496,7 @@ export async function openFromQueue(page, unitName) {
 /** Staff: open the unit from the queue and click 【审核通过】. */
 export async function approve(page, unitName) {
   await openFromQueue(page, unitName);
-  await page.getByRole('button', { name: '【审核通过】' }).click();
+  await clickConfirmed(page, '【审核通过】');
   await seeText(page, '已审核通过。');
 }
 
@@ -607,11 +607,19 @@ export async function newGroupOfTwo(page, { size = 2, itinerary, passports = ['E
   return heading.match(/\d{8}/)[0];
 }
 
-/** Staff: 团组待办 → the group → a button; waits for the confirmation. */
+/** Clicks the button of an irreversible action, then, on the page that says what will happen
+ * ("请确认：…"), its 【确认…】 button (issue 17). */
+export async function clickConfirmed(page, button) {
+  await page.getByRole('button', { name: button }).click();
+  await see(page.getByRole('heading', { name: /^请确认：/ }));
+  await page.getByRole('button', { name: /^【确认/ }).click();
+}
+
+/** Staff: 团组待办 → the group → a button, confirmed; waits for the flash message. */
 export async function actOnGroup(page, number, button, confirmation) {
   await page.getByRole('link', { name: /^团组待办/ }).click();
   await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
-  await page.getByRole('button', { name: button }).click();
+  await clickConfirmed(page, button);
   await seeText(page, confirmation);
 }
 
@@ -624,7 +632,7 @@ export async function printUploadSubmit(page, work) {
   const printed = await printPdf(page, work);
   await page.reload();
   await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped'));
-  await page.getByRole('button', { name: '【提交】' }).click();
+  await clickConfirmed(page, '【提交】');
   await seeText(page, '团组已提交');
   return printed;
 }
@@ -632,9 +640,10 @@ export async function printUploadSubmit(page, work) {
 /** City, on an accepted group's page: 【上报外交部】 with `verification`, then 【发件】 a letter. */
 export async function reportAndDispatch(page, verification) {
   await field(page, '核实单号').fill(verification);
-  await page.getByRole('button', { name: '【上报外交部】' }).click();
+  await clickConfirmed(page, '【上报外交部】');
   await seeText(page, '已上报外交部。');
   await field(page, '邀请函').setInputFiles(pdfFile('ministry letter'));
+  await page.getByLabel(/确认发件/).check();
   await page.getByRole('button', { name: '【发件】' }).click();
   await seeText(page, '已发件');
 }

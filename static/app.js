@@ -175,13 +175,16 @@
   }
 })();
 
-// Forms that ask before they are sent (【删除草稿】).
+// After an action the page continues where the user is (issue 17): the first field refused
+// (its message beside it), else the confirmation of what was done; not the top of the page.
+// Without JavaScript the confirmation is the first thing in <main> all the same.
 (function () {
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (e) {
-      if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
-    });
-  });
+  "use strict";
+  if (window.location.hash) return;
+  var bad = document.querySelector(".field.invalid input:not([type=hidden]), .field.invalid select, .field.invalid textarea");
+  var flash = document.getElementById("flash");
+  var target = bad || flash;
+  if (target && typeof target.focus === "function") target.focus({ preventScroll: false });
 })();
 
 // Narrow screens (issue 17). The menu opens on wide screens in browsers that cannot show a closed

@@ -114,7 +114,7 @@ async fn admin_added_entries_are_offered_and_retired_ones_stay_on_old_groups() {
     upload_required(&app, &c, id).await;
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
     // And a draft with the same choices.

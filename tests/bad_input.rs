@@ -301,7 +301,7 @@ async fn uploads_are_checked_by_content_size_and_presence() {
     .await
     .assert_redirect("/registration/attachments");
     c.get("/registration/attachments").await;
-    let p = c.post("/registration/submit", &[]).await;
+    let p = c.act("/registration/submit", &[]).await;
     p.assert_ok().assert_has("请上传必选附件");
     let state: String = sqlx::query_scalar("SELECT state FROM units")
         .fetch_one(app.state.pool())

@@ -94,7 +94,7 @@ async fn unit_withdraws_before_the_county_acts_edits_and_resubmits_but_not_after
         .assert_redirect(&format!("/groups/{id}?ok=saved"));
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}?ok=group_submitted"));
     assert_eq!(state_of(&app, id).await, "pending_county");
@@ -103,7 +103,7 @@ async fn unit_withdraws_before_the_county_acts_edits_and_resubmits_but_not_after
     // Once the county passed it, 【撤回】 is gone and refused with a clear message.
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     c.get(&format!("/groups/{id}"))
@@ -129,7 +129,7 @@ async fn withdrawal_and_county_approval_at_once_only_one_wins() {
             format!("/groups/{id}/withdraw"),
             format!("/review/groups/{id}/approve"),
         );
-        let (w, a) = tokio::join!(c.post(&wp, &[]), county.post(&ap, &[]));
+        let (w, a) = tokio::join!(c.post(&wp, &[]), county.act(&ap, &[]));
         let withdrew = w.status == 303;
         let approved = a.status == 303;
         assert!(
@@ -173,21 +173,25 @@ async fn unit_deletes_a_draft_never_submitted_with_its_visitors_and_files() {
     assert!(!shas.is_empty());
     let files_before = app.scalar("SELECT COUNT(*) FROM files").await;
     let page = c.get(&format!("/groups/{id}")).await;
-    page.assert_has("【删除草稿】").assert_has("data-confirm");
+    page.assert_has("【删除草稿】");
+    // Unconfirmed, 【删除草稿】 says what will happen and deletes nothing.
+    c.post(&format!("/groups/{id}/delete"), &[])
+        .await
+        .assert_ok()
+        .assert_has("将一并删除，且不能恢复")
+        .assert_has("【确认删除】");
+    assert_eq!(state_of(&app, id).await, "draft");
 
     // Another unit: not found, nothing removed.
     other.get("/groups").await;
     assert_eq!(
-        other
-            .post(&format!("/groups/{id}/delete"), &[])
-            .await
-            .status,
+        other.act(&format!("/groups/{id}/delete"), &[]).await.status,
         404
     );
     assert_eq!(state_of(&app, id).await, "draft");
 
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/delete"), &[])
+    c.act(&format!("/groups/{id}/delete"), &[])
         .await
         .assert_redirect("/groups?ok=draft_deleted");
     c.get("/groups?ok=draft_deleted")
@@ -238,7 +242,7 @@ async fn unit_deletes_a_draft_never_submitted_with_its_visitors_and_files() {
         .await
         .assert_lacks("【删除草稿】");
     assert_eq!(
-        c.post(&format!("/groups/{sub}/delete"), &[]).await.status,
+        c.act(&format!("/groups/{sub}/delete"), &[]).await.status,
         409
     );
     assert_eq!(state_of(&app, sub).await, "pending_county");
@@ -252,12 +256,12 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
     let county = signed_in(&app, "tianning").await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     let city = signed_in(&app, "city").await;
     city.get(&format!("/review/groups/{id}")).await;
-    city.post(&format!("/review/groups/{id}/accept"), &[])
+    city.act(&format!("/review/groups/{id}/accept"), &[])
         .await
         .assert_redirect(&format!("/review/groups/{id}"));
     let acc = text_of(
@@ -273,12 +277,12 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
         .await
         .assert_has("【退件】")
         .assert_has("【上报外交部】");
-    city.post(&format!("/review/groups/{id}/return"), &[("reason", "")])
+    city.act(&format!("/review/groups/{id}/return"), &[("reason", "")])
         .await
         .assert_ok()
         .assert_has("请填写退件原因");
     assert_eq!(state_of(&app, id).await, "accepted");
-    city.post(
+    city.act(
         &format!("/review/groups/{id}/return"),
         &[("reason", "邀请事由与日程不符，请补充")],
     )
@@ -299,7 +303,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
         .scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'acceptance'")
         .await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}?ok=group_submitted"));
     review_to_reported(&app, id, "tianning").await;
@@ -325,7 +329,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
     // The county cannot take it (a city route), nor can the unit see the button.
     county.get("/review/groups").await;
     let refused = county
-        .post(
+        .act(
             &format!("/review/groups/{id}/ministry_refuse"),
             &[("ministry_reason", "x")],
         )
@@ -336,7 +340,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
         .assert_lacks("【外交部不予核实】");
     city.get(&format!("/review/groups/{id}")).await;
     let p = city
-        .post(
+        .act(
             &format!("/review/groups/{id}/ministry_refuse"),
             &[("ministry_reason", "  ")],
         )
@@ -344,7 +348,7 @@ async fn city_returns_an_accepted_group_and_the_ministry_refusal_keeps_the_accep
     p.assert_ok().assert_has("请填写外交部不予核实原因");
     assert_eq!(state_of(&app, id).await, "reported");
     let sms_before = app.sms().len();
-    city.post(
+    city.act(
         &format!("/review/groups/{id}/ministry_refuse"),
         &[("ministry_reason", "邀请单位与被邀请人业务关联不明")],
     )
@@ -391,7 +395,7 @@ async fn unit_cancels_a_dispatched_invitation_and_its_visitors_need_no_registrat
     other.get("/groups").await;
     assert_eq!(
         other
-            .post(&format!("/groups/{id}/cancel"), &[("cancel_reason", "x")])
+            .act(&format!("/groups/{id}/cancel"), &[("cancel_reason", "x")])
             .await
             .status,
         404
@@ -402,7 +406,7 @@ async fn unit_cancels_a_dispatched_invitation_and_its_visitors_need_no_registrat
         .await
         .assert_lacks("【取消邀请】");
     let p = county
-        .post(
+        .act(
             &format!("/review/groups/{id}/cancel"),
             &[("cancel_reason", "x")],
         )
@@ -414,12 +418,12 @@ async fn unit_cancels_a_dispatched_invitation_and_its_visitors_need_no_registrat
         .assert_has("取消原因")
         .assert_has("再次邀请");
     let p = c
-        .post(&format!("/groups/{id}/cancel"), &[("cancel_reason", "")])
+        .act(&format!("/groups/{id}/cancel"), &[("cancel_reason", "")])
         .await;
     p.assert_ok().assert_has("请填写取消原因");
     assert_eq!(state_of(&app, id).await, "dispatched");
 
-    c.post(
+    c.act(
         &format!("/groups/{id}/cancel"),
         &[("cancel_reason", "外方因故取消来访")],
     )
@@ -509,8 +513,8 @@ async fn city_cancels_but_not_once_an_entry_is_registered_and_two_cancels_at_onc
         format!("/review/groups/{id}/cancel"),
     );
     let (u, k) = tokio::join!(
-        c.post(&up, &[("cancel_reason", "单位取消")]),
-        city.post(&kp, &[("cancel_reason", "市外办取消")])
+        c.act(&up, &[("cancel_reason", "单位取消")]),
+        city.act(&kp, &[("cancel_reason", "市外办取消")])
     );
     assert!(
         (u.status == 303) != (k.status == 303),
@@ -552,7 +556,7 @@ async fn city_cancels_but_not_once_an_entry_is_registered_and_two_cancels_at_onc
     let city = signed_in(&app, "city").await;
     city.get(&format!("/review/groups/{id2}")).await;
     let p = city
-        .post(
+        .act(
             &format!("/review/groups/{id2}/cancel"),
             &[("cancel_reason", "市外办取消")],
         )
@@ -687,7 +691,7 @@ async fn a_cancellation_and_an_entry_registered_at_once_never_both_stand() {
             ("exit_port", ""),
         ];
         let reason = [("cancel_reason", "市外办取消")];
-        let (reg, can) = tokio::join!(c.post(&vp, &fields), city.post(&kp, &reason));
+        let (reg, can) = tokio::join!(c.post(&vp, &fields), city.act(&kp, &reason));
         let registered = app
             .scalar(&format!(
                 "SELECT COUNT(*) FROM visit_records WHERE visitor_id = {v} AND entry_date IS NOT NULL"

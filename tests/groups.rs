@@ -34,7 +34,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
 
     // 【提交】 without print and scans names what is missing; nothing changes.
     c.get(&format!("/groups/{id}")).await;
-    let p = c.post(&format!("/groups/{id}/submit"), &[]).await;
+    let p = c.act(&format!("/groups/{id}/submit"), &[]).await;
     p.assert_ok()
         .assert_has("提交前请补齐")
         .assert_has("护照扫描件")
@@ -53,7 +53,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     .assert_has("请先【打印】");
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}?ok=group_submitted"));
     assert_eq!(state_of(&app, id).await, "pending_county");
@@ -68,7 +68,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
         409
     );
     assert_eq!(
-        c.post(&format!("/groups/{id}/submit"), &[]).await.status,
+        c.act(&format!("/groups/{id}/submit"), &[]).await.status,
         409
     );
 
@@ -79,7 +79,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     assert_eq!(wujin.get(&format!("/review/groups/{id}")).await.status, 404);
     assert_eq!(
         wujin
-            .post(&format!("/review/groups/{id}/approve"), &[])
+            .act(&format!("/review/groups/{id}/approve"), &[])
             .await
             .status,
         404
@@ -99,7 +99,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
         .assert_has("LISA MOHAMODE")
         .assert_has("【审核通过】");
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     assert_eq!(state_of(&app, id).await, "pending_city");
@@ -112,11 +112,11 @@ async fn group_goes_from_application_through_return_to_dispatch() {
         .assert_ok()
         .assert_has("【受理】")
         .assert_has("【退件】");
-    city.post(&format!("/review/groups/{id}/return"), &[("reason", "")])
+    city.act(&format!("/review/groups/{id}/return"), &[("reason", "")])
         .await
         .assert_ok()
         .assert_has("请填写退件原因");
-    city.post(
+    city.act(
         &format!("/review/groups/{id}/return"),
         &[("reason", "访问地点请写明具体单位地址")],
     )
@@ -152,7 +152,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     page.assert_has("原打印件已作废");
     // The visitors kept their passport scans.
     assert_eq!(visitor_ids(&app, id).await, vids);
-    let p = c.post(&format!("/groups/{id}/submit"), &[]).await;
+    let p = c.act(&format!("/groups/{id}/submit"), &[]).await;
     p.assert_ok().assert_has("重新打印");
     print_and_scan(&c, id).await;
     let before: i64 =
@@ -164,7 +164,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     app.clock().advance(3 * 86_400);
     c.login(&r.login, UNIT_PASSWORD).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
     let after: i64 = sqlx::query_scalar("SELECT submitted_at FROM invitation_groups WHERE id = $1")
@@ -181,12 +181,12 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     city.login("city", DEMO_PASSWORD).await;
     city.get(&format!("/review/groups/{id}")).await;
-    city.post(&format!("/review/groups/{id}/accept"), &[])
+    city.act(&format!("/review/groups/{id}/accept"), &[])
         .await
         .assert_redirect(&format!("/review/groups/{id}"));
     let acc: String =
@@ -199,14 +199,14 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     // A 核实单号 with spaces or symbols is refused, typed value kept.
     city.get(&format!("/review/groups/{id}")).await;
     let p = city
-        .post(
+        .act(
             &format!("/review/groups/{id}/report"),
             &[("verification_no", "HW 3255-0202")],
         )
         .await;
     p.assert_ok().assert_has("只能由字母和数字组成");
     assert_eq!(p.input_value("verification_no").unwrap(), "HW 3255-0202");
-    city.post(
+    city.act(
         &format!("/review/groups/{id}/report"),
         &[("verification_no", "HW3255020200727800043")],
     )
@@ -214,7 +214,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     .assert_redirect(&format!("/review/groups/{id}"));
     // 【发件】 needs a real PDF.
     city.get(&format!("/review/groups/{id}")).await;
-    city.upload(
+    city.upload_confirmed(
         &format!("/review/groups/{id}/dispatch"),
         "letter.pdf",
         b"not a pdf".to_vec(),
@@ -223,7 +223,7 @@ async fn group_goes_from_application_through_return_to_dispatch() {
     .assert_ok()
     .assert_has("不是有效的PDF");
     assert_eq!(state_of(&app, id).await, "reported");
-    city.upload(
+    city.upload_confirmed(
         &format!("/review/groups/{id}/dispatch"),
         "邀请函.pdf",
         pdf("letter"),
@@ -371,7 +371,7 @@ async fn bad_group_input_is_refused_and_nothing_saved() {
     upload_required(&app, &c, id).await;
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_ok()
         .assert_has("多次入境证明材料");
@@ -440,7 +440,7 @@ async fn units_and_counties_reach_only_their_own_groups() {
         404
     );
     assert_eq!(
-        cb.post(&format!("/groups/{id}/submit"), &[]).await.status,
+        cb.act(&format!("/groups/{id}/submit"), &[]).await.status,
         404
     );
     assert_eq!(
@@ -473,12 +473,12 @@ async fn two_city_users_accepting_at_once_get_exactly_one_number() {
     upload_required(&app, &c, id).await;
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[]).await;
+    c.act(&format!("/groups/{id}/submit"), &[]).await;
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await;
     laihua::seed::create_staff(
         &app.state.db,
@@ -499,7 +499,7 @@ async fn two_city_users_accepting_at_once_get_exactly_one_number() {
     b.login("city2", DEMO_PASSWORD).await;
     b.get(&format!("/review/groups/{id}")).await;
     let path = format!("/review/groups/{id}/accept");
-    let (pa, pb) = tokio::join!(a.post(&path, &[]), b.post(&path, &[]));
+    let (pa, pb) = tokio::join!(a.act(&path, &[]), b.act(&path, &[]));
     let mut s = [pa.status, pb.status];
     s.sort();
     assert_eq!(s, [303, 409]);
@@ -604,4 +604,82 @@ async fn print_gives_the_pdf_or_without_a_font_the_html_form() {
                 .assert_has("fonts-noto-cjk");
         }
     }
+}
+
+/// Issue 17: an irreversible action posted without `confirm=1` does nothing and says what will
+/// happen, with a 【确认…】 button that posts the same fields again; with the confirmation it acts.
+#[tokio::test]
+async fn irreversible_actions_ask_first_and_act_only_when_confirmed() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 70, "天宁区", "tianning").await;
+    let id = submitted_group(&app, &c, 1, &[]).await;
+    // Orientation: 来华申报 names the step, the working days left and what comes next.
+    c.get("/groups")
+        .await
+        .assert_ok()
+        .assert_has("办理进度")
+        .assert_has("剩余<strong>")
+        .assert_has("下一步：等待县区外办初审");
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county.get(&format!("/review/groups/{id}")).await;
+    let p = county
+        .post(&format!("/review/groups/{id}/approve"), &[])
+        .await;
+    p.assert_ok()
+        .assert_has("请确认：【审核通过】")
+        .assert_has("提交市外办审核受理")
+        .assert_has("name=\"confirm\" value=\"1\"")
+        .assert_has("【确认审核通过】")
+        .assert_has(&format!("href=\"/review/groups/{id}\""));
+    assert_eq!(state_of(&app, id).await, "pending_county");
+    // A reason typed for 【退件】 is shown and carried by the confirmation form.
+    let p = county
+        .post(
+            &format!("/review/groups/{id}/return"),
+            &[("reason", "请补充行程")],
+        )
+        .await;
+    p.assert_ok()
+        .assert_has("【确认退件】")
+        .assert_has("name=\"reason\" value=\"请补充行程\"");
+    assert_eq!(state_of(&app, id).await, "pending_county");
+    // A blank required reason goes straight to the handler's message beside the field.
+    county
+        .post(&format!("/review/groups/{id}/return"), &[("reason", " ")])
+        .await
+        .assert_ok()
+        .assert_lacks("【确认退件】");
+    county
+        .act(&format!("/review/groups/{id}/approve"), &[])
+        .await
+        .assert_redirect("/review/groups");
+    assert_eq!(state_of(&app, id).await, "pending_city");
+    // 【发件】 carries a file: its form has the confirmation checkbox; a post without it
+    // does nothing.
+    let city = app.client();
+    city.login("city", DEMO_PASSWORD).await;
+    city.get(&format!("/review/groups/{id}")).await;
+    city.act(&format!("/review/groups/{id}/accept"), &[])
+        .await
+        .assert_redirect(&format!("/review/groups/{id}"));
+    city.act(
+        &format!("/review/groups/{id}/report"),
+        &[("verification_no", "HW3255020200727800043")],
+    )
+    .await
+    .assert_redirect(&format!("/review/groups/{id}"));
+    city.get(&format!("/review/groups/{id}"))
+        .await
+        .assert_has("name=\"confirm\" value=\"1\" required");
+    city.upload(
+        &format!("/review/groups/{id}/dispatch"),
+        "letter.pdf",
+        pdf("letter"),
+    )
+    .await
+    .assert_ok()
+    .assert_has("请确认：【发件】")
+    .assert_lacks("【确认发件】");
+    assert_eq!(state_of(&app, id).await, "reported");
 }

@@ -302,7 +302,7 @@ async fn submitted_visit(app: &TestApp) -> (Client, i64) {
     .await
     .assert_redirect(&format!("/visits/{v}"));
     c.get(&format!("/visits/{v}")).await;
-    c.post(&format!("/visits/{v}/submit"), &[])
+    c.act(&format!("/visits/{v}/submit"), &[])
         .await
         .assert_redirect("/visits");
     let county = app.client();
@@ -318,7 +318,7 @@ async fn the_post_visit_return_reason_is_bounded() {
     let (county, v) = submitted_visit(&app).await;
     let reason = "请补充".repeat(667); // 2,001 characters
     let p = county
-        .post(
+        .act(
             &format!("/review/visits/{v}/return"),
             &[("reason", &reason)],
         )
@@ -334,7 +334,7 @@ async fn the_post_visit_return_reason_is_bounded() {
     assert_eq!(state, "pending_county");
     // 2,000 characters are accepted.
     county
-        .post(
+        .act(
             &format!("/review/visits/{v}/return"),
             &[("reason", &reason[..reason.len() - "请".len()])],
         )
@@ -357,7 +357,7 @@ async fn a_review_comment_is_bounded() {
         .assert_ok();
     let comment = "a".repeat(2001);
     let p = county
-        .post(
+        .act(
             &format!("/review/units/{}/approve", r.unit_id),
             &[("comment", &comment)],
         )
@@ -374,7 +374,7 @@ async fn a_review_comment_is_bounded() {
         1
     );
     county
-        .post(
+        .act(
             &format!("/review/units/{}/approve", r.unit_id),
             &[("comment", &comment[1..])],
         )

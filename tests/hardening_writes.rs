@@ -154,20 +154,20 @@ async fn a_slow_upload_does_not_replace_a_scan_of_a_group_accepted_meanwhile() {
     )
     .await;
     // Meanwhile the unit submits, the county passes it and the city accepts it.
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
     city.get(&format!("/review/groups/{id}")).await;
-    city.post(&format!("/review/groups/{id}/accept"), &[])
+    city.act(&format!("/review/groups/{id}/accept"), &[])
         .await
         .assert_redirect(&format!("/review/groups/{id}"));
     assert_eq!(state_of(&app, id).await, "accepted");
@@ -229,7 +229,7 @@ async fn a_slow_upload_does_not_replace_a_licence_of_a_unit_approved_meanwhile()
     let path = format!("/registration/attachments/{licence}");
     let held = HeldUpload::start(&c, &path, &replacement).await;
 
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=submitted");
     // Under review: refused before the body is read.
@@ -240,7 +240,7 @@ async fn a_slow_upload_does_not_replace_a_licence_of_a_unit_approved_meanwhile()
         staff.login(login, DEMO_PASSWORD).await;
         staff.get(&format!("/review/units/{}", r.unit_id)).await;
         staff
-            .post(
+            .act(
                 &format!("/review/units/{}/approve", r.unit_id),
                 &[("comment", "")],
             )
@@ -301,14 +301,14 @@ async fn a_slow_upload_does_not_replace_a_scan_of_a_post_visit_registration_subm
     c.get(&format!("/visits/{v}")).await;
     let replacement = big_pdf("replacement statement", 64 * 1024);
     let held = HeldUpload::start(&c, &format!("/visits/{v}/upload/statement"), &replacement).await;
-    c.post(&format!("/visits/{v}/submit"), &[])
+    c.act(&format!("/visits/{v}/submit"), &[])
         .await
         .assert_redirect("/visits");
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/visits/{v}")).await;
     county
-        .post(&format!("/review/visits/{v}/approve"), &[])
+        .act(&format!("/review/visits/{v}/approve"), &[])
         .await;
     let (status, text) = held.finish().await;
     assert_eq!(status, 409, "{text}");
@@ -543,7 +543,7 @@ async fn county_pass(app: &TestApp, id: i64, login: &str) {
     county.login(login, DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
 }

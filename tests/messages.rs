@@ -13,7 +13,7 @@ async fn returned_unit(app: &TestApp, n: u32) -> (Registered, Client) {
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/units/{}", r.unit_id)).await;
     county
-        .post(
+        .act(
             &format!("/review/units/{}/return", r.unit_id),
             &[("reason", "请补充<b>盖章</b>的备案表")],
         )
@@ -360,7 +360,8 @@ async fn help_page_covers_the_manual_and_shows_the_office_phone() {
 }
 
 #[tokio::test]
-async fn approved_unit_sees_the_function_menu_and_a_pending_one_only_its_registration() {
+async fn approved_unit_sees_the_function_menu_and_a_pending_one_its_registration_help_and_templates(
+) {
     let app = TestApp::spawn().await;
     let (_a, ca) = approved_unit(&app, 47, "天宁区", "tianning").await;
     let home = ca.get("/home").await;
@@ -370,9 +371,17 @@ async fn approved_unit_sees_the_function_menu_and_a_pending_one_only_its_registr
     let c = app.client();
     create_account(&app, &c, 48, "天宁区").await;
     let p = c.get("/registration").await;
+    // Issue 17: a unit waiting for approval also finds help and the templates; not the
+    // functions it may not use yet.
     p.assert_has("用户注册信息")
-        .assert_lacks(">模板下载<")
-        .assert_lacks(">系统帮助<");
+        .assert_has(">模板下载<")
+        .assert_has(">系统帮助<")
+        .assert_lacks(">来华申报<");
+    // The login page links help and shows the office phone once it is set.
+    app.client()
+        .get("/login")
+        .await
+        .assert_has("href=\"/help\"");
 }
 
 #[tokio::test]

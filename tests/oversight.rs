@@ -80,14 +80,14 @@ async fn queue_exports_hold_the_rows_on_screen_and_only_the_countys_district() {
     // Both counties pass their group; the city's file then holds both, oldest first.
     county.get(&format!("/review/groups/{ga}")).await;
     county
-        .post(&format!("/review/groups/{ga}/approve"), &[])
+        .act(&format!("/review/groups/{ga}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     let wujin = app.client();
     wujin.login("wujin", DEMO_PASSWORD).await;
     wujin.get(&format!("/review/groups/{gb}")).await;
     wujin
-        .post(&format!("/review/groups/{gb}/approve"), &[])
+        .act(&format!("/review/groups/{gb}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     let sheets = export(&city, "/review/groups?format=xlsx").await;
@@ -249,17 +249,17 @@ async fn staff_search_finds_units_and_groups_within_the_district() {
         .assert_lacks(&format!("/review/groups/{ga}"));
     county.get(&format!("/review/groups/{ga}")).await;
     county
-        .post(&format!("/review/groups/{ga}/approve"), &[])
+        .act(&format!("/review/groups/{ga}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     city.get(&format!("/search?q={na}"))
         .await
         .assert_has(&format!("/review/groups/{ga}"));
     city.get(&format!("/review/groups/{ga}")).await;
-    city.post(&format!("/review/groups/{ga}/accept"), &[])
+    city.act(&format!("/review/groups/{ga}/accept"), &[])
         .await
         .assert_redirect(&format!("/review/groups/{ga}"));
-    city.post(
+    city.act(
         &format!("/review/groups/{ga}/report"),
         &[("verification_no", "HW3255020200727800099")],
     )
@@ -493,19 +493,19 @@ async fn a_unit_that_moves_to_another_district_takes_its_waiting_groups_along() 
         .await
         .assert_redirect("/registration/attachments");
     c.get("/registration/attachments").await;
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=change_submitted");
     let change = app.scalar("SELECT id FROM unit_changes").await;
     // Until the change is in force the group stays with 天宁区.
     wujin.get("/review/groups").await.assert_lacks(&number);
     tianning
-        .post(&format!("/review/changes/{change}/approve"), &[])
+        .act(&format!("/review/changes/{change}/approve"), &[])
         .await
         .assert_redirect("/review");
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
-    city.post(&format!("/review/changes/{change}/approve"), &[])
+    city.act(&format!("/review/changes/{change}/approve"), &[])
         .await
         .assert_redirect("/review");
 

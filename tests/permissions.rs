@@ -425,7 +425,7 @@ fn table() -> Vec<Row> {
         get("/visits",                                              [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
             .marker("只有市外办发件后的团组才能进行销签登记"),
         get("/visits/{visitor_id}",                                 [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
-            .marker("【保存】登记信息后可上传扫描件"),
+            .marker("先【保存】登记信息，再上传扫描件并[提交]"),
         // Neither 实际成行 nor 取消行程: the form again with the error, nothing saved.
         post("/visits/{visitor_id}", EMPTY,                         [LR,                 NF,      Ok,       NF,      F,        F,       F,       F])
             .marker("请选择实际成行或取消行程"),
@@ -699,10 +699,12 @@ async fn send(c: &Client, method: Method, path: &str, input: Input, slot: &str) 
             .await
         }
         (Method::Get, _) => c.get(path).await,
-        (Method::Post, Input::Nothing) => c.post(path, &[]).await,
-        (Method::Post, Input::Form(fields)) => c.post(path, fields).await,
+        // Confirmed, so that the irreversible actions act (the confirmation step itself is
+        // tested in groups.rs).
+        (Method::Post, Input::Nothing) => c.act(path, &[]).await,
+        (Method::Post, Input::Form(fields)) => c.act(path, fields).await,
         (Method::Post, Input::NotPdf) => {
-            c.upload(path, "scan.pdf", b"GIF89a, not a PDF".to_vec())
+            c.upload_confirmed(path, "scan.pdf", b"GIF89a, not a PDF".to_vec())
                 .await
         }
     }
@@ -899,7 +901,7 @@ async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
     .await
     .assert_redirect(&path);
     c.get(&path).await.assert_ok();
-    c.post(&format!("{path}/submit"), &[])
+    c.act(&format!("{path}/submit"), &[])
         .await
         .assert_redirect(&format!("{path}?ok=group_submitted"));
     let county = app.client();
@@ -910,7 +912,7 @@ async fn passed_group(app: &TestApp, c: &Client) -> SampleGroup {
         .assert_ok()
         .assert_has("【审核通过】");
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups?ok=approved");
     assert_eq!(group_state(app, id).await, "pending_city");
@@ -952,7 +954,7 @@ async fn sample_visits(app: &TestApp, c: &Client) -> SampleVisits {
     .await
     .assert_redirect(&path);
     c.get(&path).await.assert_ok();
-    c.post(&format!("{path}/submit"), &[])
+    c.act(&format!("{path}/submit"), &[])
         .await
         .assert_redirect("/visits?ok=visit_submitted");
 
@@ -1065,7 +1067,7 @@ async fn build_fixture(app: &TestApp) -> Fixture {
         .await
         .assert_ok();
     unit_client
-        .post("/registration/submit", &[])
+        .act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=change_submitted");
 
@@ -1337,7 +1339,7 @@ async fn every_route_for_every_persona() {
     let city = client_for(&app, &fx, City).await;
     let path = format!("/review/changes/{}", fx.change_id);
     city.get(&path).await.assert_ok().assert_has("【退回】");
-    city.post(&format!("{path}/return"), &[("reason", "  ")])
+    city.act(&format!("{path}/return"), &[("reason", "  ")])
         .await
         .assert_ok()
         .assert_has("请填写退回原因");
@@ -1446,7 +1448,7 @@ async fn every_route_for_every_persona() {
         .upload(&format!("{path}/upload/clerk_id"), "clerk.pdf", pdf("late"))
         .await;
     assert_eq!(upload.status, 409);
-    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    assert_eq!(unit.act(&format!("{path}/submit"), &[]).await.status, 409);
     let (name, uploads): (String, i64) = sqlx::query_as(
         "SELECT name, (SELECT COUNT(*) FROM group_attachments WHERE group_id = $1)
          FROM invitation_groups WHERE id = $1",
@@ -1464,7 +1466,7 @@ async fn every_route_for_every_persona() {
         .await
         .assert_ok()
         .assert_has("【上报外交部】");
-    city.post(
+    city.act(
         &format!("{record}/report"),
         &[("verification_no", "HW 3255-0202")],
     )
@@ -1472,7 +1474,7 @@ async fn every_route_for_every_persona() {
     .assert_ok()
     .assert_has("只能由字母和数字组成");
     let dispatch = city
-        .upload(&format!("{record}/dispatch"), "letter.pdf", pdf("letter"))
+        .upload_confirmed(&format!("{record}/dispatch"), "letter.pdf", pdf("letter"))
         .await;
     assert_eq!(dispatch.status, 409);
     assert_eq!(group_state(&app, group.id).await, "accepted");
@@ -1526,7 +1528,7 @@ async fn every_route_for_every_persona() {
         .assert_ok()
         .assert_has("签证未获批准")
         .assert_has("【审核通过】");
-    city.post(&format!("{record}/return"), &[("reason", " ")])
+    city.act(&format!("{record}/return"), &[("reason", " ")])
         .await
         .assert_ok()
         .assert_has("请填写退回原因");
@@ -1536,15 +1538,12 @@ async fn every_route_for_every_persona() {
         .assert_ok()
         .assert_lacks("【审核通过】");
     assert_eq!(
-        tianning
-            .post(&format!("{record}/approve"), &[])
-            .await
-            .status,
+        tianning.act(&format!("{record}/approve"), &[]).await.status,
         409
     );
     assert_eq!(
         tianning
-            .post(&format!("{record}/return"), &[("reason", "请补充")])
+            .act(&format!("{record}/return"), &[("reason", "请补充")])
             .await
             .status,
         409
@@ -1589,7 +1588,7 @@ async fn every_route_for_every_persona() {
             let path = format!("/review/visits/{visitor}");
             assert_eq!(c.get(&path).await.status, 404, "{} {path}", p.label());
             assert_eq!(
-                c.post(&format!("{path}/approve"), &[]).await.status,
+                c.act(&format!("{path}/approve"), &[]).await.status,
                 404,
                 "{} {path}",
                 p.label()
@@ -1638,7 +1637,7 @@ async fn every_route_for_every_persona() {
             .upload(&format!("{path}/upload/exit_stamp"), "stamp.pdf", pdf("x"))
             .await;
         assert_eq!(page.status, 404);
-        assert_eq!(other.post(&format!("{path}/submit"), &[]).await.status, 404);
+        assert_eq!(other.act(&format!("{path}/submit"), &[]).await.status, 404);
     }
     let not_dispatched = visitor_ids(&app, group.id).await[0];
     assert_eq!(
@@ -1662,7 +1661,7 @@ async fn every_route_for_every_persona() {
         .upload(&format!("{path}/upload/statement"), "说明.pdf", pdf("late"))
         .await;
     assert_eq!(page.status, 409);
-    assert_eq!(unit.post(&format!("{path}/submit"), &[]).await.status, 409);
+    assert_eq!(unit.act(&format!("{path}/submit"), &[]).await.status, 409);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 2);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_files").await, 2);
     assert_eq!(visit_state(&app, visits.submitted).await, "pending_city");

@@ -345,7 +345,7 @@ async fn each_return_is_a_step_of_its_own() {
     county.login("tianning", DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(
+        .act(
             &format!("/review/groups/{id}/return"),
             &[("reason", "护照扫描件不清晰")],
         )
@@ -371,12 +371,12 @@ async fn each_return_is_a_step_of_its_own() {
     // Resubmitted and returned again: a second step to rate, the first keeps its rating.
     print_and_scan(&c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(
+        .act(
             &format!("/review/groups/{id}/return"),
             &[("reason", "请补充日程")],
         )

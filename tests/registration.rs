@@ -54,7 +54,7 @@ async fn unit_registers_and_is_approved_by_county_then_city() {
     );
 
     county
-        .post(
+        .act(
             &format!("/review/units/{}/approve", r.unit_id),
             &[("comment", "材料齐全")],
         )
@@ -64,7 +64,7 @@ async fn unit_registers_and_is_approved_by_county_then_city() {
     city.get(&format!("/review/units/{}", r.unit_id))
         .await
         .assert_ok();
-    city.post(
+    city.act(
         &format!("/review/units/{}/approve", r.unit_id),
         &[("comment", "")],
     )
@@ -128,7 +128,7 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
     c.get("/registration/edit")
         .await
         .assert_redirect("/registration");
-    assert_eq!(c.post("/registration/submit", &[]).await.status, 409);
+    assert_eq!(c.act("/registration/submit", &[]).await.status, 409);
 
     let county = app.client();
     county.login("zhonglou", DEMO_PASSWORD).await;
@@ -138,14 +138,14 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
         .assert_ok();
     // A return needs a reason; what was typed in the other box is kept.
     let p = county
-        .post(
+        .act(
             &format!("/review/units/{}/return", r.unit_id),
             &[("reason", "  ")],
         )
         .await;
     p.assert_ok().assert_has("请填写退回原因");
     county
-        .post(
+        .act(
             &format!("/review/units/{}/return", r.unit_id),
             &[(
                 "reason",
@@ -187,7 +187,7 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
     c.get("/registration/attachments")
         .await
         .assert_has("licence-v2.pdf");
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=submitted");
     let (state, addr): (String, String) =
@@ -202,7 +202,7 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
     );
     // Back with the county; the city's return also works and goes back to county on resubmit.
     county
-        .post(&format!("/review/units/{}/approve", r.unit_id), &[])
+        .act(&format!("/review/units/{}/approve", r.unit_id), &[])
         .await
         .assert_redirect("/review");
     let city = app.client();
@@ -211,7 +211,7 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
         .await
         .assert_ok()
         .assert_has("营业执照副本不清晰");
-    city.post(
+    city.act(
         &format!("/review/units/{}/return", r.unit_id),
         &[("reason", "信用公示证明须为近一个月内打印")],
     )
@@ -222,7 +222,7 @@ async fn returned_registration_is_edited_and_resubmitted_to_county() {
         .assert_has("市外办")
         .assert_has("信用公示证明须为近一个月内打印");
     c.get("/registration/attachments").await;
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=submitted");
     county.get("/review").await.assert_has(&r.name);
@@ -245,7 +245,7 @@ async fn approved_unit_change_request_goes_through_both_reviews_while_old_data_s
     c.get("/registration/attachments")
         .await
         .assert_has("【提交】");
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=change_submitted");
     let contact = || async {
@@ -274,13 +274,13 @@ async fn approved_unit_change_request_goes_through_both_reviews_while_old_data_s
         .assert_has("王五")
         .assert_has("申请变更为");
     county
-        .post(&format!("/review/changes/{change_id}/approve"), &[])
+        .act(&format!("/review/changes/{change_id}/approve"), &[])
         .await
         .assert_redirect("/review");
     assert_eq!(contact().await, "李四");
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
-    city.post(&format!("/review/changes/{change_id}/approve"), &[])
+    city.act(&format!("/review/changes/{change_id}/approve"), &[])
         .await
         .assert_redirect("/review");
     assert_eq!(contact().await, "王五");
@@ -319,10 +319,7 @@ async fn two_reviewers_acting_at_once_cannot_both_succeed() {
         .assert_ok();
     let path = format!("/review/units/{}/approve", r.unit_id);
     let rpath = format!("/review/units/{}/return", r.unit_id);
-    let (pa, pb) = tokio::join!(
-        a.post(&path, &[]),
-        b.post(&rpath, &[("reason", "同时退回")])
-    );
+    let (pa, pb) = tokio::join!(a.act(&path, &[]), b.act(&rpath, &[("reason", "同时退回")]));
     let statuses = [pa.status, pb.status];
     assert!(
         statuses.contains(&303) && statuses.contains(&409),

@@ -249,7 +249,7 @@ async fn figures_by_category_period_and_district_scope() {
     .await
     .assert_redirect(&format!("/visits/{v}"));
     ca.get(&format!("/visits/{v}")).await;
-    ca.post(&format!("/visits/{v}/submit"), &[])
+    ca.act(&format!("/visits/{v}/submit"), &[])
         .await
         .assert_redirect("/visits");
     city.login("city", DEMO_PASSWORD).await;

@@ -125,7 +125,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     assert_eq!(visit_state(&app, v[0]).await, "entered");
     c.get("/visits").await.assert_has("已入境");
     c.get(&format!("/visits/{}", v[0])).await;
-    c.post(&format!("/visits/{}/submit", v[0]), &[])
+    c.act(&format!("/visits/{}/submit", v[0]), &[])
         .await
         .assert_ok()
         .assert_has("实际出境日期和口岸");
@@ -143,7 +143,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     .assert_redirect(&format!("/visits/{}", v[0]));
     // Missing scans.
     c.get(&format!("/visits/{}", v[0])).await;
-    c.post(&format!("/visits/{}/submit", v[0]), &[])
+    c.act(&format!("/visits/{}/submit", v[0]), &[])
         .await
         .assert_ok()
         .assert_has("入境章扫描件");
@@ -157,7 +157,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
         .assert_redirect(&format!("/visits/{}", v[0]));
     }
     c.get(&format!("/visits/{}", v[0])).await;
-    c.post(&format!("/visits/{}/submit", v[0]), &[])
+    c.act(&format!("/visits/{}/submit", v[0]), &[])
         .await
         .assert_redirect("/visits?ok=visit_submitted");
     assert_eq!(visit_state(&app, v[0]).await, "pending_county");
@@ -188,7 +188,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     .await
     .assert_redirect(&format!("/visits/{}", v[1]));
     c.get(&format!("/visits/{}", v[1])).await;
-    c.post(&format!("/visits/{}/submit", v[1]), &[])
+    c.act(&format!("/visits/{}/submit", v[1]), &[])
         .await
         .assert_ok()
         .assert_has("情况说明");
@@ -208,7 +208,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     .await
     .assert_redirect(&format!("/visits/{}", v[1]));
     c.get(&format!("/visits/{}", v[1])).await;
-    c.post(&format!("/visits/{}/submit", v[1]), &[])
+    c.act(&format!("/visits/{}/submit", v[1]), &[])
         .await
         .assert_redirect("/visits");
 
@@ -227,12 +227,12 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
         .assert_ok()
         .assert_has("上海浦东国际机场");
     county
-        .post(&format!("/review/visits/{}/approve", v[0]), &[])
+        .act(&format!("/review/visits/{}/approve", v[0]), &[])
         .await
         .assert_redirect("/review/visits");
     county.get(&format!("/review/visits/{}", v[1])).await;
     county
-        .post(
+        .act(
             &format!("/review/visits/{}/return", v[1]),
             &[("reason", "")],
         )
@@ -240,7 +240,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
         .assert_ok()
         .assert_has("请填写退回原因");
     county
-        .post(
+        .act(
             &format!("/review/visits/{}/return", v[1]),
             &[("reason", "情况说明须加盖单位公章")],
         )
@@ -257,12 +257,12 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     city.get(&format!("/review/visits/{}", v[0]))
         .await
         .assert_ok();
-    city.post(&format!("/review/visits/{}/approve", v[0]), &[])
+    city.act(&format!("/review/visits/{}/approve", v[0]), &[])
         .await
         .assert_redirect("/review/visits");
     assert_eq!(visit_state(&app, v[0]).await, "completed");
     assert_eq!(
-        city.post(&format!("/review/visits/{}/approve", v[0]), &[])
+        city.act(&format!("/review/visits/{}/approve", v[0]), &[])
             .await
             .status,
         409
@@ -273,9 +273,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
         .assert_has("已销签")
         .assert_has("退回");
     assert_eq!(
-        c.post(&format!("/visits/{}/submit", v[0]), &[])
-            .await
-            .status,
+        c.act(&format!("/visits/{}/submit", v[0]), &[]).await.status,
         409
     );
 
@@ -291,7 +289,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     .await
     .assert_redirect(&format!("/visits/{}", v[1]));
     c.get(&format!("/visits/{}", v[1])).await;
-    c.post(&format!("/visits/{}/submit", v[1]), &[])
+    c.act(&format!("/visits/{}/submit", v[1]), &[])
         .await
         .assert_redirect("/visits");
     assert_eq!(visit_state(&app, v[1]).await, "pending_county");
@@ -304,7 +302,7 @@ async fn travelled_and_cancelled_visitors_are_registered_reviewed_returned_and_f
     let (_b, cb) = approved_unit(&app, 71, "天宁区", "tianning").await;
     assert_eq!(cb.get(&format!("/visits/{}", v[1])).await.status, 404);
     assert_eq!(
-        cb.post(&format!("/visits/{}/submit", v[1]), &[])
+        cb.act(&format!("/visits/{}/submit", v[1]), &[])
             .await
             .status,
         404
@@ -448,7 +446,7 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
         .await;
     }
     c.get(&format!("/visits/{}", v[0])).await;
-    c.post(&format!("/visits/{}/submit", v[0]), &[])
+    c.act(&format!("/visits/{}/submit", v[0]), &[])
         .await
         .assert_redirect("/visits");
     app.clock().advance(7 * 86_400);
@@ -462,7 +460,7 @@ async fn overdue_visitors_are_reminded_once_then_weekly_by_one_of_two_instances(
     // Returned by the county, the registration is due again: overdue with the other visitor.
     county.get(&format!("/review/visits/{}", v[0])).await;
     county
-        .post(
+        .act(
             &format!("/review/visits/{}/return", v[0]),
             &[("reason", "出境章不清晰")],
         )

@@ -15,6 +15,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, pdfFile, png, fillVisitor, fillGroupExtras, uploadRow, printPdf,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -104,7 +105,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped v1'));
     await seeText(page, '已上传当前版本的盖章扫描件');
     await screenshot(page, 'group-form');
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '团组已提交');
     assert.equal(await page.getByRole('button', { name: '【保存】' }).count(), 0, 'read-only after 【提交】');
     await signOut(page);
@@ -114,7 +115,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await page.getByRole('link', { name: /^团组待办/ }).click();
     await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
     await seeText(page, 'LISA MOHAMODE');
-    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await clickConfirmed(page, '【审核通过】');
     await seeText(page, '已审核通过。');
     await signOut(page);
     await signIn(page, 'city', DEMO_PASSWORD);
@@ -122,7 +123,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
     await screenshot(page, 'review-group');
     await field(page, '退件原因').fill('访问地点请写明具体单位和地址。');
-    await page.getByRole('button', { name: '【退件】' }).click();
+    await clickConfirmed(page, '【退件】');
     await seeText(page, '已退件，并已通知申请单位。');
     await signOut(page);
 
@@ -136,13 +137,13 @@ test('a group of two visitors from application through a return to dispatch', { 
     await field(page, '访问地点').fill('常州市天宁区某路1号（ACME常州工厂）');
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '原打印件已作废');
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '提交前请补齐');
     const second = checkPdf(await printPdf(page, work), number, org.name);
     assert.notEqual(second, first, 'the QR code carries the new version');
     await page.reload();
     await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped v2'));
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '团组已提交');
     await signOut(page);
 
@@ -150,24 +151,25 @@ test('a group of two visitors from application through a return to dispatch', { 
     await signIn(page, 'tianning', DEMO_PASSWORD);
     await page.getByRole('link', { name: /^团组待办/ }).click();
     await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
-    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await clickConfirmed(page, '【审核通过】');
     await seeText(page, '已审核通过。');
     await signOut(page);
     await signIn(page, 'city', DEMO_PASSWORD);
     await page.getByRole('link', { name: /^团组待办/ }).click();
     await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
-    await page.getByRole('button', { name: '【受理】' }).click();
+    await clickConfirmed(page, '【受理】');
     await seeText(page, '已受理。');
     const acceptance = (await page.getByText(/^SL\d{9}$/).first().textContent()).trim();
     await field(page, '核实单号').fill('HW 3255');
-    await page.getByRole('button', { name: '【上报外交部】' }).click();
+    await clickConfirmed(page, '【上报外交部】');
     await seeText(page, '只能由字母和数字组成');
     await field(page, '核实单号').fill('HW3255020200727800043');
-    await page.getByRole('button', { name: '【上报外交部】' }).click();
+    await clickConfirmed(page, '【上报外交部】');
     await seeText(page, '已上报外交部。');
     const letter = path.join(work, 'letter.pdf');
     writeFileSync(letter, pdf('ministry letter'));
     await field(page, '邀请函').setInputFiles(letter);
+    await page.getByLabel(/确认发件/).check();
     await page.getByRole('button', { name: '【发件】' }).click();
     await seeText(page, '已发件');
     // The city's statistics count the group and its two visitors under 天宁区.

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
   orgFor, uniq, registerAndSubmit, signIn, signOut, openFromQueue, DEMO_PASSWORD, UNIT_PASSWORD,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -56,7 +57,7 @@ test('a returned registration pops up; 关闭, 我知道了, 查看详细 and �
     await signIn(page, 'tianning', DEMO_PASSWORD);
     await openFromQueue(page, org.name);
     await field(page, '退回原因').fill('请补充盖章的备案表。');
-    await page.getByRole('button', { name: '【退回】' }).click();
+    await clickConfirmed(page, '【退回】');
     await seeText(page, '已退回');
     await signOut(page);
 

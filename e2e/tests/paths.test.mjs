@@ -15,6 +15,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, newGroupOfTwo, actOnGroup, printUploadSubmit, reportAndDispatch,
+  clickConfirmed,
 } from '../lib.mjs';
 
 const DAY = 86_400;
@@ -83,7 +84,7 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await signIn(page, org.login, UNIT_PASSWORD);
     await page.goto(aPath);
     assert.equal(await page.getByLabel('日程2 城市').inputValue(), '苏州');
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '团组已提交');
     await signOut(page);
 
@@ -95,13 +96,13 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await actOnGroup(page, a, '【受理】', '已受理。');
     const acceptance = (await page.getByText(/^SL\d{9}$/).first().textContent()).trim();
     await field(page, '核实单号').fill('HW3255020200727800043');
-    await page.getByRole('button', { name: '【上报外交部】' }).click();
+    await clickConfirmed(page, '【上报外交部】');
     await seeText(page, '已上报外交部。');
     const refusal = '邀请单位与外宾的业务往来证明不足，请补充合同。';
     await page.getByRole('button', { name: '【外交部不予核实】' }).click();
     await see(page.locator('.field.invalid').filter({ has: field(page, '外交部不予核实原因') }));
     await field(page, '外交部不予核实原因').fill(refusal);
-    await page.getByRole('button', { name: '【外交部不予核实】' }).click();
+    await clickConfirmed(page, '【外交部不予核实】');
     await seeText(page, '已退件');
     await signOut(page);
 
@@ -113,7 +114,7 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await seeText(page, `外交部不予核实：${refusal}`);
     await seeText(page, '受理编号保留');
     await screenshot(page, 'group-ministry-refused');
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '团组已提交');
     await signOut(page);
     await signIn(page, 'tianning', DEMO_PASSWORD);
@@ -188,7 +189,7 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await page.getByRole('button', { name: '【取消邀请】' }).click();
     await see(page.locator('.field.invalid').filter({ has: field(page, '取消原因') }));
     await field(page, '取消原因').fill('外方因公司重组取消本次访问。');
-    await page.getByRole('button', { name: '【取消邀请】' }).click();
+    await clickConfirmed(page, '【取消邀请】');
     await seeText(page, '邀请已取消。');
     await seeText(page, '已取消');
 

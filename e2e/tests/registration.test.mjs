@@ -7,6 +7,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, until, sleep,
   orgFor, uniq, wizardToOrg, orgToAttachments, uploadRequired, signIn, signOut, openFromQueue,
   approve, DEMO_PASSWORD, UNIT_PASSWORD,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -75,7 +76,7 @@ test('a unit registers, the county and then the city approve it', { timeout: 180
     const required = await uploadRequired(page);
     t.diagnostic(`required attachments: ${required.join(', ')}`);
     await screenshot(page, 'register-attachments');
-    await page.getByRole('button', { name: '[提交注册]' }).click();
+    await clickConfirmed(page, '[提交注册]');
     await see(page.getByRole('heading', { name: '用户注册信息' }));
     await seeText(page, '待县区外办初审');
     await seeText(page, '提交成功');
@@ -90,7 +91,7 @@ test('a unit registers, the county and then the city approve it', { timeout: 180
     await see(page.getByRole('cell', { name: org.creditCode }));
     await see(page.getByRole('button', { name: '【退回】' }));
     await screenshot(page, 'review-detail');
-    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await clickConfirmed(page, '【审核通过】');
     await seeText(page, '已审核通过。');
     assert.equal(await page.getByRole('row').filter({ hasText: org.name }).count(), 0,
       'the unit leaves the county queue');

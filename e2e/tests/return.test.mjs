@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
   orgFor, uniq, registerAndSubmit, signIn, signOut, openFromQueue, DEMO_PASSWORD, UNIT_PASSWORD,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -43,7 +44,7 @@ test('the county returns a registration, the unit edits and resubmits it', { tim
 
     // With a reason it is returned and leaves the queue.
     await reasonField.fill(reason);
-    await page.getByRole('button', { name: '【退回】' }).click();
+    await clickConfirmed(page, '【退回】');
     await seeText(page, '已退回，并已通知申请单位。');
     assert.equal(await page.getByRole('row').filter({ hasText: org.name }).count(), 0);
     await signOut(page);
@@ -65,7 +66,7 @@ test('the county returns a registration, the unit edits and resubmits it', { tim
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '已保存。');
     await see(page.getByRole('heading', { name: '添加附件' }));
-    await page.getByRole('button', { name: '[提交注册]' }).click();
+    await clickConfirmed(page, '[提交注册]');
     await see(page.getByRole('heading', { name: '用户注册信息' }));
     await seeText(page, '待县区外办初审');
     await seeText(page, newAddress);

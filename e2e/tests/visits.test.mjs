@@ -12,6 +12,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until, sleep,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, pdfFile, png, uploadRow, printPdf, newGroupOfTwo, actOnGroup,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -61,7 +62,7 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await printPdf(page, work);
     await page.reload();
     await uploadRow(page, '盖章签字的申请表扫描件', pdfFile('stamped'));
-    await page.getByRole('button', { name: '【提交】' }).click();
+    await clickConfirmed(page, '【提交】');
     await seeText(page, '团组已提交');
     await signOut(page);
     await signIn(page, 'tianning', DEMO_PASSWORD);
@@ -70,9 +71,10 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await signIn(page, 'city', DEMO_PASSWORD);
     await actOnGroup(page, number, '【受理】', '已受理。');
     await field(page, '核实单号').fill('HW3255020200727800043');
-    await page.getByRole('button', { name: '【上报外交部】' }).click();
+    await clickConfirmed(page, '【上报外交部】');
     await seeText(page, '已上报外交部。');
     await field(page, '邀请函').setInputFiles(pdfFile('letter'));
+    await page.getByLabel(/确认发件/).check();
     await page.getByRole('button', { name: '【发件】' }).click();
     await seeText(page, '已发件');
     await signOut(page);
@@ -112,7 +114,7 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await uploadRow(page, '出境章扫描件', png());
     await uploadRow(page, '签证页扫描件', pdfFile('visa'));
     await screenshot(page, 'visit-form');
-    await page.getByRole('button', { name: '[提交]' }).click();
+    await clickConfirmed(page, '[提交]');
     await seeText(page, '销签登记已提交');
 
     // Visitor 2 cancelled: the reason and a PDF statement.
@@ -121,10 +123,10 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await field(page, '取消原因').fill('签证未获批准，行程取消。');
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '已保存。');
-    await page.getByRole('button', { name: '[提交]' }).click();
+    await clickConfirmed(page, '[提交]');
     await seeText(page, '提交前请补齐');
     await uploadRow(page, '情况说明（PDF）', pdfFile('statement'));
-    await page.getByRole('button', { name: '[提交]' }).click();
+    await clickConfirmed(page, '[提交]');
     await seeText(page, '销签登记已提交');
     await signOut(page);
 
@@ -133,17 +135,17 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await page.getByRole('link', { name: /^销签待办/ }).click();
     await page.getByRole('row').filter({ hasText: 'LISA MOHAMODE' }).getByRole('link', { name: '审核' }).click();
     await seeText(page, '上海浦东国际机场');
-    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await clickConfirmed(page, '【审核通过】');
     await seeText(page, '已审核通过。');
     await page.getByRole('row').filter({ hasText: 'SMITH JOHN' }).getByRole('link', { name: '审核' }).click();
     await field(page, '退回原因').fill('情况说明须加盖单位公章。');
-    await page.getByRole('button', { name: '【退回】' }).click();
+    await clickConfirmed(page, '【退回】');
     await seeText(page, '已退回');
     await signOut(page);
     await signIn(page, 'city', DEMO_PASSWORD);
     await page.getByRole('link', { name: /^销签待办/ }).click();
     await page.getByRole('row').filter({ hasText: 'LISA MOHAMODE' }).getByRole('link', { name: '审核' }).click();
-    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await clickConfirmed(page, '【审核通过】');
     await seeText(page, '已审核通过。');
     await signOut(page);
 
@@ -154,7 +156,7 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await openVisitor('SMITH JOHN');
     await seeText(page, '情况说明须加盖单位公章。');
     await uploadRow(page, '情况说明（PDF）', pdfFile('stamped statement'));
-    await page.getByRole('button', { name: '[提交]' }).click();
+    await clickConfirmed(page, '[提交]');
     await seeText(page, '销签登记已提交');
     await see(page.getByRole('row').filter({ hasText: 'SMITH JOHN' }).getByText('待县区外办审核'));
   } catch (e) {

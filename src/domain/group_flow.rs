@@ -66,6 +66,20 @@ impl GroupState {
     pub fn parse(s: &str) -> Option<GroupState> {
         GroupState::ALL.into_iter().find(|g| g.as_str() == s)
     }
+    /// What the unit must do next (or what it waits for), for its 来华申报 home (issue 17).
+    pub fn unit_next_step(self) -> &'static str {
+        match self {
+            GroupState::Draft => "补齐资料和附件，【打印】申请表并上传盖章签字的扫描件后【提交】。",
+            GroupState::PendingCounty => "等待县区外办初审；初审前可【撤回】修改。",
+            GroupState::PendingCity => "等待市外办审核受理。",
+            GroupState::Accepted => "等待市外办上报外交部。",
+            GroupState::Reported => "等待外交部核实和市外办发件。",
+            GroupState::Dispatched => "下载邀请函；外宾入境后办理销签登记。",
+            GroupState::Returned => "按退件原因修改后重新【提交】。",
+            GroupState::Withdrawn => "修改后重新【提交】。",
+            GroupState::Cancelled => "邀请已取消，无需办理。",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             GroupState::Draft => "未提交",

@@ -71,6 +71,16 @@ impl Actor {
             ip: ip.into(),
         }
     }
+    /// The name a unit is shown as a message's sender: the label without the login ID that
+    /// [`Actor::account`] adds for the audit log ("市外办（city）" → "市外办").
+    pub fn public_label(label: &str) -> &str {
+        match label.strip_suffix('）').and_then(|l| l.rsplit_once('（')) {
+            Some((name, id)) if !name.is_empty() && id.chars().all(|c| c.is_ascii_graphic()) => {
+                name
+            }
+            _ => label,
+        }
+    }
     pub fn anonymous(ip: &str) -> Actor {
         Actor {
             user_id: None,
@@ -145,5 +155,21 @@ mod tests {
         assert_eq!(principal(Role::Admin, None, None).district_scope(), None);
         assert_eq!(principal(Role::Unit, None, Some(7)).own_unit(), Some(7));
         assert_eq!(principal(Role::City, None, Some(7)).own_unit(), None);
+    }
+}
+
+#[cfg(test)]
+mod public_label_tests {
+    use super::Actor;
+
+    #[test]
+    fn public_label_drops_the_login_id_only() {
+        assert_eq!(Actor::public_label("市外办（city）"), "市外办");
+        assert_eq!(
+            Actor::public_label("市外办（签证处）（city2）"),
+            "市外办（签证处）"
+        );
+        assert_eq!(Actor::public_label("市外办（签证处）"), "市外办（签证处）");
+        assert_eq!(Actor::public_label("系统"), "系统");
     }
 }

@@ -16,6 +16,13 @@ pub enum VisitKind {
 }
 
 impl VisitKind {
+    /// The kind in words, as the form's radio buttons name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            VisitKind::Travelled => "实际成行",
+            VisitKind::Cancelled => "取消行程",
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             VisitKind::Travelled => "travelled",

@@ -201,6 +201,20 @@ impl Entry {
     pub fn action_text(&self) -> &str {
         action_label(&self.action)
     }
+    /// Who acted, for timelines: the name without the login ID the audit log keeps.
+    pub fn who(&self) -> &str {
+        crate::domain::principal::Actor::public_label(&self.actor)
+    }
+    /// The detail in words, for timelines: the printed form's data version is for the audit log
+    /// only, and older rows named the kind of a 销签登记 by its code.
+    pub fn detail_text(&self) -> String {
+        if self.detail.starts_with("数据版本") {
+            return String::new();
+        }
+        self.detail
+            .replace("（travelled）", "（实际成行）")
+            .replace("（cancelled）", "（取消行程）")
+    }
 }
 
 /// The timeline of one object, oldest first.

@@ -62,7 +62,7 @@ async fn insert(
     )
     .bind(unit_id)
     .bind(sender.user_id)
-    .bind(sender.label.as_str())
+    .bind(Actor::public_label(&sender.label))
     .bind(title)
     .bind(body)
     .bind(now)
@@ -76,7 +76,11 @@ const COLS: &str = "id, sender_label, title, body, created_at, read_at";
 fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Message> {
     Ok(Message {
         id: r.try_get("id")?,
-        sender_label: r.try_get("sender_label")?,
+        // Stored with the login ID for older rows; the unit sees the name only.
+        sender_label: crate::domain::principal::Actor::public_label(
+            &r.try_get::<String, _>("sender_label")?,
+        )
+        .to_string(),
         title: r.try_get("title")?,
         body: r.try_get("body")?,
         created_at: r.try_get("created_at")?,
@@ -211,7 +215,7 @@ pub async fn broadcast(
          SELECT id, $1, $2, $3, $4, $5, $5 FROM units WHERE ($6 < 0 OR district_id = $6)",
     )
     .bind(sender.user_id)
-    .bind(sender.label.as_str())
+    .bind(Actor::public_label(&sender.label))
     .bind(title)
     .bind(body)
     .bind(now)

@@ -165,7 +165,7 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     text.split('&')
         .map(|pair| {

@@ -43,7 +43,23 @@ async fn applicant(state: &AppState, ctx: &Ctx) -> AppResult<Applicant> {
 struct HomePage {
     l: Layout,
     rows: Vec<GroupRow>,
+    /// The office's time limit in working days.
+    limit: i64,
     overdue: String,
+}
+
+impl HomePage {
+    /// Groups not finished: the orientation list shows their step and what to do next.
+    fn open(&self) -> Vec<&GroupRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.state != crate::domain::group::GroupState::Cancelled)
+            .collect()
+    }
+    /// Whether the offices' time limit runs for `r` (submitted, with county or city).
+    fn timed(&self, r: &GroupRow) -> bool {
+        r.submitted_at.is_some() && crate::domain::group_flow::with_offices(r.state)
+    }
 }
 
 /// 来华申报.
@@ -53,12 +69,13 @@ pub async fn home(
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
-    let (rows, overdue) = flow::home(&state, &a).await?;
+    let (rows, limit, overdue) = flow::home(&state, &a).await?;
     let mut l = layout(&state, &ctx, "来华申报").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(HomePage {
         l,
         rows,
+        limit,
         overdue: overdue.message().unwrap_or_default(),
     })
 }

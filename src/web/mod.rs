@@ -6,6 +6,7 @@ pub mod admin_refdata;
 pub mod admin_settings;
 pub mod admin_units;
 pub mod auth;
+pub mod confirm;
 pub mod ctx;
 pub mod edge;
 pub mod error;

@@ -18,6 +18,8 @@ pub struct Layout {
     pub csrf: String,
     pub system_name: String,
     pub office_name: String,
+    /// The office's phone from the settings (empty until an administrator sets it).
+    pub office_phone: String,
     pub signed_in: bool,
     pub user_label: String,
     pub role: String,
@@ -58,6 +60,7 @@ pub async fn layout(state: &AppState, ctx: &Ctx, title: &str) -> AppResult<Layou
         path: ctx.path.clone(),
         system_name: site.system_name,
         office_name: site.office_name,
+        office_phone: site.office_phone,
         ..Layout::default()
     };
     if let (Some(u), Some(p)) = (&ctx.user, &ctx.principal) {

@@ -338,6 +338,14 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
 pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
     for (path, access, handler) in routes() {
+        // Irreversible actions ask first (the confirmation runs after the access check).
+        let handler = match super::confirm::of(path) {
+            Some(what) => handler.layer(from_fn_with_state(
+                (state.clone(), what),
+                super::confirm::gate,
+            )),
+            None => handler,
+        };
         r = r.route(path, handler.layer(from_fn_with_state(access, guard)));
     }
     let site = r

@@ -220,10 +220,19 @@ pub async fn overdue_block(state: &AppState, unit_id: i64) -> Outcome<Overdue> {
 }
 
 /// 来华申报: the unit's newest groups and its overdue registrations.
-pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, Overdue)> {
-    let rows = groups::latest(state.pool(), a.unit.id, 5).await?;
+/// 来华申报: the latest groups, each with the working days left of the office's time limit
+/// while it is with the offices (`days_left`), the limit, and the overdue block.
+pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, i64, Overdue)> {
+    let mut rows = groups::latest(state.pool(), a.unit.id, 5).await?;
+    let (limit, holidays) = limits(state).await?;
+    let today = state.today();
+    for r in &mut rows {
+        if let (Some(ts), true) = (r.submitted_at, group_flow::with_offices(r.state)) {
+            r.days_left = working_days_left(beijing_date(ts), today, limit, &holidays);
+        }
+    }
     let overdue = overdue_block(state, a.unit.id).await?;
-    Ok((rows, overdue))
+    Ok((rows, limit, overdue))
 }
 
 /// The invitation notice the unit confirms before a new group.

@@ -215,7 +215,7 @@ pub async fn save(state: &AppState, p: &Principal, s: &Subject, form: &VisitForm
     let Some(id) = visits::save(tx.conn(), s, &data, to, now).await? else {
         return Err(Error::Stale(NOT_EDITABLE.into()));
     };
-    let detail = format!("{}（{}）", s.name, data.kind().as_str());
+    let detail = format!("{}（{}）", s.name, data.kind().label());
     audit_step(tx.conn(), p, now, action, id, &detail).await?;
     tx.commit().await?;
     Ok(())

@@ -485,6 +485,14 @@ impl Client {
         self.post_raw(path, &all).await
     }
 
+    /// Posts an irreversible action with its confirmation (`confirm=1`, as the 【确认…】 button
+    /// of the confirmation page does).
+    pub async fn act(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("confirm", "1"));
+        self.post(path, &all).await
+    }
+
     /// Posts as the page's script does (X-Requested-With: fetch), with the CSRF token.
     pub async fn post_fetch(&self, path: &str) -> Page {
         let resp = self
@@ -568,6 +576,23 @@ impl Client {
         let resp = self
             .http
             .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
+    /// Uploads a file with the form's confirmation checkbox ticked (【发件】).
+    pub async fn upload_confirmed(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let part = multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = multipart::Form::new()
+            .part("file", part)
+            .text("confirm", "1");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let resp = self
+            .http
+            .post(format!("{}{path}{sep}csrf={}", self.base, self.csrf()))
             .multipart(form)
             .send()
             .await
@@ -707,7 +732,7 @@ pub async fn upload_and_submit(app: &TestApp, c: &Client) {
         }
     }
     c.get("/registration/attachments").await.assert_ok();
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=submitted");
 }
@@ -732,7 +757,7 @@ pub async fn approved_unit(
         .await
         .assert_ok();
     county
-        .post(
+        .act(
             &format!("/review/units/{}/approve", r.unit_id),
             &[("comment", "")],
         )
@@ -745,7 +770,7 @@ pub async fn approved_unit(
     city.get(&format!("/review/units/{}", r.unit_id))
         .await
         .assert_ok();
-    city.post(
+    city.act(
         &format!("/review/units/{}/approve", r.unit_id),
         &[("comment", "")],
     )
@@ -948,7 +973,7 @@ pub async fn submitted_group(app: &TestApp, c: &Client, n: usize, changes: &[(&s
     }
     print_and_scan(c, id).await;
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}"));
     assert_eq!(state_of(app, id).await, "pending_county");
@@ -961,16 +986,16 @@ pub async fn review_to_reported(app: &TestApp, id: i64, county_login: &str) {
     county.login(county_login, DEMO_PASSWORD).await;
     county.get(&format!("/review/groups/{id}")).await;
     county
-        .post(&format!("/review/groups/{id}/approve"), &[])
+        .act(&format!("/review/groups/{id}/approve"), &[])
         .await
         .assert_redirect("/review/groups");
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
     city.get(&format!("/review/groups/{id}")).await;
-    city.post(&format!("/review/groups/{id}/accept"), &[])
+    city.act(&format!("/review/groups/{id}/accept"), &[])
         .await
         .assert_redirect(&format!("/review/groups/{id}"));
-    city.post(
+    city.act(
         &format!("/review/groups/{id}/report"),
         &[("verification_no", "HW3255020200727800043")],
     )
@@ -982,7 +1007,7 @@ pub async fn dispatch(app: &TestApp, id: i64) {
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
     city.get(&format!("/review/groups/{id}")).await;
-    city.upload(
+    city.upload_confirmed(
         &format!("/review/groups/{id}/dispatch"),
         "letter.pdf",
         pdf("letter"),

@@ -1,0 +1,330 @@
+//! The confirmation step of irreversible actions (issue 17): a POST to one of the routes listed
+//! in [`of`] acts only when it carries `confirm=1`. Without it nothing happens and the page says
+//! what will happen, with a 【确认…】 button that posts the same fields again with `confirm=1`.
+//! It works without JavaScript and is the one mechanism for every such action.
+//!
+//! Upload forms (【发件】 carries the letter) cannot be posted again without the file, so they
+//! carry a checkbox `confirm` that states what will happen; a post without it gets the same page
+//! with a way back instead of the button.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::ctx::Ctx;
+use super::error::AppError;
+use super::page::{layout, render, Layout};
+use crate::state::AppState;
+
+/// The largest body read here: that of the upload routes (their own limit applies too).
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// What an irreversible action does, as the confirmation page tells it.
+#[derive(Debug)]
+pub struct Confirm {
+    /// The button as the page shows it, e.g. 【审核通过】.
+    pub action: &'static str,
+    /// What will happen, in full.
+    pub will: &'static str,
+    /// The button that carries the confirmation.
+    pub button: &'static str,
+    /// Red rather than blue.
+    pub danger: bool,
+    /// Fields the action requires: when one is blank the handler refuses anyway (with its
+    /// message beside the field), so the request goes straight to it.
+    pub required: &'static [&'static str],
+}
+
+const fn c(
+    action: &'static str,
+    will: &'static str,
+    button: &'static str,
+    danger: bool,
+    required: &'static [&'static str],
+) -> Confirm {
+    Confirm {
+        action,
+        will,
+        button,
+        danger,
+        required,
+    }
+}
+
+static REGISTRATION_SUBMIT: Confirm = c(
+    "【提交】注册信息",
+    "注册信息和附件将提交属地县区外办审核；审核期间不能修改。",
+    "【确认提交】",
+    false,
+    &[],
+);
+static GROUP_SUBMIT: Confirm = c(
+    "【提交】团组",
+    "团组将提交属地县区外办初审，提交后不能修改；县区外办初审前可以撤回。",
+    "【确认提交】",
+    false,
+    &[],
+);
+static GROUP_DELETE: Confirm = c(
+    "【删除草稿】",
+    "该草稿的团组资料、到访人员和已上传的附件将一并删除，且不能恢复。",
+    "【确认删除】",
+    true,
+    &[],
+);
+static UNIT_CANCEL: Confirm = c(
+    "【取消邀请】",
+    "邀请将被取消，市外办将收到通知，到访人员无需办理销签登记。取消后不能恢复。",
+    "【确认取消邀请】",
+    true,
+    &["cancel_reason"],
+);
+static VISIT_SUBMIT: Confirm = c(
+    "【提交】销签登记",
+    "该到访人员的销签登记将提交县区外办和市外办审核；审核期间不能修改。",
+    "【确认提交】",
+    false,
+    &[],
+);
+static VISIT_APPROVE: Confirm = c(
+    "【审核通过】销签登记",
+    "该到访人员的销签登记将审核通过，不能撤销。",
+    "【确认审核通过】",
+    false,
+    &[],
+);
+static VISIT_RETURN: Confirm = c(
+    "【退回】销签登记",
+    "销签登记将退回申请单位，并通知其按退回原因修改后重新提交。",
+    "【确认退回】",
+    true,
+    &["reason"],
+);
+static UNIT_APPROVE: Confirm = c(
+    "【审核通过】",
+    "审核通过后申请单位即可使用系统办理来华申报，并将收到短信和站内信通知。",
+    "【确认审核通过】",
+    false,
+    &[],
+);
+static UNIT_RETURN: Confirm = c(
+    "【退回】",
+    "注册信息将退回申请单位，并通知其按退回原因修改后重新提交。",
+    "【确认退回】",
+    true,
+    &["reason"],
+);
+static GROUP_APPROVE: Confirm = c(
+    "【审核通过】",
+    "团组初审通过，将提交市外办审核受理；县区外办不能再退件。",
+    "【确认审核通过】",
+    false,
+    &[],
+);
+static GROUP_RETURN: Confirm = c(
+    "【退件】",
+    "团组将退回申请单位，并通知其按退件原因修改后重新提交。",
+    "【确认退件】",
+    true,
+    &["reason"],
+);
+static GROUP_ACCEPT: Confirm = c(
+    "【受理】",
+    "团组将被受理，系统自动分配本年度下一个受理编号（不能撤销），团组进入“已受理，待上报外交部”。",
+    "【确认受理】",
+    false,
+    &[],
+);
+static GROUP_REPORT: Confirm = c(
+    "【上报外交部】",
+    "将记录外交部系统返回的核实单号，团组进入“已上报，待发件”。",
+    "【确认上报】",
+    false,
+    &["verification_no"],
+);
+static GROUP_MINISTRY: Confirm = c(
+    "【外交部不予核实】",
+    "团组将退回申请单位并告知外交部不予核实的原因；受理编号保留，核实单号作废。",
+    "【确认外交部不予核实】",
+    true,
+    &["ministry_reason"],
+);
+static CITY_CANCEL: Confirm = c(
+    "【取消邀请】",
+    "邀请将被取消，并通知申请单位；到访人员无需办理销签登记。取消后不能恢复。",
+    "【确认取消邀请】",
+    true,
+    &["cancel_reason"],
+);
+pub static GROUP_DISPATCH: Confirm = c(
+    "【发件】",
+    "邀请函 / 核实通知将发给申请单位并短信通知，团组办结为“已发件”，不能撤销。",
+    "【确认发件】",
+    false,
+    &[],
+);
+
+/// The confirmation of the route `path` (as written in the route table), if it needs one.
+pub fn of(path: &str) -> Option<&'static Confirm> {
+    Some(match path {
+        "/registration/submit" => &REGISTRATION_SUBMIT,
+        "/groups/{id}/submit" => &GROUP_SUBMIT,
+        "/groups/{id}/delete" => &GROUP_DELETE,
+        "/groups/{id}/cancel" => &UNIT_CANCEL,
+        "/visits/{visitor_id}/submit" => &VISIT_SUBMIT,
+        "/review/visits/{visitor_id}/approve" => &VISIT_APPROVE,
+        "/review/visits/{visitor_id}/return" => &VISIT_RETURN,
+        "/review/units/{id}/approve" | "/review/changes/{id}/approve" => &UNIT_APPROVE,
+        "/review/units/{id}/return" | "/review/changes/{id}/return" => &UNIT_RETURN,
+        "/review/groups/{id}/approve" => &GROUP_APPROVE,
+        "/review/groups/{id}/return" => &GROUP_RETURN,
+        "/review/groups/{id}/accept" => &GROUP_ACCEPT,
+        "/review/groups/{id}/report" => &GROUP_REPORT,
+        "/review/groups/{id}/ministry_refuse" => &GROUP_MINISTRY,
+        "/review/groups/{id}/cancel" => &CITY_CANCEL,
+        "/review/groups/{id}/dispatch" => &GROUP_DISPATCH,
+        _ => return None,
+    })
+}
+
+/// Labels of the fields the confirmation page repeats (what was typed).
+fn field_label(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "reason" => "原因",
+        "cancel_reason" => "取消原因",
+        "ministry_reason" => "外交部不予核实原因",
+        "verification_no" => "核实单号",
+        "comment" => "审核意见",
+        _ => return None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    l: Layout,
+    what: &'static Confirm,
+    action: String,
+    /// The fields posted again, hidden (without `csrf` and `confirm`).
+    fields: Vec<(String, String)>,
+    /// What was typed, shown to be checked.
+    shown: Vec<(&'static str, String)>,
+    /// False for upload forms: the file cannot be posted again.
+    can_repost: bool,
+    back: String,
+}
+
+/// The page a request comes back to when the action is not confirmed: the record the action
+/// was taken on (the path without its last segment).
+fn back_of(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/home".into(),
+        Some(("/registration", _)) => "/registration/attachments".into(),
+        Some((head, _)) => head.into(),
+    }
+}
+
+/// Middleware of the routes listed in [`of`]: passes a confirmed POST on, answers any other
+/// with the confirmation page.
+pub async fn gate(
+    State((state, what)): State<(AppState, &'static Confirm)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => return AppError::TooLarge("提交的内容过大".into()).into_response(),
+    };
+    let multipart = content_type.starts_with("multipart/form-data");
+    let (confirmed, fields) = if multipart {
+        (multipart_confirmed(&content_type, &bytes).await, Vec::new())
+    } else {
+        let pairs = super::ctx::url_decode_pairs(&bytes);
+        let confirmed = pairs.iter().any(|(k, v)| k == "confirm" && v == "1");
+        let blank = what
+            .required
+            .iter()
+            .any(|r| !pairs.iter().any(|(k, v)| k == r && !v.trim().is_empty()));
+        (confirmed || blank, pairs)
+    };
+    let req = Request::from_parts(parts, Body::from(bytes));
+    if confirmed {
+        return next.run(req).await;
+    }
+    let ctx = req.extensions().get::<Ctx>().cloned();
+    let Some(ctx) = ctx else {
+        return AppError::NotFound.into_response();
+    };
+    let path = req.uri().path().to_string();
+    let page = async {
+        let title = format!("请确认：{}", what.action);
+        let l = layout(&state, &ctx, &title).await?;
+        let shown = fields
+            .iter()
+            .filter_map(|(k, v)| field_label(k).map(|label| (label, v.clone())))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        let fields = fields
+            .into_iter()
+            .filter(|(k, _)| k != "csrf" && k != "confirm")
+            .collect();
+        render(ConfirmPage {
+            l,
+            what,
+            action: path.clone(),
+            fields,
+            shown,
+            can_repost: !multipart,
+            back: back_of(&path),
+        })
+    };
+    match page.await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Whether an upload form carries `confirm=1` among its fields.
+async fn multipart_confirmed(content_type: &str, bytes: &axum::body::Bytes) -> bool {
+    let probe = match Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes.clone()))
+    {
+        Ok(r) => r,
+        Err(_) => return false,
+    };
+    let Ok(mut m) = Multipart::from_request(probe, &()).await else {
+        return false;
+    };
+    while let Ok(Some(field)) = m.next_field().await {
+        if field.name() == Some("confirm") {
+            return field.text().await.is_ok_and(|v| v == "1");
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_goes_to_the_record_the_action_was_on() {
+        assert_eq!(back_of("/review/groups/7/accept"), "/review/groups/7");
+        assert_eq!(back_of("/groups/3/submit"), "/groups/3");
+        assert_eq!(back_of("/registration/submit"), "/registration/attachments");
+    }
+}
