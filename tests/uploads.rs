@@ -86,7 +86,7 @@ async fn several_group_files_go_in_one_form_and_a_bad_one_is_refused_beside_its_
     .assert_has("未选择文件");
     // 【提交】 now lacks only the print and the stamped scan.
     c.get(&format!("/groups/{id}")).await;
-    let p = c.post(&format!("/groups/{id}/submit"), &[]).await;
+    let p = c.act(&format!("/groups/{id}/submit"), &[]).await;
     let start = p.body.find("提交前请补齐").unwrap();
     let missing = &p.body[start..start + p.body[start..].find("</p>").unwrap()];
     assert!(!missing.contains("护照扫描件"), "{missing}");
@@ -102,7 +102,7 @@ async fn several_group_files_go_in_one_form_and_a_bad_one_is_refused_beside_its_
     .await
     .assert_redirect(&format!("/groups/{id}"));
     c.get(&format!("/groups/{id}")).await;
-    c.post(&format!("/groups/{id}/submit"), &[])
+    c.act(&format!("/groups/{id}/submit"), &[])
         .await
         .assert_redirect(&format!("/groups/{id}?ok=group_submitted"));
 }
@@ -180,7 +180,7 @@ async fn registration_attachments_go_in_one_form() {
     }
     // The required ones were stored: [提交注册] goes through.
     c.get("/registration/attachments").await;
-    c.post("/registration/submit", &[])
+    c.act("/registration/submit", &[])
         .await
         .assert_redirect("/registration?ok=submitted");
 }
@@ -236,7 +236,7 @@ async fn visit_scans_go_in_one_form() {
     .await
     .assert_redirect(&format!("/visits/{v}?ok=uploaded"));
     c.get(&format!("/visits/{v}")).await;
-    c.post(&format!("/visits/{v}/submit"), &[])
+    c.act(&format!("/visits/{v}/submit"), &[])
         .await
         .assert_redirect("/visits?ok=visit_submitted");
 }
@@ -296,7 +296,7 @@ async fn visit_scans_can_be_chosen_with_the_first_save() {
         .assert_has("in.pdf")
         .assert_has("out.png")
         .assert_lacks("why.pdf");
-    c.post(&format!("/visits/{v}/submit"), &[])
+    c.act(&format!("/visits/{v}/submit"), &[])
         .await
         .assert_redirect("/visits?ok=visit_submitted");
 }
