@@ -401,8 +401,9 @@ export async function wizardToOrg(page, server, org, { onNotice } = {}) {
   await accept.click();
 
   await see(page.getByRole('heading', { name: '验证手机号码' }));
+  // By keyboard: Enter in the mobile field sends the code, Enter in the code field verifies it.
   await field(page, '手机号码').fill(org.mobile);
-  await page.getByRole('button', { name: '[获取验证码]' }).click();
+  await field(page, '手机号码').press('Enter');
   await seeText(page, '验证码已发送');
   const code = await until(() => {
     try {
@@ -412,7 +413,7 @@ export async function wizardToOrg(page, server, org, { onNotice } = {}) {
     }
   }, `an SMS code to ${org.mobile}`);
   await field(page, '短信验证码').fill(code);
-  await page.getByRole('button', { name: '[第一步：校验短信验证码]' }).click();
+  await field(page, '短信验证码').press('Enter');
   await see(page.getByRole('heading', { name: '补充机构信息' }));
 }
 

@@ -327,3 +327,20 @@
     });
   });
 })();
+
+// SMS forms: Enter verifies (the form's first, hidden button); in the mobile-number field it sends
+// the code instead, as the [获取验证码] button beside the field does. Without this script Enter
+// there verifies, which asks for the code.
+(function () {
+  "use strict";
+  var fields = document.querySelectorAll("input[data-enter-sends]");
+  for (var i = 0; i < fields.length; i++) {
+    fields[i].addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter" || !this.form) return;
+      var send = this.form.querySelector('button[name="action"][value="send"]');
+      if (!send) return;
+      ev.preventDefault();
+      send.click();
+    });
+  }
+})();
