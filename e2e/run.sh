@@ -18,7 +18,7 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${LAIHUA_E2E_CHROMIUM:-}" ]; then
   exit 1
 fi
 
-if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/read-excel-file ]; then
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/read-excel-file ] || [ ! -d e2e/node_modules/axe-core ]; then
   (cd e2e && npm ci --no-audit --no-fund)
 fi
 
