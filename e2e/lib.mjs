@@ -484,6 +484,18 @@ export async function registerAndSubmit(page, server, org) {
   await seeText(page, '待县区外办初审');
 }
 
+/** A unit registered and approved by its county (天宁区) and the city; ends signed out. */
+export async function registerApproved(page, server, org) {
+  await registerAndSubmit(page, server, org);
+  await signOut(page);
+  await signIn(page, 'tianning', DEMO_PASSWORD);
+  await approve(page, org.name);
+  await signOut(page);
+  await signIn(page, 'city', DEMO_PASSWORD);
+  await approve(page, org.name);
+  await signOut(page);
+}
+
 /** Staff: 待办 → the row of `unitName` → 审核. */
 export async function openFromQueue(page, unitName) {
   await page.getByRole('navigation', { name: '功能菜单' }).getByRole('link', { name: /^待办/ }).click();

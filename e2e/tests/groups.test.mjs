@@ -13,7 +13,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
-  orgFor, uniq, registerAndSubmit, signIn, signOut, approve, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
+  orgFor, uniq, registerApproved, signIn, signOut, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, pdfFile, png, fillVisitor, fillGroupExtras, uploadRow, printPdf,
   clickConfirmed,
 } from '../lib.mjs';
@@ -56,14 +56,7 @@ test('a group of two visitors from application through a return to dispatch', { 
   const org = orgFor(uniq());
   try {
     // An approved unit.
-    await registerAndSubmit(page, server, org);
-    await signOut(page);
-    await signIn(page, 'tianning', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
-    await signIn(page, 'city', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
+    await registerApproved(page, server, org);
 
     // 来华申报 → 团组申报 → the notice → the form.
     await signIn(page, org.login, UNIT_PASSWORD);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
-  orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
+  orgFor, uniq, registerApproved, signIn, signOut, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, newGroupOfTwo, actOnGroup, printUploadSubmit, reportAndDispatch,
   clickConfirmed,
 } from '../lib.mjs';
@@ -48,14 +48,7 @@ async function openHistoryRow(number) {
 test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancellation and 再次邀请', { timeout: 480_000 }, async () => {
   const org = orgFor(uniq());
   try {
-    await registerAndSubmit(page, server, org);
-    await signOut(page);
-    await signIn(page, 'tianning', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
-    await signIn(page, 'city', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
+    await registerApproved(page, server, org);
 
     // Group A: two visitors and a two-day itinerary (the second row added with 添加日程).
     await signIn(page, org.login, UNIT_PASSWORD);

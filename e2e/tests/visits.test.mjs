@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until, sleep,
-  orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
+  orgFor, uniq, registerApproved, signIn, signOut, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, pdfFile, png, uploadRow, printPdf, newGroupOfTwo, actOnGroup,
   clickConfirmed,
 } from '../lib.mjs';
@@ -44,14 +44,7 @@ async function openVisitor(name) {
 test('post-visit registration, its review and the overdue reminders', { timeout: 300_000 }, async () => {
   const org = orgFor(uniq());
   try {
-    await registerAndSubmit(page, server, org);
-    await signOut(page);
-    await signIn(page, 'tianning', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
-    await signIn(page, 'city', DEMO_PASSWORD);
-    await approve(page, org.name);
-    await signOut(page);
+    await registerApproved(page, server, org);
 
     // A group of two, through to dispatch.
     await signIn(page, org.login, UNIT_PASSWORD);
