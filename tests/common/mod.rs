@@ -542,7 +542,33 @@ impl Client {
         files: &[(&str, &str, Vec<u8>)],
         json: bool,
     ) -> Page {
+        self.send_multipart(path, &[], files, json).await
+    }
+
+    /// Posts a multipart form of text fields and file inputs (token in the action's query), as
+    /// a form that takes files with its 【保存】 does.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Page {
+        self.send_multipart(path, fields, files, false).await
+    }
+
+    /// A multipart form of text fields and file inputs to `path` (token in its query);
+    /// `json`: Accept: application/json.
+    async fn send_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+        json: bool,
+    ) -> Page {
         let mut form = multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
         for (field, name, bytes) in files {
             let part = multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
             form = form.part(field.to_string(), part);
@@ -555,32 +581,6 @@ impl Client {
             req = req.header("accept", "application/json");
         }
         self.page(req.send().await.unwrap()).await
-    }
-
-    /// Posts a multipart form of text fields and file inputs (token in the action's query), as
-    /// a form that takes files with its 【保存】 does.
-    pub async fn post_multipart(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        files: &[(&str, &str, Vec<u8>)],
-    ) -> Page {
-        let mut form = multipart::Form::new();
-        for (name, value) in fields {
-            form = form.text(name.to_string(), value.to_string());
-        }
-        for (field, name, bytes) in files {
-            let part = multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
-            form = form.part(field.to_string(), part);
-        }
-        let resp = self
-            .http
-            .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        self.page(resp).await
     }
 
     /// Uploads a file with the form's confirmation checkbox ticked (【发件】).
