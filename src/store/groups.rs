@@ -79,7 +79,7 @@ const FROM: &str = "FROM invitation_groups g JOIN units u ON u.id = g.unit_id \
     JOIN districts d ON d.id = u.district_id JOIN missions m ON m.id = g.mission_id \
     JOIN countries c ON c.alpha3 = m.host_alpha3";
 
-fn date(r: &sqlx::any::AnyRow, col: &str) -> DbResult<chrono::NaiveDate> {
+pub(super) fn date(r: &sqlx::any::AnyRow, col: &str) -> DbResult<chrono::NaiveDate> {
     let s: String = r.try_get(col)?;
     parse_date(&s).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
 }
@@ -269,13 +269,36 @@ pub struct Visitor {
     pub visa_file_id: Option<i64>,
 }
 
+/// The columns of a visitor's data, as [`visitor_data`] reads them.
+pub(super) const VISITOR_DATA_COLUMNS: &str = "surname, given_name, sex, birth_date, \
+    nationality, passport_no, passport_expiry, employer, position, visa_type, stay_days, \
+    employer_country, employer_city, employer_address";
+
+/// A visitor's data from a row holding [`VISITOR_DATA_COLUMNS`].
+pub(super) fn visitor_data(r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
+    Ok(VisitorData {
+        surname: r.try_get("surname")?,
+        given_name: r.try_get("given_name")?,
+        sex: r.try_get("sex")?,
+        birth_date: date(r, "birth_date")?,
+        nationality: r.try_get("nationality")?,
+        passport_no: r.try_get("passport_no")?,
+        passport_expiry: date(r, "passport_expiry")?,
+        employer: r.try_get("employer")?,
+        position: r.try_get("position")?,
+        visa_type: r.try_get("visa_type")?,
+        stay_days: r.try_get("stay_days")?,
+        employer_country: r.try_get("employer_country")?,
+        employer_city: r.try_get("employer_city")?,
+        employer_address: r.try_get("employer_address")?,
+    })
+}
+
 pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visitor>> {
-    let rows = sqlx::query(
-        "SELECT id, seq, surname, given_name, sex, birth_date, nationality, passport_no,
-            passport_expiry, employer, position, visa_type, stay_days, employer_country,
-            employer_city, employer_address, passport_file_id, visa_file_id
-         FROM group_visitors WHERE group_id = $1 ORDER BY seq, id",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT id, seq, {VISITOR_DATA_COLUMNS}, passport_file_id, visa_file_id
+             FROM group_visitors WHERE group_id = $1 ORDER BY seq, id"
+    ))
     .bind(group_id)
     .fetch_all(pool)
     .await?;
@@ -284,22 +307,7 @@ pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visit
             Ok(Visitor {
                 id: r.try_get("id")?,
                 seq: r.try_get("seq")?,
-                data: VisitorData {
-                    surname: r.try_get("surname")?,
-                    given_name: r.try_get("given_name")?,
-                    sex: r.try_get("sex")?,
-                    birth_date: date(r, "birth_date")?,
-                    nationality: r.try_get("nationality")?,
-                    passport_no: r.try_get("passport_no")?,
-                    passport_expiry: date(r, "passport_expiry")?,
-                    employer: r.try_get("employer")?,
-                    position: r.try_get("position")?,
-                    visa_type: r.try_get("visa_type")?,
-                    stay_days: r.try_get("stay_days")?,
-                    employer_country: r.try_get("employer_country")?,
-                    employer_city: r.try_get("employer_city")?,
-                    employer_address: r.try_get("employer_address")?,
-                },
+                data: visitor_data(r)?,
                 passport_file_id: r.try_get("passport_file_id")?,
                 visa_file_id: r.try_get("visa_file_id")?,
             })
