@@ -22,25 +22,8 @@
     tick();
   }
 
-  // Group form: choose the host country first, then only its missions are offered; the
-  // multiple-entry ground matters only for the multiple entry types.
-  var country = document.getElementById("country");
-  var mission = document.getElementById("mission");
-  if (country && mission) {
-    var filter = function () {
-      var c = country.value;
-      Array.prototype.forEach.call(mission.options, function (o) {
-        var own = o.getAttribute("data-country");
-        var show = !own || own === c;
-        o.hidden = !show;
-        o.disabled = !show;
-      });
-      var sel = mission.options[mission.selectedIndex];
-      if (sel && sel.disabled) mission.value = "";
-    };
-    country.addEventListener("change", filter);
-    filter();
-  }
+  // Group form: the multiple-entry ground matters only for the multiple entry types (the
+  // missions offered follow the chosen host country: data-find-by in find.js).
   var entry = document.getElementById("entry_type");
   var groundField = document.getElementById("ground-field");
   if (entry && groundField) {

@@ -57,23 +57,60 @@
     select.parentNode.insertBefore(status, select.nextSibling);
 
     var matches = [];
+    // The select's options and groups as the server sent them. Options that are not offered
+    // are taken out of the select rather than hidden: iOS Safari shows hidden options.
+    var nodes = Array.prototype.map.call(select.children, function (n) {
+      return { node: n, options: n.tagName === "OPTGROUP" ? Array.prototype.slice.call(n.children) : null };
+    });
+    var everyOption = [];
+    nodes.forEach(function (n) {
+      if (n.options) everyOption = everyOption.concat(n.options);
+      else everyOption.push(n.node);
+    });
+    // data-find-by="country": an option with data-country is offered only when it is the
+    // value of that other select (the missions of the chosen host country).
+    var by = document.getElementById(select.getAttribute("data-find-by") || "");
 
-    // Hides what does not match; an option disabled by another script (the missions of
-    // other countries) stays hidden.
+    function offered(o) {
+      var own = o.getAttribute("data-country");
+      return !(by && own && own !== by.value);
+    }
+
+    // Puts back the offered options that match the search, in the server's order; the chosen
+    // one stays while it is offered, so a search that finds nothing loses no choice.
     function apply() {
       var q = norm(input.value);
+      var value = select.value;
       var strong = [];
       var weak = [];
-      options(select).forEach(function (o) {
+      var shown = {};
+      everyOption.forEach(function (o, i) {
+        if (o.value === "") {
+          shown[i] = true;
+          return;
+        }
+        if (!offered(o)) return;
         var m = q ? match(o, q) : "strong";
-        var show = !o.disabled && !!m;
-        o.hidden = !show;
-        if (show && m === "strong") strong.push(o);
-        if (show && m === "weak") weak.push(o);
+        if (m === "strong") strong.push(o);
+        if (m === "weak") weak.push(o);
+        if (m || o.value === value) shown[i] = true;
       });
-      Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
-        g.hidden = !Array.prototype.some.call(g.children, function (o) { return !o.hidden; });
+      var at = 0;
+      var fragment = document.createDocumentFragment();
+      nodes.forEach(function (n) {
+        if (!n.options) {
+          if (shown[at++]) fragment.appendChild(n.node);
+          return;
+        }
+        var kept = n.options.filter(function () { return shown[at++]; });
+        while (n.node.firstChild) n.node.removeChild(n.node.firstChild);
+        kept.forEach(function (o) { n.node.appendChild(o); });
+        if (kept.length) fragment.appendChild(n.node);
       });
+      while (select.firstChild) select.removeChild(select.firstChild);
+      select.appendChild(fragment);
+      var chosen = everyOption.filter(function (o) { return o.value === value; })[0];
+      select.value = chosen && offered(chosen) ? value : "";
       matches = q ? strong.concat(weak) : [];
       return q;
     }
@@ -120,7 +157,7 @@
 
     input.addEventListener("keydown", function (e) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        var list = matches.length ? matches : options(select).filter(function (o) { return !o.hidden; });
+        var list = matches.length ? matches : options(select);
         if (!list.length) return;
         e.preventDefault();
         var at = list.indexOf(select.options[select.selectedIndex]);
@@ -145,7 +182,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("select[data-find]"), function (s) {
     if (s.id) appliers.push(enhance(s));
   });
-  // Another script may change which options are offered (the group form offers only the
+  // A change elsewhere may change which options are offered (the group form offers only the
   // missions of the chosen country): filter again after any change.
   if (appliers.length) {
     document.addEventListener("change", function () {
