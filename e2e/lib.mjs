@@ -303,13 +303,15 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
-/** A fresh browser context (own cookies) with a 1280×800 viewport and one page. */
-export async function newPage(browser, base) {
+/** A fresh browser context (own cookies) with a 1280×800 viewport and one page; with
+ * `javaScript: false`, a browser whose scripts are off. */
+export async function newPage(browser, base, { javaScript = true } = {}) {
   const context = await browser.newContext({
     baseURL: base,
     viewport: { width: 1280, height: 800 },
     locale: 'zh-CN',
     acceptDownloads: true,
+    javaScriptEnabled: javaScript,
   });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
@@ -659,4 +661,140 @@ export async function reportAndDispatch(page, verification) {
   await page.getByLabel(/确认发件/).check();
   await page.getByRole('button', { name: '【发件】' }).click();
   await seeText(page, '已发件');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keyboard alone (issue 17): the focus moves with Tab, fields are typed into, lists are
+// chosen with the arrow keys or the type-to-find field, buttons and links are pressed with
+// Enter, check boxes with Space, and a file input opens the file chooser with Space.
+
+/** The focused element: its name as assistive technology reads it (aria-label, its label, or
+ * its text) and the text of the row, list item or fieldset around it. */
+async function focused(page) {
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return { name: '', around: '' };
+    const labelled = e.getAttribute('aria-labelledby');
+    const name = (labelled
+      ? labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ')
+      : e.getAttribute('aria-label') || (e.labels && e.labels.length ? e.labels[0].textContent : '')
+        || (e.tagName === 'INPUT' ? e.value : e.textContent) || '');
+    const box = e.closest('tr, li, fieldset');
+    return { name: name.replace(/\s+/g, ' ').trim(), around: box ? box.textContent.replace(/\s+/g, ' ') : '' };
+  });
+}
+
+const called = (name, want) => (want instanceof RegExp ? want.test(name) : name.replace(/\s*\*$/, '') === want);
+
+/**
+ * Presses Tab (Shift+Tab with `back`) until the focused element is called `want` (its whole
+ * name without the required mark, or a RegExp) and, with `within`, sits in a row, list item
+ * or fieldset whose text contains `within`. The focused element itself counts when it matches.
+ */
+export async function tabTo(page, want, { within, back = false, max = 250 } = {}) {
+  const ok = (f) => called(f.name, want) && (!within || f.around.includes(within));
+  if (ok(await focused(page))) return;
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    if (ok(await focused(page))) return;
+  }
+  const f = await focused(page);
+  throw new Error(`Tab did not reach «${want}»${within ? ` in «${within}»` : ''} in ${max} presses (focus on «${f.name}»)`);
+}
+
+/** Tab to the field `label` and type `text` over what it holds. */
+export async function typeInto(page, label, text, opts) {
+  await tabTo(page, label, opts);
+  const kind = await page.evaluate(() => document.activeElement.type);
+  if (kind === 'date') {
+    // Chromium's date field takes the digits part by part and moves on by itself when a part
+    // is complete; the order of the parts is that of the browser's own language (en-US here:
+    // month, day, year; the value checked below tells if another browser differs).
+    const [y, m, d] = text.split('-');
+    await page.keyboard.type(`${m}${d}${y}`);
+  } else {
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(text);
+  }
+  const value = await page.evaluate(() => document.activeElement.value);
+  assert.equal(value, text, `typed into ${label}`);
+}
+
+/** Tab to the list `label` and choose `option` with the arrow keys. */
+export async function chooseByArrows(page, label, option, opts) {
+  await tabTo(page, label, opts);
+  const chosen = () => page.evaluate(() => {
+    const s = document.activeElement;
+    return s.selectedIndex >= 0 ? s.options[s.selectedIndex].textContent.trim() : '';
+  });
+  for (const key of ['ArrowDown', 'ArrowUp']) {
+    let last = null;
+    for (let i = 0; i < 400; i++) {
+      const now = await chosen();
+      if (now === option) return;
+      if (now === last) break;
+      last = now;
+      await page.keyboard.press(key);
+    }
+  }
+  throw new Error(`${label}: no option «${option}» by the arrow keys`);
+}
+
+/** Types `query` into the type-to-find field of the list `label`; the best match must be
+ * `option`. */
+export async function findInList(page, label, query, option, opts) {
+  await tabTo(page, new RegExp(`^查找：${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), opts);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(query);
+  const chosen = await page.evaluate(() => {
+    const s = document.getElementById(document.activeElement.getAttribute('aria-controls'));
+    return s.options[s.selectedIndex].textContent.trim();
+  });
+  assert.equal(chosen, option, `${label}: «${query}» finds ${option}`);
+}
+
+/** Presses `key` (Enter by default) on the focused element and waits for the page it loads. */
+export async function pressAndLoad(page, key = 'Enter') {
+  const loaded = page.waitForEvent('load');
+  await page.keyboard.press(key);
+  await loaded;
+}
+
+/** Tab to the button or link `name` and press Enter; waits for the page it loads. */
+export async function activate(page, name, opts) {
+  await tabTo(page, name, opts);
+  await pressAndLoad(page);
+}
+
+/** Tab to the file input `选择<what>…` (or called `what` when a RegExp), open the file chooser
+ * with Space and choose `file`. */
+export async function chooseFileByKeyboard(page, what, file) {
+  await tabTo(page, what instanceof RegExp ? what : new RegExp(`^选择${what.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // Headless Chromium now and then does not open the chooser on the first key press (the
+  // input has the focus, nothing else happens): the key is pressed again, as a person would.
+  for (let attempt = 1; ; attempt++) {
+    const chooser = page.waitForEvent('filechooser', { timeout: 3_000 }).catch(() => null);
+    await page.keyboard.press(attempt % 2 ? 'Space' : 'Enter');
+    const opened = await chooser;
+    if (opened) {
+      await opened.setFiles(file);
+      return;
+    }
+    if (attempt === 4) throw new Error(`no file chooser opened on ${what}`);
+  }
+}
+
+/** Signs in on the login page by keyboard. */
+export async function signInByKeyboard(page, loginId, password) {
+  await page.goto('/login');
+  await typeInto(page, '登录ID', loginId);
+  await typeInto(page, '密码', password);
+  await pressAndLoad(page);
+  await see(page.getByRole('button', { name: '注销' }));
+}
+
+/** 注销 by keyboard. */
+export async function signOutByKeyboard(page) {
+  await activate(page, '注销');
+  await see(page.getByRole('heading', { name: '用户登录' }));
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   E2E_DIR, RESULTS, startServer, launchBrowser, newPage, failureShot, see, seeText, orgFor, uniq,
   registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD, newGroupOfTwo,
-  printUploadSubmit, actOnGroup, reportAndDispatch,
+  printUploadSubmit, actOnGroup, reportAndDispatch, field, pdfFile, clickConfirmed,
 } from '../lib.mjs';
 
 // Evaluated through the DevTools protocol: the site's CSP forbids an injected <script>.
@@ -149,7 +149,12 @@ test('the journey readable on a phone and on a desk, with no axe-core violation'
     await visit('/review/groups', '县区 团组待办');
     await page.getByRole('row').filter({ hasText: number }).getByRole('link', { name: '办理' }).click();
     await check('县区 团组审核');
-    await actOnGroup(page, number, '【审核通过】', '已审核通过。');
+    // The confirmation step of an irreversible action is a page of the journey too.
+    await page.getByRole('button', { name: '【审核通过】' }).click();
+    await see(page.getByRole('heading', { name: /^请确认：/ }));
+    await check('县区 请确认：审核通过');
+    await page.getByRole('button', { name: /^【确认/ }).click();
+    await seeText(page, '已审核通过。');
     for (const [url, label] of [['/review', '待办'], ['/review/visits', '销签待办'], [`/search?q=${number}`, '综合查询'],
       ['/stats', '统计分析'], ['/templates', '模板下载'], ['/help', '系统帮助']]) {
       await visit(url, `县区 ${label}`);
@@ -177,6 +182,27 @@ test('the journey readable on a phone and on a desk, with no axe-core violation'
     await page.getByRole('row').filter({ hasText: 'SMITH' }).getByRole('link').first().click();
     await seeText(page, '销签登记');
     await check('单位 销签登记表');
+    // SMITH JOHN did not come: the reason and the statement, 【保存】 and [提交].
+    await page.getByLabel('取消行程').check();
+    await field(page, '取消原因').fill('签证未获批准，行程取消。');
+    await page.getByLabel(/^情况说明/).setInputFiles(pdfFile('statement'));
+    await page.getByRole('button', { name: '【保存】' }).click();
+    await seeText(page, '已保存。');
+    await check('单位 销签登记（已保存）');
+    await clickConfirmed(page, '[提交]');
+    await seeText(page, '销签登记已提交');
+    await page.goto('/messages');
+    await page.locator('table.list tbody a[href^="/messages/"]').first().click();
+    await page.waitForLoadState('load');
+    await check('单位 消息详情');
+    await signOut(page);
+
+    // The county reviews it.
+    await signIn(page, 'tianning', DEMO_PASSWORD);
+    await page.goto('/review/visits');
+    await page.getByRole('row').filter({ hasText: 'SMITH JOHN' }).getByRole('link', { name: '审核' }).click();
+    await seeText(page, '签证未获批准');
+    await check('县区 销签审核');
     await signOut(page);
 
     // The administrator's main pages.
@@ -185,6 +211,16 @@ test('the journey readable on a phone and on a desk, with no axe-core violation'
       ['/admin/audit', '操作日志'], ['/admin/settings', '系统设置'], ['/admin/refdata', '基础数据']]) {
       await visit(url, `管理员 ${label}`);
     }
+    // Its edit pages: a staff account, a unit, an entry of the reference data, a content page.
+    for (const [list, label] of [['/admin/staff', '用户编辑'], [`/admin/units?q=${encodeURIComponent(org.name)}`, '单位详情'],
+      ['/admin/refdata/countries', '基础数据修改']]) {
+      await page.goto(list);
+      await page.locator('table.list tbody a').first().click();
+      await page.waitForLoadState('load');
+      await check(`管理员 ${label}`);
+    }
+    await visit('/admin/content/help', '管理员 内容编辑');
+    await visit('/admin/templates', '管理员 模板管理');
   } catch (e) {
     await failureShot(page, 'narrow');
     throw e;
