@@ -29,6 +29,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
     db.migrate()
         .await
         .map_err(|e| on_start_up(e, "running migrations", &config))?;
+    let keys = crate::keys::KeyRing::open(&db, &config.data_key_file, clock.ts()).await?;
     let files =
         FileStore::open(&config.files, &config.data_dir).context("opening the file store")?;
     match files.sweep_temp().await {
@@ -106,6 +107,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         printer,
         ref_cache: std::sync::Mutex::new(None),
         metrics: crate::metrics::Metrics::new(),
+        keys,
     }));
     Ok((state, notes))
 }

@@ -27,6 +27,11 @@ pub struct Common {
     /// Database URL: sqlite:… or postgres://… (default: SQLite file in the data folder).
     #[arg(long, env = "LAIHUA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// The key file of the personal data's encryption and of the audit chain (default:
+    /// keys/data.key in the data folder). Created at the first start with mode 0600; keep a
+    /// copy apart from the backups: without it the encrypted data cannot be read.
+    #[arg(long, env = "LAIHUA_DATA_KEY_FILE", global = true)]
+    pub data_key_file: Option<PathBuf>,
     #[command(flatten)]
     pub files: FilesArgs,
 }
@@ -282,6 +287,8 @@ pub enum StaffCommand {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The key file (see `keys`).
+    pub data_key_file: PathBuf,
     /// Where files are kept (see `files::FileStore::open`).
     pub files: FilesArgs,
     pub serve: ServeArgs,
@@ -300,6 +307,10 @@ impl Config {
         Config {
             data_dir: common.data_dir.clone(),
             database_url,
+            data_key_file: common
+                .data_key_file
+                .clone()
+                .unwrap_or_else(|| crate::keys::Keys::default_path(&common.data_dir)),
             files: common.files.clone(),
             serve,
             bulk: false,

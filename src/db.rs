@@ -88,6 +88,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "ratings",
         include_str!("../migrations/0019_ratings.sql"),
     ),
+    (20, "keys", include_str!("../migrations/0020_keys.sql")),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod files;
 pub mod jobs;
+pub mod keys;
 pub mod markdown;
 pub mod metrics;
 pub mod pdf;

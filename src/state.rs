@@ -27,6 +27,8 @@ pub struct Inner {
     pub ref_cache: std::sync::Mutex<Option<(String, Arc<crate::store::refs::Lists>)>>,
     /// This instance's metrics (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// The keys of the personal data and of the audit chain (see `keys`).
+    pub keys: crate::keys::KeyRing,
 }
 
 impl std::ops::Deref for AppState {

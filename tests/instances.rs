@@ -89,6 +89,8 @@ async fn moto(bucket: &str) -> (Proc, String) {
 /// How the instances are wired: the database, the data folder of each instance, the files URL.
 struct Wiring {
     database_url: String,
+    /// The key file every instance is given (a copy of it on every host).
+    key_file: PathBuf,
     files_url: Option<String>,
     s3_endpoint: Option<String>,
 }
@@ -102,6 +104,8 @@ async fn instance(w: &Wiring, data_dir: &Path) -> (Proc, u16) {
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--database-url", &w.database_url])
+        .arg("--data-key-file")
+        .arg(&w.key_file)
         .arg("--trust-proxy")
         .args(["--overdue-job-seconds", "86400"])
         .env("RUST_LOG", "warn")
@@ -224,6 +228,7 @@ async fn two_instances_behind_nginx_share_files_and_lose_nothing_when_one_is_kil
     let app = TestApp::spawn_with_files(files, |_| {}).await;
     let wiring = Wiring {
         database_url: app.database_url.clone(),
+        key_file: app.state.config.data_key_file.clone(),
         files_url,
         s3_endpoint,
     };

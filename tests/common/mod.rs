@@ -172,6 +172,7 @@ impl TestApp {
     ) -> TestApp {
         let common = Common {
             data_dir: data_dir.clone(),
+            data_key_file: None,
             database_url: Some(url.clone()),
             files,
         };
@@ -233,6 +234,10 @@ impl TestApp {
             ..self.state.config.serve.clone()
         };
         tweak(&mut serve);
+        // The other machine was given a copy of the key file, as an installation must be.
+        let keys = laihua::keys::Keys::default_path(tmp.path());
+        std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+        std::fs::copy(&self.state.config.data_key_file, &keys).unwrap();
         let mut peer = Self::start(
             serve,
             tmp.path().to_path_buf(),
