@@ -57,6 +57,9 @@ pub struct Keys {
     current: u32,
     index: [u8; 32],
     audit: [u8; 32],
+    /// The hash of the audit chain's head when the keys were made: every entry written after
+    /// it carries a keyed link (so links stripped from the database are found missing).
+    audit_from: Option<String>,
     path: PathBuf,
 }
 
@@ -94,17 +97,19 @@ impl Keys {
         data_dir.join("keys").join("data.key")
     }
 
-    /// Reads the key file, or creates it with fresh keys when it does not exist and `create` is
-    /// set (the server's first start on an empty database).
-    pub fn load_or_create(path: &Path, create: bool) -> Result<Keys, KeyError> {
+    /// Reads the key file, or creates it with fresh keys when it does not exist and `create`
+    /// gives the audit chain's head hash (the server's first start on a database without
+    /// keys).
+    pub fn load_or_create(path: &Path, create: Option<&str>) -> Result<Keys, KeyError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create.is_some() => {
                 let keys = Keys {
                     data: BTreeMap::from([(1, random())]),
                     current: 1,
                     index: random(),
                     audit: random(),
+                    audit_from: create.map(str::to_string),
                     path: path.into(),
                 };
                 keys.write()?;
@@ -117,6 +122,7 @@ impl Keys {
     fn parse(path: &Path, text: &str) -> Result<Keys, KeyError> {
         let mut data = BTreeMap::new();
         let (mut current, mut index, mut audit) = (None, None, None);
+        let mut audit_from = None;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -130,6 +136,7 @@ impl Keys {
             match name {
                 "index" => index = Some(hex_key::<32>(path, n, value)?),
                 "audit" => audit = Some(hex_key::<32>(path, n, value)?),
+                "audit_from" => audit_from = Some(value.to_string()),
                 "current" => {
                     current = Some(value.parse::<u32>().map_err(|_| {
                         KeyError::File(path.into(), format!("line {n}: not a key number"))
@@ -159,6 +166,7 @@ impl Keys {
             current,
             index: index.ok_or_else(|| missing("index"))?,
             audit: audit.ok_or_else(|| missing("audit"))?,
+            audit_from,
             path: path.into(),
         })
     }
@@ -183,6 +191,9 @@ impl Keys {
         text.push_str(&format!("current {}\n", self.current));
         text.push_str(&format!("index {}\n", hex::encode(self.index)));
         text.push_str(&format!("audit {}\n", hex::encode(self.audit)));
+        if let Some(from) = &self.audit_from {
+            text.push_str(&format!("audit_from {from}\n"));
+        }
         let tmp = dir.join(format!(".data.key.{}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -354,6 +365,11 @@ impl Keys {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The hash of the audit chain's head when the keys were made (see the field).
+    pub fn audit_from(&self) -> Option<&str> {
+        self.audit_from.as_deref()
+    }
+
     /// The keyed link of the audit chain: HMAC-SM3 under the audit key of the previous link
     /// and the entry's hash.
     pub fn audit_link(&self, prev: &str, entry_hash: &str) -> String {
@@ -372,6 +388,7 @@ impl Keys {
             current: 1,
             index: [8u8; 32],
             audit: [9u8; 32],
+            audit_from: None,
             path: PathBuf::from("(test keys)"),
         }
     }
@@ -399,7 +416,11 @@ impl KeyRing {
     /// check value; keys of the file the database does not know yet are recorded.
     pub async fn open(db: &crate::db::Db, path: &Path, now: i64) -> anyhow::Result<KeyRing> {
         let known = checks(&db.pool).await?;
-        let keys = Keys::load_or_create(path, known.is_empty()).map_err(|e| {
+        let head: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
+            .fetch_one(&db.pool)
+            .await?;
+        let create = known.is_empty().then_some(head.as_str());
+        let keys = Keys::load_or_create(path, create).map_err(|e| {
             if known.is_empty() {
                 anyhow::anyhow!("{e}")
             } else {
@@ -425,10 +446,15 @@ impl KeyRing {
             }
         }
         // Read again: another instance may have recorded its own first key meanwhile.
-        verify(&keys, &checks(&db.pool).await?)?;
+        let known = checks(&db.pool).await?;
+        verify(&keys, &known)?;
+        let keys = std::sync::Arc::new(keys);
+        if let Some((_, installation)) = known.first() {
+            register_installation(installation, keys.clone());
+        }
         Ok(KeyRing {
             path: path.into(),
-            keys: std::sync::RwLock::new(std::sync::Arc::new(keys)),
+            keys: std::sync::RwLock::new(keys),
         })
     }
 
@@ -451,7 +477,7 @@ impl KeyRing {
     /// Reads the key file again (after a rotation by another process); the keys held so far
     /// must still be in it.
     pub fn reload(&self) -> Result<std::sync::Arc<Keys>, KeyError> {
-        let fresh = Keys::load_or_create(&self.path, false)?;
+        let fresh = Keys::load_or_create(&self.path, None)?;
         let old = self.get();
         for n in old.data_key_numbers() {
             if fresh.check_value(n) != old.check_value(n) {
@@ -473,6 +499,40 @@ impl KeyRing {
         &self.path
     }
 }
+
+/// The audit keys of the installations this process serves, by installation: the check value
+/// of the installation's first data key (random, so one per installation). The audit log is
+/// written deep inside many transactions that know their connection, not the server; the
+/// entry's insert reads its installation from the database in the same statement as the chain
+/// head and finds the key here. A process that has not opened the key file of a database whose
+/// chain is keyed cannot write to its audit log (the write fails rather than break the chain).
+static AUDIT_KEYS: std::sync::OnceLock<std::sync::RwLock<BTreeMap<String, std::sync::Arc<Keys>>>> =
+    std::sync::OnceLock::new();
+
+fn audit_keys() -> &'static std::sync::RwLock<BTreeMap<String, std::sync::Arc<Keys>>> {
+    AUDIT_KEYS.get_or_init(|| std::sync::RwLock::new(BTreeMap::new()))
+}
+
+/// Registers `keys` as the keys of the installation `installation` (see [`AUDIT_KEYS`]).
+pub fn register_installation(installation: &str, keys: std::sync::Arc<Keys>) {
+    let mut map = match audit_keys().write() {
+        Ok(m) => m,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    map.insert(installation.to_string(), keys);
+}
+
+/// The keys registered for the installation `installation`.
+pub fn of_installation(installation: &str) -> Option<std::sync::Arc<Keys>> {
+    let map = match audit_keys().read() {
+        Ok(m) => m,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    map.get(installation).cloned()
+}
+
+/// The SQL expression of the installation's identity (the first data key's check value).
+pub const INSTALLATION_SQL: &str = "(SELECT check_value FROM data_keys ORDER BY number LIMIT 1)";
 
 /// The check values the database holds: (key number, check value).
 async fn checks(pool: &sqlx::AnyPool) -> anyhow::Result<Vec<(u32, String)>> {
@@ -562,8 +622,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("laihua-keys-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("keys").join("data.key");
-        assert!(Keys::load_or_create(&path, false).is_err());
-        let mut k = Keys::load_or_create(&path, true).unwrap();
+        assert!(Keys::load_or_create(&path, None).is_err());
+        let mut k = Keys::load_or_create(&path, Some("genesis")).unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -571,11 +631,11 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         let old = k.seal(b"x", "c");
-        let again = Keys::load_or_create(&path, false).unwrap();
+        let again = Keys::load_or_create(&path, None).unwrap();
         assert_eq!(again.open(&old, "c").unwrap(), b"x");
         assert_eq!(again.index("p", "E1"), k.index("p", "E1"));
         assert_eq!(k.add_data_key().unwrap(), 2);
-        let reread = Keys::load_or_create(&path, false).unwrap();
+        let reread = Keys::load_or_create(&path, None).unwrap();
         assert_eq!(reread.current(), 2);
         assert_eq!(reread.open(&old, "c").unwrap(), b"x");
         assert_eq!(Keys::key_of(&reread.seal(b"y", "c")), Some(2));

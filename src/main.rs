@@ -93,9 +93,14 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::new(&cli.common, cli.serve);
             let db = laihua::db::Db::connect(&config.database_url).await?;
             db.migrate().await?;
+            // The keyed part of the chain is checked with the audit key of the key file.
+            laihua::keys::KeyRing::open(&db, &config.data_key_file, Clock::default().ts()).await?;
             match laihua::store::audit::verify(&db.pool).await? {
                 laihua::store::audit::Verdict::Intact(n) => {
-                    println!("审计日志完整 / audit log intact: {n} entries checked");
+                    let keyed = laihua::store::audit::keyed_entries(&db.pool).await?;
+                    println!(
+                        "审计日志完整 / audit log intact: {n} entries checked (SHA-256 chain), {keyed} of them with a keyed link (HMAC-SM3)"
+                    );
                     Ok(())
                 }
                 laihua::store::audit::Verdict::Broken(id, why) => {

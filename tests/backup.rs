@@ -196,6 +196,14 @@ async fn check_served_after(
     label: &str,
     issued: i64,
 ) {
+    // The key file is kept apart from the backups; the operator puts it back beside the
+    // restored data (without it the server refuses to start, and
+    // `audit verify` needs its audit key: tests/keys.rs).
+    let keys = laihua::keys::Keys::default_path(dir);
+    if !keys.exists() {
+        std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+        std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
+    }
     let out = laihua(dir, url, &["audit", "verify"], &[]);
     assert!(
         out.ok && out.text.contains("审计日志完整"),
@@ -209,13 +217,6 @@ async fn check_served_after(
             .await
             .unwrap()
     };
-    // The key file is kept apart from the backups; the operator puts it back beside the
-    // restored data (without it the server refuses to start: tests/keys.rs).
-    let keys = laihua::keys::Keys::default_path(dir);
-    if !keys.exists() {
-        std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
-        std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
-    }
     let server = Server::start(dir, url);
     let c = Client::new(&server.base);
     c.login(&made.login, UNIT_PASSWORD)

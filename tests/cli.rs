@@ -186,3 +186,134 @@ async fn audit_verify_passes_and_fails_after_a_row_is_altered_or_removed() {
     let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
     assert!(!ok && out.contains("删除"), "{out}");
 }
+
+/// Issue 18: the keyed part of the audit chain (HMAC-SM3 under the key file's audit key). An
+/// old chain written before the key file existed is continued; an intruder who alters an old
+/// entry and recomputes every SHA-256 hash (as anyone with write access can) is caught by the
+/// keyed links, and so is one who strips the links.
+#[tokio::test]
+async fn the_keyed_audit_chain_continues_an_old_chain_and_catches_a_rewrite() {
+    let tmp = common::tempdir::TempDir::new();
+    let dir = tmp.path();
+    let url = database(dir).await;
+    let (ok, out) = laihua(dir, &url, &["migrate"], "");
+    assert!(ok, "{out}");
+    let add = |login: &'static str| {
+        let url = url.clone();
+        let dir = dir.to_path_buf();
+        move || {
+            laihua(
+                &dir,
+                &url,
+                &["staff", "add", "--role", "city", "--login", login],
+                "Strong#Pass1\n",
+            )
+        }
+    };
+    let (ok, out) = add("auditor1")();
+    assert!(ok, "{out}");
+    let db = laihua::db::Db::connect(&url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let total = count("SELECT COUNT(*) FROM audit_log").await;
+    assert_eq!(
+        total,
+        count("SELECT COUNT(*) FROM audit_log WHERE link IS NOT NULL").await
+    );
+
+    // The installation as it was before issue 18: no links, no key file.
+    for sql in [
+        "UPDATE audit_log SET link = NULL",
+        "UPDATE audit_chain SET last_link = NULL",
+        "DELETE FROM data_keys",
+    ] {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+    }
+    std::fs::remove_file(laihua::keys::Keys::default_path(dir)).unwrap();
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(ok && out.contains("0 of them with a keyed link"), "{out}");
+    // The new version writes on: the chain goes on with keyed links.
+    let (ok, out) = add("auditor2")();
+    assert!(ok, "{out}");
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(
+        ok && out.contains(&format!("{} entries checked", total + 1))
+            && out.contains("1 of them with a keyed link"),
+        "{out}"
+    );
+
+    // An intruder alters the first (old) entry and recomputes every hash after it and the
+    // head: the SHA-256 chain checks out again, the keyed link does not.
+    let rows: Vec<(
+        i64,
+        i64,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )> = sqlx::query_as(
+        "SELECT id, at, actor_user_id, actor, ip, action, object_type, object_id, detail
+             FROM audit_log ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut prev = "genesis".to_string();
+    for (i, (id, at, user, actor, ip, action, ot, oid, detail)) in rows.iter().enumerate() {
+        let detail = if i == 0 {
+            "nothing happened".to_string()
+        } else {
+            detail.clone()
+        };
+        let hash = laihua::store::audit::entry_hash(
+            &prev, *at, *user, actor, ip, action, ot, oid, &detail,
+        );
+        sqlx::query("UPDATE audit_log SET detail = $1, prev_hash = $2, hash = $3 WHERE id = $4")
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_chain SET last_hash = $1")
+        .bind(&prev)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(!ok && out.contains("HMAC-SM3"), "{out}");
+}
+
+/// A chain keyed from its start: stripping the links (to pass it off as an old chain) is found.
+#[tokio::test]
+async fn stripped_keyed_links_are_found_missing() {
+    let tmp = common::tempdir::TempDir::new();
+    let dir = tmp.path();
+    let url = database(dir).await;
+    let (ok, out) = laihua(dir, &url, &["migrate"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(ok, "{out}");
+    let db = laihua::db::Db::connect(&url).await.unwrap();
+    for sql in [
+        "UPDATE audit_log SET link = NULL",
+        "UPDATE audit_chain SET last_link = NULL",
+    ] {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+    }
+    let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
+    assert!(!ok && out.contains("缺少密钥校验值"), "{out}");
+}

@@ -84,7 +84,7 @@ async fn the_key_file_is_created_0600_and_checked_at_every_start() {
 
     // Another installation's key file: refused.
     let other = tmp.path().join("other.key");
-    Keys::load_or_create(&other, true).unwrap();
+    Keys::load_or_create(&other, Some("genesis")).unwrap();
     let err = start_with(&app, tmp.path().join("b"), other)
         .await
         .err()

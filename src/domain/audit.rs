@@ -84,6 +84,12 @@ pub enum ChainBreak {
     Altered,
     /// The last entry is not the chain's head (entries deleted at the end).
     Tail,
+    /// An entry's keyed link (HMAC-SM3 under the audit key) does not match: the entry or the
+    /// chain was rewritten by someone without the key.
+    KeyedLink,
+    /// An entry after the start of the keyed chain has no keyed link (written or rewritten
+    /// without the key).
+    Unlinked,
 }
 
 impl ChainBreak {
@@ -92,6 +98,12 @@ impl ChainBreak {
             ChainBreak::Link => "与前一条记录的链接不符（记录被删除或插入）",
             ChainBreak::Altered => "记录内容被修改",
             ChainBreak::Tail => "最后的记录与链头不符（末尾的记录被删除）",
+            ChainBreak::KeyedLink => {
+                "记录的密钥校验值（HMAC-SM3）不符：记录或哈希链被不持有审计密钥者改写"
+            }
+            ChainBreak::Unlinked => {
+                "记录缺少密钥校验值（HMAC-SM3）：在密钥链开始后由不持有审计密钥者写入或改写"
+            }
         }
     }
 }

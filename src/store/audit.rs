@@ -74,9 +74,8 @@ async fn insert(
     sqlx::query("UPDATE audit_chain SET last_hash = last_hash WHERE id = 1")
         .execute(&mut *conn)
         .await?;
-    let prev: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
+    let head = Head::read(conn).await?;
+    let prev = head.hash.clone();
     let hash = entry_hash(
         &prev,
         at,
@@ -88,9 +87,10 @@ async fn insert(
         object_id,
         detail,
     );
+    let link = head.link(&hash);
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash, link)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(at)
     .bind(actor.user_id)
@@ -102,13 +102,65 @@ async fn insert(
     .bind(detail)
     .bind(prev.as_str())
     .bind(hash.as_str())
+    .bind(link.as_deref())
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
+    sqlx::query("UPDATE audit_chain SET last_hash = $1, last_link = $2 WHERE id = 1")
         .bind(hash.as_str())
+        .bind(link.as_deref())
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The text the keyed chain starts from (the link "before" the first keyed entry).
+pub const LINK_GENESIS: &str = "genesis";
+
+/// The chain head, read under its lock: the last entry's hash and keyed link, and the keys of
+/// the installation (none before its key file was first opened: entries are then written
+/// without a link, before the keyed part of the chain starts).
+struct Head {
+    hash: String,
+    link: Option<String>,
+    keys: Option<std::sync::Arc<crate::keys::Keys>>,
+}
+
+impl Head {
+    async fn read(conn: &mut Conn) -> DbResult<Head> {
+        let row = sqlx::query(&format!(
+            "SELECT last_hash, last_link, {} AS installation FROM audit_chain WHERE id = 1",
+            crate::keys::INSTALLATION_SQL
+        ))
+        .fetch_one(&mut *conn)
+        .await?;
+        let installation: Option<String> = row.try_get("installation")?;
+        let keys = match installation {
+            None => None,
+            Some(i) => Some(crate::keys::of_installation(&i).ok_or_else(|| {
+                sqlx::Error::Protocol(
+                    "the audit key of this database is not loaded: open the key file first".into(),
+                )
+            })?),
+        };
+        Ok(Head {
+            hash: row.try_get("last_hash")?,
+            link: row.try_get("last_link")?,
+            keys,
+        })
+    }
+
+    /// The keyed link of the entry whose hash is `hash`, following this head.
+    fn link(&self, hash: &str) -> Option<String> {
+        let keys = self.keys.as_ref()?;
+        Some(keys.audit_link(self.link.as_deref().unwrap_or(LINK_GENESIS), hash))
+    }
+}
+
+/// How many entries carry a keyed link (the keyed part of the chain).
+pub async fn keyed_entries(pool: &sqlx::AnyPool) -> DbResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE link IS NOT NULL")
+        .fetch_one(pool)
+        .await
 }
 
 /// Outcome of checking the chain.
@@ -120,14 +172,31 @@ pub enum Verdict {
     Broken(i64, ChainBreak),
 }
 
-/// Recomputes the chain from the first hashed entry to the head.
+/// Recomputes the chain from the first hashed entry to the head: the SHA-256 chain of every
+/// entry, and the keyed chain (HMAC-SM3 under the audit key of the key file) from the first
+/// entry that has a link on: after it, every entry must have the link the key gives, so an
+/// entry altered and re-hashed by someone without the key is found. The installation's keys
+/// must have been opened in this process (`keys::KeyRing::open`).
 pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
+    let mut conn = pool.acquire().await?;
+    let head = Head::read(&mut conn).await?;
+    drop(conn);
     let mut last: Option<String> = None;
+    // The keyed chain: the previous link once it started.
+    let mut last_link: Option<String> = None;
+    // Whether every entry from here on must have a link: from the entry after the head the
+    // key file was made at (all of them when it was made on an empty log).
+    let from = head
+        .keys
+        .as_ref()
+        .and_then(|k| k.audit_from().map(str::to_string));
+    let mut must_link = from.as_deref() == Some("genesis");
+    let mut from_seen = must_link;
     let mut checked = 0u64;
     let mut after = 0i64;
     loop {
         let rows = sqlx::query(
-            "SELECT id, at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash
+            "SELECT id, at, actor_user_id, actor, ip, action, object_type, object_id, detail, prev_hash, hash, link
              FROM audit_log WHERE id > $1 AND hash IS NOT NULL ORDER BY id LIMIT 5000",
         )
         .bind(after)
@@ -166,6 +235,28 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
             if computed != stored {
                 return Ok(Verdict::Broken(id, ChainBreak::Altered));
             }
+            let link: Option<String> = r.try_get("link")?;
+            match (&link, &last_link) {
+                (None, _) if must_link => return Ok(Verdict::Broken(id, ChainBreak::Unlinked)),
+                (None, None) => {}
+                (None, Some(_)) => return Ok(Verdict::Broken(id, ChainBreak::Unlinked)),
+                (Some(l), before) => {
+                    let Some(keys) = &head.keys else {
+                        return Ok(Verdict::Broken(id, ChainBreak::KeyedLink));
+                    };
+                    let prev = before.as_deref().unwrap_or(LINK_GENESIS);
+                    if keys.audit_link(prev, &stored) != *l {
+                        return Ok(Verdict::Broken(id, ChainBreak::KeyedLink));
+                    }
+                }
+            }
+            if link.is_some() {
+                last_link = link;
+            }
+            if from.as_deref() == Some(stored.as_str()) {
+                must_link = true;
+                from_seen = true;
+            }
             last = Some(stored);
             checked += 1;
         }
@@ -177,6 +268,17 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
         if l != head {
             return Ok(Verdict::Broken(after, ChainBreak::Tail));
         }
+    }
+    let head_link: Option<String> =
+        sqlx::query_scalar("SELECT last_link FROM audit_chain WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+    if last_link.is_some() && head_link != last_link {
+        return Ok(Verdict::Broken(after, ChainBreak::Tail));
+    }
+    // The entry the keyed chain starts after is gone or was rewritten.
+    if from.is_some() && !from_seen {
+        return Ok(Verdict::Broken(after, ChainBreak::KeyedLink));
     }
     Ok(Verdict::Intact(checked))
 }
@@ -329,10 +431,9 @@ pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<(
     sqlx::query("UPDATE audit_chain SET last_hash = last_hash WHERE id = 1")
         .execute(&mut *conn)
         .await?;
-    let mut prev: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    const COLS: usize = 10;
+    let mut head = Head::read(conn).await?;
+    let mut prev = head.hash.clone();
+    const COLS: usize = 11;
     for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let mut chained = Vec::with_capacity(chunk.len());
         for r in chunk {
@@ -347,15 +448,19 @@ pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<(
                 &r.object_id,
                 &r.detail,
             );
-            chained.push((std::mem::replace(&mut prev, hash.clone()), hash));
+            let link = head.link(&hash);
+            if link.is_some() {
+                head.link.clone_from(&link);
+            }
+            chained.push((std::mem::replace(&mut prev, hash.clone()), hash, link));
         }
         let sql = format!(
             "INSERT INTO audit_log (at, actor_user_id, actor, ip, action, object_type, object_id,
-                detail, prev_hash, hash) VALUES {}",
+                detail, prev_hash, hash, link) VALUES {}",
             super::bulk::values_placeholders(COLS, chunk.len())
         );
         let mut q = sqlx::query(&sql);
-        for (r, (p, h)) in chunk.iter().zip(&chained) {
+        for (r, (p, h, l)) in chunk.iter().zip(&chained) {
             q = q
                 .bind(r.at)
                 .bind(r.actor.user_id)
@@ -366,12 +471,14 @@ pub async fn append_chained(conn: &mut Conn, rows: &[ImportAudit]) -> DbResult<(
                 .bind(r.object_id.as_str())
                 .bind(r.detail.as_str())
                 .bind(p.as_str())
-                .bind(h.as_str());
+                .bind(h.as_str())
+                .bind(l.as_deref());
         }
         q.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
+    sqlx::query("UPDATE audit_chain SET last_hash = $1, last_link = $2 WHERE id = 1")
         .bind(prev.as_str())
+        .bind(head.link.as_deref())
         .execute(&mut *conn)
         .await?;
     Ok(())
