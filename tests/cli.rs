@@ -251,17 +251,7 @@ async fn the_keyed_audit_chain_continues_an_old_chain_and_catches_a_rewrite() {
 
     // An intruder alters the first (old) entry and recomputes every hash after it and the
     // head: the SHA-256 chain checks out again, the keyed link does not.
-    let rows: Vec<(
-        i64,
-        i64,
-        Option<i64>,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, at, actor_user_id, actor, ip, action, object_type, object_id, detail
              FROM audit_log ORDER BY id",
     )
@@ -296,6 +286,19 @@ async fn the_keyed_audit_chain_continues_an_old_chain_and_catches_a_rewrite() {
     let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
     assert!(!ok && out.contains("HMAC-SM3"), "{out}");
 }
+
+/// An audit entry's fields as `entry_hash` takes them (with its id first).
+type AuditRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 /// A chain keyed from its start: stripping the links (to pass it off as an old chain) is found.
 #[tokio::test]
