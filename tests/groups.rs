@@ -683,3 +683,54 @@ async fn irreversible_actions_ask_first_and_act_only_when_confirmed() {
     .assert_lacks("【确认发件】");
     assert_eq!(state_of(&app, id).await, "reported");
 }
+
+/// Issue 17: 【提交】 of a group that lacks something says at once what to complete, beside the
+/// button, without asking first; a complete group asks, and only the confirmation submits it.
+#[tokio::test]
+async fn submit_says_what_is_missing_before_asking_to_confirm() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 72, "天宁区", "tianning").await;
+    let id = saved_group(&app, &c, 1).await;
+    upload_required(&app, &c, id).await;
+    c.get(&format!("/groups/{id}")).await;
+    assert_eq!(
+        c.post(&format!("/groups/{id}/print"), &[]).await.status,
+        200
+    );
+    // Printed, but the stamped scan is missing.
+    c.get(&format!("/groups/{id}")).await;
+    c.post(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("提交前请补齐：盖章签字的申请表扫描件")
+        .assert_has("【保存】")
+        .assert_lacks("请确认：")
+        .assert_lacks("【确认提交】");
+    assert_eq!(state_of(&app, id).await, "draft");
+    c.upload(
+        &format!("/groups/{id}/upload/scan"),
+        "stamped.pdf",
+        pdf("stamped"),
+    )
+    .await
+    .assert_redirect(&format!("/groups/{id}"));
+    // Complete: the confirmation page, and nothing submitted yet.
+    c.get(&format!("/groups/{id}")).await;
+    c.post(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【提交】团组")
+        .assert_has("提交属地县区外办初审")
+        .assert_has("【确认提交】")
+        .assert_lacks("提交前请补齐");
+    assert_eq!(state_of(&app, id).await, "draft");
+    c.act(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_redirect(&format!("/groups/{id}"));
+    assert_eq!(state_of(&app, id).await, "pending_county");
+    // Another unit's group, or one already submitted: the handler answers as it always did.
+    assert_eq!(
+        c.post(&format!("/groups/{id}/submit"), &[]).await.status,
+        409
+    );
+}

@@ -3,21 +3,27 @@
 //! what will happen, with a 【确认…】 button that posts the same fields again with `confirm=1`.
 //! It works without JavaScript and is the one mechanism for every such action.
 //!
+//! An action that would be refused anyway goes straight to its handler, which answers with its
+//! message beside the field: a `required` field left blank, or (for the submissions, see
+//! [`Ready`]) something still missing. Asking first would only delay that message.
+//!
 //! Upload forms (【发件】 carries the letter) cannot be posted again without the file, so they
 //! carry a checkbox `confirm` that states what will happen; a post without it gets the same page
 //! with a way back instead of the button.
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, RawPathParams, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ctx::Ctx;
-use super::error::AppError;
+use super::error::{AppError, AppResult};
 use super::page::{layout, render, Layout};
+use crate::domain::group_flow::GroupAction;
 use crate::state::AppState;
+use crate::workflow::{groups, registration, visits};
 
 /// The largest body read here: that of the upload routes (their own limit applies too).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -36,6 +42,21 @@ pub struct Confirm {
     /// Fields the action requires: when one is blank the handler refuses anyway (with its
     /// message beside the field), so the request goes straight to it.
     pub required: &'static [&'static str],
+    /// A submission refused while something is missing: when it is, the request goes straight
+    /// to the handler, which says what to complete.
+    pub ready: Option<Ready>,
+}
+
+/// The submissions whose handlers refuse while something is missing (each rule is its
+/// workflow's `missing_for_submit`, which the handler's submit calls too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ready {
+    /// 【提交】 of a group (`/groups/{id}/submit`).
+    Group,
+    /// 【提交】 of the unit's registration or change request.
+    Registration,
+    /// [提交] of a visitor's 销签登记 (`/visits/{visitor_id}/submit`).
+    Visit,
 }
 
 const fn c(
@@ -51,22 +72,37 @@ const fn c(
         button,
         danger,
         required,
+        ready: None,
     }
 }
 
-static REGISTRATION_SUBMIT: Confirm = c(
-    "【提交】注册信息",
-    "注册信息和附件将提交属地县区外办审核；审核期间不能修改。",
-    "【确认提交】",
-    false,
-    &[],
+/// `what`, checked for missing items before it asks (see [`Ready`]).
+const fn ready(what: Confirm, ready: Ready) -> Confirm {
+    Confirm {
+        ready: Some(ready),
+        ..what
+    }
+}
+
+static REGISTRATION_SUBMIT: Confirm = ready(
+    c(
+        "【提交】注册信息",
+        "注册信息和附件将提交属地县区外办审核；审核期间不能修改。",
+        "【确认提交】",
+        false,
+        &[],
+    ),
+    Ready::Registration,
 );
-static GROUP_SUBMIT: Confirm = c(
-    "【提交】团组",
-    "团组将提交属地县区外办初审，提交后不能修改；县区外办初审前可以撤回。",
-    "【确认提交】",
-    false,
-    &[],
+static GROUP_SUBMIT: Confirm = ready(
+    c(
+        "【提交】团组",
+        "团组将提交属地县区外办初审，提交后不能修改；县区外办初审前可以撤回。",
+        "【确认提交】",
+        false,
+        &[],
+    ),
+    Ready::Group,
 );
 static GROUP_DELETE: Confirm = c(
     "【删除草稿】",
@@ -82,12 +118,15 @@ static UNIT_CANCEL: Confirm = c(
     true,
     &["cancel_reason"],
 );
-static VISIT_SUBMIT: Confirm = c(
-    "【提交】销签登记",
-    "该到访人员的销签登记将提交县区外办和市外办审核；审核期间不能修改。",
-    "【确认提交】",
-    false,
-    &[],
+static VISIT_SUBMIT: Confirm = ready(
+    c(
+        "【提交】销签登记",
+        "该到访人员的销签登记将提交县区外办和市外办审核；审核期间不能修改。",
+        "【确认提交】",
+        false,
+        &[],
+    ),
+    Ready::Visit,
 );
 static VISIT_APPROVE: Confirm = c(
     "【审核通过】销签登记",
@@ -166,7 +205,6 @@ pub static GROUP_DISPATCH: Confirm = c(
     false,
     &[],
 );
-
 /// The confirmation of the route `path` (as written in the route table), if it needs one.
 pub fn of(path: &str) -> Option<&'static Confirm> {
     Some(match path {
@@ -227,8 +265,9 @@ fn back_of(path: &str) -> String {
     }
 }
 
-/// Middleware of the routes listed in [`of`]: passes a confirmed POST on, answers any other
-/// with the confirmation page.
+/// Middleware of the routes listed in [`of`]: passes a confirmed POST on, and one its handler
+/// refuses anyway (a `required` field blank, a submission with something missing); answers any
+/// other with the confirmation page.
 pub async fn gate(
     State((state, what)): State<(AppState, &'static Confirm)>,
     req: Request,
@@ -243,7 +282,7 @@ pub async fn gate(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => return AppError::TooLarge("提交的内容过大".into()).into_response(),
@@ -260,8 +299,22 @@ pub async fn gate(
             .any(|r| !pairs.iter().any(|(k, v)| k == r && !v.trim().is_empty()));
         (confirmed || blank, pairs)
     };
+    let pass = match (
+        confirmed,
+        what.ready,
+        parts.extensions.get::<Ctx>().cloned(),
+    ) {
+        (false, Some(ready), Some(ctx)) if !multipart => {
+            let id = RawPathParams::from_request_parts(&mut parts, &())
+                .await
+                .ok()
+                .and_then(|p| p.iter().next().and_then(|(_, v)| v.parse::<i64>().ok()));
+            refused_anyway(&state, &ctx, ready, id).await
+        }
+        (confirmed, ..) => confirmed,
+    };
     let req = Request::from_parts(parts, Body::from(bytes));
-    if confirmed {
+    if pass {
         return next.run(req).await;
     }
     let ctx = req.extensions().get::<Ctx>().cloned();
@@ -295,6 +348,37 @@ pub async fn gate(
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether the submission `ready` (of the record `id` of the path) would be refused for
+/// something missing, or for any other reason: then its handler answers, as it would after the
+/// confirmation.
+async fn refused_anyway(state: &AppState, ctx: &Ctx, ready: Ready, id: Option<i64>) -> bool {
+    let missing = async {
+        let p = ctx.principal()?;
+        let missing = match ready {
+            Ready::Group => {
+                let a = groups::applicant(p, ctx.unit(state).await?)?;
+                let id = id.ok_or(AppError::NotFound)?;
+                let t = groups::own(state, &a, id, GroupAction::Submit).await?;
+                groups::missing_for_submit(state, t.group()).await?.len()
+            }
+            Ready::Registration => {
+                let own = registration::own(state, p).await?;
+                let request = registration::submitting(&own)?;
+                registration::missing_for_submit(state, &own, request)
+                    .await?
+                    .len()
+            }
+            Ready::Visit => {
+                let s = visits::subject(state, p, id.ok_or(AppError::NotFound)?).await?;
+                let r = visits::submittable(state, &s).await?;
+                visits::missing_for_submit(state, &r).await?.len()
+            }
+        };
+        AppResult::Ok(missing)
+    };
+    missing.await.map_or(true, |n| n > 0)
 }
 
 /// Whether an upload form carries `confirm=1` among its fields.

@@ -790,8 +790,9 @@ pub async fn upload(
     Ok(())
 }
 
-/// What is missing before 【提交】.
-async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<String>> {
+/// What is missing before 【提交】: 【提交】 refuses while there is anything, and the
+/// confirmation step does not ask first (the form says what to complete).
+pub async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<String>> {
     let mut missing = Vec::new();
     let vs = groups::visitors(state.pool(), group.id).await?;
     if vs.is_empty() {
