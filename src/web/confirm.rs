@@ -205,6 +205,49 @@ pub static GROUP_DISPATCH: Confirm = c(
     false,
     &[],
 );
+static STAFF_RESET: Confirm = c(
+    "【重置密码】",
+    "将为该工作人员帐号生成新的随机密码，只在下一页显示一次，请告知本人（系统不发短信）。原密码立即失效，该帐号已登录的会话全部结束；本人下次登录时须修改密码。",
+    "【确认重置密码】",
+    true,
+    &[],
+);
+static STAFF_RESET_2FA: Confirm = c(
+    "【重置两步验证】",
+    "将删除该帐号的两步验证（验证器和恢复码都不能再用），该帐号已登录的会话全部结束；本人下次登录时按规定重新启用。",
+    "【确认重置两步验证】",
+    true,
+    &[],
+);
+static UNIT_BLACKLIST: Confirm = c(
+    "【列入失信企业名单】",
+    "该单位将列入失信企业名单：其帐号已登录的会话立即结束，此后不能登录系统，直至移出名单。单位不会收到短信或站内信。",
+    "【确认列入失信企业名单】",
+    true,
+    &["reason"],
+);
+static UNIT_MOBILE: Confirm = c(
+    "【更换绑定手机】",
+    "该单位的绑定手机将换成下面的新号码：此后短信验证码（如找回密码）和短信通知只发到新号码，原号码不再接收。更换时不发短信核对，请先核实是该单位本人申请。",
+    "【确认更换绑定手机】",
+    false,
+    &["mobile"],
+);
+static UNIT_RESET: Confirm = c(
+    "【重置单位密码】",
+    "将为该单位帐号生成新的随机密码，只在下一页显示一次，请告知单位（系统不发短信）。原密码立即失效，该单位已登录的会话全部结束；单位下次登录时须修改密码。",
+    "【确认重置单位密码】",
+    true,
+    &[],
+);
+static MESSAGE_DELETE: Confirm = c(
+    "【删除】消息",
+    "这条消息将从站内信中删除，不能恢复，也不再弹出提醒。",
+    "【确认删除】",
+    true,
+    &[],
+);
+
 /// The confirmation of the route `path` (as written in the route table), if it needs one.
 pub fn of(path: &str) -> Option<&'static Confirm> {
     Some(match path {
@@ -224,6 +267,12 @@ pub fn of(path: &str) -> Option<&'static Confirm> {
         "/review/groups/{id}/ministry_refuse" => &GROUP_MINISTRY,
         "/review/groups/{id}/cancel" => &CITY_CANCEL,
         "/review/groups/{id}/dispatch" => &GROUP_DISPATCH,
+        "/admin/staff/{id}/reset" => &STAFF_RESET,
+        "/admin/staff/{id}/reset-2fa" => &STAFF_RESET_2FA,
+        "/admin/units/{id}/blacklist" => &UNIT_BLACKLIST,
+        "/admin/units/{id}/mobile" => &UNIT_MOBILE,
+        "/admin/units/{id}/reset" => &UNIT_RESET,
+        "/messages/{id}/delete" => &MESSAGE_DELETE,
         _ => return None,
     })
 }
@@ -236,6 +285,7 @@ fn field_label(name: &str) -> Option<&'static str> {
         "ministry_reason" => "外交部不予核实原因",
         "verification_no" => "核实单号",
         "comment" => "审核意见",
+        "mobile" => "新手机号码",
         _ => return None,
     })
 }
@@ -255,8 +305,18 @@ struct ConfirmPage {
     back: String,
 }
 
-/// The page a request comes back to when the action is not confirmed: the record the action
-/// was taken on (the path without its last segment).
+/// The page a request comes back to when the action is not confirmed: the page the form says
+/// it was on (`back`, as the message reminder's forms carry), else the record the action was
+/// taken on (the path without its last segment).
+fn back_to(path: &str, fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == "back")
+        .and_then(|(_, v)| super::ctx::safe_next(v))
+        .unwrap_or_else(|| back_of(path))
+}
+
+/// The record an action at `path` was taken on.
 fn back_of(path: &str) -> String {
     match path.rsplit_once('/') {
         Some(("", _)) | None => "/home".into(),
@@ -330,6 +390,7 @@ pub async fn gate(
             .filter_map(|(k, v)| field_label(k).map(|label| (label, v.clone())))
             .filter(|(_, v)| !v.trim().is_empty())
             .collect();
+        let back = back_to(&path, &fields);
         let fields = fields
             .into_iter()
             .filter(|(k, _)| k != "csrf" && k != "confirm")
@@ -341,7 +402,7 @@ pub async fn gate(
             fields,
             shown,
             can_repost: !multipart,
-            back: back_of(&path),
+            back,
         })
     };
     match page.await {
@@ -410,5 +471,46 @@ mod tests {
         assert_eq!(back_of("/review/groups/7/accept"), "/review/groups/7");
         assert_eq!(back_of("/groups/3/submit"), "/groups/3");
         assert_eq!(back_of("/registration/submit"), "/registration/attachments");
+        assert_eq!(back_of("/admin/staff/3/reset"), "/admin/staff/3");
+        assert_eq!(back_of("/admin/staff/3/reset-2fa"), "/admin/staff/3");
+        assert_eq!(back_of("/admin/units/7/blacklist"), "/admin/units/7");
+        assert_eq!(back_of("/admin/units/7/mobile"), "/admin/units/7");
+        assert_eq!(back_of("/admin/units/7/reset"), "/admin/units/7");
+        assert_eq!(back_of("/messages/5/delete"), "/messages/5");
+    }
+
+    #[test]
+    fn back_is_the_page_the_form_names_when_it_is_ours() {
+        let field = |v: &str| vec![("back".to_string(), v.to_string())];
+        assert_eq!(back_to("/messages/5/delete", &field("/groups")), "/groups");
+        assert_eq!(back_to("/messages/5/delete", &[]), "/messages/5");
+        assert_eq!(
+            back_to("/messages/5/delete", &field("//evil.example")),
+            "/messages/5"
+        );
+    }
+
+    #[test]
+    fn administrators_irreversible_actions_and_message_delete_ask_first() {
+        for path in [
+            "/admin/staff/{id}/reset",
+            "/admin/staff/{id}/reset-2fa",
+            "/admin/units/{id}/blacklist",
+            "/admin/units/{id}/mobile",
+            "/admin/units/{id}/reset",
+            "/messages/{id}/delete",
+        ] {
+            assert!(of(path).is_some(), "{path} asks first");
+        }
+        // A blank reason or number is refused beside the field, without asking.
+        assert_eq!(
+            of("/admin/units/{id}/blacklist").map(|c| c.required),
+            Some(&["reason"][..])
+        );
+        assert_eq!(
+            of("/admin/units/{id}/mobile").map(|c| c.required),
+            Some(&["mobile"][..])
+        );
+        assert_eq!(of("/admin/units/{id}/unblacklist").map(|c| c.action), None);
     }
 }
