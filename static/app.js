@@ -62,14 +62,17 @@
     counter.classList.toggle("has", n > 0);
   }
 
-  function post(url) {
+  function post(url, extra) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "fetch" },
-      body: "csrf=" + encodeURIComponent(csrf)
+      body: "csrf=" + encodeURIComponent(csrf) + (extra || "")
     });
   }
+
+  // [删除] cannot be undone (issue 17): asked here, as the confirmation page asks without script.
+  var DELETE_ASK = "删除这条消息？删除后不能恢复，也不再弹出提醒。";
 
   function wire(box) {
     var id = box.getAttribute("data-id");
@@ -79,8 +82,14 @@
       var form = box.querySelector('form[data-act="' + act + '"]');
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
-        post("/messages/" + id + "/" + act).then(function (r) {
-          if (r.ok) {
+        var extra = "";
+        if (act === "delete") {
+          if (!window.confirm(DELETE_ASK)) return;
+          extra = "&confirm=1";
+        }
+        post("/messages/" + id + "/" + act, extra).then(function (r) {
+          // 204: done. Anything else (the confirmation page, an error) is left to the form.
+          if (r.status === 204) {
             close();
             setUnread(parseInt(counter ? counter.getAttribute("data-unread") : "1", 10) - 1);
           } else {

@@ -249,7 +249,7 @@ async fn reset_password_is_shown_once_and_must_be_changed() {
     let admin = app.client();
     admin.login("demoadmin", DEMO_PASSWORD).await;
     admin.get(&format!("/admin/staff/{id}")).await;
-    let p = admin.post(&format!("/admin/staff/{id}/reset"), &[]).await;
+    let p = admin.act(&format!("/admin/staff/{id}/reset"), &[]).await;
     p.assert_ok().assert_has("密码已重置");
     let password = shown_password(&p);
     // The old session and password are gone; the new one must be changed first.
@@ -313,7 +313,7 @@ async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
         .assert_ok()
         .assert_has("请填写列入失信企业名单的原因");
     admin
-        .post(
+        .act(
             &format!("/admin/units/{}/blacklist", r.unit_id),
             &[("reason", "提供虚假材料")],
         )
@@ -341,7 +341,7 @@ async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
     // A unit that lost its phone: staff rebind it, the next code goes to the new number.
     admin.get(&format!("/admin/units/{}", r.unit_id)).await;
     admin
-        .post(
+        .act(
             &format!("/admin/units/{}/mobile", r.unit_id),
             &[("mobile", "12345")],
         )
@@ -349,7 +349,7 @@ async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
         .assert_ok()
         .assert_has("请输入正确的11位手机号码");
     admin
-        .post(
+        .act(
             &format!("/admin/units/{}/mobile", r.unit_id),
             &[("mobile", "15900000082")],
         )
@@ -369,7 +369,7 @@ async fn dishonesty_list_rebinding_and_password_reset_of_a_unit() {
     // Password reset by staff: shown once, to be changed at the next sign-in.
     admin.get(&format!("/admin/units/{}", r.unit_id)).await;
     let p = admin
-        .post(&format!("/admin/units/{}/reset", r.unit_id), &[])
+        .act(&format!("/admin/units/{}/reset", r.unit_id), &[])
         .await;
     p.assert_ok().assert_has("密码已重置");
     let password = shown_password(&p);
@@ -546,4 +546,144 @@ async fn audit_log_viewer_filters_and_links_to_objects() {
     let county = app.client();
     county.login("tianning", DEMO_PASSWORD).await;
     assert_eq!(county.get("/admin/audit").await.status, 403);
+}
+
+/// Issue 17: the administrator's irreversible actions ask first. Posted without `confirm=1`,
+/// each changes nothing and its page says what will happen, carries what was typed and leads
+/// back to the account or unit; confirmed, it acts.
+#[tokio::test]
+async fn administrators_irreversible_actions_ask_first_and_act_when_confirmed() {
+    let app = TestApp::spawn().await;
+    let (r, c) = approved_unit(&app, 84, "天宁区", "tianning").await;
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    let staff = app
+        .scalar("SELECT id FROM users WHERE login_key = 'tianning'")
+        .await;
+    let unit = r.unit_id;
+    let admin = app.client();
+    admin.login("demoadmin", DEMO_PASSWORD).await;
+    let app = &app;
+    let audited = |action: &'static str| async move {
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+        ))
+        .await
+    };
+
+    // 重置密码 of a staff account.
+    admin.get(&format!("/admin/staff/{staff}")).await;
+    admin
+        .post(&format!("/admin/staff/{staff}/reset"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【重置密码】")
+        .assert_has("原密码立即失效")
+        .assert_has("【确认重置密码】")
+        .assert_has(&format!("href=\"/admin/staff/{staff}\""))
+        .assert_lacks("密码已重置");
+    county.get("/review").await.assert_ok();
+    assert_eq!(audited("staff.reset_password").await, 0);
+    admin
+        .act(&format!("/admin/staff/{staff}/reset"), &[])
+        .await
+        .assert_ok()
+        .assert_has("密码已重置");
+    county.get("/review").await.assert_redirect("/login");
+
+    // 列入失信企业名单: the reason is shown and carried.
+    admin.get(&format!("/admin/units/{unit}")).await;
+    admin
+        .post(
+            &format!("/admin/units/{unit}/blacklist"),
+            &[("reason", "提供虚假材料")],
+        )
+        .await
+        .assert_ok()
+        .assert_has("请确认：【列入失信企业名单】")
+        .assert_has("不能登录系统")
+        .assert_has("<dd class=\"pre\">提供虚假材料</dd>")
+        .assert_has("name=\"reason\" value=\"提供虚假材料\"")
+        .assert_has("【确认列入失信企业名单】")
+        .assert_has(&format!("href=\"/admin/units/{unit}\""));
+    let listed =
+        format!("SELECT COUNT(*) FROM units WHERE id = {unit} AND blacklist_reason IS NOT NULL");
+    assert_eq!(app.scalar(&listed).await, 0);
+    c.get("/home").await.assert_ok();
+    admin
+        .act(
+            &format!("/admin/units/{unit}/blacklist"),
+            &[("reason", "提供虚假材料")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/units/{unit}"));
+    assert_eq!(app.scalar(&listed).await, 1);
+    c.get("/home").await.assert_redirect("/login");
+    admin
+        .post(&format!("/admin/units/{unit}/unblacklist"), &[])
+        .await
+        .assert_redirect(&format!("/admin/units/{unit}"));
+
+    // 更换绑定手机: the new number is shown and carried.
+    admin.get(&format!("/admin/units/{unit}")).await;
+    admin
+        .post(
+            &format!("/admin/units/{unit}/mobile"),
+            &[("mobile", "15900000084")],
+        )
+        .await
+        .assert_ok()
+        .assert_has("请确认：【更换绑定手机】")
+        .assert_has("原号码不再接收")
+        .assert_has("<dt>新手机号码</dt><dd class=\"pre\">15900000084</dd>")
+        .assert_has("【确认更换绑定手机】")
+        .assert_has(&format!("href=\"/admin/units/{unit}\""));
+    let bound = |mobile: String| async move {
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM units WHERE id = {unit} AND mobile = '{mobile}'"
+        ))
+        .await
+    };
+    assert_eq!(bound(r.mobile.clone()).await, 1);
+    // A blank number is refused beside the field without asking.
+    admin
+        .post(&format!("/admin/units/{unit}/mobile"), &[("mobile", "")])
+        .await
+        .assert_ok()
+        .assert_has("请填写手机号码")
+        .assert_lacks("请确认：");
+    admin
+        .act(
+            &format!("/admin/units/{unit}/mobile"),
+            &[("mobile", "15900000084")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/units/{unit}"));
+    assert_eq!(bound("15900000084".into()).await, 1);
+
+    // 重置单位密码.
+    admin.get(&format!("/admin/units/{unit}")).await;
+    admin
+        .post(&format!("/admin/units/{unit}/reset"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【重置单位密码】")
+        .assert_has("原密码立即失效")
+        .assert_has("【确认重置单位密码】")
+        .assert_has(&format!("href=\"/admin/units/{unit}\""))
+        .assert_lacks("密码已重置");
+    assert_eq!(audited("unit.reset_password").await, 0);
+    app.client()
+        .login(&r.login, UNIT_PASSWORD)
+        .await
+        .assert_redirect("/home");
+    admin
+        .act(&format!("/admin/units/{unit}/reset"), &[])
+        .await
+        .assert_ok()
+        .assert_has("密码已重置");
+    app.client()
+        .login(&r.login, UNIT_PASSWORD)
+        .await
+        .assert_has("登录ID或密码错误");
 }

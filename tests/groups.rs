@@ -528,12 +528,13 @@ async fn history_filters_by_state_text_and_date_and_pages() {
             .await
             .assert_redirect("/groups/");
     }
+    // The list below the filters (办理进度 above them lists every draft).
+    let list = |p: &Page| p.body[p.body.find("个团组。").unwrap()..].to_string();
     let p1 = c.get("/history").await;
-    p1.assert_has("共23个团组")
-        .assert_has("交流团22")
-        .assert_lacks("交流团02")
-        .assert_has("下一页");
-    c.get("/history?page=2").await.assert_has("交流团02");
+    p1.assert_has("共23个团组").assert_has("下一页");
+    assert!(list(&p1).contains("交流团22"));
+    assert!(!list(&p1).contains("交流团02"));
+    assert!(list(&c.get("/history?page=2").await).contains("交流团02"));
     c.get("/history?q=%E4%BA%A4%E6%B5%81%E5%9B%A215")
         .await
         .assert_has("共1个团组")
@@ -682,4 +683,112 @@ async fn irreversible_actions_ask_first_and_act_only_when_confirmed() {
     .assert_has("请确认：【发件】")
     .assert_lacks("【确认发件】");
     assert_eq!(state_of(&app, id).await, "reported");
+}
+
+/// Issue 17: 【提交】 of a group that lacks something says at once what to complete, beside the
+/// button, without asking first; a complete group asks, and only the confirmation submits it.
+#[tokio::test]
+async fn submit_says_what_is_missing_before_asking_to_confirm() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 72, "天宁区", "tianning").await;
+    let id = saved_group(&app, &c, 1).await;
+    upload_required(&app, &c, id).await;
+    c.get(&format!("/groups/{id}")).await;
+    assert_eq!(
+        c.post(&format!("/groups/{id}/print"), &[]).await.status,
+        200
+    );
+    // Printed, but the stamped scan is missing.
+    c.get(&format!("/groups/{id}")).await;
+    c.post(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("提交前请补齐：盖章签字的申请表扫描件")
+        .assert_has("【保存】")
+        .assert_lacks("请确认：")
+        .assert_lacks("【确认提交】");
+    assert_eq!(state_of(&app, id).await, "draft");
+    c.upload(
+        &format!("/groups/{id}/upload/scan"),
+        "stamped.pdf",
+        pdf("stamped"),
+    )
+    .await
+    .assert_redirect(&format!("/groups/{id}"));
+    // Complete: the confirmation page, and nothing submitted yet.
+    c.get(&format!("/groups/{id}")).await;
+    c.post(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【提交】团组")
+        .assert_has("提交属地县区外办初审")
+        .assert_has("【确认提交】")
+        .assert_lacks("提交前请补齐");
+    assert_eq!(state_of(&app, id).await, "draft");
+    c.act(&format!("/groups/{id}/submit"), &[])
+        .await
+        .assert_redirect(&format!("/groups/{id}"));
+    assert_eq!(state_of(&app, id).await, "pending_county");
+    // Another unit's group, or one already submitted: the handler answers as it always did.
+    assert_eq!(
+        c.post(&format!("/groups/{id}/submit"), &[]).await.status,
+        409
+    );
+}
+
+/// The entries of the 办理进度 list of a page.
+fn progress_entries(page: &Page) -> Vec<String> {
+    let Some(start) = page.body.find("<ul class=\"progress-list\">") else {
+        return Vec::new();
+    };
+    let list = &page.body[start..];
+    let list = &list[..list.find("</ul>").unwrap()];
+    list.split("<li>").skip(1).map(str::to_string).collect()
+}
+
+/// Issue 17: 办理进度 lists every group of the unit in progress (not only the latest five), on
+/// 来华申报 and on 申报历史查询, each with its step and what comes next.
+#[tokio::test]
+async fn progress_lists_every_group_in_progress_on_both_pages() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 73, "天宁区", "tianning").await;
+    let submitted = submitted_group(&app, &c, 1, &[]).await;
+    let mut ids = vec![submitted];
+    for _ in 0..6 {
+        ids.push(saved_group(&app, &c, 1).await);
+    }
+    for path in ["/groups", "/history"] {
+        let p = c.get(path).await;
+        p.assert_ok().assert_has("办理进度");
+        let entries = progress_entries(&p);
+        assert_eq!(entries.len(), 7, "{path}: {entries:#?}");
+        for id in &ids {
+            assert!(
+                entries
+                    .iter()
+                    .any(|e| e.starts_with(&format!("<a href=\"/groups/{id}\">"))),
+                "{path}: group {id} in 办理进度"
+            );
+        }
+        let timed: Vec<&String> = entries
+            .iter()
+            .filter(|e| e.contains("剩余<strong>"))
+            .collect();
+        assert_eq!(timed.len(), 1, "{path}: the submitted group's days left");
+        assert!(timed[0].contains(&format!("/groups/{submitted}\"")));
+        assert!(timed[0].contains("下一步：等待县区外办初审"));
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.contains("下一步：补齐资料和附件"))
+                .count(),
+            6,
+            "{path}"
+        );
+    }
+    // 最近的团组 still shows the latest five; 申报历史查询 its page of twenty.
+    let home = c.get("/groups").await;
+    let recent = &home.body[home.body.find("最近的团组").unwrap()..];
+    assert_eq!(recent.matches("data-label=\"团组编号\"").count(), 5);
+    c.get("/history").await.assert_has("共7个团组");
 }

@@ -112,9 +112,9 @@ async fn delete_and_view_buttons_and_the_reminder_endpoint() {
     let anon = app.client();
     let (status, _, body) = anon.get_bytes("/messages/popup").await;
     assert_eq!((status, body.len()), (204, 0));
-    // [删除] from the script: 204, gone from the list, never pops up again.
+    // [删除], confirmed: gone from the list, never pops up again.
     c.get("/messages").await;
-    let p = c.post(&format!("/messages/{id}/delete"), &[]).await;
+    let p = c.act(&format!("/messages/{id}/delete"), &[]).await;
     p.assert_redirect("/messages?ok=deleted");
     app.clock().advance(20 * 60);
     // What pops up now is the other unread message, not the deleted one.
@@ -151,7 +151,7 @@ async fn script_requests_get_no_content_and_another_units_message_is_refused() {
         404
     );
     assert_eq!(
-        cb.post(&format!("/messages/{id}/delete"), &[]).await.status,
+        cb.act(&format!("/messages/{id}/delete"), &[]).await.status,
         404
     );
     assert_eq!(cb.get(&format!("/messages/{id}")).await.status, 404);
@@ -407,4 +407,47 @@ async fn two_server_instances_do_not_double_the_reminder() {
             .count(),
         1
     );
+}
+
+/// Issue 17: [删除] asks first. Posted without `confirm=1` nothing is deleted, and the page
+/// says so and leads back to the page the reminder was on (or to the message); the reminder's
+/// script asks in its own dialog and sends the confirmation, and gets 204.
+#[tokio::test]
+async fn deleting_a_message_asks_first() {
+    let app = TestApp::spawn().await;
+    let (a, c) = returned_unit(&app, 46).await;
+    let id = newest_message_id(&app, a.unit_id).await;
+    let kept = format!("SELECT COUNT(*) FROM messages WHERE id = {id} AND deleted_at IS NULL");
+    // The reminder's form, without script: it carries the page it was on.
+    c.get("/registration").await;
+    c.post(
+        &format!("/messages/{id}/delete"),
+        &[("back", "/registration")],
+    )
+    .await
+    .assert_ok()
+    .assert_has("请确认：【删除】消息")
+    .assert_has("不能恢复，也不再弹出提醒")
+    .assert_has("【确认删除】")
+    .assert_has("name=\"back\" value=\"/registration\"")
+    .assert_has("href=\"/registration\"");
+    assert_eq!(app.scalar(&kept).await, 1);
+    // The message page's form: back to the message.
+    c.get(&format!("/messages/{id}")).await;
+    c.post(&format!("/messages/{id}/delete"), &[])
+        .await
+        .assert_ok()
+        .assert_has("【确认删除】")
+        .assert_has(&format!("href=\"/messages/{id}\""));
+    assert_eq!(app.scalar(&kept).await, 1);
+    c.get("/messages").await.assert_has("注册申请被退回");
+    // The reminder's script, once the user said yes.
+    assert_eq!(
+        c.act_fetch(&format!("/messages/{id}/delete")).await.status,
+        204
+    );
+    assert_eq!(app.scalar(&kept).await, 0);
+    c.get("/messages")
+        .await
+        .assert_lacks(&format!("/messages/{id}\""));
 }

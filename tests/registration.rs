@@ -436,3 +436,52 @@ async fn pages_have_skip_link_favicon_and_collapsible_menu() {
         .assert_has("<th>操作</th>")
         .assert_lacks("<th></th>");
 }
+
+/// Issue 17: [提交注册] without a required attachment says at once which to upload, without
+/// asking first; once complete it asks, and only the confirmation submits.
+#[tokio::test]
+async fn submit_says_which_attachments_are_missing_before_asking_to_confirm() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let r = create_account(&app, &c, 2, "天宁区").await;
+    let state = || async {
+        sqlx::query_scalar::<_, String>("SELECT state FROM units WHERE id = $1")
+            .bind(r.unit_id)
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap()
+    };
+    c.get("/registration/attachments").await.assert_ok();
+    c.post("/registration/submit", &[])
+        .await
+        .assert_ok()
+        .assert_has("请上传必选附件：")
+        .assert_has("添加附件")
+        .assert_lacks("请确认：")
+        .assert_lacks("【确认提交】");
+    assert_eq!(state().await, "draft");
+    for (id, required) in unit_types(&app).await {
+        if required {
+            c.upload(
+                &format!("/registration/attachments/{id}"),
+                "scan.pdf",
+                pdf(&format!("type {id}")),
+            )
+            .await
+            .assert_redirect("/registration/attachments");
+        }
+    }
+    c.get("/registration/attachments").await;
+    c.post("/registration/submit", &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【提交】注册信息")
+        .assert_has("【确认提交】")
+        .assert_has("href=\"/registration/attachments\"")
+        .assert_lacks("请上传必选附件");
+    assert_eq!(state().await, "draft");
+    c.act("/registration/submit", &[])
+        .await
+        .assert_redirect("/registration?ok=submitted");
+    assert_eq!(state().await, "pending_county");
+}

@@ -675,13 +675,29 @@ async fn an_administrator_resets_another_staff_members_factor() {
     county.get("/home").await;
     assert_eq!(
         county
-            .post(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
+            .act(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
             .await
             .status,
         403
     );
+    // Unconfirmed (issue 17): the page says what will happen; the factor and the session stay.
     admin
         .post(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【重置两步验证】")
+        .assert_has("验证器和恢复码都不能再用")
+        .assert_has("【确认重置两步验证】")
+        .assert_has(&format!("href=\"/admin/staff/{city_id}\""))
+        .assert_lacks("两步验证已重置");
+    city.get("/review").await.assert_ok();
+    assert_eq!(audit_count(&app, "second_factor.reset", city_id).await, 0);
+    admin
+        .get(&format!("/admin/staff/{city_id}"))
+        .await
+        .assert_has("已启用");
+    admin
+        .act(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
         .await
         .assert_ok()
         .assert_has("两步验证已重置");
@@ -697,7 +713,7 @@ async fn an_administrator_resets_another_staff_members_factor() {
     admin.get(&format!("/admin/staff/{city_id}")).await;
     assert_eq!(
         admin
-            .post(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
+            .act(&format!("/admin/staff/{city_id}/reset-2fa"), &[])
             .await
             .status,
         409
@@ -711,7 +727,7 @@ async fn an_administrator_resets_another_staff_members_factor() {
         .assert_lacks("重置两步验证");
     assert_eq!(
         admin
-            .post(&format!("/admin/staff/{own}/reset-2fa"), &[])
+            .act(&format!("/admin/staff/{own}/reset-2fa"), &[])
             .await
             .status,
         403

@@ -604,3 +604,61 @@ async fn the_registration_queue_and_overdue_list_are_paged_with_their_totals() {
     assert_eq!(sheets[0].1.len(), 1 + 51);
     assert_eq!(sheets[1].1.len(), 1 + 55);
 }
+
+/// Issue 17: [提交] of a registration that lacks something (not saved yet, or without its
+/// statement) says at once what to complete, without asking first; a complete one asks, and
+/// only the confirmation submits it.
+#[tokio::test]
+async fn submit_says_what_is_missing_before_asking_to_confirm() {
+    let app = TestApp::spawn().await;
+    let (_r, c) = approved_unit(&app, 75, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &c, 1, "tianning").await;
+    let v = visitor_ids(&app, id).await[0];
+    let records = || app.scalar("SELECT COUNT(*) FROM visit_records");
+    // Not saved yet.
+    c.get(&format!("/visits/{v}")).await;
+    c.post(&format!("/visits/{v}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请先填写登记信息并【保存】")
+        .assert_lacks("请确认：");
+    assert_eq!(records().await, 0);
+    c.post(
+        &format!("/visits/{v}"),
+        &[("kind", "cancelled"), ("cancel_reason", "行程取消")],
+    )
+    .await
+    .assert_redirect(&format!("/visits/{v}"));
+    let saved = visit_state(&app, v).await;
+    // Without the statement.
+    c.get(&format!("/visits/{v}")).await;
+    c.post(&format!("/visits/{v}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("提交前请补齐：情况说明")
+        .assert_has("【保存】")
+        .assert_lacks("请确认：")
+        .assert_lacks("【确认提交】");
+    assert_eq!(visit_state(&app, v).await, saved);
+    c.upload(
+        &format!("/visits/{v}/upload/statement"),
+        "说明.pdf",
+        pdf("statement"),
+    )
+    .await
+    .assert_redirect(&format!("/visits/{v}"));
+    // Complete: the confirmation page, and nothing submitted yet.
+    c.get(&format!("/visits/{v}")).await;
+    c.post(&format!("/visits/{v}/submit"), &[])
+        .await
+        .assert_ok()
+        .assert_has("请确认：【提交】销签登记")
+        .assert_has("【确认提交】")
+        .assert_has(&format!("href=\"/visits/{v}\""))
+        .assert_lacks("提交前请补齐");
+    assert_eq!(visit_state(&app, v).await, saved);
+    c.act(&format!("/visits/{v}/submit"), &[])
+        .await
+        .assert_redirect("/visits?ok=visit_submitted");
+    assert_eq!(visit_state(&app, v).await, "pending_county");
+}

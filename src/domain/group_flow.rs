@@ -386,6 +386,19 @@ pub fn work_states(role: Role) -> Vec<S> {
         .collect()
 }
 
+/// The states of a group still being processed, each shown in its unit's 办理进度: with the
+/// unit (not yet submitted, returned, withdrawn) or with an office. Dispatched groups (办结)
+/// and cancelled ones are done.
+pub const IN_PROGRESS: [S; 7] = [
+    S::Draft,
+    S::PendingCounty,
+    S::PendingCity,
+    S::Accepted,
+    S::Reported,
+    S::Returned,
+    S::Withdrawn,
+];
+
 /// Whether a group in `state` waits for an office, so that its working-day limit runs.
 pub fn with_offices(state: S) -> bool {
     [Role::County, Role::City]
@@ -440,6 +453,18 @@ impl Sequence {
 mod tests {
     use super::*;
     use crate::domain::flow::testing::{check_every_rule, who};
+
+    /// 办理进度 lists every group an office works on or the unit may still submit.
+    #[test]
+    fn in_progress_is_every_state_but_the_finished_ones() {
+        for s in GroupState::ALL {
+            let done = matches!(s, S::Dispatched | S::Cancelled);
+            assert_eq!(IN_PROGRESS.contains(&s), !done, "{s:?}");
+            if with_offices(s) || s.editable() {
+                assert!(IN_PROGRESS.contains(&s), "{s:?}");
+            }
+        }
+    }
 
     /// Every state × action × role, against the life the SPEC describes.
     #[test]

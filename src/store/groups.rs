@@ -826,6 +826,20 @@ pub async fn latest(pool: &sqlx::AnyPool, unit_id: i64, limit: i64) -> DbResult<
     history_rows(pool, &cond, &args, limit, 0).await
 }
 
+/// The unit's groups in `states`, newest first, at most `limit` (one index range per state).
+pub async fn of_unit_in(
+    pool: &sqlx::AnyPool,
+    unit_id: i64,
+    states: &[GroupState],
+    limit: i64,
+) -> DbResult<Vec<GroupRow>> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cond = format!("g.unit_id = $1 AND g.state IN ({})", state_list(states));
+    history_rows(pool, &cond, &[Arg::Int(unit_id)], limit, 0).await
+}
+
 /// Staff search (issue 6): groups whose number, 受理编号 or 核实单号 equals `text`, or with a
 /// visitor whose passport number, surname, given name or full name equals it (case-insensitive
 /// for Latin letters). Exact matches only, so that every branch is an index lookup at any size.

@@ -29,7 +29,7 @@ use crate::store::refs::Lists;
 use crate::store::refs::MissionRef;
 use crate::workflow::error::Error;
 use crate::workflow::groups::{
-    self as flow, Allowed, Applicant, FileSlot, FormView, HistoryQuery as Filter, Opened,
+    self as flow, Allowed, Applicant, FileSlot, FormView, HistoryQuery as Filter, Opened, Progress,
     TypedVisitor, VisitorSlot,
 };
 
@@ -42,24 +42,10 @@ async fn applicant(state: &AppState, ctx: &Ctx) -> AppResult<Applicant> {
 #[template(path = "groups_home.html")]
 struct HomePage {
     l: Layout,
+    /// The latest groups.
     rows: Vec<GroupRow>,
-    /// The office's time limit in working days.
-    limit: i64,
+    progress: Progress,
     overdue: String,
-}
-
-impl HomePage {
-    /// Groups not finished: the orientation list shows their step and what to do next.
-    fn open(&self) -> Vec<&GroupRow> {
-        self.rows
-            .iter()
-            .filter(|r| r.state != crate::domain::group::GroupState::Cancelled)
-            .collect()
-    }
-    /// Whether the offices' time limit runs for `r` (submitted, with county or city).
-    fn timed(&self, r: &GroupRow) -> bool {
-        r.submitted_at.is_some() && crate::domain::group_flow::with_offices(r.state)
-    }
 }
 
 /// 来华申报.
@@ -69,13 +55,13 @@ pub async fn home(
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
     let a = applicant(&state, &ctx).await?;
-    let (rows, limit, overdue) = flow::home(&state, &a).await?;
+    let (rows, progress, overdue) = flow::home(&state, &a).await?;
     let mut l = layout(&state, &ctx, "来华申报").await?;
     l.flash = flash_text(&q.ok).to_string();
     render(HomePage {
         l,
         rows,
-        limit,
+        progress,
         overdue: overdue.message().unwrap_or_default(),
     })
 }
@@ -743,6 +729,7 @@ pub struct HistoryQuery {
 #[template(path = "groups_history.html")]
 struct HistoryPage {
     l: Layout,
+    progress: Progress,
     rows: Vec<GroupRow>,
     from: String,
     to: String,
@@ -794,8 +781,10 @@ pub async fn history(
         super::ctx::urlencode(h.state.trim()),
         super::ctx::urlencode(h.q.trim())
     );
+    let progress = flow::progress(&state, &a).await?;
     render(HistoryPage {
         l: layout(&state, &ctx, "申报历史查询").await?,
+        progress,
         rows,
         from: h.from.trim().to_string(),
         to: h.to.trim().to_string(),

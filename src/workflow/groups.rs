@@ -219,11 +219,46 @@ pub async fn overdue_block(state: &AppState, unit_id: i64) -> Outcome<Overdue> {
     Ok(Overdue { visitors, blocks })
 }
 
-/// 来华申报: the unit's newest groups and its overdue registrations.
-/// 来华申报: the latest groups, each with the working days left of the office's time limit
-/// while it is with the offices (`days_left`), the limit, and the overdue block.
-pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, i64, Overdue)> {
-    let mut rows = groups::latest(state.pool(), a.unit.id, 5).await?;
+/// 来华申报: the unit's latest groups, its 办理进度 and its overdue registrations.
+pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, Progress, Overdue)> {
+    let rows = groups::latest(state.pool(), a.unit.id, 5).await?;
+    let progress = progress(state, a).await?;
+    let overdue = overdue_block(state, a.unit.id).await?;
+    Ok((rows, progress, overdue))
+}
+
+/// At most this many groups in 办理进度: a unit has a handful in progress; the page says when
+/// there are more (申报历史查询 finds each by its state).
+const PROGRESS_ROWS: usize = 100;
+
+/// 办理进度 (issue 17): each of the unit's groups in progress, newest first, with its step, the
+/// working days left of the offices' time limit while it is with them, and the next step.
+pub struct Progress {
+    pub rows: Vec<GroupRow>,
+    /// The offices' time limit in working days.
+    pub limit: i64,
+    /// More groups are in progress than `rows` shows.
+    pub more: bool,
+}
+
+impl Progress {
+    /// Whether the offices' time limit runs for `r` (submitted, with county or city).
+    pub fn timed(&self, r: &GroupRow) -> bool {
+        r.submitted_at.is_some() && group_flow::with_offices(r.state)
+    }
+}
+
+/// The unit's 办理进度, for 来华申报 and 申报历史查询.
+pub async fn progress(state: &AppState, a: &Applicant) -> Outcome<Progress> {
+    let mut rows = groups::of_unit_in(
+        state.pool(),
+        a.unit.id,
+        &group_flow::IN_PROGRESS,
+        PROGRESS_ROWS as i64 + 1,
+    )
+    .await?;
+    let more = rows.len() > PROGRESS_ROWS;
+    rows.truncate(PROGRESS_ROWS);
     let (limit, holidays) = limits(state).await?;
     let today = state.today();
     for r in &mut rows {
@@ -231,8 +266,7 @@ pub async fn home(state: &AppState, a: &Applicant) -> Outcome<(Vec<GroupRow>, i6
             r.days_left = working_days_left(beijing_date(ts), today, limit, &holidays);
         }
     }
-    let overdue = overdue_block(state, a.unit.id).await?;
-    Ok((rows, limit, overdue))
+    Ok(Progress { rows, limit, more })
 }
 
 /// The invitation notice the unit confirms before a new group.
@@ -790,8 +824,9 @@ pub async fn upload(
     Ok(())
 }
 
-/// What is missing before 【提交】.
-async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<String>> {
+/// What is missing before 【提交】: 【提交】 refuses while there is anything, and the
+/// confirmation step does not ask first (the form says what to complete).
+pub async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<String>> {
     let mut missing = Vec::new();
     let vs = groups::visitors(state.pool(), group.id).await?;
     if vs.is_empty() {

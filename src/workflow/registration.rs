@@ -594,27 +594,44 @@ pub async fn upload(
     Ok(())
 }
 
-/// [提交注册], or for an approved unit 【提交】 of its change request: refused (on the field
-/// `submit`) while a required attachment is missing.
-pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
-    const SUBMITTED: &str = "注册信息已提交，正在审核中";
-    let own = own(state, p).await?;
-    let Some(request) = own.request_for(RegAction::Submit) else {
-        return Err(Error::Stale(SUBMITTED.into()));
-    };
+/// The refusal of 【提交】 when nothing of the unit waits for it (submitted already).
+const SUBMITTED: &str = "注册信息已提交，正在审核中";
+
+/// What the unit's 【提交】 sends now: its registration or, once approved, its change request
+/// (refused when neither waits for it).
+pub fn submitting(own: &Own) -> Outcome<Request> {
+    own.request_for(RegAction::Submit)
+        .ok_or_else(|| Error::Stale(SUBMITTED.into()))
+}
+
+/// The names of the required attachments `request` still lacks: 【提交】 refuses while there is
+/// any, and the confirmation step does not ask first (the page says what to upload).
+pub async fn missing_for_submit(
+    state: &AppState,
+    own: &Own,
+    request: Request,
+) -> Outcome<Vec<String>> {
     let types = reference::attachment_types(state.pool(), SCOPE).await?;
-    let mut change = own.change_draft();
     let replaced = match request {
-        Request::Change => change.attachments.clone(),
+        Request::Change => own.change_draft().attachments,
         Request::Registration => BTreeMap::new(),
     };
-    let missing: Vec<&str> = types
-        .iter()
+    Ok(types
+        .into_iter()
         .filter(|t| {
             t.required && !own.attachments.contains_key(&t.id) && !replaced.contains_key(&t.id)
         })
-        .map(|t| t.name.as_str())
-        .collect();
+        .map(|t| t.name)
+        .collect())
+}
+
+/// [提交注册], or for an approved unit 【提交】 of its change request: refused (on the field
+/// `submit`) while a required attachment is missing.
+pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
+    let own = own(state, p).await?;
+    let request = submitting(&own)?;
+    let missing = missing_for_submit(state, &own, request).await?;
+    let mut change = own.change_draft();
     if !missing.is_empty() {
         return Err(Error::invalid(
             "submit",

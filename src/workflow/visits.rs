@@ -299,16 +299,23 @@ pub async fn upload(
     Ok(())
 }
 
-/// [提交]: the complete registration of visitor `s` with its scans goes to the county office.
-pub async fn submit(state: &AppState, p: &Principal, s: &Subject) -> Outcome<()> {
+/// The registration of visitor `s` that [提交] sends: saved, and still the unit's to edit.
+pub async fn submittable(state: &AppState, s: &Subject) -> Outcome<Record> {
     let Some(r) = visits::record(state.pool(), s.visitor_id).await? else {
         return Err(Error::invalid(FORM, "请先填写登记信息并【保存】"));
     };
     if !r.state.editable() {
         return Err(Error::Stale(SUBMITTED.into()));
     }
+    Ok(r)
+}
+
+/// What registration `r` lacks before [提交] (the exit date once travelled, then its scans):
+/// [提交] refuses while there is anything, and the confirmation step does not ask first (the
+/// form says what to complete).
+pub async fn missing_for_submit(state: &AppState, r: &Record) -> Outcome<Vec<&'static str>> {
     let files = visits::files(state.pool(), r.id).await?;
-    let mut missing: Vec<&str> = r
+    let mut missing: Vec<&'static str> = r
         .kind
         .scans()
         .iter()
@@ -318,6 +325,13 @@ pub async fn submit(state: &AppState, p: &Principal, s: &Subject) -> Outcome<()>
     if r.kind == VisitKind::Travelled && r.exit_date.is_none() {
         missing.insert(0, "实际出境日期和口岸（外宾出境后填写）");
     }
+    Ok(missing)
+}
+
+/// [提交]: the complete registration of visitor `s` with its scans goes to the county office.
+pub async fn submit(state: &AppState, p: &Principal, s: &Subject) -> Outcome<()> {
+    let r = submittable(state, s).await?;
+    let missing = missing_for_submit(state, &r).await?;
     if !missing.is_empty() {
         return Err(Error::invalid(
             FORM,

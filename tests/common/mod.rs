@@ -511,6 +511,20 @@ impl Client {
         self.page(resp).await
     }
 
+    /// Posts an irreversible action as the page's script does once the user said yes in its
+    /// own dialog (X-Requested-With: fetch, `confirm=1`).
+    pub async fn act_fetch(&self, path: &str) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-requested-with", "fetch")
+            .form(&[("csrf", self.csrf().as_str()), ("confirm", "1")])
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
     /// Posts exactly these fields (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, String)]) -> Page {
         let resp = self
