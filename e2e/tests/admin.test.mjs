@@ -10,6 +10,7 @@ import readExcelFile from 'read-excel-file/node';
 import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
   orgFor, uniq, registerAndSubmit, signIn, signOut, approve, DEMO_PASSWORD, UNIT_PASSWORD,
+  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -118,7 +119,7 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await signIn(page, 'demoadmin', DEMO_PASSWORD);
     await openUnit(tianning);
     await field(page, '列入原因（必填）').fill('提供虚假材料');
-    await page.getByRole('button', { name: '列入失信企业名单' }).click();
+    await clickConfirmed(page, '列入失信企业名单');
     await seeText(page, '已列入失信企业名单，该单位无法登录。');
     await signOut(page);
     await page.goto('/login');
@@ -136,7 +137,7 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     // The unit lost its phone: staff bind a new number; the next code goes there.
     const newMobile = '13700001234';
     await field(page, '新手机号码').fill(newMobile);
-    await page.getByRole('button', { name: '更换' }).click();
+    await clickConfirmed(page, '更换');
     await seeText(page, '手机号码已绑定。');
     await signOut(page);
     await signIn(page, tianning.login, UNIT_PASSWORD);

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, failureShot, see, seeText, field, fillOrg,
   orgFor, uniq, withWrongCheck, wizardToOrg, orgToAttachments, requiredSlots, slotRow, upload,
-  clickConfirmed,
 } from '../lib.mjs';
 
 let server;
@@ -67,8 +66,8 @@ test('a wrong check character and a fake PDF are refused with messages', { timeo
     await see(row.getByText('未上传'));
     assert.equal(await page.getByRole('link', { name: 'not-really.pdf' }).count(), 0);
 
-    // [提交注册] without the required attachments is refused too.
-    await clickConfirmed(page, '[提交注册]');
+    // [提交注册] without the required attachments is refused at once (no confirmation first).
+    await page.getByRole('button', { name: '[提交注册]' }).click();
     await see(page.getByRole('heading', { name: '添加附件' }));
     await see(page.getByRole('alert').filter({ hasText: `请上传必选附件：${slot}` }));
   } catch (e) {

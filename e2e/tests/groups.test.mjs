@@ -130,7 +130,7 @@ test('a group of two visitors from application through a return to dispatch', { 
     await field(page, '访问地点').fill('常州市天宁区某路1号（ACME常州工厂）');
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '原打印件已作废');
-    await clickConfirmed(page, '【提交】');
+    await page.getByRole('button', { name: '【提交】' }).click();
     await seeText(page, '提交前请补齐');
     const second = checkPdf(await printPdf(page, work), number, org.name);
     assert.notEqual(second, first, 'the QR code carries the new version');

@@ -104,6 +104,8 @@ test('a returned registration pops up; 关闭, 我知道了, 查看详细 and �
     await cityNotice('培训通知', '请参加邀请函申办培训。');
     await signIn(page, org.login, UNIT_PASSWORD);
     await see(popup().getByText('培训通知'));
+    // The popup asks first (the browser's own dialog); the clerk accepts.
+    page.once('dialog', (d) => d.accept());
     await popup().getByRole('button', { name: '[删除]' }).click();
     await noPopup();
     await expectCount(0);

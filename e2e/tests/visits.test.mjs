@@ -116,7 +116,7 @@ test('post-visit registration, its review and the overdue reminders', { timeout:
     await field(page, '取消原因').fill('签证未获批准，行程取消。');
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '已保存。');
-    await clickConfirmed(page, '[提交]');
+    await page.getByRole('button', { name: '[提交]' }).click();
     await seeText(page, '提交前请补齐');
     await uploadRow(page, '情况说明（PDF）', pdfFile('statement'));
     await clickConfirmed(page, '[提交]');
