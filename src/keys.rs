@@ -416,9 +416,7 @@ impl KeyRing {
     /// check value; keys of the file the database does not know yet are recorded.
     pub async fn open(db: &crate::db::Db, path: &Path, now: i64) -> anyhow::Result<KeyRing> {
         let known = checks(&db.pool).await?;
-        let head: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
-            .fetch_one(&db.pool)
-            .await?;
+        let head = crate::store::data_keys::audit_head(&db.pool).await?;
         let create = known.is_empty().then_some(head.as_str());
         let keys = Keys::load_or_create(path, create).map_err(|e| {
             if known.is_empty() {
@@ -434,15 +432,7 @@ impl KeyRing {
         })?;
         for n in keys.data_key_numbers() {
             if let Some(check) = keys.check_value(n) {
-                sqlx::query(
-                    "INSERT INTO data_keys (number, check_value, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (number) DO NOTHING",
-                )
-                .bind(i64::from(n))
-                .bind(check)
-                .bind(now)
-                .execute(&db.pool)
-                .await?;
+                crate::store::data_keys::record(&db.pool, i64::from(n), &check, now).await?;
             }
         }
         // Read again: another instance may have recorded its own first key meanwhile.
@@ -536,16 +526,10 @@ pub const INSTALLATION_SQL: &str = "(SELECT check_value FROM data_keys ORDER BY 
 
 /// The check values the database holds: (key number, check value).
 async fn checks(pool: &sqlx::AnyPool) -> anyhow::Result<Vec<(u32, String)>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT number, check_value FROM data_keys ORDER BY number")
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let n: i64 = r.try_get(0)?;
-            let check: String = r.try_get(1)?;
-            Ok((u32::try_from(n)?, check))
-        })
+    crate::store::data_keys::checks(pool)
+        .await?
+        .into_iter()
+        .map(|(n, check)| Ok((u32::try_from(n)?, check)))
         .collect()
 }
 

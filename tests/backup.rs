@@ -200,10 +200,8 @@ async fn check_served_after(
     // restored data (without it the server refuses to start, and
     // `audit verify` needs its audit key: tests/keys.rs).
     let keys = laihua::keys::Keys::default_path(dir);
-    if !keys.exists() {
-        std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
-        std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
-    }
+    std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+    std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
     let out = laihua(dir, url, &["audit", "verify"], &[]);
     assert!(
         out.ok && out.text.contains("审计日志完整"),
@@ -869,6 +867,13 @@ async fn damaged_cut_or_misplaced_backups_are_refused() {
         &[],
     );
     assert!(out.ok && out.text.contains("恢复完成"), "{}", out.text);
+    // The source's key file, kept apart, is put beside the restored data.
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::copy(
+        &app.state.config.data_key_file,
+        laihua::keys::Keys::default_path(&dir),
+    )
+    .unwrap();
     let out = laihua(&dir, &url, &["audit", "verify"], &[]);
     assert!(out.ok, "{}", out.text);
     // And once restored, it is no longer empty.

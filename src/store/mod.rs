@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod audit;
 pub mod bulk;
+pub mod data_keys;
 pub mod dump;
 pub mod file_locks;
 pub mod flows;
