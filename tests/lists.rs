@@ -137,7 +137,7 @@ async fn the_group_form_offers_countries_nationalities_and_missions_in_pinyin_or
     // 签证申办使领馆: by host country as the countries are offered, the embassy first, then
     // the consulates in pinyin order of their names; found by the city or the host country.
     let missions = options(&form.body, "mission");
-    assert!(select(&form.body, "mission").contains(" data-find>"));
+    assert!(select(&form.body, "mission").contains(" data-find data-find-by=\"country\">"));
     let us: Vec<&str> = missions
         .iter()
         .filter(|(_, k, _)| k.split(' ').any(|k| k == "usa"))
