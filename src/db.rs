@@ -89,6 +89,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0019_ratings.sql"),
     ),
     (20, "keys", include_str!("../migrations/0020_keys.sql")),
+    (
+        21,
+        "access_log",
+        include_str!("../migrations/0021_access_log.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

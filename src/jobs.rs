@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::workflow::{accounts, files, visits};
+use crate::workflow::{access, accounts, files, visits};
 
 /// The running jobs of a serving instance.
 pub struct Jobs {
@@ -38,6 +38,12 @@ pub fn spawn_all(state: &AppState) -> Jobs {
         state.clone(),
         Job::OverdueReminders,
         Duration::from_secs(state.config.serve.overdue_job_seconds.max(1)),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::AccessLogRetention,
+        Duration::from_secs(3600),
         stopped.clone(),
     ));
     tasks.spawn(metrics_upkeep(state.clone(), stopped));
@@ -83,6 +89,9 @@ enum Job {
     OverdueReminders,
     /// Removes stored files that no row references (at start-up, then hourly).
     OrphanFiles,
+    /// Deletes access log entries past the retention setting (never younger than 180 days;
+    /// the audit log is never purged).
+    AccessLogRetention,
 }
 
 impl Job {
@@ -92,6 +101,7 @@ impl Job {
             Job::Housekeeping => "housekeeping",
             Job::OverdueReminders => "overdue_reminders",
             Job::OrphanFiles => "orphan_files",
+            Job::AccessLogRetention => "access_log_retention",
         }
     }
 }
@@ -138,6 +148,20 @@ async fn run(state: &AppState, job: Job) -> bool {
                 }
             }
         }
+        Job::AccessLogRetention => match access::purge(state).await {
+            Ok(0) => true,
+            Ok(n) => {
+                tracing::info!(
+                    removed = n,
+                    "access log entries past their retention removed"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!("access log retention: {e:#}");
+                false
+            }
+        },
         Job::OverdueReminders => match visits::run_overdue(state).await {
             Ok(n) => {
                 tracing::info!(

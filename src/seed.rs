@@ -299,6 +299,12 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, Setting::OverdueBlocksApplications, "0").await?;
         setting_default(
             c,
+            Setting::AccessLogRetentionDays,
+            &crate::domain::access_log::DEFAULT_RETENTION_DAYS.to_string(),
+        )
+        .await?;
+        setting_default(
+            c,
             Setting::SecondFactorRoles,
             crate::domain::second_factor::DEFAULT_ROLES,
         )

@@ -348,9 +348,19 @@ async fn full_disk(data_dir: PathBuf, disk: &Tmpfs, url: Option<String>, keep: u
         "the disk never refused a save ({confirmed_full} confirmed)"
     );
     // Pages that only read still work on the full disk.
-    unit.get(&format!("/groups/{first_group}"))
-        .await
-        .assert_ok();
+    unit.get("/history").await.assert_ok();
+    // A page showing visitors' data writes its access entry first: it is shown with the entry
+    // (there was room for it) or refused, never shown untraced.
+    let logged = app.scalar("SELECT COUNT(*) FROM access_log").await;
+    let p = unit.get(&format!("/groups/{first_group}")).await;
+    let now_logged = app.scalar("SELECT COUNT(*) FROM access_log").await;
+    match p.status {
+        200 => assert_eq!(now_logged, logged + 1),
+        _ => {
+            assert_eq!(p.status, 503, "{}", p.body);
+            assert_eq!(now_logged, logged);
+        }
+    }
 
     // Space comes back: every save is confirmed again, at once.
     std::fs::remove_file(&ballast).unwrap();
@@ -600,8 +610,11 @@ async fn sqlite_write_lock_held_elsewhere_answers_503_and_recovers() {
         .unwrap();
     other.execute("BEGIN IMMEDIATE").await.unwrap();
     // Reading still works (WAL).
-    unit.get(&format!("/groups/{id}")).await.assert_ok();
+    unit.get("/history").await.assert_ok();
     let limit = Duration::from_millis(4500);
+    // A page showing visitors' data cannot write its access entry: refused, not shown untraced.
+    let (p, took) = timed(&unit, &format!("/groups/{id}")).await;
+    assert_unavailable(&p, took, limit);
     for _ in 0..3 {
         let f = group_fields(&app, 1).await;
         let started = Instant::now();

@@ -517,6 +517,9 @@ fn table() -> Vec<Row> {
             .marker("内容不能为空"),        // The audit log: read-only, administrators only.
         get("/admin/audit",                                         [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("审计日志只能查看"),
+        // The access log: administrators only.
+        get("/admin/access",                                        [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("个人信息访问记录"),
         // Reference data, administrators only. `{list}` is the districts, `{item}` 天宁区, which
         // has units: empty forms give the page again with the errors, retiring it is refused with
         // the reason, restoring an entry in use changes nothing.

@@ -26,10 +26,12 @@ pub enum ObjectType {
     Port,
     /// An entry of a code list ("purpose:business").
     Code,
+    /// The access log (个人信息访问记录): a query of it ("passport", "user:12").
+    AccessLog,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 16] = [
+    pub const ALL: [ObjectType; 17] = [
         ObjectType::Unit,
         ObjectType::User,
         ObjectType::Group,
@@ -46,6 +48,7 @@ impl ObjectType {
         ObjectType::Mission,
         ObjectType::Port,
         ObjectType::Code,
+        ObjectType::AccessLog,
     ];
 
     /// The `object_type` column's value.
@@ -67,6 +70,7 @@ impl ObjectType {
             ObjectType::Mission => "mission",
             ObjectType::Port => "port",
             ObjectType::Code => "code",
+            ObjectType::AccessLog => "access_log",
         }
     }
 
@@ -148,6 +152,7 @@ pub fn action_label(action: &str) -> &str {
         "message.send" => "发送站内信",
         "staff.create" => "创建工作人员帐号",
         "settings.update" => "修改系统设置",
+        "access.query" => "查询个人信息访问记录",
         "content.update" => "修改须知或帮助",
         "unit.blacklist" => "列入失信企业名单",
         "unit.unblacklist" => "移出失信企业名单",

@@ -13,6 +13,7 @@ pub use credit_code::CreditCode;
 pub use login_id::LoginId;
 pub use mobile::Mobile;
 pub use password::Password;
+pub mod access_log;
 pub mod account;
 pub mod audit;
 pub mod fields;

@@ -25,11 +25,13 @@ pub enum Setting {
     /// The staff roles whose accounts must have a second sign-in factor, comma-separated role
     /// codes ("county,city,admin"); administrators by default.
     SecondFactorRoles,
+    /// Days the access log (个人信息访问记录) is kept: 365 by default, never fewer than 180.
+    AccessLogRetentionDays,
 }
 
 impl Setting {
     /// The settings an administrator edits on 系统设置, in the page's order.
-    pub const EDITABLE: [Setting; 10] = [
+    pub const EDITABLE: [Setting; 11] = [
         Setting::CityName,
         Setting::OfficeName,
         Setting::SystemName,
@@ -40,6 +42,7 @@ impl Setting {
         Setting::OverdueBlocksApplications,
         Setting::Holidays,
         Setting::SecondFactorRoles,
+        Setting::AccessLogRetentionDays,
     ];
 
     /// The key in the `settings` table.
@@ -57,6 +60,7 @@ impl Setting {
             Setting::OverdueBlocksApplications => "overdue_blocks_applications",
             Setting::RefdataVersion => "refdata_version",
             Setting::SecondFactorRoles => "second_factor_roles",
+            Setting::AccessLogRetentionDays => "access_log_retention_days",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Database access, one module per area. Queries are written once for SQLite and PostgreSQL.
 
+pub mod access;
 pub mod attempts;
 pub mod audit;
 pub mod bulk;

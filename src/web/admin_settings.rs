@@ -307,6 +307,7 @@ impl ObjectLink for Entry {
                 let list = SPECS.iter().find(|s| s.code_kind == Some(kind))?;
                 Some(format!("/admin/refdata/{}/{code}", list.slug))
             }
+            T::AccessLog => Some("/admin/access".into()),
             T::Login | T::Mobile | T::Export => None,
         }
     }

@@ -123,7 +123,9 @@ pub async fn queue(
             .flat_map(|s| s.rows.iter().map(|r| (r.id, r.number.clone())))
             .collect();
         let mut sheets = vec![sheet];
-        sheets.extend(super::group_sheets::detail_sheets(&state, &listed).await?);
+        let details =
+            super::group_sheets::detail_sheets(&state, &ctx, "review.groups", "团组待办", &listed);
+        sheets.extend(details.await?);
         return respond(&state, &ctx, "review.groups", "团组待办", "", sheets).await;
     }
     let mut l = match l {

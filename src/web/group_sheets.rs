@@ -1,14 +1,23 @@
 //! The sheets every export of groups adds: 到访人员 (with the visas applied for, the days per
 //! stay and the employers' addresses) and 在华日程.
 
+use super::ctx::Ctx;
 use super::error::AppResult;
 use super::export::Sheet;
 use crate::state::AppState;
 use crate::workflow::group_fields::export_details;
 
-/// The visitors' and itineraries' sheets of the groups (id, number) listed in an export.
-pub async fn detail_sheets(state: &AppState, groups: &[(i64, String)]) -> AppResult<Vec<Sheet>> {
-    let (visitors, itinerary) = export_details(state, groups).await?;
+/// The visitors' and itineraries' sheets of the groups (id, number) listed in the export `list`
+/// (its code) named `label`, by the signed-in `ctx`.
+pub async fn detail_sheets(
+    state: &AppState,
+    ctx: &Ctx,
+    list: &str,
+    label: &'static str,
+    groups: &[(i64, String)],
+) -> AppResult<Vec<Sheet>> {
+    let (visitors, itinerary) =
+        export_details(state, ctx.principal()?, list, label, groups).await?;
     let mut vs = Sheet::new(
         "到访人员",
         &[

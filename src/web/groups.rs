@@ -490,7 +490,7 @@ pub(super) async fn save_or_rerender(
             // A sixth visitor posted by hand: the form as saved, with the message.
             let mut errors = FieldErrors::new();
             errors.add("visitors", msg);
-            let view = flow::form_again(state, t, None).await?;
+            let view = flow::form_again(state, a, t, None).await?;
             let shown = Shown {
                 errors,
                 copy_of,
@@ -541,7 +541,7 @@ pub(super) async fn save_or_rerender(
             Err(e) => return Err(e.into()),
         }
     }
-    let view = flow::form_again(state, t, Some((posted.form, posted.visitors))).await?;
+    let view = flow::form_again(state, a, t, Some((posted.form, posted.visitors))).await?;
     let shown = Shown {
         errors,
         copy_of,
@@ -582,10 +582,11 @@ pub async fn page(
 async fn refused(
     state: &AppState,
     ctx: &Ctx,
+    a: &Applicant,
     t: &Allowed,
     errors: &FieldErrors,
 ) -> AppResult<Response> {
-    let view = flow::form_again(state, Some(t), None).await?;
+    let view = flow::form_again(state, a, Some(t), None).await?;
     let shown = match errors.iter().next() {
         Some((field, message)) if field == "submit" => Shown {
             submit_error: message.clone(),
@@ -612,13 +613,13 @@ pub async fn upload(
     let t = flow::own(&state, &a, id, GroupAction::Upload).await?;
     let slot = match flow::upload_slot(&state, &t, &slot).await {
         Ok(slot) => slot,
-        Err(Error::Invalid(errors)) => return refused(&state, &ctx, &t, &errors).await,
+        Err(Error::Invalid(errors)) => return refused(&state, &ctx, &a, &t, &errors).await,
         Err(e) => return Err(e.into()),
     };
     let file = super::files::read_file(multipart, "file").await?;
     match flow::upload(&state, &a, &t, &slot, &file).await {
         Ok(()) => Ok(Redirect::to(&format!("/groups/{id}?ok=uploaded#files")).into_response()),
-        Err(Error::Invalid(errors)) => refused(&state, &ctx, &t, &errors).await,
+        Err(Error::Invalid(errors)) => refused(&state, &ctx, &a, &t, &errors).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -643,7 +644,7 @@ pub async fn upload_all(
     }
     let a = applicant(&state, &ctx).await?;
     let t = flow::own(&state, &a, id, GroupAction::Upload).await?;
-    let view = flow::form_again(&state, Some(&t), None).await?;
+    let view = flow::form_again(&state, &a, Some(&t), None).await?;
     let shown = Shown {
         flash: match stored.stored.len() {
             0 => String::new(),
@@ -685,7 +686,7 @@ pub async fn submit(
     let t = flow::own(&state, &a, id, GroupAction::Submit).await?;
     match flow::submit(&state, &a, &t).await {
         Ok(()) => Ok(Redirect::to(&format!("/groups/{id}?ok=group_submitted")).into_response()),
-        Err(Error::Invalid(errors)) => refused(&state, &ctx, &t, &errors).await,
+        Err(Error::Invalid(errors)) => refused(&state, &ctx, &a, &t, &errors).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_access;
 pub mod admin_refdata;
 pub mod admin_settings;
 pub mod admin_units;

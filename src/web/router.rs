@@ -7,9 +7,9 @@ use axum::Router;
 
 use super::ctx::{guard, Access};
 use super::{
-    account, admin, admin_refdata, admin_settings, admin_units, auth, files, group_paths,
-    group_review, groups, help, messages, notices, ratings, registration, review, search,
-    second_factor, stats, visits,
+    account, admin, admin_access, admin_refdata, admin_settings, admin_units, auth, files,
+    group_paths, group_review, groups, help, messages, notices, ratings, registration, review,
+    search, second_factor, stats, visits,
 };
 use crate::state::AppState;
 
@@ -305,6 +305,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
             get(admin_settings::content_page).post(admin_settings::save_content),
         ),
         ("/admin/audit", Admin, get(admin_settings::audit_log)),
+        ("/admin/access", Admin, get(admin_access::page)),
         ("/admin/refdata", Admin, get(admin_refdata::overview)),
         (
             "/admin/refdata/{list}",

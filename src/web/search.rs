@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::ctx::Ctx;
 use super::error::AppResult;
-use super::export::{describe, respond, wants_xlsx, Sheet};
+use super::export::{respond, wants_xlsx, Sheet};
 use super::page::render;
 use super::page::{layout, Layout};
 use crate::domain::principal::Role;
@@ -48,12 +48,19 @@ pub async fn search(
 ) -> AppResult<Response> {
     let p = ctx.principal()?;
     let text = q.q.trim().to_string();
-    let (searched, error, found) = match oversight::search(&state, p, &text).await {
+    let export = wants_xlsx(&q.format);
+    let answer = match export {
+        true => oversight::search_export(&state, p, &text).await,
+        false => oversight::search(&state, p, &text)
+            .await
+            .map(|found| (found, String::new())),
+    };
+    let (searched, error, (found, filters)) = match answer {
         Ok(found) => (!text.is_empty(), String::new(), found),
         Err(Error::Invalid(e)) => (
             false,
             e.first().unwrap_or_default().to_string(),
-            Found::default(),
+            (Found::default(), String::new()),
         ),
         Err(e) => return Err(e.into()),
     };
@@ -61,7 +68,7 @@ pub async fn search(
         units: unit_rows,
         groups: group_rows,
     } = found;
-    if searched && wants_xlsx(&q.format) {
+    if searched && export {
         let mut us = Sheet::new(
             "邀请单位",
             &["单位全称", "统一社会信用代码", "登录ID", "所属县区", "状态"],
@@ -104,13 +111,14 @@ pub async fn search(
                 r.verification_no.clone().into(),
             ]);
         }
-        let filters = describe(&[("查询", text.as_str())]);
         let listed: Vec<(i64, String)> = group_rows
             .iter()
             .map(|r| (r.id, r.number.clone()))
             .collect();
         let mut sheets = vec![us, gs];
-        sheets.extend(super::group_sheets::detail_sheets(&state, &listed).await?);
+        let details =
+            super::group_sheets::detail_sheets(&state, &ctx, "search", "综合查询", &listed);
+        sheets.extend(details.await?);
         return respond(&state, &ctx, "search", "综合查询", &filters, sheets).await;
     }
     render(SearchPage {

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::access::{self, Kind, Seen};
 use super::error::Outcome;
+use crate::domain::principal::Principal;
 use crate::state::AppState;
 use crate::store::group_export;
 
@@ -35,13 +37,19 @@ pub struct ItineraryLine {
 }
 
 /// The visitors and itineraries of the groups (id, number) an export holds; the caller has
-/// listed only groups the principal may see.
+/// listed only groups the principal may see. The visitors are recorded as exported by `p` from
+/// the list `list` (its short code, `review.groups`) named `label`.
 pub async fn export_details(
     state: &AppState,
+    p: &Principal,
+    list: &str,
+    label: &'static str,
     groups: &[(i64, String)],
 ) -> Outcome<(Vec<VisitorLine>, Vec<ItineraryLine>)> {
     let numbers: BTreeMap<i64, &str> = groups.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let ids: Vec<i64> = numbers.keys().copied().collect();
+    let seen = Seen::new(Kind::Export, label, format!("export:{list}"));
+    access::record_groups(state, p, &seen, &ids).await?;
     let lists = super::reference::lists(state).await?;
     let number = |id: i64| numbers.get(&id).copied().unwrap_or_default().to_string();
     let country = |c: &str| match c {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::access::{self, Kind, Seen};
 use super::error::{Error, Outcome};
 use super::groups::{
     claim, finish, form_view, overdue_block, own_group, refusal, save_as, Allowed, Applicant, Done,
@@ -21,7 +22,7 @@ use crate::domain::principal::{Actor, Principal, Role};
 use crate::state::AppState;
 use crate::store::audit;
 use crate::store::group_paths;
-use crate::store::groups::{self, Change, Group};
+use crate::store::groups::{Change, Group};
 
 /// The longest reason (取消原因, 外交部不予核实原因) kept.
 const MAX_REASON: usize = 2000;
@@ -214,12 +215,13 @@ pub async fn copy_form(state: &AppState, a: &Applicant, src: &Group) -> Outcome<
     for row in &mut form.itinerary {
         row.date.clear();
     }
-    let visitors: Vec<TypedVisitor> = groups::visitors(state.pool(), src.id)
+    let seen = Seen::group(Kind::Page, "再次邀请", src.id);
+    let visitors: Vec<TypedVisitor> = access::group_visitors(state, a.principal(), src.id, &seen)
         .await?
         .iter()
         .map(|v| (None, v.data.to_form()))
         .collect();
-    form_view(state, None, form, Some(visitors)).await
+    form_view(state, a.principal(), None, form, Some(visitors)).await
 }
 
 /// 【保存】 of a 再次邀请 form: a new draft with a new number (the normal checks, passports

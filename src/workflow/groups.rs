@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::access::{self, Kind, Seen};
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::notify::{self, Notice};
@@ -35,6 +36,12 @@ use crate::store::Conn;
 
 /// The audit log's object type of a group.
 const OBJECT: ObjectType = ObjectType::Group;
+
+/// The pages of a group in the access log.
+const PAGE_FORM: &str = "团组申报表";
+const PAGE_RECORD: &str = "团组记录";
+const PAGE_PRINT: &str = "邀请外国人来华申请表";
+const PAGE_FILE: &str = "团组附件";
 
 /// What a reviewer is told when someone else acted on the group first.
 const STALE: &str = "该团组已被他人处理或状态已变化，请返回待办刷新后查看";
@@ -325,9 +332,11 @@ pub struct FormView {
 }
 
 /// The form's data: the saved group's visitors (with their scans), warnings and attachments,
-/// and `typed` instead of the saved visitors when given.
+/// and `typed` instead of the saved visitors when given. The saved visitors are recorded as
+/// seen by `p` (the page shows their data, scans and passport warnings).
 pub(super) async fn form_view(
     state: &AppState,
+    p: &Principal,
     group: Option<Group>,
     form: GroupForm,
     typed: Option<Vec<TypedVisitor>>,
@@ -339,7 +348,8 @@ pub(super) async fn form_view(
     }
     let (saved, warnings, attachments) = match &group {
         Some(g) => {
-            let vs = groups::visitors(state.pool(), g.id).await?;
+            let seen = Seen::group(Kind::Page, PAGE_FORM, g.id);
+            let vs = access::group_visitors(state, p, g.id, &seen).await?;
             let w = group_warnings(state, g, &vs).await?;
             let att = groups::attachments(state.pool(), g.id).await?;
             (vs, w, att)
@@ -479,6 +489,7 @@ pub async fn blank(state: &AppState, a: &Applicant) -> Outcome<FormView> {
     };
     form_view(
         state,
+        &a.principal,
         None,
         form,
         Some(vec![(None, VisitorForm::default())]),
@@ -498,7 +509,7 @@ pub async fn open(state: &AppState, a: &Applicant, id: i64) -> Outcome<Opened> {
     match next(&a.principal, &g, GroupAction::Save) {
         Ok(_) => {
             let form = g.data.to_form(&g.country);
-            let view = form_view(state, Some(g), form, None).await?;
+            let view = form_view(state, &a.principal, Some(g), form, None).await?;
             Ok(Opened::Form(Box::new(view)))
         }
         Err(_) => Ok(Opened::Record(Box::new(
@@ -510,18 +521,19 @@ pub async fn open(state: &AppState, a: &Applicant, id: i64) -> Outcome<Opened> {
 /// The form again: of the group `t` (or a new one), with what was typed when given, else as saved.
 pub async fn form_again(
     state: &AppState,
+    a: &Applicant,
     t: Option<&Allowed>,
     typed: Option<(GroupForm, Vec<TypedVisitor>)>,
 ) -> Outcome<FormView> {
     let group = t.map(|t| t.group.clone());
     match typed {
-        Some((form, visitors)) => form_view(state, group, form, Some(visitors)).await,
+        Some((form, visitors)) => form_view(state, &a.principal, group, form, Some(visitors)).await,
         None => {
             let form = group
                 .as_ref()
                 .map(|g| g.data.to_form(&g.country))
                 .unwrap_or_default();
-            form_view(state, group, form, None).await
+            form_view(state, &a.principal, group, form, None).await
         }
     }
 }
@@ -904,7 +916,7 @@ pub struct Printed {
 /// it while it may edit it, the printed version is recorded (the stamped scan must be of it).
 pub async fn print(state: &AppState, p: &Principal, id: i64) -> Outcome<Printed> {
     let g = visible(state, p, id).await?;
-    let form = form_data(state, &g).await?;
+    let form = form_data(state, p, &g).await?;
     if form.visitors.is_empty() {
         return Err(Error::Stale("请先填写到访人员并【保存】".into()));
     }
@@ -943,13 +955,18 @@ pub async fn print(state: &AppState, p: &Principal, id: i64) -> Outcome<Printed>
     })
 }
 
-/// The application form's data.
-async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormData> {
+/// The application form's data, its visitors recorded as printed by `p`.
+async fn form_data(
+    state: &AppState,
+    p: &Principal,
+    group: &Group,
+) -> Outcome<crate::pdf::FormData> {
     let unit = units::get(state.pool(), group.unit_id)
         .await?
         .ok_or(Error::NotFound)?;
     let lists = crate::workflow::reference::lists(state).await?;
-    let vs = groups::visitors(state.pool(), group.id).await?;
+    let seen = Seen::group(Kind::Print, PAGE_PRINT, group.id);
+    let vs = access::group_visitors(state, p, group.id, &seen).await?;
     Ok(crate::pdf::FormData {
         group_number: group.number.clone(),
         data_hash: group.data_hash.clone(),
@@ -1024,13 +1041,26 @@ async fn form_data(state: &AppState, group: &Group) -> Outcome<crate::pdf::FormD
 }
 
 /// Whether the principal may download file `file_id` of group `id`: the file must be one of the
-/// group's and the group one they may see (not found otherwise).
+/// group's and the group one they may see (not found otherwise). The download is recorded as
+/// seeing the visitor whose scan it is, or every visitor of the group for the group's own files
+/// (the stamped form, the letter and the attachments name them all).
 pub async fn file(state: &AppState, p: &Principal, id: i64, file_id: i64) -> Outcome<()> {
     visible(state, p, id).await?;
     if !groups::owns_file(state.pool(), id, file_id).await? {
         return Err(Error::NotFound);
     }
-    Ok(())
+    let vs = groups::visitors(state.pool(), id).await?;
+    let own: Vec<i64> = vs
+        .iter()
+        .filter(|v| v.passport_file_id == Some(file_id) || v.visa_file_id == Some(file_id))
+        .map(|v| v.id)
+        .collect();
+    let seen_ids = match own.is_empty() {
+        true => vs.iter().map(|v| v.id).collect(),
+        false => own,
+    };
+    let seen = Seen::new(Kind::File, PAGE_FILE, format!("group:{id}/file:{file_id}"));
+    access::record(state, p, &seen, seen_ids).await
 }
 
 // ---- the record and the review ----
@@ -1078,7 +1108,8 @@ pub async fn record_again(state: &AppState, p: &Principal, t: &Allowed) -> Outco
 
 async fn record_of(state: &AppState, p: &Principal, g: Group) -> Outcome<Record> {
     let lists = crate::workflow::reference::lists(state).await?;
-    let vs = groups::visitors(state.pool(), g.id).await?;
+    let seen = Seen::group(Kind::Page, PAGE_RECORD, g.id);
+    let vs = access::group_visitors(state, p, g.id, &seen).await?;
     let duplicates = duplicates(state, p, &g, &vs).await?;
     // Every scan's metadata in one statement.
     let ids: Vec<i64> = vs

@@ -4,6 +4,7 @@
 //! transaction with its audit entry and notifications, and returns a result or a typed
 //! refusal ([`error::Error`]). The pages call these functions; so will the API. No HTML, no URLs.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod attempts;

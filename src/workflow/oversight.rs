@@ -7,6 +7,7 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::access::{self, Kind, Seen};
 use super::error::{Error, Outcome};
 use crate::domain::audit::ObjectType;
 use crate::domain::group::{parse_date, working_days_between, EntryType, GroupState};
@@ -66,8 +67,54 @@ fn group_states(p: &Principal) -> Vec<GroupState> {
 
 /// Staff search (issue 6): part of a unit's name (two characters at least); a unit's credit
 /// code or login ID, a group number, 受理编号, 核实单号, a visitor's passport number or name
-/// (exactly). The text is at most 100 characters (a refusal names the field `q`).
+/// (exactly). The text is at most 100 characters (a refusal names the field `q`). The visitors
+/// whose passport number or name found a group are recorded as seen in the results.
 pub async fn search(state: &AppState, p: &Principal, text: &str) -> Outcome<Found> {
+    let found = find(state, p, text).await?;
+    let groups: Vec<i64> = found.groups.iter().map(|g| g.id).collect();
+    let hits = access::search_hits(state, text, &groups).await?;
+    let seen = Seen::new(Kind::Search, "综合查询", "search");
+    access::record(state, p, &seen, hits).await?;
+    Ok(found)
+}
+
+/// The search of the results' export, and its conditions in words for the export's audit
+/// entry. Not recorded here: the export's sheets record every visitor of the groups found. A
+/// text that may be a passport number is not written into the audit log: the visitors it
+/// found are, by id.
+pub async fn search_export(
+    state: &AppState,
+    p: &Principal,
+    text: &str,
+) -> Outcome<(Found, String)> {
+    let found = find(state, p, text).await?;
+    let key = text.trim().to_uppercase();
+    let names_a_group = found.groups.iter().any(|g| {
+        g.number == key
+            || g.acceptance_no.as_deref() == Some(key.as_str())
+            || g.verification_no.as_deref() == Some(key.as_str())
+    });
+    let described = match crate::domain::group::parse_passport(&key) {
+        Some(passport) if !names_a_group => {
+            let ids = crate::store::access::visitor_ids_by_passport(state.pool(), &passport)
+                .await?
+                .iter()
+                .map(|v| format!("#{v}"))
+                .collect::<Vec<_>>();
+            match ids.is_empty() {
+                true => "查询=（可能为护照号码，已隐去）".to_string(),
+                false => format!(
+                    "查询=（护照号码已隐去，为到访人员{}的护照号码）",
+                    ids.join("、")
+                ),
+            }
+        }
+        _ => format!("查询={}", text.trim()),
+    };
+    Ok((found, described))
+}
+
+async fn find(state: &AppState, p: &Principal, text: &str) -> Outcome<Found> {
     oversees(p)?;
     let text = text.trim();
     let chars = text.chars().count();

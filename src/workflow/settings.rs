@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::admin::require_admin;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
+use crate::domain::access_log::{MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{clip, optional, required, FieldErrors};
 use crate::domain::group::parse_date;
@@ -48,6 +49,9 @@ pub struct SettingsInput {
     pub second_factor_city: String,
     #[serde(default)]
     pub second_factor_admin: String,
+    /// Days the access log is kept (at least 180).
+    #[serde(default)]
+    pub access_log_retention_days: String,
 }
 
 impl SettingsInput {
@@ -67,7 +71,7 @@ impl SettingsInput {
     }
 }
 
-const KEYS: [Setting; 10] = Setting::EDITABLE;
+const KEYS: [Setting; 11] = Setting::EDITABLE;
 
 /// The settings as stored (holidays separated by commas).
 pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput> {
@@ -95,6 +99,7 @@ pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput>
         ..SettingsInput::default()
     };
     let roles = next();
+    input.access_log_retention_days = next();
     let ticked = |role| {
         if is_mandatory(&roles, role) {
             "1".to_string()
@@ -172,6 +177,30 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
         0,
         365,
     );
+    // Left empty (a settings page opened before the field existed), the period stays as it is.
+    // Below the law's minimum the message says so (网络安全法第二十一条: six months at least).
+    let retention = match f.access_log_retention_days.trim().parse::<i64>() {
+        _ if f.access_log_retention_days.trim().is_empty() => {
+            super::access::retention_days(state).await?.to_string()
+        }
+        Ok(n) if n < MIN_RETENTION_DAYS => {
+            e.add(
+                "access_log_retention_days",
+                format!(
+                    "访问记录至少保存{MIN_RETENTION_DAYS}天（《网络安全法》第二十一条：不少于六个月）"
+                ),
+            );
+            n.to_string()
+        }
+        _ => number(
+            &mut e,
+            "access_log_retention_days",
+            &f.access_log_retention_days,
+            "访问记录保存期限",
+            MIN_RETENTION_DAYS,
+            MAX_RETENTION_DAYS,
+        ),
+    };
     let mut holidays = Vec::new();
     for part in f
         .holidays
@@ -220,6 +249,7 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
         blocks,
         &holidays.join(","),
         &f.second_factor_roles(),
+        retention.as_str(),
     ];
     let now = state.now();
     let mut tx = state.db.begin().await?;

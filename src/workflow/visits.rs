@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::access::{self, Kind, Seen};
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
 use super::notify;
@@ -108,6 +109,12 @@ pub async fn list(state: &AppState, p: &Principal, group: Option<i64>) -> Outcom
     }
     let days = overdue_days(state).await?;
     let rows = visits::for_unit(state.pool(), unit_id, group, state.today(), days).await?;
+    let object = match group {
+        Some(g) => format!("group:{g}"),
+        None => format!("unit:{unit_id}"),
+    };
+    let seen = Seen::new(Kind::Page, "销签登记列表", object);
+    access::record(state, p, &seen, rows.iter().map(|r| r.visitor_id)).await?;
     Ok(UnitList {
         rows,
         countries: country_names(state).await?,
@@ -162,8 +169,14 @@ pub struct Registration {
 }
 
 /// The registration of the unit's visitor `s` (from [`subject`]) with its files and the lists
-/// of its form.
+/// of its form; recorded as the unit seeing the visitor.
 pub async fn registration(state: &AppState, p: &Principal, s: Subject) -> Outcome<Registration> {
+    let seen = Seen::new(
+        Kind::Page,
+        "销签登记表",
+        format!("visitor:{}", s.visitor_id),
+    );
+    access::record(state, p, &seen, [s.visitor_id]).await?;
     let record = visits::record(state.pool(), s.visitor_id).await?;
     let files = match &record {
         Some(r) => visits::files(state.pool(), r.id).await?,
@@ -376,7 +389,12 @@ pub async fn may_read_file(
     if !visits::owns_file(state.pool(), r.id, file_id).await? {
         return Err(Error::NotFound);
     }
-    Ok(())
+    let seen = Seen::new(
+        Kind::File,
+        "销签登记扫描件",
+        format!("visitor:{visitor_id}/file:{file_id}"),
+    );
+    access::record(state, p, &seen, [visitor_id]).await
 }
 
 /// What a reviewer's page of one registration shows.
@@ -392,9 +410,12 @@ pub struct Review {
     pub nationality: String,
 }
 
-/// A registration for review, with its files, ports, history and the principal's actions.
+/// A registration for review, with its files, ports, history and the principal's actions;
+/// recorded as the principal seeing the visitor.
 pub async fn review(state: &AppState, p: &Principal, visitor_id: i64) -> Outcome<Review> {
     let (s, r) = visible(state, p, visitor_id).await?;
+    let seen = Seen::new(Kind::Page, "销签登记审核", format!("visitor:{visitor_id}"));
+    access::record(state, p, &seen, [visitor_id]).await?;
     let files = visits::files(state.pool(), r.id).await?;
     // Every port, retired ones included: the record keeps the port it was registered with.
     let ports = refs::port_names(state.pool()).await?;
@@ -524,7 +545,8 @@ pub enum Window {
 }
 
 /// 销签待办: the registrations waiting for the principal, oldest submission first, and the
-/// overdue visitors of `overdue` (from [`overdue`]), within `window`.
+/// overdue visitors of `overdue` (from [`overdue`]), within `window`; the visitors listed are
+/// recorded as seen (on the page, or exported).
 pub async fn queue(
     state: &AppState,
     p: &Principal,
@@ -569,6 +591,13 @@ pub async fn queue(
         overdue_at,
     )
     .await?;
+    let kind = match window {
+        Window::Page { .. } => Kind::Page,
+        Window::Export => Kind::Export,
+    };
+    let seen = Seen::new(kind, "销签待办", "review.visits");
+    let listed = rows.iter().chain(&late).map(|r| r.visitor_id);
+    access::record(state, p, &seen, listed).await?;
     Ok((rows, late))
 }
 
