@@ -257,14 +257,9 @@ impl Keys {
     /// Seals `plain` under the current data key; `context` (e.g. "visitors.passport_no") is
     /// authenticated with it, so a value copied into another column does not open there.
     pub fn seal(&self, plain: &[u8], context: &str) -> Vec<u8> {
-        self.seal_with(self.current, plain, context)
-    }
-
-    fn seal_with(&self, n: u32, plain: &[u8], context: &str) -> Vec<u8> {
-        let key = self
-            .data
-            .get(&n)
-            .unwrap_or_else(|| &self.data[&self.current]);
+        let n = self.current;
+        // `parse` and `add_data_key` keep the current key in `data`.
+        let key = &self.data[&n];
         let cipher = Sm4Gcm::new(key.into());
         let nonce: [u8; 12] = random();
         let mut out = Vec::with_capacity(HEADER + plain.len() + 16);
@@ -446,14 +441,6 @@ impl KeyRing {
             path: path.into(),
             keys: std::sync::RwLock::new(keys),
         })
-    }
-
-    /// Keys for tests of modules that need a state without a key file.
-    pub fn fixed(keys: Keys) -> KeyRing {
-        KeyRing {
-            path: keys.path.clone(),
-            keys: std::sync::RwLock::new(std::sync::Arc::new(keys)),
-        }
     }
 
     /// The keys as they are now.

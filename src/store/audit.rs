@@ -178,9 +178,7 @@ pub enum Verdict {
 /// entry altered and re-hashed by someone without the key is found. The installation's keys
 /// must have been opened in this process (`keys::KeyRing::open`).
 pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
-    let mut conn = pool.acquire().await?;
-    let head = Head::read(&mut conn).await?;
-    drop(conn);
+    let head = Head::read(&mut *pool.acquire().await?).await?;
     let mut last: Option<String> = None;
     // The keyed chain: the previous link once it started.
     let mut last_link: Option<String> = None;
@@ -261,19 +259,14 @@ pub async fn verify(pool: &sqlx::AnyPool) -> DbResult<Verdict> {
             checked += 1;
         }
     }
-    let head: String = sqlx::query_scalar("SELECT last_hash FROM audit_chain WHERE id = 1")
-        .fetch_one(pool)
-        .await?;
+    // The head as it is now (entries written during the check were checked too).
+    let end = Head::read(&mut *pool.acquire().await?).await?;
     if let Some(l) = last {
-        if l != head {
+        if l != end.hash {
             return Ok(Verdict::Broken(after, ChainBreak::Tail));
         }
     }
-    let head_link: Option<String> =
-        sqlx::query_scalar("SELECT last_link FROM audit_chain WHERE id = 1")
-            .fetch_one(pool)
-            .await?;
-    if last_link.is_some() && head_link != last_link {
+    if last_link.is_some() && end.link != last_link {
         return Ok(Verdict::Broken(after, ChainBreak::Tail));
     }
     // The entry the keyed chain starts after is gone or was rewritten.
