@@ -708,13 +708,7 @@ async fn submit_says_what_is_missing_before_asking_to_confirm() {
         .assert_lacks("请确认：")
         .assert_lacks("【确认提交】");
     assert_eq!(state_of(&app, id).await, "draft");
-    c.upload(
-        &format!("/groups/{id}/upload/scan"),
-        "stamped.pdf",
-        pdf("stamped"),
-    )
-    .await
-    .assert_redirect(&format!("/groups/{id}"));
+    upload_scan(&c, id).await;
     // Complete: the confirmation page, and nothing submitted yet.
     c.get(&format!("/groups/{id}")).await;
     c.post(&format!("/groups/{id}/submit"), &[])

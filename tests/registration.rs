@@ -460,17 +460,7 @@ async fn submit_says_which_attachments_are_missing_before_asking_to_confirm() {
         .assert_lacks("请确认：")
         .assert_lacks("【确认提交】");
     assert_eq!(state().await, "draft");
-    for (id, required) in unit_types(&app).await {
-        if required {
-            c.upload(
-                &format!("/registration/attachments/{id}"),
-                "scan.pdf",
-                pdf(&format!("type {id}")),
-            )
-            .await
-            .assert_redirect("/registration/attachments");
-        }
-    }
+    upload_required_attachments(&app, &c).await;
     c.get("/registration/attachments").await;
     c.post("/registration/submit", &[])
         .await

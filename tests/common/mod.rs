@@ -739,6 +739,15 @@ pub async fn unit_types(app: &TestApp) -> Vec<(i64, bool)> {
 /// Uploads every required attachment and submits the registration.
 pub async fn upload_and_submit(app: &TestApp, c: &Client) {
     c.get("/registration/attachments").await.assert_ok();
+    upload_required_attachments(app, c).await;
+    c.get("/registration/attachments").await.assert_ok();
+    c.act("/registration/submit", &[])
+        .await
+        .assert_redirect("/registration?ok=submitted");
+}
+
+/// Uploads a PDF into every required registration attachment slot.
+pub async fn upload_required_attachments(app: &TestApp, c: &Client) {
     for (id, required) in unit_types(app).await {
         if required {
             c.upload(
@@ -750,10 +759,6 @@ pub async fn upload_and_submit(app: &TestApp, c: &Client) {
             .assert_redirect("/registration/attachments");
         }
     }
-    c.get("/registration/attachments").await.assert_ok();
-    c.act("/registration/submit", &[])
-        .await
-        .assert_redirect("/registration?ok=submitted");
 }
 
 /// A unit registered, submitted and approved by county and city.
@@ -940,6 +945,11 @@ pub async fn print_and_scan(c: &Client, id: i64) {
     c.get(&format!("/groups/{id}"))
         .await
         .assert_has("已打印当前版本");
+    upload_scan(c, id).await;
+}
+
+/// Uploads the stamped scan of group `id`.
+pub async fn upload_scan(c: &Client, id: i64) {
     c.upload(
         &format!("/groups/{id}/upload/scan"),
         "stamped.pdf",
