@@ -29,9 +29,10 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
     db.migrate()
         .await
         .map_err(|e| on_start_up(e, "running migrations", &config))?;
-    let keys = crate::keys::KeyRing::open(&db, &config.data_key_file, clock.ts()).await?;
-    let files =
-        FileStore::open(&config.files, &config.data_dir).context("opening the file store")?;
+    let keys = Arc::new(crate::keys::KeyRing::open(&db, &config.data_key_file, clock.ts()).await?);
+    let files = FileStore::open(&config.files, &config.data_dir)
+        .context("opening the file store")?
+        .sealed_with(keys.clone());
     match files.sweep_temp().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("removed {n} temporary files left by a stopped upload"),

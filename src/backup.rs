@@ -67,8 +67,15 @@ const CHUNK_BYTES: usize = 4 << 20;
 const MAX_ENTRY: u64 = 256 << 20;
 
 /// The file store `serve` uses (see `app::prepare`): backup reads from it, restore writes to it.
+/// Sealed with the keys of the key file when there is one (a restore into a new installation
+/// may have none yet: it then cannot open sealed files and says so).
 pub fn file_store(config: &Config) -> anyhow::Result<FileStore> {
-    FileStore::open(&config.files, &config.data_dir)
+    let files = FileStore::open(&config.files, &config.data_dir)?;
+    if !config.data_key_file.exists() {
+        return Ok(files);
+    }
+    let keys = crate::keys::KeyRing::from_file(&config.data_key_file)?;
+    Ok(files.sealed_with(std::sync::Arc::new(keys)))
 }
 
 /// The first entry: what the archive holds, before any row.
@@ -331,16 +338,21 @@ async fn write_archive(
     let mut file_bytes = 0u64;
     for sha in &shas {
         ensure!(is_sha(sha), "files: {sha:?} is not a SHA-256");
-        let bytes = files
-            .get(sha)
+        // The archive holds the files as stored (sealed): a backup is no copy of the scans in
+        // clear; restoring it needs the key file, as the sealed columns do.
+        let stored = files
+            .get_raw(sha)
             .await
             .with_context(|| format!("reading stored file {sha}"))?;
+        let plain = files
+            .open_stored(sha, stored.clone())
+            .with_context(|| format!("opening stored file {sha}"))?;
         ensure!(
-            sha256_hex(&bytes) == *sha,
+            sha256_hex(&plain) == *sha,
             "the stored file {sha} is damaged: its content no longer has that hash"
         );
-        file_bytes += bytes.len() as u64;
-        out.add(&file_entry(sha), &bytes)?;
+        file_bytes += stored.len() as u64;
+        out.add(&file_entry(sha), &stored)?;
     }
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -534,8 +546,11 @@ impl Checker {
                 is_sha(&sha) && file_entry(&sha) == name,
                 "{name}: not a file's entry"
             );
+            // A sealed file (SM4-GCM, bound to its name) is checked against the manifest's
+            // hash of the entry here, and opened and hashed at the restore, which has the key
+            // file; a file stored in clear by an earlier version has its name's hash.
             ensure!(
-                info.sha256 == sha,
+                info.sha256 == sha || crate::keys::Keys::is_sealed(&data),
                 "{name}: damaged, its content does not have that hash"
             );
             self.files.insert(sha);
@@ -884,16 +899,19 @@ async fn load_entry(
         *rows_loaded.entry(table.to_string()).or_default() += rows.len() as u64;
     } else if let Some(rest) = name.strip_prefix("files/") {
         let sha = rest.replacen('/', "", 1);
-        let stored = files
-            .put(data)
+        ensure!(is_sha(&sha), "{name}: not a file's entry");
+        files
+            .put_raw_as(&sha, data.to_vec())
             .await
             .with_context(|| format!("storing file {sha}"))?;
-        ensure!(stored == sha, "file {sha} was stored under {stored}");
-        // A file already in the store under that name is kept by `put`: make sure it is whole.
-        let back = files
-            .get(&sha)
-            .await
-            .with_context(|| format!("reading back file {sha}"))?;
+        // A file already in the store under that name is kept: make sure it is whole. A sealed
+        // file opens only with the key file of the installation the backup was taken from.
+        let back = files.get(&sha).await.with_context(|| {
+            format!(
+                "reading back file {sha}: a sealed file opens only with the key file of the \
+                 installation the backup was taken from (copy it first; see --data-key-file)"
+            )
+        })?;
         ensure!(
             sha256_hex(&back) == sha,
             "the file store already holds a damaged file under {sha}: remove it and restore again"

@@ -118,6 +118,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The keys of the personal data (the key file, `--data-key-file`).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Write a consistent copy of the database and of the stored files to one archive (the
     /// server may keep serving), or check an archive with --verify.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["to", "verify"])))]
@@ -146,6 +151,14 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         from: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new data key to the key file and seal every passport number, birth date, employer
+    /// address and stored file under it; the server may keep serving meanwhile (it reads the
+    /// new key when it meets a value sealed under it). Older keys stay in the file.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]

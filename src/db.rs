@@ -94,6 +94,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "access_log",
         include_str!("../migrations/0021_access_log.sql"),
     ),
+    (
+        22,
+        "sealing",
+        include_str!("../migrations/0022_sealing.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).
@@ -374,6 +379,9 @@ async fn sqlite_setup(
     conn.execute("PRAGMA journal_mode = WAL").await?;
     conn.execute("PRAGMA synchronous = FULL").await?;
     conn.execute("PRAGMA foreign_keys = ON").await?;
+    // Deleted and overwritten content is zeroed in the file, so that a value written in clear
+    // by an earlier version and then sealed does not linger in free pages.
+    conn.execute("PRAGMA secure_delete = ON").await?;
     if bulk {
         conn.execute("PRAGMA cache_size = -1048576").await?;
     }

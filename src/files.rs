@@ -22,6 +22,7 @@ use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use sha2::{Digest, Sha256};
 
 use crate::config::FilesArgs;
+use crate::keys::KeyRing;
 
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 
@@ -29,6 +30,17 @@ pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct FileStore {
     backend: Backend,
+    /// The keys files are sealed with (issue 18); without them files are stored as given
+    /// (tools that copy stored files as they are).
+    keys: Option<Arc<KeyRing>>,
+}
+
+/// Whether a stored file's content is to be replaced when a file is already stored under its
+/// name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Existing {
+    Keep,
+    Replace,
 }
 
 #[derive(Clone, Debug)]
@@ -169,7 +181,21 @@ impl FileStore {
                 root,
                 tmp: Mutex::new(None),
             })),
+            keys: None,
         }
+    }
+
+    /// The same store, sealing what it writes with `keys` (SM4-GCM, bound to the file's name)
+    /// and opening what it reads.
+    pub fn sealed_with(mut self, keys: Arc<KeyRing>) -> FileStore {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The context a file's content is sealed under: its name, so that a sealed file moved to
+    /// another name does not open.
+    fn context(sha: &str) -> String {
+        format!("files/{sha}")
     }
 
     /// The store the configuration names: `--files-url` absent or `file:PATH` is a folder
@@ -190,6 +216,7 @@ impl FileStore {
             let prefix = prefix.trim_matches('/');
             return Ok(FileStore {
                 backend: Backend::S3(Arc::new(S3::open(bucket, prefix, args)?)),
+                keys: None,
             });
         }
         anyhow::bail!("unsupported --files-url {url:?} (use file:PATH or s3://BUCKET[/PREFIX])")
@@ -219,9 +246,31 @@ impl FileStore {
         Ok(sha)
     }
 
-    /// Stores `bytes` under `sha` (their hash, from [`sha256_hex`]); true when this call created
-    /// the file, false when it was already there.
+    /// Stores `bytes` under `sha` (their hash, from [`sha256_hex`]), sealed; true when this call
+    /// created the file, false when it was already there.
     pub async fn put_as(&self, sha: &str, bytes: &[u8]) -> std::io::Result<bool> {
+        match &self.keys {
+            Some(k) => {
+                let sealed = k.seal(bytes, &Self::context(sha));
+                self.write(sha, sealed, Existing::Keep).await
+            }
+            None => self.write(sha, bytes.to_vec(), Existing::Keep).await,
+        }
+    }
+
+    /// Stores a file's content exactly as given (sealed already: a restore); true when this
+    /// call created it.
+    pub async fn put_raw_as(&self, sha: &str, stored: Vec<u8>) -> std::io::Result<bool> {
+        self.write(sha, stored, Existing::Keep).await
+    }
+
+    /// Replaces the stored content of `sha` at once (a reader sees the old or the new content,
+    /// never part of either): the sealing job sealing it under another key.
+    pub async fn replace_raw(&self, sha: &str, stored: Vec<u8>) -> std::io::Result<()> {
+        self.write(sha, stored, Existing::Replace).await.map(|_| ())
+    }
+
+    async fn write(&self, sha: &str, bytes: Vec<u8>, existing: Existing) -> std::io::Result<bool> {
         if !valid_sha(sha) {
             return Err(bad_hash());
         }
@@ -229,14 +278,60 @@ impl FileStore {
             Backend::Local(l) => {
                 let l = l.clone();
                 let sha = sha.to_string();
-                let bytes = bytes.to_vec();
-                blocking(move || l.put(&sha, &bytes)).await
+                blocking(move || l.put(&sha, &bytes, existing)).await
             }
-            Backend::S3(s) => s.put(sha, bytes).await,
+            Backend::S3(s) => s.put(sha, bytes, existing).await,
         }
     }
 
+    /// A stored file's content, opened.
     pub async fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
+        let stored = self.get_raw(sha).await?;
+        self.open_stored(sha, stored)
+    }
+
+    /// Opens the stored content of `sha`: sealed content with the keys, a file stored in clear
+    /// by an earlier version as it is.
+    pub fn open_stored(&self, sha: &str, stored: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        if !crate::keys::Keys::is_sealed(&stored) {
+            return Ok(stored);
+        }
+        let Some(k) = &self.keys else {
+            return Err(std::io::Error::other(format!(
+                "stored file {sha} is sealed and no key file was given"
+            )));
+        };
+        k.open_file(stored, &Self::context(sha))
+            .map_err(|e| std::io::Error::other(format!("stored file {sha}: {e}")))
+    }
+
+    /// Seals the stored file `sha` under the current key unless it is sealed under it already
+    /// (a file stored in clear by an earlier version, or sealed under an older key). Checks the
+    /// content against its name first: a damaged file is left as it is. Returns the key the file
+    /// is now sealed under.
+    pub async fn reseal(&self, sha: &str) -> std::io::Result<u32> {
+        let Some(keys) = &self.keys else {
+            return Err(std::io::Error::other("no keys to seal files with"));
+        };
+        let stored = self.get_raw(sha).await?;
+        let current = keys.current();
+        if crate::keys::Keys::key_of(&stored) == Some(current) {
+            return Ok(current);
+        }
+        let plain = self.open_stored(sha, stored)?;
+        if sha256_hex(&plain) != sha {
+            return Err(std::io::Error::other(format!(
+                "stored file {sha} is damaged: its content does not have that hash"
+            )));
+        }
+        let k = keys.get();
+        let sealed = k.seal(&plain, &Self::context(sha));
+        self.replace_raw(sha, sealed).await?;
+        Ok(k.current())
+    }
+
+    /// A stored file's content as stored (sealed).
+    pub async fn get_raw(&self, sha: &str) -> std::io::Result<Vec<u8>> {
         if !valid_sha(sha) {
             return Err(bad_hash());
         }
@@ -410,9 +505,10 @@ impl Local {
         Ok(t)
     }
 
-    fn put(&self, sha: &str, bytes: &[u8]) -> std::io::Result<bool> {
+    fn put(&self, sha: &str, bytes: &[u8], existing: Existing) -> std::io::Result<bool> {
         let path = self.path_for(sha);
-        if path.is_file() {
+        let there = path.is_file();
+        if there && existing == Existing::Keep {
             return Ok(false);
         }
         let Some(dir) = path.parent() else {
@@ -430,7 +526,7 @@ impl Local {
         guard.disarm();
         // The rename is durable once the folder is.
         File::open(dir)?.sync_all()?;
-        Ok(true)
+        Ok(!there)
     }
 
     fn list(&self) -> std::io::Result<Vec<Stored>> {
@@ -644,15 +740,17 @@ impl S3 {
         }
     }
 
-    async fn put(&self, sha: &str, bytes: &[u8]) -> std::io::Result<bool> {
-        if self.exists(sha).await? {
+    async fn put(&self, sha: &str, bytes: Vec<u8>, existing: Existing) -> std::io::Result<bool> {
+        let there = self.exists(sha).await?;
+        if there && existing == Existing::Keep {
             return Ok(false);
         }
+        // A PUT replaces an object at once.
         self.store
-            .put(&self.key(sha), bytes.to_vec().into())
+            .put(&self.key(sha), bytes.into())
             .await
             .map_err(io_error)?;
-        Ok(true)
+        Ok(!there)
     }
 
     async fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {

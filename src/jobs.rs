@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::workflow::{access, accounts, files, visits};
+use crate::workflow::{access, accounts, files, sealing, visits};
 
 /// The running jobs of a serving instance.
 pub struct Jobs {
@@ -43,6 +43,12 @@ pub fn spawn_all(state: &AppState) -> Jobs {
     tasks.spawn(every(
         state.clone(),
         Job::AccessLogRetention,
+        Duration::from_secs(3600),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::Sealing,
         Duration::from_secs(3600),
         stopped.clone(),
     ));
@@ -92,6 +98,9 @@ enum Job {
     /// Deletes access log entries past the retention setting (never younger than 180 days;
     /// the audit log is never purged).
     AccessLogRetention,
+    /// Seals personal data and files not sealed under the current data key (at start-up, then
+    /// hourly; see `workflow::sealing`).
+    Sealing,
 }
 
 impl Job {
@@ -102,6 +111,7 @@ impl Job {
             Job::OverdueReminders => "overdue_reminders",
             Job::OrphanFiles => "orphan_files",
             Job::AccessLogRetention => "access_log_retention",
+            Job::Sealing => "sealing",
         }
     }
 }
@@ -162,6 +172,28 @@ async fn run(state: &AppState, job: Job) -> bool {
                 false
             }
         },
+        Job::Sealing => {
+            // A `laihua keys rotate` run elsewhere may have added a key: seal under it.
+            if let Err(e) = state.keys.reload() {
+                tracing::warn!("reading the key file again: {e}");
+            }
+            match sealing::run(&state.db, &state.files, &state.keys).await {
+                Ok(s) if s == sealing::Sealed::default() => true,
+                Ok(s) => {
+                    tracing::info!(
+                        visitors = s.visitors,
+                        files = s.files,
+                        failed = s.failed,
+                        "personal data sealed under the current key"
+                    );
+                    s.failed == 0
+                }
+                Err(e) => {
+                    tracing::warn!("sealing: {e:#}");
+                    false
+                }
+            }
+        }
         Job::OverdueReminders => match visits::run_overdue(state).await {
             Ok(n) => {
                 tracing::info!(

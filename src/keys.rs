@@ -475,6 +475,86 @@ impl KeyRing {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// A ring of the key file `path` alone, not checked against a database (a restore, which
+    /// loads the check values from the archive). The file must exist.
+    pub fn from_file(path: &Path) -> Result<KeyRing, KeyError> {
+        let keys = Keys::load_or_create(path, None)?;
+        Ok(KeyRing {
+            path: path.into(),
+            keys: std::sync::RwLock::new(std::sync::Arc::new(keys)),
+        })
+    }
+
+    /// A ring of the fixed test keys.
+    pub fn for_tests() -> KeyRing {
+        KeyRing {
+            path: PathBuf::from("(test keys)"),
+            keys: std::sync::RwLock::new(std::sync::Arc::new(Keys::for_tests())),
+        }
+    }
+
+    /// Runs `f` with the keys; when the value was sealed under a key this process does not
+    /// hold yet (another process rotated), reads the key file again and runs it once more.
+    fn with_reload<T>(&self, f: impl Fn(&Keys) -> Result<T, KeyError>) -> Result<T, KeyError> {
+        match f(&self.get()) {
+            Err(KeyError::Missing(_)) => f(&*self.reload()?),
+            other => other,
+        }
+    }
+
+    /// Seals a text column's value under the current key (see [`Keys::seal_text`]).
+    pub fn seal_text(&self, plain: &str, context: &str) -> String {
+        self.get().seal_text(plain, context)
+    }
+
+    /// Opens a text column's value: a sealed one with its key, a value written in clear before
+    /// the sealing (not yet sealed by the job) as it is.
+    pub fn open_text(&self, stored: &str, context: &str) -> Result<String, KeyError> {
+        if !Keys::is_sealed_text(stored) {
+            return Ok(stored.to_string());
+        }
+        self.with_reload(|k| k.open_text(stored, context))
+    }
+
+    /// Seals a stored file's content (see [`Keys::seal`]).
+    pub fn seal(&self, plain: &[u8], context: &str) -> Vec<u8> {
+        self.get().seal(plain, context)
+    }
+
+    /// Opens a stored file's content: sealed with its key, a file stored in clear before the
+    /// sealing as it is.
+    pub fn open_file(&self, stored: Vec<u8>, context: &str) -> Result<Vec<u8>, KeyError> {
+        if !Keys::is_sealed(&stored) {
+            return Ok(stored);
+        }
+        self.with_reload(|k| k.open(&stored, context))
+    }
+
+    /// The keyed index of an exact-match value (see [`Keys::index`]).
+    pub fn index(&self, kind: &str, value: &str) -> String {
+        self.get().index(kind, value)
+    }
+
+    /// The number of the key new values are sealed under.
+    pub fn current(&self) -> u32 {
+        self.get().current()
+    }
+
+    /// Adds a new data key to the key file and makes it the current one; values sealed under
+    /// older keys still open. Returns the new key's number and check value (which the caller
+    /// records in the database: `workflow::sealing::rotate`).
+    pub fn add_data_key(&self) -> Result<(u32, String), KeyError> {
+        let mut keys = (*self.get()).clone();
+        let n = keys.add_data_key()?;
+        let check = keys.check_value(n).ok_or(KeyError::Missing(n))?;
+        let keys = std::sync::Arc::new(keys);
+        match self.keys.write() {
+            Ok(mut k) => *k = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok((n, check))
+    }
 }
 
 /// The audit keys of the installations this process serves, by installation: the check value

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use laihua::app::{prepare, Application};
 use laihua::clock::Clock;
-use laihua::config::{AuditCommand, Cli, Command, Config, LogFormat, StaffCommand};
+use laihua::config::{AuditCommand, Cli, Command, Config, KeysCommand, LogFormat, StaffCommand};
 use laihua::store::users::Role;
 
 #[tokio::main]
@@ -68,11 +68,14 @@ async fn main() -> anyhow::Result<()> {
                 batch,
                 ..laihua::synth::Options::new(units, groups, seed, state.now())
             };
-            let summary =
-                laihua::synth::generate(&state.db, &state.files, &options, &mut |line: String| {
-                    println!("{line}")
-                })
-                .await?;
+            let summary = laihua::synth::generate(
+                &state.db,
+                &state.files,
+                &state.keys,
+                &options,
+                &mut |line: String| println!("{line}"),
+            )
+            .await?;
             println!("rows per table:");
             for (table, n) in &summary.tables {
                 println!("  {table:<18} {n:>10}");
@@ -111,6 +114,35 @@ async fn main() -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Some(Command::Keys {
+            command: KeysCommand::Rotate,
+        }) => {
+            let config = Config::new(&cli.common, cli.serve);
+            let url = config.database_url.replace("mode=rwc", "mode=rw");
+            let db = laihua::db::Db::connect(&url).await?;
+            db.migrate().await?;
+            let now = Clock::default().ts();
+            let keys = std::sync::Arc::new(
+                laihua::keys::KeyRing::open(&db, &config.data_key_file, now).await?,
+            );
+            let files = laihua::backup::file_store(&config)?.sealed_with(keys.clone());
+            let (n, sealed) = laihua::workflow::sealing::rotate(&db, &files, &keys, now).await?;
+            println!(
+                "新数据密钥 data{n} 已写入 {} / new data key data{n} added to the key file",
+                config.data_key_file.display()
+            );
+            let (visitors, stored) =
+                laihua::store::sealed::unsealed_counts(&db.pool, i64::from(n)).await?;
+            println!(
+                "已重新加密 / sealed under data{n}: {} visitors, {} files; not yet: {visitors} visitors, {stored} files; failed: {}",
+                sealed.visitors, sealed.files, sealed.failed
+            );
+            if sealed.failed > 0 || visitors > 0 || stored > 0 {
+                eprintln!("部分数据未能重新加密，见上文 / some data is not sealed under the new key: see the log; the server's hourly sealing job tries again");
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Some(Command::Backup {
             to,

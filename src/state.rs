@@ -28,7 +28,7 @@ pub struct Inner {
     /// This instance's metrics (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
     /// The keys of the personal data and of the audit chain (see `keys`).
-    pub keys: crate::keys::KeyRing,
+    pub keys: std::sync::Arc<crate::keys::KeyRing>,
 }
 
 impl std::ops::Deref for AppState {

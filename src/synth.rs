@@ -1107,6 +1107,7 @@ fn tiny_pdf(label: &str) -> Vec<u8> {
 pub async fn generate(
     db: &Db,
     files: &FileStore,
+    keys: &crate::keys::KeyRing,
     o: &Options,
     progress: &mut (dyn FnMut(String) + Send),
 ) -> anyhow::Result<Summary> {
@@ -1881,7 +1882,7 @@ pub async fn generate(
         let due = timeline.take_until(until);
         let mut tx = db.begin().await?;
         groups::import(tx.conn(), &g_rows).await?;
-        groups::import_visitors(tx.conn(), &v_rows).await?;
+        groups::import_visitors(tx.conn(), keys, &v_rows).await?;
         let plans: Vec<(i64, &[ItineraryRow])> = g_rows
             .iter()
             .map(|g| (g.id, g.data.itinerary.as_slice()))

@@ -98,6 +98,15 @@ async fn targets(root: &Path) -> Vec<(&'static str, PathBuf, String)> {
     out
 }
 
+/// The key file is kept apart from the backups; the operator puts it beside the data to
+/// restore before the restore (the sealed files open only with it; without it the server
+/// refuses to start, and `audit verify` needs its audit key: tests/keys.rs).
+fn key_file_beside(app: &TestApp, dir: &Path) {
+    let keys = laihua::keys::Keys::default_path(dir);
+    std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+    std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
+}
+
 /// A server run from the binary, as an operator starts it; killed when dropped.
 struct Server {
     child: Child,
@@ -196,12 +205,6 @@ async fn check_served_after(
     label: &str,
     issued: i64,
 ) {
-    // The key file is kept apart from the backups; the operator puts it back beside the
-    // restored data (without it the server refuses to start, and
-    // `audit verify` needs its audit key: tests/keys.rs).
-    let keys = laihua::keys::Keys::default_path(dir);
-    std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
-    std::fs::copy(&app.state.config.data_key_file, &keys).unwrap();
     let out = laihua(dir, url, &["audit", "verify"], &[]);
     assert!(
         out.ok && out.text.contains("审计日志完整"),
@@ -358,6 +361,7 @@ async fn a_backup_taken_under_load_is_one_consistent_snapshot_and_restores() {
     assert!(v.ok && v.text.contains("备份完好"), "{}", v.text);
 
     for (label, dir, url) in targets(root.path()).await {
+        key_file_beside(&app, &dir);
         let out = laihua(
             &dir,
             &url,
@@ -521,6 +525,7 @@ async fn a_sqlite_backup_moves_to_postgres_with_every_value() {
     );
     assert!(out.ok && out.text.contains("sqlite"), "{}", out.text);
     let (label, dir, url) = targets(root.path()).await.pop().unwrap();
+    key_file_beside(&app, &dir);
     let out = laihua(
         &dir,
         &url,
@@ -860,6 +865,20 @@ async fn damaged_cut_or_misplaced_backups_are_refused() {
     assert!(out.ok, "{}", out.text);
     assert!(!partial.exists() && verify(&cut).ok);
 
+    // Without the source's key file the sealed files do not open: refused, nothing loaded.
+    let out = laihua(
+        &dir,
+        &url,
+        &["restore", "--from", good.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        !out.ok && out.text.contains("key file") && out.text.contains("恢复失败"),
+        "{}",
+        out.text
+    );
+    // The source's key file, kept apart, is put beside the data first.
+    key_file_beside(&app, &dir);
     let out = laihua(
         &dir,
         &url,
@@ -867,13 +886,6 @@ async fn damaged_cut_or_misplaced_backups_are_refused() {
         &[],
     );
     assert!(out.ok && out.text.contains("恢复完成"), "{}", out.text);
-    // The source's key file, kept apart, is put beside the restored data.
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    std::fs::copy(
-        &app.state.config.data_key_file,
-        laihua::keys::Keys::default_path(&dir),
-    )
-    .unwrap();
     let out = laihua(&dir, &url, &["audit", "verify"], &[]);
     assert!(out.ok, "{}", out.text);
     // And once restored, it is no longer empty.

@@ -13,9 +13,15 @@ use laihua::synth::{generate, Options, UNIT_PASSWORD};
 async fn synthetic_data_covers_every_state_and_serves_the_benchmarked_pages() {
     let app = TestApp::spawn().await;
     let options = Options::new(20, 300, 7, app.state.now());
-    let summary = generate(&app.state.db, &app.state.files, &options, &mut |_| {})
-        .await
-        .unwrap();
+    let summary = generate(
+        &app.state.db,
+        &app.state.files,
+        &app.state.keys,
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
 
     let count = |t: &str| {
         summary
@@ -161,9 +167,22 @@ async fn synthetic_data_covers_every_state_and_serves_the_benchmarked_pages() {
 async fn the_generator_refuses_a_database_that_already_has_groups() {
     let app = TestApp::spawn().await;
     let options = Options::new(3, 20, 1, app.state.now());
-    generate(&app.state.db, &app.state.files, &options, &mut |_| {})
-        .await
-        .unwrap();
-    let again = generate(&app.state.db, &app.state.files, &options, &mut |_| {}).await;
+    generate(
+        &app.state.db,
+        &app.state.files,
+        &app.state.keys,
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let again = generate(
+        &app.state.db,
+        &app.state.files,
+        &app.state.keys,
+        &options,
+        &mut |_| {},
+    )
+    .await;
     assert!(again.is_err());
 }

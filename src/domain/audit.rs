@@ -28,10 +28,12 @@ pub enum ObjectType {
     Code,
     /// The access log (个人信息访问记录): a query of it ("passport", "user:12").
     AccessLog,
+    /// A data key of the key file (its number): a rotation.
+    DataKey,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 17] = [
+    pub const ALL: [ObjectType; 18] = [
         ObjectType::Unit,
         ObjectType::User,
         ObjectType::Group,
@@ -49,6 +51,7 @@ impl ObjectType {
         ObjectType::Port,
         ObjectType::Code,
         ObjectType::AccessLog,
+        ObjectType::DataKey,
     ];
 
     /// The `object_type` column's value.
@@ -71,6 +74,7 @@ impl ObjectType {
             ObjectType::Port => "port",
             ObjectType::Code => "code",
             ObjectType::AccessLog => "access_log",
+            ObjectType::DataKey => "data_key",
         }
     }
 
@@ -153,6 +157,7 @@ pub fn action_label(action: &str) -> &str {
         "staff.create" => "创建工作人员帐号",
         "settings.update" => "修改系统设置",
         "access.query" => "查询个人信息访问记录",
+        "keys.rotate" => "更换数据加密密钥",
         "content.update" => "修改须知或帮助",
         "unit.blacklist" => "列入失信企业名单",
         "unit.unblacklist" => "移出失信企业名单",

@@ -226,13 +226,21 @@ pub async fn purge_before(conn: &mut Conn, before: i64) -> DbResult<u64> {
 }
 
 /// The visitors (of any group) with this passport number, as normalised by
-/// `domain::group::parse_passport`. The one place that finds visitors by passport number: the
-/// keyed index of encrypted passport numbers replaces this lookup.
-pub async fn visitor_ids_by_passport(pool: &sqlx::AnyPool, passport: &str) -> DbResult<Vec<i64>> {
-    sqlx::query_scalar("SELECT id FROM group_visitors WHERE passport_no = $1 ORDER BY id")
-        .bind(passport)
-        .fetch_all(pool)
-        .await
+/// `domain::group::parse_passport`, found by the keyed index of the sealed numbers.
+pub async fn visitor_ids_by_passport(
+    pool: &sqlx::AnyPool,
+    keys: &crate::keys::KeyRing,
+    passport: &str,
+) -> DbResult<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM group_visitors WHERE passport_index = $1
+         UNION SELECT id FROM group_visitors WHERE passport_index IS NULL AND passport_no = $2
+         ORDER BY id",
+    )
+    .bind(super::sealed::passport_index(keys, passport))
+    .bind(passport)
+    .fetch_all(pool)
+    .await
 }
 
 /// The visitors of these groups whose surname, given name or full name equals `key`

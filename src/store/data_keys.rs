@@ -16,7 +16,12 @@ pub async fn checks(pool: &sqlx::AnyPool) -> DbResult<Vec<(i64, String)>> {
 }
 
 /// Records key `number`'s check value unless the database knows that key already.
-pub async fn record(pool: &sqlx::AnyPool, number: i64, check: &str, now: i64) -> DbResult<()> {
+pub async fn record<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    number: i64,
+    check: &str,
+    now: i64,
+) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO data_keys (number, check_value, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (number) DO NOTHING",
@@ -24,7 +29,7 @@ pub async fn record(pool: &sqlx::AnyPool, number: i64, check: &str, now: i64) ->
     .bind(number)
     .bind(check)
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }

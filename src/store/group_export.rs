@@ -7,11 +7,16 @@ use super::groups::{date, visitor_data, VISITOR_DATA_COLUMNS};
 use super::sql::{id_list, DbResult};
 use crate::domain::group::VisitorData;
 use crate::domain::group_fields::ItineraryRow;
+use crate::keys::KeyRing;
 
 const CHUNK: usize = 1000;
 
 /// The visitors of these groups: (group id, seq, data), by group then seq.
-pub async fn visitors(pool: &sqlx::AnyPool, ids: &[i64]) -> DbResult<Vec<(i64, i64, VisitorData)>> {
+pub async fn visitors(
+    pool: &sqlx::AnyPool,
+    keys: &KeyRing,
+    ids: &[i64],
+) -> DbResult<Vec<(i64, i64, VisitorData)>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let rows = sqlx::query(&format!(
@@ -22,7 +27,11 @@ pub async fn visitors(pool: &sqlx::AnyPool, ids: &[i64]) -> DbResult<Vec<(i64, i
         .fetch_all(pool)
         .await?;
         for r in &rows {
-            out.push((r.try_get("group_id")?, r.try_get("seq")?, visitor_data(r)?));
+            out.push((
+                r.try_get("group_id")?,
+                r.try_get("seq")?,
+                visitor_data(keys, r)?,
+            ));
         }
     }
     Ok(out)

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::reference::FileMeta;
+use super::sealed;
 use super::sql::{Conn, DbResult};
 use crate::domain::group::{
     parse_date, Attachment, EntryType, Ground, GroupData, GroupState, VisitorData, VisitorScan,
 };
 use crate::domain::group_flow::Sequence;
+use crate::keys::KeyRing;
 
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -275,14 +277,16 @@ pub(super) const VISITOR_DATA_COLUMNS: &str = "surname, given_name, sex, birth_d
     employer_country, employer_city, employer_address";
 
 /// A visitor's data from a row holding [`VISITOR_DATA_COLUMNS`].
-pub(super) fn visitor_data(r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
+pub(super) fn visitor_data(keys: &KeyRing, r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
+    let birth_date = sealed::open(keys, r, "birth_date", sealed::BIRTH_DATE)?;
     Ok(VisitorData {
         surname: r.try_get("surname")?,
         given_name: r.try_get("given_name")?,
         sex: r.try_get("sex")?,
-        birth_date: date(r, "birth_date")?,
+        birth_date: parse_date(&birth_date)
+            .ok_or_else(|| sqlx::Error::Decode("bad date in birth_date".into()))?,
         nationality: r.try_get("nationality")?,
-        passport_no: r.try_get("passport_no")?,
+        passport_no: sealed::open(keys, r, "passport_no", sealed::PASSPORT_NO)?,
         passport_expiry: date(r, "passport_expiry")?,
         employer: r.try_get("employer")?,
         position: r.try_get("position")?,
@@ -290,11 +294,15 @@ pub(super) fn visitor_data(r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
         stay_days: r.try_get("stay_days")?,
         employer_country: r.try_get("employer_country")?,
         employer_city: r.try_get("employer_city")?,
-        employer_address: r.try_get("employer_address")?,
+        employer_address: sealed::open(keys, r, "employer_address", sealed::EMPLOYER_ADDRESS)?,
     })
 }
 
-pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visitor>> {
+pub async fn visitors(
+    pool: &sqlx::AnyPool,
+    keys: &KeyRing,
+    group_id: i64,
+) -> DbResult<Vec<Visitor>> {
     let rows = sqlx::query(&format!(
         "SELECT id, seq, {VISITOR_DATA_COLUMNS}, passport_file_id, visa_file_id
              FROM group_visitors WHERE group_id = $1 ORDER BY seq, id"
@@ -307,7 +315,7 @@ pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visit
             Ok(Visitor {
                 id: r.try_get("id")?,
                 seq: r.try_get("seq")?,
-                data: visitor_data(r)?,
+                data: visitor_data(keys, r)?,
                 passport_file_id: r.try_get("passport_file_id")?,
                 visa_file_id: r.try_get("visa_file_id")?,
             })
@@ -319,6 +327,7 @@ pub async fn visitors(pool: &sqlx::AnyPool, group_id: i64) -> DbResult<Vec<Visit
 /// new ones inserted, the rest deleted.
 pub async fn save_visitors(
     conn: &mut Conn,
+    keys: &KeyRing,
     group_id: i64,
     visitors: &[(Option<i64>, VisitorData)],
 ) -> DbResult<()> {
@@ -346,24 +355,33 @@ pub async fn save_visitors(
                 "UPDATE group_visitors SET seq = $1, surname = $2, given_name = $3, sex = $4,
                     birth_date = $5, nationality = $6, passport_no = $7, passport_expiry = $8,
                     employer = $9, position = $10, visa_type = $11, stay_days = $12,
-                    employer_country = $13, employer_city = $14, employer_address = $15
+                    employer_country = $13, employer_city = $14, employer_address = $15,
+                    passport_index = $17, seal_key = $18
                  WHERE id = $16"
             }
             None => {
                 "INSERT INTO group_visitors (seq, surname, given_name, sex, birth_date, nationality,
                     passport_no, passport_expiry, employer, position, visa_type, stay_days,
-                    employer_country, employer_city, employer_address, group_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                    employer_country, employer_city, employer_address, group_id,
+                    passport_index, seal_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                    $17, $18)"
             }
         };
+        let sealed = sealed::seal_visitor(
+            keys,
+            &v.passport_no,
+            &v.birth_date.to_string(),
+            &v.employer_address,
+        );
         sqlx::query(sql)
             .bind(seq)
             .bind(v.surname.as_str())
             .bind(v.given_name.as_str())
             .bind(v.sex.as_str())
-            .bind(v.birth_date.to_string())
+            .bind(sealed.birth_date.as_str())
             .bind(v.nationality.as_str())
-            .bind(v.passport_no.as_str())
+            .bind(sealed.passport_no.as_str())
             .bind(v.passport_expiry.to_string())
             .bind(v.employer.as_str())
             .bind(v.position.as_str())
@@ -371,8 +389,10 @@ pub async fn save_visitors(
             .bind(v.stay_days)
             .bind(v.employer_country.as_str())
             .bind(v.employer_city.as_str())
-            .bind(v.employer_address.as_str())
+            .bind(sealed.employer_address.as_str())
             .bind(known.unwrap_or(group_id))
+            .bind(sealed.passport_index.as_str())
+            .bind(sealed.key)
             .execute(&mut *conn)
             .await?;
     }
@@ -722,6 +742,8 @@ pub struct HistoryFilter {
     pub to_ts: Option<i64>,
     pub state: Option<GroupState>,
     pub text: String,
+    /// The keyed index of `text` as a passport number (see `store::sealed`).
+    pub text_index: String,
 }
 
 /// A value bound to a statement built at run time.
@@ -767,8 +789,15 @@ fn history_condition(unit_id: i64, f: &HistoryFilter) -> (String, Vec<Arg>) {
             " AND (g.name LIKE ? OR g.number LIKE ? OR g.acceptance_no LIKE ?
              OR g.verification_no LIKE ?
              OR EXISTS (SELECT 1 FROM group_visitors v WHERE v.group_id = g.id
-                        AND (v.given_name LIKE ? OR v.surname LIKE ? OR v.passport_no LIKE ?)))",
+                        AND (v.given_name LIKE ? OR v.surname LIKE ?",
             Arg::Text(format!("%{text}%")),
+        );
+        // Passport numbers are sealed: found whole, by their keyed index (or, not yet sealed,
+        // as typed).
+        push(" OR v.passport_index = ?", Arg::Text(f.text_index.clone()));
+        push(
+            " OR (v.passport_index IS NULL AND v.passport_no = ?))))",
+            Arg::Text(f.text.trim().to_uppercase()),
         );
     }
     (cond, args)
@@ -852,6 +881,7 @@ pub async fn of_unit_in(
 /// finding `limit` matches early. A very common surname still reads all its groups.
 pub async fn search_staff(
     pool: &sqlx::AnyPool,
+    keys: &KeyRing,
     text: &str,
     states: &[GroupState],
     district: Option<i64>,
@@ -866,7 +896,9 @@ pub async fn search_staff(
     let matches = "SELECT id FROM invitation_groups WHERE number = $1
                 UNION SELECT id FROM invitation_groups WHERE acceptance_no = $1
                 UNION SELECT id FROM invitation_groups WHERE verification_no = $1
-                UNION SELECT group_id FROM group_visitors WHERE passport_no = $1
+                UNION SELECT group_id FROM group_visitors WHERE passport_index = $2
+                UNION SELECT group_id FROM group_visitors
+                    WHERE passport_index IS NULL AND passport_no = $1
                 UNION SELECT group_id FROM group_visitors WHERE UPPER(surname) = $1
                 UNION SELECT group_id FROM group_visitors WHERE UPPER(given_name) = $1
                 UNION SELECT group_id FROM group_visitors
@@ -875,8 +907,10 @@ pub async fn search_staff(
     // planned the join for thousands (reading every unit). Up to a thousand are then written
     // into the second statement; a name shared by more is joined in one statement.
     const FEW: usize = 1000;
+    let index = sealed::passport_index(keys, &key);
     let ids: Vec<i64> = sqlx::query_scalar(&format!("{matches} LIMIT {}", FEW + 1))
         .bind(key.as_str())
+        .bind(index.as_str())
         .fetch_all(pool)
         .await?;
     if ids.is_empty() {
@@ -895,7 +929,7 @@ pub async fn search_staff(
     );
     let query = match few {
         true => sqlx::query(&sql),
-        false => sqlx::query(&sql).bind(key.as_str()),
+        false => sqlx::query(&sql).bind(key.as_str()).bind(index.as_str()),
     };
     let rows = query.fetch_all(pool).await?;
     rows.iter().map(row_from).collect()
@@ -916,6 +950,7 @@ pub struct Overlap {
 /// The other groups in which this passport appears for an overlapping period, oldest first.
 pub async fn overlapping(
     pool: &sqlx::AnyPool,
+    keys: &KeyRing,
     group_id: i64,
     passport_no: &str,
     arrival: &str,
@@ -925,13 +960,16 @@ pub async fn overlapping(
         "SELECT g.id, g.number, g.state, g.unit_id, g.district_id, u.name AS unit_name
          FROM invitation_groups g JOIN units u ON u.id = g.unit_id
          WHERE g.id <> $2 AND g.arrival <= $3 AND g.departure >= $4
-           AND g.id IN (SELECT v.group_id FROM group_visitors v WHERE v.passport_no = $1)
+           AND g.id IN (SELECT v.group_id FROM group_visitors v WHERE v.passport_index = $1
+                        UNION SELECT v.group_id FROM group_visitors v
+                            WHERE v.passport_index IS NULL AND v.passport_no = $5)
          ORDER BY g.id",
     )
-    .bind(passport_no)
+    .bind(sealed::passport_index(keys, passport_no))
     .bind(group_id)
     .bind(departure)
     .bind(arrival)
+    .bind(passport_no)
     .fetch_all(pool)
     .await?;
     rows.iter()
@@ -1034,17 +1072,33 @@ pub struct ImportVisitor {
 }
 
 /// Inserts many visitors with multi-row INSERTs.
-pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResult<()> {
-    const COLS: usize = 17;
+pub async fn import_visitors(
+    conn: &mut Conn,
+    keys: &KeyRing,
+    rows: &[ImportVisitor],
+) -> DbResult<()> {
+    const COLS: usize = 19;
     for chunk in rows.chunks(super::bulk::rows_per_insert(conn, COLS)) {
         let sql = format!(
             "INSERT INTO group_visitors (id, group_id, seq, surname, given_name, sex, birth_date,
                 nationality, passport_no, passport_expiry, employer, position, visa_type, stay_days,
-                employer_country, employer_city, employer_address) VALUES {}",
+                employer_country, employer_city, employer_address, passport_index, seal_key)
+                VALUES {}",
             super::bulk::values_placeholders(COLS, chunk.len())
         );
+        let sealed: Vec<_> = chunk
+            .iter()
+            .map(|v| {
+                sealed::seal_visitor(
+                    keys,
+                    &v.data.passport_no,
+                    &v.data.birth_date.to_string(),
+                    &v.data.employer_address,
+                )
+            })
+            .collect();
         let mut q = sqlx::query(&sql);
-        for v in chunk {
+        for (v, sealed) in chunk.iter().zip(&sealed) {
             q = q
                 .bind(v.id)
                 .bind(v.group_id)
@@ -1052,9 +1106,9 @@ pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResul
                 .bind(v.data.surname.as_str())
                 .bind(v.data.given_name.as_str())
                 .bind(v.data.sex.as_str())
-                .bind(v.data.birth_date.to_string())
+                .bind(sealed.birth_date.as_str())
                 .bind(v.data.nationality.as_str())
-                .bind(v.data.passport_no.as_str())
+                .bind(sealed.passport_no.as_str())
                 .bind(v.data.passport_expiry.to_string())
                 .bind(v.data.employer.as_str())
                 .bind(v.data.position.as_str())
@@ -1062,7 +1116,9 @@ pub async fn import_visitors(conn: &mut Conn, rows: &[ImportVisitor]) -> DbResul
                 .bind(v.data.stay_days)
                 .bind(v.data.employer_country.as_str())
                 .bind(v.data.employer_city.as_str())
-                .bind(v.data.employer_address.as_str());
+                .bind(sealed.employer_address.as_str())
+                .bind(sealed.passport_index.as_str())
+                .bind(sealed.key);
         }
         q.execute(&mut *conn).await?;
     }

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
+use super::sealed;
+use crate::keys::KeyRing;
+
 use super::reference::FileMeta;
 use super::sql::{Conn, DbResult};
 use crate::domain::group::{parse_date, GroupState};
@@ -61,7 +64,16 @@ const FROM: &str = "FROM group_visitors v JOIN invitation_groups g ON g.id = v.g
     JOIN units u ON u.id = g.unit_id JOIN districts d ON d.id = u.district_id \
     LEFT JOIN visit_records r ON r.visitor_id = v.id";
 
-fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbResult<VisitRow> {
+/// What decides whether a registration is overdue: today, and the days allowed after the
+/// planned departure.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    pub today: chrono::NaiveDate,
+    pub days: i64,
+}
+
+fn row_from(keys: &KeyRing, r: &sqlx::any::AnyRow, due: Due) -> DbResult<VisitRow> {
+    let Due { today, days } = due;
     let surname: String = r.try_get("surname")?;
     let given: String = r.try_get("given_name")?;
     let state: Option<String> = r.try_get("visit_state")?;
@@ -83,7 +95,7 @@ fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbRes
         } else {
             format!("{surname} {given}")
         },
-        passport_no: r.try_get("passport_no")?,
+        passport_no: sealed::open(keys, r, "passport_no", sealed::PASSPORT_NO)?,
         nationality: r.try_get("nationality")?,
         arrival: r.try_get("arrival")?,
         departure,
@@ -102,10 +114,10 @@ fn row_from(r: &sqlx::any::AnyRow, today: chrono::NaiveDate, days: i64) -> DbRes
 /// optionally of one group: overdue first.
 pub async fn for_unit(
     pool: &sqlx::AnyPool,
+    keys: &KeyRing,
     unit_id: i64,
     group: Option<i64>,
-    today: chrono::NaiveDate,
-    days: i64,
+    due: Due,
 ) -> DbResult<Vec<VisitRow>> {
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE g.unit_id = $1 AND g.state IN ('dispatched', 'cancelled') AND ($2 < 0 OR g.id = $2)
@@ -117,7 +129,7 @@ pub async fn for_unit(
     .await?;
     let mut out: Vec<VisitRow> = rows
         .iter()
-        .map(|r| row_from(r, today, days))
+        .map(|r| row_from(keys, r, due))
         .collect::<DbResult<_>>()?;
     out.sort_by_key(|r| !r.overdue);
     Ok(out)
@@ -185,10 +197,10 @@ const OVERDUE: &str = "v.unregistered_departure < $1 AND g.state = 'dispatched'
 /// the years of history.
 pub async fn overdue(
     pool: &sqlx::AnyPool,
+    keys: &KeyRing,
     district: Option<i64>,
     cutoff: &str,
-    today: chrono::NaiveDate,
-    days: i64,
+    due: Due,
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
@@ -202,7 +214,7 @@ pub async fn overdue(
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(|r| row_from(r, today, days)).collect()
+    rows.iter().map(|r| row_from(keys, r, due)).collect()
 }
 
 /// How many visitors are overdue in each district (by name, in the districts' order).
@@ -230,10 +242,10 @@ pub async fn overdue_by_district(
 /// submission first, read along `visit_records_district_queue` or `visit_records_queue`.
 pub async fn queue(
     pool: &sqlx::AnyPool,
+    keys: &KeyRing,
     state: VisitState,
     district: Option<i64>,
-    today: chrono::NaiveDate,
-    days: i64,
+    due: Due,
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<VisitRow>> {
@@ -247,7 +259,7 @@ pub async fn queue(
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(|r| row_from(r, today, days)).collect()
+    rows.iter().map(|r| row_from(keys, r, due)).collect()
 }
 
 /// The query counting registrations in a state (in a district, or the whole city from the state
@@ -280,7 +292,11 @@ pub struct Subject {
     pub dispatched_at: Option<i64>,
 }
 
-pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<Subject>> {
+pub async fn subject(
+    pool: &sqlx::AnyPool,
+    keys: &KeyRing,
+    visitor_id: i64,
+) -> DbResult<Option<Subject>> {
     let row = sqlx::query(
         "SELECT v.id, g.id AS group_id, g.number, g.state, g.unit_id, u.district_id, v.surname,
             v.given_name, v.passport_no, v.nationality, g.arrival, g.departure, g.dispatched_at
@@ -308,7 +324,7 @@ pub async fn subject(pool: &sqlx::AnyPool, visitor_id: i64) -> DbResult<Option<S
         } else {
             format!("{surname} {given}")
         },
-        passport_no: r.try_get("passport_no")?,
+        passport_no: sealed::open(keys, &r, "passport_no", sealed::PASSPORT_NO)?,
         nationality: r.try_get("nationality")?,
         arrival: r.try_get("arrival")?,
         departure: r.try_get("departure")?,

@@ -88,7 +88,7 @@ pub async fn group_visitors(
     group_id: i64,
     seen: &Seen,
 ) -> Outcome<Vec<Visitor>> {
-    let vs = groups::visitors(state.pool(), group_id).await?;
+    let vs = groups::visitors(state.pool(), &state.keys, group_id).await?;
     record(state, p, seen, vs.iter().map(|v| v.id)).await?;
     Ok(vs)
 }
@@ -115,7 +115,7 @@ pub async fn search_hits(state: &AppState, text: &str, groups: &[i64]) -> Outcom
     if let Some(passport) = parse_passport(&key) {
         let in_groups = access::visitor_ids_of_groups(state.pool(), groups).await?;
         ids.extend(
-            access::visitor_ids_by_passport(state.pool(), &passport)
+            access::visitor_ids_by_passport(state.pool(), &state.keys, &passport)
                 .await?
                 .into_iter()
                 .filter(|v| in_groups.contains(v)),
@@ -247,7 +247,7 @@ pub async fn by_passport(
             "护照号码应为5至20位字母或数字，须完整输入",
         ));
     };
-    let visitors = access::visitor_ids_by_passport(state.pool(), &passport).await?;
+    let visitors = access::visitor_ids_by_passport(state.pool(), &state.keys, &passport).await?;
     let described = match visitors.is_empty() {
         true => "按护照号码查询：未找到到访人员".to_string(),
         false => format!("按护照号码查询：到访人员{}", visitor_list(&visitors)),

@@ -62,29 +62,30 @@ pub async fn export_details(
         .enumerate()
         .map(|(i, (id, _))| (*id, i))
         .collect();
-    let mut visitors: Vec<(usize, VisitorLine)> = group_export::visitors(state.pool(), &ids)
-        .await?
-        .into_iter()
-        .map(|(gid, seq, v)| {
-            (
-                order.get(&gid).copied().unwrap_or(usize::MAX),
-                VisitorLine {
-                    number: number(gid),
-                    seq,
-                    name: v.full_name(),
-                    nationality: country(&v.nationality),
-                    passport_no: v.passport_no.clone(),
-                    visa_type: lists.visa_type_label(&v.visa_type),
-                    stay_days: v.stay_days,
-                    employer: v.employer.clone(),
-                    position: v.position.clone(),
-                    employer_country: country(&v.employer_country),
-                    employer_city: v.employer_city.clone(),
-                    employer_address: v.employer_address.clone(),
-                },
-            )
-        })
-        .collect();
+    let mut visitors: Vec<(usize, VisitorLine)> =
+        group_export::visitors(state.pool(), &state.keys, &ids)
+            .await?
+            .into_iter()
+            .map(|(gid, seq, v)| {
+                (
+                    order.get(&gid).copied().unwrap_or(usize::MAX),
+                    VisitorLine {
+                        number: number(gid),
+                        seq,
+                        name: v.full_name(),
+                        nationality: country(&v.nationality),
+                        passport_no: v.passport_no.clone(),
+                        visa_type: lists.visa_type_label(&v.visa_type),
+                        stay_days: v.stay_days,
+                        employer: v.employer.clone(),
+                        position: v.position.clone(),
+                        employer_country: country(&v.employer_country),
+                        employer_city: v.employer_city.clone(),
+                        employer_address: v.employer_address.clone(),
+                    },
+                )
+            })
+            .collect();
     visitors.sort_by_key(|(i, v)| (*i, v.seq));
     let mut seqs: BTreeMap<i64, i64> = BTreeMap::new();
     let mut itinerary: Vec<(usize, ItineraryLine)> = group_export::itineraries(state.pool(), &ids)

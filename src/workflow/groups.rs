@@ -429,6 +429,7 @@ async fn group_warnings(state: &AppState, g: &Group, vs: &[Visitor]) -> Outcome<
 async fn overlapping(state: &AppState, g: &Group, v: &Visitor) -> Outcome<Vec<groups::Overlap>> {
     Ok(groups::overlapping(
         state.pool(),
+        &state.keys,
         g.id,
         &v.data.passport_no,
         &g.data.arrival.to_string(),
@@ -753,7 +754,7 @@ pub(super) async fn save_as(
             g.id
         }
     };
-    groups::save_visitors(tx.conn(), id, &visitors).await?;
+    groups::save_visitors(tx.conn(), &state.keys, id, &visitors).await?;
     crate::store::itinerary::save(tx.conn(), id, &data.itinerary).await?;
     tx.commit().await?;
     Ok(id)
@@ -775,7 +776,7 @@ pub async fn upload_slot(state: &AppState, t: &Allowed, code: &str) -> Outcome<S
     t.expect(GroupAction::Upload)?;
     let slot = UploadSlot::parse(code).ok_or(Error::NotFound)?;
     if let UploadSlot::Visitor(_, vid) = slot {
-        let vs = groups::visitors(state.pool(), t.group.id).await?;
+        let vs = groups::visitors(state.pool(), &state.keys, t.group.id).await?;
         if !vs.iter().any(|v| v.id == vid) {
             return Err(Error::NotFound);
         }
@@ -840,7 +841,7 @@ pub async fn upload(
 /// confirmation step does not ask first (the form says what to complete).
 pub async fn missing_for_submit(state: &AppState, group: &Group) -> Outcome<Vec<String>> {
     let mut missing = Vec::new();
-    let vs = groups::visitors(state.pool(), group.id).await?;
+    let vs = groups::visitors(state.pool(), &state.keys, group.id).await?;
     if vs.is_empty() {
         missing.push("到访人员".to_string());
     }
@@ -1049,7 +1050,7 @@ pub async fn file(state: &AppState, p: &Principal, id: i64, file_id: i64) -> Out
     if !groups::owns_file(state.pool(), id, file_id).await? {
         return Err(Error::NotFound);
     }
-    let vs = groups::visitors(state.pool(), id).await?;
+    let vs = groups::visitors(state.pool(), &state.keys, id).await?;
     let own: Vec<i64> = vs
         .iter()
         .filter(|v| v.passport_file_id == Some(file_id) || v.visa_file_id == Some(file_id))
@@ -1432,6 +1433,10 @@ pub async fn history(
         to_ts: q.to.map(|d| day_start(d) + 86_400),
         state: q.state,
         text: q.text.trim().to_string(),
+        text_index: crate::store::sealed::passport_index(
+            &state.keys,
+            &q.text.trim().to_uppercase(),
+        ),
     };
     if let Some(m) = too_long(&filter.text, "关键词", MAX_SEARCH) {
         return Err(Error::invalid("q", m));

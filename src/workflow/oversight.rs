@@ -96,11 +96,12 @@ pub async fn search_export(
     });
     let described = match crate::domain::group::parse_passport(&key) {
         Some(passport) if !names_a_group => {
-            let ids = crate::store::access::visitor_ids_by_passport(state.pool(), &passport)
-                .await?
-                .iter()
-                .map(|v| format!("#{v}"))
-                .collect::<Vec<_>>();
+            let ids =
+                crate::store::access::visitor_ids_by_passport(state.pool(), &state.keys, &passport)
+                    .await?
+                    .iter()
+                    .map(|v| format!("#{v}"))
+                    .collect::<Vec<_>>();
             match ids.is_empty() {
                 true => "查询=（可能为护照号码，已隐去）".to_string(),
                 false => format!(
@@ -135,8 +136,15 @@ async fn find(state: &AppState, p: &Principal, text: &str) -> Outcome<Found> {
             .filter(|r| unit_visible(p, r.state))
             .collect();
     }
-    found.groups =
-        groups::search_staff(state.pool(), text, &group_states(p), district, SEARCH_LIMIT).await?;
+    found.groups = groups::search_staff(
+        state.pool(),
+        &state.keys,
+        text,
+        &group_states(p),
+        district,
+        SEARCH_LIMIT,
+    )
+    .await?;
     Ok(found)
 }
 

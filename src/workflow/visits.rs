@@ -108,7 +108,17 @@ pub async fn list(state: &AppState, p: &Principal, group: Option<i64>) -> Outcom
         ));
     }
     let days = overdue_days(state).await?;
-    let rows = visits::for_unit(state.pool(), unit_id, group, state.today(), days).await?;
+    let rows = visits::for_unit(
+        state.pool(),
+        &state.keys,
+        unit_id,
+        group,
+        visits::Due {
+            today: state.today(),
+            days,
+        },
+    )
+    .await?;
     let object = match group {
         Some(g) => format!("group:{g}"),
         None => format!("unit:{unit_id}"),
@@ -125,7 +135,7 @@ pub async fn list(state: &AppState, p: &Principal, group: Option<i64>) -> Outcom
 /// The principal's own visitor of a dispatched group: what a unit registers.
 pub async fn subject(state: &AppState, p: &Principal, visitor_id: i64) -> Outcome<Subject> {
     let unit_id = p.own_unit().ok_or(Error::Forbidden)?;
-    let s = visits::subject(state.pool(), visitor_id)
+    let s = visits::subject(state.pool(), &state.keys, visitor_id)
         .await?
         .filter(|s| s.unit_id == unit_id)
         .ok_or(Error::NotFound)?;
@@ -366,7 +376,7 @@ pub async fn submit(state: &AppState, p: &Principal, s: &Subject) -> Outcome<()>
 /// A visitor and their registration, when the principal may see it (one answer, not found, for
 /// a registration that does not exist and one they may not see).
 async fn visible(state: &AppState, p: &Principal, visitor_id: i64) -> Outcome<(Subject, Record)> {
-    let s = visits::subject(state.pool(), visitor_id)
+    let s = visits::subject(state.pool(), &state.keys, visitor_id)
         .await?
         .ok_or(Error::NotFound)?;
     let r = visits::record(state.pool(), visitor_id)
@@ -570,10 +580,13 @@ pub async fn queue(
         Some(s) => {
             visits::queue(
                 state.pool(),
+                &state.keys,
                 s,
                 district,
-                today,
-                overdue.days,
+                visits::Due {
+                    today,
+                    days: overdue.days,
+                },
                 per,
                 pending_at,
             )
@@ -583,10 +596,13 @@ pub async fn queue(
     };
     let late = visits::overdue(
         state.pool(),
+        &state.keys,
         district,
         &overdue.cutoff,
-        today,
-        overdue.days,
+        visits::Due {
+            today,
+            days: overdue.days,
+        },
         per,
         overdue_at,
     )
@@ -620,10 +636,10 @@ pub async fn run_overdue(state: &AppState) -> Outcome<usize> {
     // Every overdue visitor: those reminded within the week are left out below.
     let rows = visits::overdue(
         state.pool(),
+        &state.keys,
         None,
         &cutoff(today, days),
-        today,
-        days,
+        visits::Due { today, days },
         i64::MAX,
         0,
     )
