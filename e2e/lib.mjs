@@ -597,6 +597,11 @@ export async function printPdf(page, work) {
   return file;
 }
 
+/** Ticks the unit's confirmation that its visitors were told the 个人信息处理规则 (issue 18). */
+export async function confirmInformed(page) {
+  await page.getByRole('checkbox', { name: /告知全部来访人员/ }).check();
+}
+
 /** The group form filled for two visitors (LISA MOHAMODE and JOHN SMITH), saved; returns its
  * number. Options: `size` (团组人数), `itinerary` (rows of { day, city, activity, host }, days
  * from today), `passports` (the two visitors' passport numbers). */
@@ -616,6 +621,7 @@ export async function newGroupOfTwo(page, { size = 2, itinerary, passports = ['E
   await fillVisitor(page, 1, { given: 'LISA MOHAMODE', sex: '女', birth: '1985-05-05', nationality: '美国（USA）', passport: passports[0], expiry: isoDaysFromNow(3000), employer: 'ACME Corp.', position: 'Engineer', employerAddress: '1585 Broadway' });
   await page.getByRole('button', { name: '添加到访人员' }).click();
   await fillVisitor(page, 2, { surname: 'SMITH', given: 'JOHN', sex: '男', birth: '1979-03-03', nationality: '德国（DEU）', passport: passports[1], expiry: isoDaysFromNow(3000), employer: 'Beispiel GmbH', position: 'Manager', employerCity: 'Berlin' });
+  await confirmInformed(page);
   await page.getByRole('button', { name: '【保存】' }).click();
   await seeText(page, '已保存。');
   const heading = await page.getByRole('heading', { level: 1 }).textContent();

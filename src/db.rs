@@ -99,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sealing",
         include_str!("../migrations/0022_sealing.sql"),
     ),
+    (
+        23,
+        "retention",
+        include_str!("../migrations/0023_retention.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::workflow::{access, accounts, files, sealing, visits};
+use crate::workflow::{access, accounts, files, retention, sealing, visits};
 
 /// The running jobs of a serving instance.
 pub struct Jobs {
@@ -43,6 +43,12 @@ pub fn spawn_all(state: &AppState) -> Jobs {
     tasks.spawn(every(
         state.clone(),
         Job::AccessLogRetention,
+        Duration::from_secs(3600),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::PersonalDataRetention,
         Duration::from_secs(3600),
         stopped.clone(),
     ));
@@ -101,6 +107,8 @@ enum Job {
     /// Seals personal data and files not sealed under the current data key (at start-up, then
     /// hourly; see `workflow::sealing`).
     Sealing,
+    /// Erases visitors' personal data past the retention setting (at start-up, then hourly).
+    PersonalDataRetention,
 }
 
 impl Job {
@@ -112,6 +120,7 @@ impl Job {
             Job::OrphanFiles => "orphan_files",
             Job::AccessLogRetention => "access_log_retention",
             Job::Sealing => "sealing",
+            Job::PersonalDataRetention => "personal_data_retention",
         }
     }
 }
@@ -169,6 +178,21 @@ async fn run(state: &AppState, job: Job) -> bool {
             }
             Err(e) => {
                 tracing::warn!("access log retention: {e:#}");
+                false
+            }
+        },
+        Job::PersonalDataRetention => match retention::run(state).await {
+            Ok(e) if e == retention::Erased::default() => true,
+            Ok(e) => {
+                tracing::info!(
+                    groups = e.groups,
+                    files = e.files,
+                    "personal data past its retention erased"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!("personal data retention: {e:#}");
                 false
             }
         },

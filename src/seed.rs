@@ -247,6 +247,31 @@ pub const INVITATION_NOTICE: &str = "\
 6. 请至少在计划入境日期前30天提交申请，并确保护照有效期在计划出境日期后6个月以上。
 7. 外宾来访结束（或取消行程）后30天内，须在系统中办理销签登记。";
 
+/// 个人信息处理规则 (Markdown): what the unit accepts at registration and tells its visitors
+/// before their data is entered (PIPL Art. 17, 30: sensitive personal information).
+pub const PERSONAL_INFO_RULES: &str = "\
+本系统由市人民政府外事办公室（以下简称市外办）运行，用于办理邀请外国人来华申请。邀请单位通过本系统填报来访人员的个人信息前，须将本规则告知来访人员并取得其同意；填报团组时须确认已告知。
+
+## 处理哪些个人信息
+
+来访人员的姓名、性别、出生日期、国籍、护照号码及有效期、工作单位及其所在国家（地区）、城市和地址、职务、拟申请签证种类、停留期限、在华日程，以及护照、签证和出入境记录的扫描件。其中护照号码、出生日期和证件扫描件属于敏感个人信息。
+
+## 为什么处理、如何处理
+
+仅用于审核邀请外国人来华申请、向外交部报送核实、出具邀请函，以及来访结束后的销签登记和统计。县区外办和市外办工作人员按职责查阅，邀请单位只能查看本单位的团组。每一次查看、下载、导出和打印都记录查看人、时间和来访人员，市外办可随时核查。
+
+## 如何保护
+
+护照号码、出生日期、工作单位地址和全部扫描件以国家商用密码算法（SM4）加密存储，护照号码检索使用密钥杂凑（HMAC-SM3），审计日志以带密钥的校验链防止篡改。系统不向本规则所述以外的任何单位或个人提供来访人员的个人信息。
+
+## 保存多久
+
+团组最后一名来访人员的销签登记办结或邀请取消后，个人信息和扫描件在系统设置的保存期限（默认3年）届满时自动删除，仅保留国籍、性别、人数、日期等统计数据。
+
+## 来访人员的权利
+
+来访人员可以通过邀请单位查阅、更正其个人信息，或要求在法定情形下删除；对处理方式有疑问的，可以向市外办咨询。";
+
 /// A minimal RTF document (opens in Word, WPS and LibreOffice) with the given lines.
 pub fn rtf(lines: &[&str]) -> Vec<u8> {
     let mut out = String::from(
@@ -299,6 +324,12 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         setting_default(c, Setting::OverdueBlocksApplications, "0").await?;
         setting_default(
             c,
+            Setting::PersonalDataRetentionYears,
+            &crate::domain::access_log::DEFAULT_PERSONAL_DATA_YEARS.to_string(),
+        )
+        .await?;
+        setting_default(
+            c,
             Setting::AccessLogRetentionDays,
             &crate::domain::access_log::DEFAULT_RETENTION_DAYS.to_string(),
         )
@@ -316,6 +347,7 @@ pub async fn seed(db: &Db, files: &FileStore, now: i64, demo: bool) -> anyhow::R
         }
         reference::text_default(c, Text::RegistrationNotice, REGISTRATION_NOTICE, now).await?;
         reference::text_default(c, Text::Help, HELP, now).await?;
+        reference::text_default(c, Text::PersonalInfoRules, PERSONAL_INFO_RULES, now).await?;
         for (i, t) in UNIT_TYPES.iter().enumerate() {
             if reference::attachment_type_exists(c, t.code).await? {
                 continue;

@@ -15,7 +15,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field,
   orgFor, uniq, registerApproved, signIn, signOut, pdf, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, pdfFile, png, fillVisitor, fillGroupExtras, uploadRow, printPdf,
-  clickConfirmed,
+  clickConfirmed, confirmInformed,
 } from '../lib.mjs';
 
 let server;
@@ -82,6 +82,12 @@ test('a group of two visitors from application through a return to dispatch', { 
     // What was typed in block 1 survived adding block 2.
     await see(page.getByRole('group', { name: '到访人员1' }).getByLabel(/^名/));
     assert.equal(await page.getByRole('group', { name: '到访人员1' }).getByLabel(/^名/).inputValue(), 'LISA MOHAMODE');
+    // Not saved until the unit confirms it told its visitors the rules on personal information
+    // (个人信息处理规则); what was typed is kept.
+    await page.getByRole('button', { name: '【保存】' }).click();
+    await seeText(page, '请确认已将《个人信息处理规则》告知全部来访人员并取得其同意');
+    assert.equal(await page.getByRole('group', { name: '到访人员2' }).getByLabel(/^护照号码/).inputValue(), 'C01X00T47');
+    await confirmInformed(page);
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '已保存。');
     const heading = await page.getByRole('heading', { level: 1 }).textContent();

@@ -166,7 +166,11 @@ test('the journey by keyboard alone on a phone', { timeout: 600_000 }, async () 
     await fillVisitor(1, { surname: 'MUELLER', given: 'ANNA', sex: '女', birth: '1986-06-06', find: 'deguo', nationality: '德国（DEU）', passport: 'C01X00T48', employer: 'Beispiel GmbH', position: 'Engineer', city: 'Munich', address: '1 Hauptstrasse' });
     await activate(page, '添加到访人员');
     await fillVisitor(2, { surname: 'SCHMIDT', given: 'KARL', sex: '男', birth: '1975-07-07', find: 'DEU', nationality: '德国（DEU）', passport: 'C01X00T49', employer: 'Beispiel GmbH', position: 'Manager', city: 'Munich', address: '1 Hauptstrasse' });
-    await pressAndLoad(page);
+    // The visitors were told the rules on personal information: Space ticks the box.
+    await tabTo(page, /告知全部来访人员/);
+    await page.keyboard.press('Space');
+    assert.equal(await page.evaluate(() => document.activeElement.checked), true);
+    await activate(page, '【保存】');
     await seeText(page, '已保存。');
     const number = (await page.getByRole('heading', { level: 1 }).textContent()).match(/\d{8}/)[0];
 

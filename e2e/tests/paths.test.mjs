@@ -15,7 +15,7 @@ import {
   startServer, launchBrowser, newPage, screenshot, failureShot, see, seeText, field, until,
   orgFor, uniq, registerApproved, signIn, signOut, DEMO_PASSWORD, UNIT_PASSWORD,
   isoDaysFromNow, newGroupOfTwo, actOnGroup, printUploadSubmit, reportAndDispatch,
-  clickConfirmed,
+  clickConfirmed, confirmInformed,
 } from '../lib.mjs';
 
 const DAY = 86_400;
@@ -197,6 +197,9 @@ test('withdrawal, the ministry\'s refusal, 好差评 and its follow-up, cancella
     await field(page, '计划出境日期').fill(isoDaysFromNow(95));
     await page.getByLabel('日程1 日期').fill(isoDaysFromNow(91));
     if (await page.getByLabel('日程2 日期').count()) await page.getByLabel('日程2 日期').fill(isoDaysFromNow(92));
+    // The copy's visitors are told the rules anew.
+    assert.equal(await page.getByRole('checkbox', { name: /告知全部来访人员/ }).isChecked(), false);
+    await confirmInformed(page);
     await page.getByRole('button', { name: '【保存】' }).click();
     await seeText(page, '已保存。');
     const c = (await page.getByRole('heading', { level: 1 }).textContent()).match(/\d{8}/)[0];

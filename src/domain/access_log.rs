@@ -51,10 +51,24 @@ impl Kind {
 
 /// The shortest retention of the access and audit logs (网络安全法 Art. 21: six months).
 pub const MIN_RETENTION_DAYS: i64 = 180;
+/// Years visitors' personal data is kept after a group ended (setting
+/// 个人信息保存期限（年）): 3 by default, 1 to 30.
+pub const DEFAULT_PERSONAL_DATA_YEARS: i64 = 3;
+pub const MIN_PERSONAL_DATA_YEARS: i64 = 1;
+pub const MAX_PERSONAL_DATA_YEARS: i64 = 30;
 /// The retention of the access log until an administrator sets another.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
 /// The longest retention the setting takes (ten years).
 pub const MAX_RETENTION_DAYS: i64 = 3650;
+
+/// The personal data's retention in years from the stored setting: the default when unset or
+/// unreadable, within the bounds.
+pub fn personal_data_years_from(value: Option<&str>) -> i64 {
+    value
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(DEFAULT_PERSONAL_DATA_YEARS)
+        .clamp(MIN_PERSONAL_DATA_YEARS, MAX_PERSONAL_DATA_YEARS)
+}
 
 /// The retention in days from the stored setting: the default when unset or unreadable, never
 /// less than the minimum (a value written around the settings page does not shorten it).

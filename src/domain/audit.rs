@@ -158,6 +158,7 @@ pub fn action_label(action: &str) -> &str {
         "settings.update" => "修改系统设置",
         "access.query" => "查询个人信息访问记录",
         "keys.rotate" => "更换数据加密密钥",
+        "personal_data.erase" => "删除到期个人信息",
         "content.update" => "修改须知或帮助",
         "unit.blacklist" => "列入失信企业名单",
         "unit.unblacklist" => "移出失信企业名单",

@@ -306,6 +306,10 @@ pub struct GroupForm {
     /// 在华日程 as typed (blank rows included).
     #[serde(default)]
     pub itinerary: Vec<ItineraryForm>,
+    /// "1" when the unit confirms it told its visitors the rules on personal information
+    /// (个人信息处理规则); a group is saved only with it.
+    #[serde(default)]
+    pub informed: String,
 }
 
 /// A visitor as typed.
@@ -704,6 +708,8 @@ impl GroupData {
             remarks: self.remarks.clone(),
             size: self.size.map(|n| n.to_string()).unwrap_or_default(),
             itinerary: self.itinerary.iter().map(ItineraryRow::to_form).collect(),
+            // Confirmed anew for every group (see `workflow::groups::saved_form`).
+            informed: String::new(),
         }
     }
 }
@@ -820,6 +826,7 @@ mod tests {
                 activity: "技术交流".into(),
                 host: "常州某公司".into(),
             }],
+            informed: "1".into(),
         }
     }
 

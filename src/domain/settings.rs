@@ -27,11 +27,14 @@ pub enum Setting {
     SecondFactorRoles,
     /// Days the access log (个人信息访问记录) is kept: 365 by default, never fewer than 180.
     AccessLogRetentionDays,
+    /// Years the visitors' personal data and files are kept after a group's last post-visit
+    /// registration was completed or its invitation cancelled (3 by default).
+    PersonalDataRetentionYears,
 }
 
 impl Setting {
     /// The settings an administrator edits on 系统设置, in the page's order.
-    pub const EDITABLE: [Setting; 11] = [
+    pub const EDITABLE: [Setting; 12] = [
         Setting::CityName,
         Setting::OfficeName,
         Setting::SystemName,
@@ -43,6 +46,7 @@ impl Setting {
         Setting::Holidays,
         Setting::SecondFactorRoles,
         Setting::AccessLogRetentionDays,
+        Setting::PersonalDataRetentionYears,
     ];
 
     /// The key in the `settings` table.
@@ -61,6 +65,7 @@ impl Setting {
             Setting::RefdataVersion => "refdata_version",
             Setting::SecondFactorRoles => "second_factor_roles",
             Setting::AccessLogRetentionDays => "access_log_retention_days",
+            Setting::PersonalDataRetentionYears => "personal_data_retention_years",
         }
     }
 }

@@ -9,11 +9,19 @@ pub enum Text {
     InvitationNotice,
     /// 系统帮助 for the unit clerk.
     Help,
+    /// 个人信息处理规则 (issue 18): accepted at registration, told to the visitors by the unit
+    /// (confirmed on the group form), public at /rules.
+    PersonalInfoRules,
 }
 
 impl Text {
     /// Every text, in the order the administrator's page lists them.
-    pub const ALL: [Text; 3] = [Text::RegistrationNotice, Text::InvitationNotice, Text::Help];
+    pub const ALL: [Text; 4] = [
+        Text::RegistrationNotice,
+        Text::InvitationNotice,
+        Text::Help,
+        Text::PersonalInfoRules,
+    ];
 
     /// The key in the `content` table (and the administrator's page path).
     pub fn key(self) -> &'static str {
@@ -21,6 +29,7 @@ impl Text {
             Text::RegistrationNotice => "registration_notice",
             Text::InvitationNotice => "invitation_notice",
             Text::Help => "help",
+            Text::PersonalInfoRules => "personal_info_rules",
         }
     }
 
@@ -29,6 +38,7 @@ impl Text {
             Text::RegistrationNotice => "注册须知",
             Text::InvitationNotice => "邀请外国人来华须知",
             Text::Help => "系统帮助",
+            Text::PersonalInfoRules => "个人信息处理规则",
         }
     }
 

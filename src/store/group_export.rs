@@ -21,7 +21,8 @@ pub async fn visitors(
     for chunk in ids.chunks(CHUNK) {
         let rows = sqlx::query(&format!(
             "SELECT group_id, seq, {VISITOR_DATA_COLUMNS}
-             FROM group_visitors WHERE group_id IN ({}) ORDER BY group_id, seq, id",
+             FROM group_visitors WHERE group_id IN ({}) AND passport_no <> ''
+             ORDER BY group_id, seq, id",
             id_list(chunk)
         ))
         .fetch_all(pool)

@@ -39,6 +39,10 @@ pub struct Group {
     pub dispatched_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the retention job erased its visitors' personal data and its files (issue 18).
+    pub personal_data_erased_at: Option<i64>,
+    /// When the unit last confirmed it told the visitors the rules on personal information.
+    pub informed_at: Option<i64>,
     /// Joined: the unit's name and district.
     pub unit_name: String,
     pub district_id: i64,
@@ -64,6 +68,10 @@ impl Group {
     pub fn submitted_text(&self) -> String {
         crate::clock::fmt_opt_ts(self.submitted_at)
     }
+    /// When the visitors' personal data was erased (retention), for the page.
+    pub fn erased_text(&self) -> Option<String> {
+        self.personal_data_erased_at.map(crate::clock::fmt_ts)
+    }
     pub fn short_hash(&self) -> &str {
         &self.data_hash[..16.min(self.data_hash.len())]
     }
@@ -74,6 +82,7 @@ const COLS: &str = "g.id, g.unit_id, g.number, g.state, g.name, g.purpose, g.arr
     g.remarks, g.group_size, g.data_hash, g.printed_hash, g.scan_file_id, g.scan_hash, g.return_reason, \
     g.returned_by, g.acceptance_no, g.verification_no, g.letter_file_id, g.submitted_at, \
     g.county_passed_at, g.accepted_at, g.reported_at, g.dispatched_at, g.created_at, g.updated_at, \
+    g.personal_data_erased_at, g.informed_at, \
     u.name AS unit_name, u.district_id, d.name AS district_name, m.name_zh AS mission_name, \
     m.host_alpha3 AS country, c.name_zh AS country_name";
 
@@ -130,6 +139,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> DbResult<Group> {
         dispatched_at: r.try_get("dispatched_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        personal_data_erased_at: r.try_get("personal_data_erased_at")?,
+        informed_at: r.try_get("informed_at")?,
         unit_name: r.try_get("unit_name")?,
         district_id: r.try_get("district_id")?,
         district_name: r.try_get("district_name")?,
@@ -279,6 +290,9 @@ pub(super) const VISITOR_DATA_COLUMNS: &str = "surname, given_name, sex, birth_d
 /// A visitor's data from a row holding [`VISITOR_DATA_COLUMNS`].
 pub(super) fn visitor_data(keys: &KeyRing, r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
     let birth_date = sealed::open(keys, r, "birth_date", sealed::BIRTH_DATE)?;
+    if birth_date.is_empty() {
+        return erased_visitor(r);
+    }
     Ok(VisitorData {
         surname: r.try_get("surname")?,
         given_name: r.try_get("given_name")?,
@@ -295,6 +309,27 @@ pub(super) fn visitor_data(keys: &KeyRing, r: &sqlx::any::AnyRow) -> DbResult<Vi
         employer_country: r.try_get("employer_country")?,
         employer_city: r.try_get("employer_city")?,
         employer_address: sealed::open(keys, r, "employer_address", sealed::EMPLOYER_ADDRESS)?,
+    })
+}
+
+/// A visitor whose personal data the retention job erased: what is kept for the statistics,
+/// empty text and the earliest date for the rest (pages say the data was erased).
+fn erased_visitor(r: &sqlx::any::AnyRow) -> DbResult<VisitorData> {
+    Ok(VisitorData {
+        surname: String::new(),
+        given_name: String::new(),
+        sex: r.try_get("sex")?,
+        birth_date: chrono::NaiveDate::MIN,
+        nationality: r.try_get("nationality")?,
+        passport_no: String::new(),
+        passport_expiry: chrono::NaiveDate::MIN,
+        employer: String::new(),
+        position: String::new(),
+        visa_type: r.try_get("visa_type")?,
+        stay_days: r.try_get("stay_days")?,
+        employer_country: r.try_get("employer_country")?,
+        employer_city: r.try_get("employer_city")?,
+        employer_address: String::new(),
     })
 }
 
@@ -321,6 +356,17 @@ pub async fn visitors(
             })
         })
         .collect()
+}
+
+/// Records that the unit confirmed, now, that it told the group's visitors the rules on
+/// personal information (个人信息处理规则).
+pub async fn record_informed(conn: &mut Conn, id: i64, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE invitation_groups SET informed_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the visitors: rows with a known id of this group are updated (their scans kept),

@@ -19,6 +19,7 @@ pub mod ratings;
 pub mod refadmin;
 pub mod reference;
 pub mod refs;
+pub mod retention;
 pub mod sealed;
 pub mod second_factors;
 pub mod sessions;

@@ -89,7 +89,7 @@ pub async fn visitors_to_seal(
     use sqlx::Row;
     let rows = sqlx::query(
         "SELECT id, passport_no, birth_date, employer_address FROM group_visitors
-         WHERE id > $1 AND (seal_key IS NULL OR seal_key <> $2)
+         WHERE id > $1 AND (seal_key IS NULL OR seal_key <> $2) AND passport_no <> ''
          ORDER BY id LIMIT $3",
     )
     .bind(after)
@@ -168,7 +168,8 @@ pub async fn mark_file(conn: &mut super::Conn, sha: &str, key: i64) -> DbResult<
 /// and the tests' check).
 pub async fn unsealed_counts(pool: &sqlx::AnyPool, current: i64) -> DbResult<(i64, i64)> {
     let visitors = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM group_visitors WHERE seal_key IS NULL OR seal_key <> $1",
+        "SELECT COUNT(*) FROM group_visitors
+         WHERE (seal_key IS NULL OR seal_key <> $1) AND passport_no <> ''",
     )
     .bind(current)
     .fetch_one(pool)

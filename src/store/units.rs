@@ -106,13 +106,14 @@ pub async fn taken(
     Ok((name > 0, code > 0))
 }
 
-/// Creates a unit in `draft`.
+/// Creates a unit in `draft`; its clerk accepted the registration notice and the rules on
+/// personal information (个人信息处理规则) in the wizard before (recorded as accepted now).
 pub async fn insert(conn: &mut Conn, data: &RegData, mobile: &str, now: i64) -> DbResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO units (name, name_key, english_name, credit_code, district_id, address, unit_type,
             legal_rep, contact_name, landline, mobile, email, state, county_passed, blacklisted,
-            created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', 0, 0, $13, $13)
+            created_at, updated_at, rules_accepted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', 0, 0, $13, $13, $13)
          RETURNING id",
     )
     .bind(data.name.as_str())

@@ -121,6 +121,7 @@ pub async fn for_unit(
 ) -> DbResult<Vec<VisitRow>> {
     let rows = sqlx::query(&format!(
         "SELECT {ROW} {FROM} WHERE g.unit_id = $1 AND g.state IN ('dispatched', 'cancelled') AND ($2 < 0 OR g.id = $2)
+           AND g.personal_data_erased_at IS NULL
          ORDER BY g.departure, g.id, v.seq LIMIT 2000"
     ))
     .bind(unit_id)

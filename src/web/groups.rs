@@ -373,6 +373,7 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
         remarks: get("remarks"),
         size: get("size"),
         itinerary: itinerary_rows(pairs),
+        informed: get("informed"),
     };
     let mut indexes: Vec<usize> = pairs
         .iter()

@@ -69,6 +69,24 @@ struct HelpPage {
     html: String,
 }
 
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage {
+    l: Layout,
+    title: String,
+    html: String,
+}
+
+/// 个人信息处理规则 (public: units tell their visitors, who may read it themselves).
+pub async fn rules(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let c = crate::workflow::registration::personal_info_rules(&state).await?;
+    render(RulesPage {
+        l: layout(&state, &ctx, "个人信息处理规则").await?,
+        title: c.title,
+        html: crate::markdown::render(&c.body),
+    })
+}
+
 /// 系统帮助: the help text (Markdown, edited by the office) with the office's phone.
 pub async fn help(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let text = settings::help(&state).await?;

@@ -58,6 +58,8 @@ struct NoticePage {
     steps: &'static [&'static str],
     title: String,
     paragraphs: Vec<String>,
+    rules_title: String,
+    rules_html: String,
     remaining: i64,
     error: String,
 }
@@ -69,6 +71,7 @@ async fn notice_page(
     error: &str,
 ) -> AppResult<Response> {
     let c = registration::notice(state).await?;
+    let rules = registration::personal_info_rules(state).await?;
     render(NoticePage {
         l: layout(state, ctx, "用户注册").await?,
         step: 0,
@@ -80,6 +83,8 @@ async fn notice_page(
             .map(str::to_string)
             .filter(|s| !s.trim().is_empty())
             .collect(),
+        rules_title: rules.title,
+        rules_html: crate::markdown::render(&rules.body),
         remaining,
         error: error.into(),
     })

@@ -68,6 +68,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/templates", Public, get(help::list)),
         ("/templates/{type_id}", Public, get(files::template)),
         ("/help", Public, get(help::help)),
+        ("/rules", Public, get(help::rules)),
         ("/home", Signed, get(auth::home)),
         ("/account", Signed, get(account::info)),
         (

@@ -509,13 +509,21 @@ pub async fn open(state: &AppState, a: &Applicant, id: i64) -> Outcome<Opened> {
     let g = own_group(state, a, id).await?;
     match next(&a.principal, &g, GroupAction::Save) {
         Ok(_) => {
-            let form = g.data.to_form(&g.country);
+            let form = saved_form(&g);
             let view = form_view(state, &a.principal, Some(g), form, None).await?;
             Ok(Opened::Form(Box::new(view)))
         }
         Err(_) => Ok(Opened::Record(Box::new(
             record_of(state, &a.principal, g).await?,
         ))),
+    }
+}
+
+/// A saved group's form: its data, and the rules' confirmation as it was given.
+fn saved_form(g: &Group) -> GroupForm {
+    GroupForm {
+        informed: if g.informed_at.is_some() { "1" } else { "" }.into(),
+        ..g.data.to_form(&g.country)
     }
 }
 
@@ -530,10 +538,7 @@ pub async fn form_again(
     match typed {
         Some((form, visitors)) => form_view(state, &a.principal, group, form, Some(visitors)).await,
         None => {
-            let form = group
-                .as_ref()
-                .map(|g| g.data.to_form(&g.country))
-                .unwrap_or_default();
+            let form = group.as_ref().map(saved_form).unwrap_or_default();
             form_view(state, &a.principal, group, form, None).await
         }
     }
@@ -661,6 +666,10 @@ async fn draw(conn: &mut Conn, sequence: Sequence, today: NaiveDate) -> Outcome<
 
 /// 【保存】: creates the draft with its number (no `t`) or saves the group `t` and its visitors;
 /// returns the group's id. A change after 【打印】 voids the print.
+/// The message beside the confirmation of the rules on personal information when it is not
+/// ticked.
+pub const NOT_INFORMED: &str = "请确认已将《个人信息处理规则》告知全部来访人员并取得其同意";
+
 pub async fn save(
     state: &AppState,
     a: &Applicant,
@@ -685,7 +694,19 @@ pub(super) async fn save_as(
         t.expect(GroupAction::Save)?;
     }
     let lists = crate::workflow::reference::lists(state).await?;
-    let (data, visitors) = validate(&lists, form, typed, state.today()).map_err(Error::Invalid)?;
+    let checked = validate(&lists, form, typed, state.today());
+    // The rules on personal information told to the visitors (issue 18), asked beside the
+    // other fields' messages.
+    let (data, visitors) = match (checked, form.informed == "1") {
+        (Ok(ok), true) => ok,
+        (checked, informed) => {
+            let mut e = checked.err().unwrap_or_default();
+            if !informed {
+                e.add("informed", NOT_INFORMED);
+            }
+            return Err(Error::Invalid(e));
+        }
+    };
     let vdata: Vec<VisitorData> = visitors.iter().map(|(_, v)| v.clone()).collect();
     let hash = data_hash(&data, &vdata);
     let now = state.now();
@@ -755,6 +776,7 @@ pub(super) async fn save_as(
         }
     };
     groups::save_visitors(tx.conn(), &state.keys, id, &visitors).await?;
+    groups::record_informed(tx.conn(), id, now).await?;
     crate::store::itinerary::save(tx.conn(), id, &data.itinerary).await?;
     tx.commit().await?;
     Ok(id)

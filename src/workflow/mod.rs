@@ -24,6 +24,7 @@ pub mod ratings;
 pub mod refdata;
 pub mod reference;
 pub mod registration;
+pub mod retention;
 pub mod sealing;
 pub mod second_factor;
 pub mod settings;

@@ -54,6 +54,11 @@ pub async fn notice(state: &AppState) -> Outcome<Content> {
     Ok(reference::text(state.pool(), crate::domain::texts::Text::RegistrationNotice).await?)
 }
 
+/// 个人信息处理规则 (accepted with the notice; public at /rules).
+pub async fn personal_info_rules(state: &AppState) -> Outcome<Content> {
+    Ok(reference::text(state.pool(), crate::domain::texts::Text::PersonalInfoRules).await?)
+}
+
 /// The wizard's progress, kept in the browser's anonymous flow between steps.
 #[derive(Serialize, Deserialize, Default, Clone)]
 pub struct Wizard {

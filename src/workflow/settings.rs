@@ -7,7 +7,9 @@ use serde::Deserialize;
 use super::admin::require_admin;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
-use crate::domain::access_log::{MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
+use crate::domain::access_log::{
+    MAX_PERSONAL_DATA_YEARS, MAX_RETENTION_DAYS, MIN_PERSONAL_DATA_YEARS, MIN_RETENTION_DAYS,
+};
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{clip, optional, required, FieldErrors};
 use crate::domain::group::parse_date;
@@ -52,6 +54,9 @@ pub struct SettingsInput {
     /// Days the access log is kept (at least 180).
     #[serde(default)]
     pub access_log_retention_days: String,
+    /// Years visitors' personal data is kept after a group ended.
+    #[serde(default)]
+    pub personal_data_retention_years: String,
 }
 
 impl SettingsInput {
@@ -71,7 +76,7 @@ impl SettingsInput {
     }
 }
 
-const KEYS: [Setting; 11] = Setting::EDITABLE;
+const KEYS: [Setting; 12] = Setting::EDITABLE;
 
 /// The settings as stored (holidays separated by commas).
 pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput> {
@@ -100,6 +105,7 @@ pub async fn settings(state: &AppState, p: &Principal) -> Outcome<SettingsInput>
     };
     let roles = next();
     input.access_log_retention_days = next();
+    input.personal_data_retention_years = next();
     let ticked = |role| {
         if is_mandatory(&roles, role) {
             "1".to_string()
@@ -201,6 +207,19 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
             MAX_RETENTION_DAYS,
         ),
     };
+    // Left empty (a page opened before the field existed), it stays as it is.
+    let personal_years = if f.personal_data_retention_years.trim().is_empty() {
+        super::retention::years(state).await?.to_string()
+    } else {
+        number(
+            &mut e,
+            "personal_data_retention_years",
+            &f.personal_data_retention_years,
+            "个人信息保存期限",
+            MIN_PERSONAL_DATA_YEARS,
+            MAX_PERSONAL_DATA_YEARS,
+        )
+    };
     let mut holidays = Vec::new();
     for part in f
         .holidays
@@ -250,6 +269,7 @@ pub async fn save_settings(state: &AppState, p: &Principal, f: &SettingsInput) -
         &holidays.join(","),
         &f.second_factor_roles(),
         retention.as_str(),
+        personal_years.as_str(),
     ];
     let now = state.now();
     let mut tx = state.db.begin().await?;

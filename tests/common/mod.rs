@@ -841,6 +841,8 @@ pub async fn group_fields(app: &TestApp, n: usize) -> Vec<(String, String)> {
         ("contact_phone".into(), "13900000000".into()),
         ("remarks".into(), "".into()),
         ("size".into(), n.max(1).to_string()),
+        // The rules on personal information told to the visitors (issue 18).
+        ("informed".into(), "1".into()),
         ("t0_date".into(), date_in(app, 61)),
         ("t0_city".into(), "常州".into()),
         ("t0_activity".into(), "技术交流".into()),
