@@ -296,6 +296,7 @@ fn table() -> Vec<Row> {
         get("/templates/{type_id}",                                 [Ok; 8])
             .marker("{\\rtf1"),
         get("/help",                                                [Ok; 8]),
+        get("/rules",                                               [Ok; 8]),
         get("/home",                                                [LR,                 Ok,      Ok,       Ok,      REVIEW,   REVIEW,  REVIEW,  Redirect("/admin")]),
         get("/account",                                             [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok]),
         get("/account/password",                                    [LR,                 Ok,      Ok,       Ok,      Ok,       Ok,      Ok,      Ok]),
@@ -812,6 +813,7 @@ async fn group_form(app: &TestApp, name: &str, passport_no: &str) -> Vec<(&'stat
         ("contact_name", "李四".into()),
         ("contact_phone", "13900000000".into()),
         ("remarks", String::new()),
+        ("informed", "1".into()),
         ("v0_surname", "SMITH".into()),
         ("v0_given_name", "JOHN".into()),
         ("v0_sex", "M".into()),
