@@ -231,7 +231,8 @@ export async function startServer(name, extraArgs = [], { secondFactorAsShipped 
       if (databaseUrl) {
         psql(databaseUrl, statement);
       } else {
-        execFileSync('sqlite3', [path.join(dataDir, 'laihua.db'), statement], { stdio: ['ignore', 'ignore', 'pipe'] });
+        // The server's background jobs write too: wait for its write lock, as it waits for ours.
+        execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(dataDir, 'laihua.db'), statement], { stdio: ['ignore', 'ignore', 'pipe'] });
       }
     },
     /** Runs the binary's command line on the same database: { ok, output }. */

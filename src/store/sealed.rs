@@ -164,6 +164,16 @@ pub async fn mark_file(conn: &mut super::Conn, sha: &str, key: i64) -> DbResult<
     Ok(())
 }
 
+/// [`mark_file`] outside a transaction.
+pub async fn mark_file_now(pool: &sqlx::AnyPool, sha: &str, key: i64) -> DbResult<()> {
+    sqlx::query("UPDATE files SET seal_key = $1 WHERE sha256 = $2")
+        .bind(key)
+        .bind(sha)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// How many visitors and stored files are not sealed under key `current` (the key rotation's
 /// and the tests' check).
 pub async fn unsealed_counts(pool: &sqlx::AnyPool, current: i64) -> DbResult<(i64, i64)> {
