@@ -103,6 +103,24 @@ async fn personal_data_past_its_retention_is_erased_and_the_statistics_stay() {
     )
     .await
     .assert_redirect(&format!("/groups/{draft}"));
+    // A file row named by two groups (as the data generator makes them): erasing one group
+    // keeps the row for the other.
+    sqlx::query(
+        "UPDATE group_visitors SET passport_file_id =
+            (SELECT passport_file_id FROM group_visitors WHERE id = $1)
+         WHERE id = $2",
+    )
+    .bind(visitor_ids(&app, cancelled).await[0])
+    .bind(bv[0])
+    .execute(app.state.pool())
+    .await
+    .unwrap();
+    let shared: i64 =
+        sqlx::query_scalar("SELECT passport_file_id FROM group_visitors WHERE id = $1")
+            .bind(bv[0])
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap();
     let draft_shas = shas_of(&app, draft).await;
     let erased_shas = [
         shas_of(&app, cancelled).await,
@@ -166,8 +184,13 @@ async fn personal_data_past_its_retention_is_erased_and_the_statistics_stay() {
     assert_eq!(done.groups, 1, "{done:?}");
     assert!(erased(&app, cancelled).await);
     assert!(!erased(&app, completed).await && !erased(&app, draft).await);
-    // A's scans have the content of B's: the rows went, the stored files stay for B.
+    // A's scans have the content of B's: the rows went, the stored files stay for B; the row
+    // B names too stays.
     assert_eq!(done.files, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM files WHERE id = $1", shared).await,
+        1
+    );
     // B's last registration completed now; a year and a day later B is due.
     sqlx::query(
         "UPDATE visit_records SET state = 'completed', completed_at = $2 WHERE visitor_id = $1",

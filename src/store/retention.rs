@@ -87,8 +87,23 @@ pub async fn erase_group(conn: &mut Conn, id: i64, now: i64) -> DbResult<Option<
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }
     if !ids.is_empty() {
+        // Only the rows no other record names (a row may be shared: the data generator shares
+        // them, and a unit's attachments are not the group's to erase).
         sqlx::query(&format!(
-            "DELETE FROM files WHERE id IN ({})",
+            "DELETE FROM files WHERE id IN ({})
+               AND id NOT IN (SELECT file_id FROM unit_attachments)
+               AND id NOT IN (SELECT template_file_id FROM attachment_types
+                              WHERE template_file_id IS NOT NULL)
+               AND id NOT IN (SELECT file_id FROM group_attachments)
+               AND id NOT IN (SELECT passport_file_id FROM group_visitors
+                              WHERE passport_file_id IS NOT NULL)
+               AND id NOT IN (SELECT visa_file_id FROM group_visitors
+                              WHERE visa_file_id IS NOT NULL)
+               AND id NOT IN (SELECT scan_file_id FROM invitation_groups
+                              WHERE scan_file_id IS NOT NULL)
+               AND id NOT IN (SELECT letter_file_id FROM invitation_groups
+                              WHERE letter_file_id IS NOT NULL)
+               AND id NOT IN (SELECT file_id FROM visit_files)",
             id_list(&ids)
         ))
         .execute(&mut *conn)
