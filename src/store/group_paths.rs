@@ -24,26 +24,7 @@ pub async fn delete_draft(conn: &mut Conn, id: i64, unit_id: i64) -> DbResult<Op
     if r.rows_affected() != 1 {
         return Ok(None);
     }
-    let rows = sqlx::query(
-        "SELECT f.id, f.sha256 FROM files f WHERE f.id IN (
-            SELECT file_id FROM group_attachments WHERE group_id = $1
-            UNION SELECT passport_file_id FROM group_visitors WHERE group_id = $1
-            UNION SELECT visa_file_id FROM group_visitors WHERE group_id = $1
-            UNION SELECT scan_file_id FROM invitation_groups WHERE id = $1
-            UNION SELECT letter_file_id FROM invitation_groups WHERE id = $1)",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut ids = Vec::new();
-    let mut shas = Vec::new();
-    for r in &rows {
-        ids.push(r.try_get::<i64, _>("id")?);
-        let sha: String = r.try_get("sha256")?;
-        if !shas.contains(&sha) {
-            shas.push(sha);
-        }
-    }
+    let (ids, shas) = file_rows(conn, id).await?;
     for sql in [
         "DELETE FROM group_attachments WHERE group_id = $1",
         "DELETE FROM group_itinerary WHERE group_id = $1",
@@ -59,6 +40,34 @@ pub async fn delete_draft(conn: &mut Conn, id: i64, unit_id: i64) -> DbResult<Op
             .await?;
     }
     Ok(Some(shas))
+}
+
+/// The rows of every file of group `id` (its attachments, its visitors' scans, its stamped
+/// form and letter, its visitors' post-visit registrations): their ids and distinct hashes.
+pub(super) async fn file_rows(conn: &mut Conn, id: i64) -> DbResult<(Vec<i64>, Vec<String>)> {
+    let rows = sqlx::query(
+        "SELECT f.id, f.sha256 FROM files f WHERE f.id IN (
+            SELECT file_id FROM group_attachments WHERE group_id = $1
+            UNION SELECT passport_file_id FROM group_visitors WHERE group_id = $1
+            UNION SELECT visa_file_id FROM group_visitors WHERE group_id = $1
+            UNION SELECT scan_file_id FROM invitation_groups WHERE id = $1
+            UNION SELECT letter_file_id FROM invitation_groups WHERE id = $1
+            UNION SELECT vf.file_id FROM visit_files vf
+                JOIN visit_records r ON r.id = vf.record_id WHERE r.group_id = $1)",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids = Vec::new();
+    let mut shas = Vec::new();
+    for r in &rows {
+        ids.push(r.try_get::<i64, _>("id")?);
+        let sha: String = r.try_get("sha256")?;
+        if !shas.contains(&sha) {
+            shas.push(sha);
+        }
+    }
+    Ok((ids, shas))
 }
 
 /// Locks a dispatched group's row until the transaction ends: true while it is dispatched. A

@@ -3,8 +3,6 @@
 //! registration (销签登记) is completed and the last was completed before the cutoff, or its
 //! invitation was cancelled before the cutoff.
 
-use sqlx::Row;
-
 use super::sql::{id_list, Conn, DbResult};
 
 /// Groups past the retention period (`cutoff`, a timestamp), not yet erased, at most `limit`.
@@ -51,28 +49,7 @@ pub async fn erase_group(conn: &mut Conn, id: i64, now: i64) -> DbResult<Option<
     if r.rows_affected() != 1 {
         return Ok(None);
     }
-    let rows = sqlx::query(
-        "SELECT f.id, f.sha256 FROM files f WHERE f.id IN (
-            SELECT file_id FROM group_attachments WHERE group_id = $1
-            UNION SELECT passport_file_id FROM group_visitors WHERE group_id = $1
-            UNION SELECT visa_file_id FROM group_visitors WHERE group_id = $1
-            UNION SELECT scan_file_id FROM invitation_groups WHERE id = $1
-            UNION SELECT letter_file_id FROM invitation_groups WHERE id = $1
-            UNION SELECT vf.file_id FROM visit_files vf
-                JOIN visit_records r ON r.id = vf.record_id WHERE r.group_id = $1)",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut ids = Vec::new();
-    let mut shas = Vec::new();
-    for r in &rows {
-        ids.push(r.try_get::<i64, _>("id")?);
-        let sha: String = r.try_get("sha256")?;
-        if !shas.contains(&sha) {
-            shas.push(sha);
-        }
-    }
+    let (ids, shas) = super::group_paths::file_rows(conn, id).await?;
     for sql in [
         "UPDATE group_visitors SET surname = '', given_name = '', birth_date = '',
             passport_no = '', passport_expiry = '', employer = '', position = '',
