@@ -7,6 +7,7 @@
 pub mod credit_code;
 pub mod login_id;
 pub mod mobile;
+pub mod mrz;
 pub mod password;
 
 pub use credit_code::CreditCode;
