@@ -249,13 +249,21 @@ impl FileStore {
     /// Stores `bytes` under `sha` (their hash, from [`sha256_hex`]), sealed; true when this call
     /// created the file, false when it was already there.
     pub async fn put_as(&self, sha: &str, bytes: &[u8]) -> std::io::Result<bool> {
-        match &self.keys {
+        Ok(self.put_sealed(sha, bytes).await?.is_some())
+    }
+
+    /// [`FileStore::put_as`], saying under which data key the file was written: `None` when
+    /// it was stored already, `Some(0)` when written without keys.
+    pub async fn put_sealed(&self, sha: &str, bytes: &[u8]) -> std::io::Result<Option<u32>> {
+        let (stored, key) = match &self.keys {
             Some(k) => {
-                let sealed = k.seal(bytes, &Self::context(sha));
-                self.write(sha, sealed, Existing::Keep).await
+                let keys = k.get();
+                (keys.seal(bytes, &Self::context(sha)), keys.current())
             }
-            None => self.write(sha, bytes.to_vec(), Existing::Keep).await,
-        }
+            None => (bytes.to_vec(), 0),
+        };
+        let created = self.write(sha, stored, Existing::Keep).await?;
+        Ok(created.then_some(key))
     }
 
     /// Stores a file's content exactly as given (sealed already: a restore); true when this

@@ -104,11 +104,10 @@ pub async fn store(
     if !state.files.exists(&sha256).await? {
         spawn_remove_if_uncommitted(state, sha256.clone());
     }
-    if state.files.put_as(&sha256, bytes).await? {
-        // Written sealed under the current key (a file stored before is checked by the
-        // sealing job).
-        let key = i64::from(state.keys.current());
-        crate::store::sealed::mark_file(conn, &sha256, key).await?;
+    // Written sealed now: recorded under its key (a file stored before is checked by the
+    // sealing job).
+    if let Some(key) = state.files.put_sealed(&sha256, bytes).await? {
+        crate::store::sealed::mark_file(conn, &sha256, i64::from(key)).await?;
     }
     Ok(id)
 }
