@@ -154,22 +154,16 @@ pub async fn files_to_seal(
     .await
 }
 
-/// Records that the stored file `sha` is sealed under key `key`.
-pub async fn mark_file(conn: &mut super::Conn, sha: &str, key: i64) -> DbResult<()> {
+/// Records that the stored file `sha` is sealed under key `key` (in a transaction or not).
+pub async fn mark_file<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    sha: &str,
+    key: i64,
+) -> DbResult<()> {
     sqlx::query("UPDATE files SET seal_key = $1 WHERE sha256 = $2")
         .bind(key)
         .bind(sha)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// [`mark_file`] outside a transaction.
-pub async fn mark_file_now(pool: &sqlx::AnyPool, sha: &str, key: i64) -> DbResult<()> {
-    sqlx::query("UPDATE files SET seal_key = $1 WHERE sha256 = $2")
-        .bind(key)
-        .bind(sha)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }

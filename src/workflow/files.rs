@@ -107,7 +107,7 @@ pub async fn store(
     // Written sealed now: recorded under its key (a file stored before is checked by the
     // sealing job).
     if let Some(key) = state.files.put_sealed(&sha256, bytes).await? {
-        crate::store::sealed::mark_file(conn, &sha256, i64::from(key)).await?;
+        crate::store::sealed::mark_file(&mut *conn, &sha256, i64::from(key)).await?;
     }
     Ok(id)
 }

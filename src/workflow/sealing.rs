@@ -74,7 +74,7 @@ pub async fn run(db: &Db, files: &FileStore, keys: &KeyRing) -> anyhow::Result<S
             // file's I/O.
             match files.get_raw(sha).await {
                 Ok(stored) if crate::keys::Keys::key_of(&stored) == Some(keys.current()) => {
-                    sealed::mark_file_now(&db.pool, sha, i64::from(keys.current())).await?;
+                    sealed::mark_file(&db.pool, sha, i64::from(keys.current())).await?;
                     done.files += 1;
                     continue;
                 }
@@ -89,14 +89,14 @@ pub async fn run(db: &Db, files: &FileStore, keys: &KeyRing) -> anyhow::Result<S
             let mut tx = db.begin().await?;
             file_locks::lock_shared(tx.conn(), sha).await?;
             // Marked first: on SQLite the write takes the lock a removal needs too.
-            sealed::mark_file(tx.conn(), sha, current).await?;
+            sealed::mark_file(&mut *tx.conn(), sha, current).await?;
             if file_locks::rows_with(tx.conn(), sha).await? == 0 {
                 continue;
             }
             match files.reseal(sha).await {
                 Ok(key) => {
                     if i64::from(key) != current {
-                        sealed::mark_file(tx.conn(), sha, i64::from(key)).await?;
+                        sealed::mark_file(&mut *tx.conn(), sha, i64::from(key)).await?;
                     }
                     tx.commit().await?;
                     done.files += 1;
