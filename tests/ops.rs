@@ -24,7 +24,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
+    /// Starts the binary and waits for its address without blocking the runtime: an
+    /// in-process server on the same SQLite database may be inside a job's transaction,
+    /// which must be able to finish while the binary runs its migrations.
+    async fn start(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_laihua"))
             .arg("--data-dir")
             .arg(data_dir)
@@ -53,7 +56,8 @@ impl Server {
                 }
             }
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+        let waited = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60)));
+        let addr = match waited.await.unwrap() {
             Ok(a) => a,
             Err(_) => {
                 let _ = child.kill();
@@ -160,7 +164,8 @@ async fn sigterm_lets_an_upload_in_progress_finish_and_refuses_new_connections()
         &app.data_dir,
         &app.database_url,
         &["--shutdown-timeout-secs", "20"],
-    );
+    )
+    .await;
     // The same browser (session and token are in the database) talks to the binary.
     let b = c.at(&server.base);
     b.get("/registration/attachments").await.assert_ok();
@@ -210,7 +215,8 @@ async fn sigterm_lets_an_upload_in_progress_finish_and_refuses_new_connections()
         &app.data_dir,
         &app.database_url,
         &["--shutdown-timeout-secs", "20"],
-    );
+    )
+    .await;
     let b = c.at(&again.base);
     let page = b.get("/registration/attachments").await;
     page.assert_ok().assert_has("slow-upload.pdf");
@@ -238,7 +244,8 @@ async fn stalled_clients_do_not_hold_the_shutdown_past_its_timeout() {
             dir,
             &url,
             &["--shutdown-timeout-secs", "2", "--header-timeout-secs", "0"],
-        );
+        )
+        .await;
         let c = Client::new(&server.base);
         c.get("/login").await.assert_ok();
         // One client sent half of a request's headers; another its headers and part of a body.
@@ -294,7 +301,7 @@ async fn stalled_clients_do_not_hold_the_shutdown_past_its_timeout() {
 #[tokio::test]
 async fn request_id_is_on_the_error_page_the_header_and_the_log_line() {
     let app = TestApp::spawn().await;
-    let server = Server::start(&app.data_dir, &app.database_url, &[]);
+    let server = Server::start(&app.data_dir, &app.database_url, &[]).await;
     // A form posted without its token: refused with the error page, and a warning logged.
     let resp = reqwest::Client::new()
         .post(format!("{}/login", server.base))
