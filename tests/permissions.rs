@@ -336,6 +336,9 @@ fn table() -> Vec<Row> {
             .marker("我已阅读，确认继续"),
         get("/groups/form",                                         [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
             .marker("【保存】"),
+        // The passport's machine-readable zone read for the page's script (JSON).
+        post("/groups/mrz", EMPTY,                                  [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("机读区应为两行"),
         get("/groups/{id}",                                         [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .marker("【提交】"),
         post("/groups/{id}", SAVE_EMPTY,                            [LR,                 C,       Ok,       NF,      F,        F,       F,       F])

@@ -345,6 +345,10 @@ pub struct VisitorForm {
     pub employer_city: String,
     #[serde(default)]
     pub employer_address: String,
+    /// The passport's machine-readable zone as pasted, not yet read into the fields above
+    /// (emptied once read; never saved).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mrz: String,
 }
 
 impl VisitorForm {
@@ -671,6 +675,7 @@ impl VisitorData {
             employer_country: self.employer_country.clone(),
             employer_city: self.employer_city.clone(),
             employer_address: self.employer_address.clone(),
+            mrz: String::new(),
         }
     }
     pub fn sex_label(&self) -> &'static str {
@@ -939,6 +944,7 @@ mod tests {
             employer_country: "USA".into(),
             employer_city: "Boston".into(),
             employer_address: "1 Main St".into(),
+            mrz: String::new(),
         };
         let trip = Trip::of(&form());
         let mut e = FieldErrors::new();

@@ -4,6 +4,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::group::VisitorForm;
+
 /// What the zone gives a visitor's form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mrz {
@@ -33,6 +35,23 @@ pub enum MrzError {
     CheckDigit(&'static str),
     #[error("{0}不是有效的日期")]
     Date(&'static str),
+}
+
+impl Mrz {
+    /// Fills the passport's fields of a visitor's form (and empties its pasted zone); the
+    /// nationality only when `known` (the reference list has it), else it is left as it was.
+    pub fn fill(&self, v: &mut VisitorForm, known: bool) {
+        v.surname = self.surname.clone();
+        v.given_name = self.given_names.clone();
+        v.sex = self.sex.clone();
+        v.birth_date = self.birth_date.to_string();
+        v.passport_no = self.passport_no.clone();
+        v.passport_expiry = self.expiry.to_string();
+        if known {
+            v.nationality = self.nationality.clone();
+        }
+        v.mrz.clear();
+    }
 }
 
 /// The value of a character in a check-digit computation.

@@ -27,6 +27,7 @@ use crate::store::refs::Code;
 use crate::store::refs::Country;
 use crate::store::refs::Lists;
 use crate::store::refs::MissionRef;
+use crate::workflow::entry;
 use crate::workflow::error::Error;
 use crate::workflow::groups::{
     self as flow, Allowed, Applicant, FileSlot, FormView, HistoryQuery as Filter, Opened, Progress,
@@ -409,6 +410,7 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
                     employer_country: f("employer_country"),
                     employer_city: f("employer_city"),
                     employer_address: f("employer_address"),
+                    mrz: f("mrz"),
                 },
             )
         })
@@ -521,8 +523,18 @@ pub(super) async fn save_or_rerender(
         if i < posted.visitors.len() {
             posted.visitors.remove(i);
         }
+    } else if let Some(i) = posted
+        .action
+        .strip_prefix("mrz_")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        errors = entry::read_zones(state, &mut posted.visitors, Some(i)).await?;
     }
     if posted.action == "save" {
+        // Zones pasted but not read yet are read first; one refused, nothing is saved.
+        errors = entry::read_zones(state, &mut posted.visitors, None).await?;
+    }
+    if posted.action == "save" && errors.is_empty() {
         let saved = match copy {
             Some(src) => {
                 crate::workflow::group_paths::save_copy(
@@ -802,4 +814,69 @@ pub async fn history(
         query,
         error,
     })
+}
+
+#[derive(Deserialize)]
+pub struct ZoneForm {
+    #[serde(default)]
+    mrz: String,
+}
+
+/// What the page's script is told of a pasted zone.
+#[derive(serde::Serialize)]
+struct ZoneRead {
+    ok: bool,
+    /// The reason a zone was refused.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    message: String,
+    /// The filled fields by name (`surname`, `sex`, …), when read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<(&'static str, String)>,
+    /// A field the zone could not fill, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<(&'static str, String)>,
+}
+
+/// 【读取机读区】 with the page's script: the zone read by the same function as the button's
+/// form post, answered in JSON without leaving the page.
+pub async fn read_zone(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ZoneForm>,
+) -> AppResult<Response> {
+    let _ = applicant(&state, &ctx).await?;
+    let lists = crate::workflow::reference::lists(&state).await?;
+    let answer = match entry::read_zone(&lists, &VisitorForm::default(), &f.mrz, &state) {
+        Ok(read) => {
+            let v = read.form;
+            let mut fields = vec![
+                ("surname", v.surname),
+                ("given_name", v.given_name),
+                ("sex", v.sex),
+                ("birth_date", v.birth_date),
+                ("passport_no", v.passport_no),
+                ("passport_expiry", v.passport_expiry),
+            ];
+            if read.warning.is_none() {
+                fields.push(("nationality", v.nationality));
+            }
+            ZoneRead {
+                ok: true,
+                message: String::new(),
+                fields,
+                warning: read.warning,
+            }
+        }
+        Err(message) => ZoneRead {
+            ok: false,
+            message,
+            fields: Vec::new(),
+            warning: None,
+        },
+    };
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(answer),
+    )
+        .into_response())
 }

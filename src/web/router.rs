@@ -113,6 +113,7 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/groups", Unit, get(groups::home).post(groups::create)),
         ("/groups/new", Unit, get(groups::notice)),
         ("/groups/form", Unit, get(groups::new_form)),
+        ("/groups/mrz", Unit, post(groups::read_zone)),
         ("/groups/{id}", Unit, get(groups::page).post(groups::save)),
         ("/groups/{id}/print", Unit, post(groups::print)),
         (

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod attempts;
 pub mod audit_log;
+pub mod entry;
 pub mod error;
 pub mod files;
 pub mod group_fields;
