@@ -339,6 +339,17 @@ fn table() -> Vec<Row> {
         // The passport's machine-readable zone read for the page's script (JSON).
         post("/groups/mrz", EMPTY,                                  [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
             .marker("机读区应为两行"),
+        // The visitors' spreadsheet: its template, an import (an empty upload asks for the
+        // file) and the fill of a part of it (the blocks checked again on 【保存】).
+        get("/groups/visitors.xlsx",                                [LR,                 C,       Ok,       Ok,      F,        F,       F,       F]),
+        post("/groups/import", Input::NotPdf,                       [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("文件不是有效的Excel工作簿"),
+        post("/groups/fill", EMPTY,                                 [LR,                 C,       Ok,       Ok,      F,        F,       F,       F])
+            .marker("【保存】"),
+        post("/groups/{id}/import", Input::NotPdf,                  [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("文件不是有效的Excel工作簿"),
+        post("/groups/{id}/fill", EMPTY,                            [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
+            .marker("【保存】"),
         get("/groups/{id}",                                         [LR,                 C,       Ok,       NF,      F,        F,       F,       F])
             .marker("【提交】"),
         post("/groups/{id}", SAVE_EMPTY,                            [LR,                 C,       Ok,       NF,      F,        F,       F,       F])

@@ -9,6 +9,7 @@ pub mod login_id;
 pub mod mobile;
 pub mod mrz;
 pub mod password;
+pub mod visitor_sheet;
 
 pub use credit_code::CreditCode;
 pub use login_id::LoginId;

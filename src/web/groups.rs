@@ -35,7 +35,7 @@ use crate::workflow::groups::{
 };
 
 /// The signed-in unit, which must be approved and not on the dishonesty list.
-async fn applicant(state: &AppState, ctx: &Ctx) -> AppResult<Applicant> {
+pub(super) async fn applicant(state: &AppState, ctx: &Ctx) -> AppResult<Applicant> {
     Ok(flow::applicant(ctx.principal()?, ctx.unit(state).await?)?)
 }
 
@@ -120,6 +120,8 @@ struct FormPage {
     copy_of: Option<(i64, String)>,
     /// The 好差评 section of a returned group (its 退件 steps).
     rating_html: String,
+    /// Why the visitors' spreadsheet was not imported: each wrong cell, or the file.
+    import_errors: Vec<String>,
 }
 
 impl FormPage {
@@ -187,9 +189,24 @@ pub(super) struct Shown {
     flash: String,
     /// 再次邀请 of this group (id, number).
     copy_of: Option<(i64, String)>,
+    import_errors: Vec<String>,
 }
 
 impl Shown {
+    /// The form with a message at its top.
+    pub(super) fn flash(text: String) -> Shown {
+        Shown {
+            flash: text,
+            ..Shown::default()
+        }
+    }
+    /// The form with the reasons its visitors' spreadsheet was refused.
+    pub(super) fn import_refused(errors: FieldErrors) -> Shown {
+        Shown {
+            import_errors: errors.iter().map(|(_, m)| m.clone()).collect(),
+            ..Shown::default()
+        }
+    }
     /// The form of 再次邀请 of group `id` numbered `number`.
     pub(super) fn copy_of(id: i64, number: &str) -> Shown {
         Shown {
@@ -240,6 +257,7 @@ pub(super) async fn form_page(
         max_group_size: MAX_GROUP_SIZE,
         stay_hint: STAY_HINT,
         copy_of: s.copy_of,
+        import_errors: s.import_errors,
     })
 }
 
@@ -376,6 +394,26 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
         itinerary: itinerary_rows(pairs),
         informed: get("informed"),
     };
+    let visitors = posted_visitors(pairs)?;
+    Ok(Posted {
+        form,
+        visitors,
+        action: get("action"),
+    })
+}
+
+/// The visitor blocks `v{i}_…` of a posted form, in the order of their indexes (more than
+/// the maximum refused).
+pub(super) fn posted_visitors(
+    pairs: &[(String, String)],
+) -> Result<Vec<TypedVisitor>, &'static str> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let mut indexes: Vec<usize> = pairs
         .iter()
         .filter_map(|(k, _)| {
@@ -389,7 +427,7 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
     if indexes.iter().any(|i| *i >= MAX_VISITORS) {
         return Err(TOO_MANY_VISITORS);
     }
-    let visitors = indexes
+    Ok(indexes
         .iter()
         .map(|i| {
             let f = |n: &str| get(&format!("v{i}_{n}"));
@@ -414,12 +452,7 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
                 },
             )
         })
-        .collect();
-    Ok(Posted {
-        form,
-        visitors,
-        action: get("action"),
-    })
+        .collect())
 }
 
 /// The itinerary rows `t{i}_date`, `t{i}_city`, `t{i}_activity`, `t{i}_host`, in the order of

@@ -35,4 +35,5 @@ pub mod second_factor;
 pub mod stats;
 pub mod svg;
 pub mod unit_pages;
+pub mod visitor_sheet;
 pub mod visits;

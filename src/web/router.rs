@@ -9,7 +9,7 @@ use super::ctx::{guard, Access};
 use super::{
     account, admin, admin_access, admin_refdata, admin_settings, admin_units, auth, files,
     group_paths, group_review, groups, help, messages, notices, ratings, registration, review,
-    search, second_factor, stats, visits,
+    search, second_factor, stats, visitor_sheet, visits,
 };
 use crate::state::AppState;
 
@@ -114,6 +114,20 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/groups/new", Unit, get(groups::notice)),
         ("/groups/form", Unit, get(groups::new_form)),
         ("/groups/mrz", Unit, post(groups::read_zone)),
+        ("/groups/visitors.xlsx", Unit, get(visitor_sheet::template)),
+        (
+            "/groups/import",
+            Unit,
+            post(visitor_sheet::import_new).layer(DefaultBodyLimit::max(visitor_sheet::SHEET_BODY)),
+        ),
+        ("/groups/fill", Unit, post(visitor_sheet::fill_new)),
+        (
+            "/groups/{id}/import",
+            Unit,
+            post(visitor_sheet::import_into)
+                .layer(DefaultBodyLimit::max(visitor_sheet::SHEET_BODY)),
+        ),
+        ("/groups/{id}/fill", Unit, post(visitor_sheet::fill_into)),
         ("/groups/{id}", Unit, get(groups::page).post(groups::save)),
         ("/groups/{id}/print", Unit, post(groups::print)),
         (

@@ -598,6 +598,13 @@ fn validate(
     typed: &[TypedVisitor],
     today: NaiveDate,
 ) -> Result<(GroupData, Vec<KeptVisitor>), FieldErrors> {
+    with_choices(lists, |choices| {
+        validate_with(lists, choices, form, typed, today)
+    })
+}
+
+/// The reference lists in force as the domain's checks take them, given to `f`.
+pub(super) fn with_choices<R>(lists: &Lists, f: impl FnOnce(&Choices) -> R) -> R {
     let purposes: Vec<&str> = lists.purposes.iter().map(|c| c.code.as_str()).collect();
     let bearers: Vec<&str> = lists.cost_bearers.iter().map(|c| c.code.as_str()).collect();
     let missions: Vec<(i64, &str)> = lists
@@ -620,7 +627,17 @@ fn validate(
         visa_types: &visa_types,
         countries: &countries,
     };
-    let group = form.validate(&choices, today);
+    f(&choices)
+}
+
+fn validate_with(
+    lists: &Lists,
+    choices: &Choices,
+    form: &GroupForm,
+    typed: &[TypedVisitor],
+    today: NaiveDate,
+) -> Result<(GroupData, Vec<KeptVisitor>), FieldErrors> {
+    let group = form.validate(choices, today);
     let mut errors = match &group {
         Ok(_) => FieldErrors::new(),
         Err(e) => e.clone(),
@@ -640,7 +657,7 @@ fn validate(
     }
     let mut visitors = Vec::new();
     for (i, (id, v)) in filled.iter().enumerate() {
-        if let Some(d) = v.validate(i, &choices, &trip, today, &mut errors) {
+        if let Some(d) = v.validate(i, choices, &trip, today, &mut errors) {
             visitors.push((*id, d));
         }
     }
