@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "retention",
         include_str!("../migrations/0023_retention.sql"),
     ),
+    (
+        24,
+        "api_tokens",
+        include_str!("../migrations/0024_api_tokens.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -7,39 +7,6 @@ mod common;
 
 use common::*;
 
-/// The ICAO check digit (weights 7, 3, 1; letters A=10…Z=35; `<` = 0), written here again so
-/// that the test does not lean on the code it tests.
-fn digit(field: &str) -> char {
-    let sum: u32 = field
-        .bytes()
-        .enumerate()
-        .map(|(i, c)| {
-            let v = match c {
-                b'0'..=b'9' => u32::from(c - b'0'),
-                b'A'..=b'Z' => u32::from(c - b'A') + 10,
-                _ => 0,
-            };
-            v * [7, 3, 1][i % 3]
-        })
-        .sum();
-    char::from_digit(sum % 10, 10).unwrap()
-}
-
-/// A TD3 zone (two lines of 44) with its check digits.
-pub fn zone(state: &str, name: &str, number: &str, birth: &str, sex: char, expiry: &str) -> String {
-    let l1 = format!("P<{state:<<3}{name:<<39}");
-    let num = format!("{number:<<9}");
-    let mut l2 = format!("{num}{}", digit(&num));
-    l2.push_str(&format!("{state:<<3}{birth}{}", digit(birth)));
-    l2.push(sex);
-    l2.push_str(&format!("{expiry}{}", digit(expiry)));
-    l2.push_str("<<<<<<<<<<<<<<<");
-    let composite = format!("{}{}{}", &l2[0..10], &l2[13..20], &l2[21..43]);
-    l2.push(digit(&composite));
-    assert_eq!((l1.len(), l2.len()), (44, 44));
-    format!("{l1}\n{l2}")
-}
-
 /// The group form with visitor 0's passport fields blank and `mrz` pasted, and `action`.
 async fn form_with_zone(app: &TestApp, mrz: &str, action: &str) -> Vec<(String, String)> {
     let mut f = group_fields(app, 1).await;

@@ -310,6 +310,12 @@ fn table() -> Vec<Row> {
         get("/account/mobile",                                      [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F]),
         post("/account/mobile", BAD_MOBILE,                         [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F])
             .marker("请输入正确的11位手机号码"),
+        // API tokens (issue 19): a unit's own; {id} is not one of its tokens.
+        get("/account/tokens",                                      [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F])
+            .marker("API令牌"),
+        post("/account/tokens", EMPTY,                              [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F])
+            .marker("请填写令牌名称"),
+        post("/account/tokens/{id}/revoke", Input::Nothing,         [LR,                 NF,      NF,       NF,      F,        F,       F,       F]),
         get("/registration",                                        [LR,                 Ok,      Ok,       Ok,      F,        F,       F,       F]),
         get("/registration/edit",                                   [LR,                 REG,     REG,      Ok,      F,        F,       F,       F]),
         post("/registration/edit", EMPTY,                           [LR,                 C,       C,        Ok,      F,        F,       F,       F])
@@ -658,6 +664,8 @@ impl Fixture {
                 self.visits.submitted_record.to_string()
             }
             "id" if pattern.starts_with("/admin/units/") => self.spare_unit_id.to_string(),
+            // No token in the fixtures: an id no account has.
+            "id" if pattern.starts_with("/account/tokens/") => "987654".to_string(),
             "list" if pattern.starts_with("/admin/refdata/") => "districts".to_string(),
             "item" if pattern.starts_with("/admin/refdata/") => self.district_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),

@@ -30,10 +30,11 @@ pub enum ObjectType {
     AccessLog,
     /// A data key of the key file (its number): a rotation.
     DataKey,
+    ApiToken,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 18] = [
+    pub const ALL: [ObjectType; 19] = [
         ObjectType::Unit,
         ObjectType::User,
         ObjectType::Group,
@@ -52,6 +53,7 @@ impl ObjectType {
         ObjectType::Code,
         ObjectType::AccessLog,
         ObjectType::DataKey,
+        ObjectType::ApiToken,
     ];
 
     /// The `object_type` column's value.
@@ -75,6 +77,7 @@ impl ObjectType {
             ObjectType::Code => "code",
             ObjectType::AccessLog => "access_log",
             ObjectType::DataKey => "data_key",
+            ObjectType::ApiToken => "api_token",
         }
     }
 
@@ -119,6 +122,9 @@ impl ChainBreak {
 /// An action in words, for timelines and the audit log (the code itself when it has none).
 pub fn action_label(action: &str) -> &str {
     match action {
+        "api_token.create" => "创建API令牌",
+        "api_token.revoke" => "吊销API令牌",
+        "api.use" => "通过API访问",
         "unit.create" => "创建注册帐号",
         "unit.update" => "修改注册信息",
         "unit.attachment" => "上传附件",

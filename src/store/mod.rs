@@ -1,6 +1,7 @@
 //! Database access, one module per area. Queries are written once for SQLite and PostgreSQL.
 
 pub mod access;
+pub mod api_tokens;
 pub mod attempts;
 pub mod audit;
 pub mod bulk;

@@ -308,7 +308,7 @@ impl ObjectLink for Entry {
                 Some(format!("/admin/refdata/{}/{code}", list.slug))
             }
             T::AccessLog => Some("/admin/access".into()),
-            T::Login | T::Mobile | T::Export | T::DataKey => None,
+            T::Login | T::Mobile | T::Export | T::DataKey | T::ApiToken => None,
         }
     }
 }

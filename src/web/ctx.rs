@@ -137,7 +137,7 @@ pub fn with_session(state: &AppState, sid: &str, resp: Response) -> Response {
         .into_response()
 }
 
-pub(super) fn client_ip(state: &AppState, req: &Request) -> String {
+pub(crate) fn client_ip(state: &AppState, req: &Request) -> String {
     if state.config.serve.trust_proxy {
         if let Some(ip) = req
             .headers()

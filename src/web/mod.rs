@@ -6,6 +6,8 @@ pub mod admin_access;
 pub mod admin_refdata;
 pub mod admin_settings;
 pub mod admin_units;
+pub mod api;
+pub mod api_tokens;
 pub mod auth;
 pub mod confirm;
 pub mod ctx;

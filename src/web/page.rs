@@ -146,6 +146,7 @@ pub fn flash_text(code: &str) -> &'static str {
         "password" => "密码已修改。",
         "reset" => "密码已重置，请使用新密码登录。",
         "mobile" => "手机号码已绑定。",
+        "revoked" => "令牌已吊销，使用它的请求将被拒绝。",
         "approved" => "已审核通过。",
         "returned" => "已退回，并已通知申请单位。",
         "change_submitted" => "变更申请已提交，审核通过前原注册信息继续有效。",

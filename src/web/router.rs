@@ -7,9 +7,9 @@ use axum::Router;
 
 use super::ctx::{guard, Access};
 use super::{
-    account, admin, admin_access, admin_refdata, admin_settings, admin_units, auth, files,
-    group_paths, group_review, groups, help, messages, notices, ratings, registration, review,
-    search, second_factor, stats, visitor_sheet, visits,
+    account, admin, admin_access, admin_refdata, admin_settings, admin_units, api_tokens, auth,
+    files, group_paths, group_review, groups, help, messages, notices, ratings, registration,
+    review, search, second_factor, stats, visitor_sheet, visits,
 };
 use crate::state::AppState;
 
@@ -71,6 +71,16 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/rules", Public, get(help::rules)),
         ("/home", Signed, get(auth::home)),
         ("/account", Signed, get(account::info)),
+        (
+            "/account/tokens",
+            Unit,
+            get(api_tokens::list).post(api_tokens::create),
+        ),
+        (
+            "/account/tokens/{id}/revoke",
+            Unit,
+            post(api_tokens::revoke),
+        ),
         (
             "/account/password",
             Signed,
@@ -375,10 +385,15 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), super::ops::track));
     // The operator's endpoints stand outside the site's layers: no session, CSRF, audit,
     // rate limit or sign-in redirect, and no database for /healthz.
+    // The API answers in JSON behind its own token check (no session, cookie or CSRF token),
+    // counted in the metrics like the site.
+    let api = super::api::router(state.clone())
+        .layer(from_fn_with_state(state.clone(), super::ops::track));
     Router::new()
         .route("/healthz", get(super::ops::healthz))
         .route("/readyz", get(super::ops::readyz))
         .route("/metrics", get(super::ops::metrics))
+        .merge(api)
         .merge(site)
         .with_state(state)
 }

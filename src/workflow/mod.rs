@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod api_tokens;
 pub mod attempts;
 pub mod audit_log;
 pub mod entry;
