@@ -517,7 +517,35 @@ async fn every_api_route_answers_every_principal_as_the_table_says() {
         ),
         ("GET", "/api/v1/messages", None, [401, 401, 200, 200]),
         ("POST", "/api/v1/mrz", Some(zone), [401, 401, 422, 422]),
+        // {visitor_id}: the owner's visitor of a dispatched group, not yet registered.
+        ("GET", "/api/v1/visits", None, [401, 401, 200, 200]),
+        (
+            "GET",
+            "/api/v1/visits/{visitor_id}",
+            None,
+            [401, 401, 200, 404],
+        ),
+        (
+            "PUT",
+            "/api/v1/visits/{visitor_id}",
+            Some(b"{}".to_vec()),
+            [401, 401, 422, 404],
+        ),
+        (
+            "PUT",
+            "/api/v1/visits/{visitor_id}/files/{kind}",
+            Some(b"x".to_vec()),
+            [401, 401, 422, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/visits/{visitor_id}/submit",
+            None,
+            [401, 401, 422, 404],
+        ),
     ];
+    let dispatched = dispatched_group(&app, &unit, 1, "tianning").await;
+    let visitor = visitor_ids(&app, dispatched).await[0];
     // Every route of the OpenAPI document is in the table, and only those.
     let mut documented = laihua::web::api::operations();
     documented.sort();
@@ -530,7 +558,9 @@ async fn every_api_route_answers_every_principal_as_the_table_says() {
     for (method, path, body, expect) in &table {
         let real = path
             .replace("{id}", &id.to_string())
-            .replace("{slot}", "clerk_id");
+            .replace("{slot}", "clerk_id")
+            .replace("{visitor_id}", &visitor.to_string())
+            .replace("{kind}", "entry_stamp");
         for (i, who) in [Who::NoToken, Who::WrongToken, Who::Owner, Who::OtherUnit]
             .iter()
             .enumerate()
@@ -562,6 +592,12 @@ async fn every_api_route_answers_every_principal_as_the_table_says() {
             }
         }
     }
+    // The framework's own refusals are problems too: a path parameter that is not a number,
+    // a wrong method.
+    let a = api(&app, Method::GET, "/api/v1/groups/abc", Some(&owner)).await;
+    assert_problem(&a, 400, "请求有误");
+    let a = api(&app, Method::DELETE, "/api/v1/groups", Some(&owner)).await;
+    assert_problem(&a, 405, "不支持此请求方式");
     // An unknown API path is a problem too; the OpenAPI document is open and 3.1.
     let a = api(&app, Method::GET, "/api/v1/nothing", Some(&owner)).await;
     assert_problem(&a, 404, "接口不存在");
@@ -575,4 +611,77 @@ async fn every_api_route_answers_every_principal_as_the_table_says() {
     );
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     assert!(doc["paths"]["/api/v1/groups/{id}/submit"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn a_post_visit_registration_is_filed_through_the_api() {
+    let app = TestApp::spawn().await;
+    let (_, unit) = approved_unit(&app, 1976, "天宁区", "tianning").await;
+    let id = dispatched_group(&app, &unit, 1, "tianning").await;
+    let t = token(&unit, "销签", "30").await;
+    let list = api(&app, Method::GET, "/api/v1/visits", Some(&t)).await;
+    assert_eq!(list.status, 200);
+    let list = list.json();
+    assert_eq!(list[0]["state"], "unregistered");
+    let v = list[0]["visitor_id"].as_i64().unwrap();
+    assert_eq!(visitor_ids(&app, id).await, vec![v]);
+    app.clock().advance(10 * 86_400);
+    let r = api(&app, Method::GET, &format!("/api/v1/visits/{v}"), Some(&t))
+        .await
+        .json();
+    let ports = r["ports"].as_array().unwrap();
+    let port = |name: &str| {
+        ports
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["id"].as_i64().unwrap().to_string())
+            .unwrap()
+    };
+    let (pvg, nkg) = (port("上海浦东国际机场"), port("南京禄口国际机场"));
+    // A wrong date: 422 naming the field, nothing saved.
+    let mut body = json!({"kind": "travelled", "entry_date": "2020-01-01", "entry_port": pvg,
+        "exit_date": date_in(&app, -2), "exit_port": nkg});
+    let a = api_json(&app, Method::PUT, &format!("/api/v1/visits/{v}"), &t, &body).await;
+    assert_problem(&a, 422, "");
+    assert!(a.json()["errors"]["entry_date"].is_string(), "{}", a.json());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit_records").await, 0);
+    body["entry_date"] = json!(date_in(&app, -8));
+    let a = api_json(&app, Method::PUT, &format!("/api/v1/visits/{v}"), &t, &body).await;
+    assert_eq!(a.status, 204, "{}", String::from_utf8_lossy(&a.body));
+    let a = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/visits/{v}/submit"),
+        Some(&t),
+    )
+    .await;
+    assert_problem(&a, 422, "入境章扫描件");
+    for kind in ["entry_stamp", "exit_stamp", "visa_page"] {
+        let a = api_file(
+            &app,
+            &format!("/api/v1/visits/{v}/files/{kind}?name={kind}.pdf"),
+            &t,
+            pdf(kind),
+        )
+        .await;
+        assert_eq!(
+            a.status,
+            204,
+            "{kind}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+    }
+    let a = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/visits/{v}/submit"),
+        Some(&t),
+    )
+    .await;
+    assert_eq!(a.status, 204, "{}", String::from_utf8_lossy(&a.body));
+    let r = api(&app, Method::GET, &format!("/api/v1/visits/{v}"), Some(&t))
+        .await
+        .json();
+    assert_eq!(r["state"], "pending_county");
+    assert_eq!(r["editable"], false);
 }

@@ -87,7 +87,7 @@ fn problem_with(status: StatusCode, detail: String, errors: BTreeMap<String, Str
 }
 
 /// A workflow refusal as a problem.
-pub struct ApiError(Error);
+pub struct ApiError(pub(super) Error);
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
@@ -118,10 +118,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body, or a 400 problem saying why it is not one.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
         Box::new(problem(
             StatusCode::BAD_REQUEST,
@@ -135,7 +135,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>
 /// The clerk a request's token acts as.
 #[derive(Clone)]
 pub struct ApiUser {
-    principal: Principal,
+    pub(super) principal: Principal,
 }
 
 /// Counts of the current minute, by key.
@@ -216,12 +216,37 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     req.extensions_mut().insert(ApiUser {
         principal: principal.clone(),
     });
-    let resp = next.run(req).await;
+    let resp = as_problem(next.run(req).await).await;
     let what = format!("{what} → {}", resp.status().as_u16());
     if let Err(e) = api_tokens::record_use(&state, &principal, token_id, &what).await {
         tracing::error!("recording an API use ({what}): {e}");
     }
     resp
+}
+
+/// A refusal the framework wrote itself (a path parameter that is not a number, a wrong
+/// method, a body too large or of the wrong type) as a problem, with its text as the detail.
+async fn as_problem(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return resp;
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "该接口不支持此请求方式，请查阅 /api/openapi.json".into(),
+        StatusCode::PAYLOAD_TOO_LARGE => "提交的内容过大".into(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请以 Content-Type: application/json 发送".into(),
+        _ => {
+            let body = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            format!("请求有误：{}", String::from_utf8_lossy(&body))
+        }
+    };
+    problem(status, detail)
 }
 
 async fn applicant(state: &AppState, u: &ApiUser) -> ApiResult<Applicant> {
@@ -794,7 +819,9 @@ impl Modify for Security {
     info(title = "来华邀请系统 API", version = "1",
         description = "邀请单位的团组申报接口：与页面相同的规则和提示。错误为 application/problem+json。"),
     paths(list_groups, create_group, get_group, update_group, print_group, upload_file,
-        submit_group, list_messages, read_zone),
+        submit_group, list_messages, read_zone, super::api_visits::list_visits,
+        super::api_visits::get_visit, super::api_visits::save_visit,
+        super::api_visits::upload_visit_file, super::api_visits::submit_visit),
     modifiers(&Security)
 )]
 struct ApiDoc;
@@ -836,6 +863,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/groups/{id}/submit", post(submit_group))
         .route("/messages", get(list_messages))
         .route("/mrz", post(read_zone))
+        .merge(super::api_visits::routes())
         .fallback(not_found)
         .layer(from_fn_with_state(state, authenticate));
     Router::new()

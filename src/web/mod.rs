@@ -8,6 +8,7 @@ pub mod admin_settings;
 pub mod admin_units;
 pub mod api;
 pub mod api_tokens;
+pub mod api_visits;
 pub mod auth;
 pub mod confirm;
 pub mod ctx;
