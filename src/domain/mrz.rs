@@ -331,6 +331,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any passport (number, nationality, dates, sex) reads back as written, and changing any
+        /// one digit of its second line's checked fields or check digits to another digit is
+        /// refused: the weights 7, 3, 1 are prime to 10, so no single digit change keeps a sum.
+        #[test]
+        fn any_passport_reads_back_and_any_changed_digit_is_caught(
+            number in "[A-Z0-9]{6,9}",
+            state in proptest::sample::select(vec![
+                "D", "GBR", "GBD", "GBN", "GBO", "GBP", "GBS", "USA", "JPN", "FRA", "KOR",
+                "IND", "BRA", "ZAF", "RUS", "ITA", "ESP", "CAN", "AUS", "NZL", "MEX", "EGY",
+                "NGA", "KEN", "THA", "VNM", "IDN", "PHL", "PAK", "TUR", "IRN", "SAU", "ARE",
+                "ISR", "POL", "UKR", "SWE", "NOR", "FIN", "DNK", "NLD", "BEL", "CHE", "AUT",
+            ]),
+            birth in (0u32..100, 1u32..=12, 1u32..=28),
+            expiry in (27u32..=36, 1u32..=12, 1u32..=28),
+            sex in proptest::sample::select(vec!['M', 'F', '<']),
+            at in proptest::sample::select(vec![
+                // Number, its check digit, birth date, its check digit, expiry, its check
+                // digit, the composite check digit.
+                0usize, 3, 8, 9, 13, 15, 18, 19, 21, 24, 26, 27, 43,
+            ]),
+            to in 0u8..10,
+        ) {
+            let birth = format!("{:02}{:02}{:02}", birth.0, birth.1, birth.2);
+            let expiry = format!("{:02}{:02}{:02}", expiry.0, expiry.1, expiry.2);
+            let z = zone(state, "NGUYEN<<VAN<AN", &number, &birth, sex, &expiry);
+            let m = parse(&z, today()).unwrap();
+            proptest::prop_assert_eq!(&m.passport_no, &number);
+            proptest::prop_assert_eq!(m.nationality, nationality(state));
+            proptest::prop_assert_eq!(m.sex, match sex { 'M' => "M", 'F' => "F", _ => "" });
+            proptest::prop_assert_eq!(m.birth_date.format("%y%m%d").to_string(), birth);
+            proptest::prop_assert_eq!(m.expiry.format("%y%m%d").to_string(), expiry);
+            let mut bytes = z.into_bytes();
+            let i = 45 + at;
+            // Only digits are changed (a letter or filler of the number stays as written).
+            proptest::prop_assume!(bytes[i].is_ascii_digit() && bytes[i] != b'0' + to);
+            bytes[i] = b'0' + to;
+            let changed = String::from_utf8(bytes).unwrap();
+            proptest::prop_assert!(parse(&changed, today()).is_err(), "{}", changed);
+        }
+    }
+
     #[test]
     fn icao_codes_map_to_the_reference_list() {
         assert_eq!(nationality("D"), "DEU");
