@@ -687,9 +687,28 @@ async fn print_group(
 }
 
 #[derive(Deserialize)]
-struct FileQuery {
+pub struct FileQuery {
     #[serde(default)]
     name: String,
+}
+
+impl FileQuery {
+    /// The uploaded body under the name the query gives (`default` without one).
+    pub(super) fn upload(&self, default: String, body: &Bytes) -> Upload {
+        let name = if self.name.trim().is_empty() {
+            default
+        } else {
+            self.name
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect()
+        };
+        Upload {
+            name,
+            bytes: body.to_vec(),
+        }
+    }
 }
 
 /// Uploads a file into a slot: `clerk_id`, `multi_entry_proof`, `other`, `scan` (the stamped
@@ -710,19 +729,7 @@ async fn upload_file(
     let a = applicant(&state, &u).await?;
     let t = flow::own(&state, &a, id, GroupAction::Upload).await?;
     let slot = flow::upload_slot(&state, &t, &slot).await?;
-    let name = if q.name.trim().is_empty() {
-        format!("{}.pdf", slot.code())
-    } else {
-        q.name
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect()
-    };
-    let file = Upload {
-        name,
-        bytes: body.to_vec(),
-    };
+    let file = q.upload(format!("{}.pdf", slot.code()), &body);
     flow::upload(&state, &a, &t, &slot, &file).await?;
     Ok(StatusCode::NO_CONTENT)
 }

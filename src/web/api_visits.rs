@@ -11,11 +11,10 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::{parse, ApiError, ApiResult, ApiUser};
+use super::api::{parse, ApiError, ApiResult, ApiUser, FileQuery};
 use crate::domain::visit::{Scan, VisitForm};
 use crate::state::AppState;
 use crate::workflow::error::Error;
-use crate::workflow::files::Upload;
 use crate::workflow::visits;
 
 /// A visitor of a dispatched group, to register after the visit.
@@ -185,12 +184,6 @@ pub async fn save_visit(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
-pub struct FileQuery {
-    #[serde(default)]
-    name: String,
-}
-
 /// Uploads a scan of a saved registration (`statement`, `entry_stamp`, `exit_stamp`, `visa`…,
 /// as its kind needs).
 #[utoipa::path(put, path = "/api/v1/visits/{visitor_id}/files/{kind}", tag = "销签登记",
@@ -210,19 +203,7 @@ pub async fn upload_visit_file(
     let s = visits::subject(&state, p, visitor_id).await?;
     let scan = Scan::parse(&kind).ok_or(Error::NotFound)?;
     let record = visits::upload_target(&state, p, &s, scan).await?;
-    let name = if q.name.trim().is_empty() {
-        format!("{kind}.pdf")
-    } else {
-        q.name
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect()
-    };
-    let file = Upload {
-        name,
-        bytes: body.to_vec(),
-    };
+    let file = q.upload(format!("{kind}.pdf"), &body);
     visits::upload(&state, p, &s, &record, scan, &file).await?;
     Ok(StatusCode::NO_CONTENT)
 }
