@@ -132,7 +132,9 @@ test('the template is downloaded, filled and imported into the form', { timeout:
       page.getByRole('link', { name: '下载到访人员导入模板（Excel）' }).click(),
     ]);
     const template = readFileSync(await download.path());
-    const head = (await readXlsxFile(template))[0];
+    const sheets = await readXlsxFile(template);
+    assert.equal(sheets[0].sheet, "到访人员");
+    const head = sheets[0].data[0];
     assert.deepEqual(head.slice(0, 3), ['姓', '名', '性别']);
     const row = (given, passport, nationality) => [
       'SMITH', given, '男', '1980-05-05', nationality, passport, '2035-01-31', 'ACME Corp.', 'Engineer',
