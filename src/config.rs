@@ -186,6 +186,10 @@ pub struct ServeArgs {
     /// Take the client address from the X-Real-IP header set by the reverse proxy.
     #[arg(long, env = "LAIHUA_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Requests an API token may make in a minute (a burst of this many, then one every
+    /// 60/N seconds); 0 takes the default, 120.
+    #[arg(long, env = "LAIHUA_API_PER_MINUTE", default_value_t = 120)]
+    pub api_per_minute: u32,
     /// SMS provider: outbox (JSON lines in the data folder) or aliyun.
     #[arg(long, env = "LAIHUA_SMS_PROVIDER", value_enum, default_value_t = SmsProvider::Outbox)]
     pub sms_provider: SmsProvider,

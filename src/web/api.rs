@@ -5,8 +5,9 @@
 //! an audit entry. The OpenAPI 3.1 document is generated from the annotations below and served
 //! at `/api/openapi.json`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -19,154 +20,62 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use super::api_common::{parse, problem, ApiError, ApiResult, ApiUser, FileQuery, Problem};
 use crate::domain::group::{GroupForm, VisitorForm};
 use crate::domain::group_fields::ItineraryForm;
 use crate::domain::group_flow::GroupAction;
-use crate::domain::principal::Principal;
 use crate::state::AppState;
 use crate::workflow::api_tokens::{self, Refused};
 use crate::workflow::entry;
 use crate::workflow::error::Error;
-use crate::workflow::files::Upload;
 use crate::workflow::groups::{self as flow, Applicant};
 
-/// Requests a token may make in a minute (each instance counts its own).
+/// Requests a token may make in a minute by default (each instance counts its own).
 pub const PER_MINUTE: u32 = 120;
 /// Refused tokens an address may present in a minute before it is made to wait.
 const REFUSED_PER_MINUTE: u32 = 30;
 /// The largest upload (as the pages').
 const UPLOAD_BODY: usize = 16 * 1024 * 1024;
 
-// ---- problems (RFC 9457) ----
-
-/// An error answer.
-#[derive(Serialize, ToSchema)]
-pub struct Problem {
-    /// `about:blank`: the status says what kind of problem it is.
-    #[serde(rename = "type")]
-    kind: String,
-    /// The status's meaning, in Chinese.
-    title: String,
-    status: u16,
-    /// What went wrong, in the pages' words.
-    detail: String,
-    /// For 422: the message of each wrong field (`v0_passport_no`: visitor 1's passport number).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    errors: BTreeMap<String, String>,
-}
-
-fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
-    problem_with(status, detail.into(), BTreeMap::new())
-}
-
-fn problem_with(status: StatusCode, detail: String, errors: BTreeMap<String, String>) -> Response {
-    let title = match status {
-        StatusCode::BAD_REQUEST => "请求有误",
-        StatusCode::UNAUTHORIZED => "未认证",
-        StatusCode::FORBIDDEN => "无权操作",
-        StatusCode::NOT_FOUND => "不存在或无权查看",
-        StatusCode::CONFLICT => "状态不允许此操作",
-        StatusCode::PAYLOAD_TOO_LARGE => "内容过大",
-        StatusCode::UNPROCESSABLE_ENTITY => "输入有误",
-        StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
-        _ => "服务器内部错误",
-    };
-    let body = Problem {
-        kind: "about:blank".into(),
-        title: title.into(),
-        status: status.as_u16(),
-        detail,
-        errors,
-    };
-    let mut resp = (status, Json(body)).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    resp
-}
-
-/// A workflow refusal as a problem.
-pub struct ApiError(pub(super) Error);
-
-impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        ApiError(e)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self.0 {
-            Error::NotFound => problem(StatusCode::NOT_FOUND, Error::NotFound.to_string()),
-            Error::Forbidden => problem(StatusCode::FORBIDDEN, Error::Forbidden.to_string()),
-            Error::Stale(m) => problem(StatusCode::CONFLICT, m),
-            Error::Invalid(e) => {
-                let errors: BTreeMap<String, String> =
-                    e.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                let detail = e.first().unwrap_or("输入有误").to_string();
-                problem_with(StatusCode::UNPROCESSABLE_ENTITY, detail, errors)
-            }
-            Error::Fault(e) => {
-                tracing::error!("api: {e:#}");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "服务器内部错误，请稍后重试；如持续出现请联系市外办",
-                )
-            }
-        }
-    }
-}
-
-pub(super) type ApiResult<T> = Result<T, ApiError>;
-
-/// A JSON body, or a 400 problem saying why it is not one.
-pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
-    serde_json::from_slice(body).map_err(|e| {
-        Box::new(problem(
-            StatusCode::BAD_REQUEST,
-            format!("请求内容不是有效的JSON（Content-Type: application/json）：{e}"),
-        ))
-    })
-}
-
-// ---- the token ----
-
-/// The clerk a request's token acts as.
-#[derive(Clone)]
-pub struct ApiUser {
-    pub(super) principal: Principal,
-}
-
-/// Counts of the current minute, by key.
+/// A token bucket per key: `limit` requests at once, refilled at `limit` a minute.
 #[derive(Default)]
-struct Window {
-    minute: i64,
-    counts: HashMap<String, u32>,
+struct Buckets {
+    /// (tokens left, when they were counted).
+    by_key: HashMap<String, (f64, Instant)>,
 }
 
-/// Whether `key` may make one more request this minute (of at most `limit`).
-fn admit(key: &str, limit: u32, now: i64) -> bool {
-    static WINDOW: OnceLock<Mutex<Window>> = OnceLock::new();
-    let Ok(mut w) = WINDOW.get_or_init(Default::default).lock() else {
+/// Whether `key` may make one more request now (at most `limit` a minute, as a burst or spread).
+fn admit(key: &str, limit: u32) -> bool {
+    static BUCKETS: OnceLock<Mutex<Buckets>> = OnceLock::new();
+    let Ok(mut b) = BUCKETS.get_or_init(Default::default).lock() else {
         return true;
     };
-    let minute = now.div_euclid(60);
-    if w.minute != minute {
-        w.minute = minute;
-        w.counts.clear();
+    let now = Instant::now();
+    let cap = f64::from(limit.max(1));
+    let rate = cap / 60.0;
+    // Forget the keys whose buckets have refilled (they would start full anyway).
+    if b.by_key.len() > 10_000 {
+        b.by_key
+            .retain(|_, (left, at)| *left + now.duration_since(*at).as_secs_f64() * rate < cap);
     }
-    let n = w.counts.entry(key.to_string()).or_insert(0);
-    *n += 1;
-    *n <= limit
+    let (left, at) = b.by_key.entry(key.to_string()).or_insert((cap, now));
+    let refilled = (*left + now.duration_since(*at).as_secs_f64() * rate).min(cap);
+    *at = now;
+    if refilled >= 1.0 {
+        *left = refilled - 1.0;
+        true
+    } else {
+        *left = refilled;
+        false
+    }
 }
 
-fn too_many(now: i64) -> Response {
+fn too_many(limit: u32) -> Response {
     let mut resp = problem(
         StatusCode::TOO_MANY_REQUESTS,
-        format!("每个令牌每分钟最多{PER_MINUTE}次请求，请稍后重试"),
+        format!("每个令牌每分钟最多{limit}次请求，请稍后重试"),
     );
-    let wait = 60 - now.rem_euclid(60);
+    let wait = (60 / limit.max(1)).max(1);
     if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -177,7 +86,6 @@ fn too_many(now: i64) -> Response {
 /// (method, path and answer) in the audit log.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = super::ctx::client_ip(&state, &req);
-    let now = state.now();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -198,8 +106,8 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     let (principal, token_id) = match api_tokens::authenticate(&state, &secret, &ip).await {
         Ok(Ok(found)) => found,
         Ok(Err(r)) => {
-            if !admit(&format!("refused:{ip}"), REFUSED_PER_MINUTE, now) {
-                return too_many(now);
+            if !admit(&format!("refused:{ip}"), REFUSED_PER_MINUTE) {
+                return too_many(REFUSED_PER_MINUTE);
             }
             tracing::warn!(ip, "API token refused: {r:?}");
             return refused(r);
@@ -209,8 +117,12 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     // Keyed by the token itself (its first characters), not its row id: ids repeat across
     // databases, and tests run several in one process.
     let key: String = secret.chars().take(24).collect();
-    if !admit(&format!("token:{key}"), PER_MINUTE, now) {
-        return too_many(now);
+    let limit = match state.config.serve.api_per_minute {
+        0 => PER_MINUTE,
+        n => n,
+    };
+    if !admit(&format!("token:{key}"), limit) {
+        return too_many(limit);
     }
     let what = format!("{} {}", req.method(), req.uri().path());
     req.extensions_mut().insert(ApiUser {
@@ -684,31 +596,6 @@ async fn print_group(
     let printed = flow::print(&state, a.principal(), id).await?;
     super::group_view::printed(printed)
         .map_err(|e| ApiError(Error::Fault(anyhow::anyhow!("{e:?}"))))
-}
-
-#[derive(Deserialize)]
-pub struct FileQuery {
-    #[serde(default)]
-    name: String,
-}
-
-impl FileQuery {
-    /// The uploaded body under the name the query gives (`default` without one).
-    pub(super) fn upload(&self, default: String, body: &Bytes) -> Upload {
-        let name = if self.name.trim().is_empty() {
-            default
-        } else {
-            self.name
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(200)
-                .collect()
-        };
-        Upload {
-            name,
-            bytes: body.to_vec(),
-        }
-    }
 }
 
 /// Uploads a file into a slot: `clerk_id`, `multi_entry_proof`, `other`, `scan` (the stamped

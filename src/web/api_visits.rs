@@ -11,7 +11,7 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::{parse, ApiError, ApiResult, ApiUser, FileQuery};
+use super::api_common::{parse, ApiError, ApiResult, ApiUser, FileQuery};
 use crate::domain::visit::{Scan, VisitForm};
 use crate::state::AppState;
 use crate::workflow::error::Error;
@@ -78,7 +78,7 @@ pub struct VisitIn {
 
 /// The unit's visitors of dispatched groups, overdue first.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "销签登记",
-    responses((status = 200, body = Vec<VisitSummary>), (status = 409, body = super::api::Problem)),
+    responses((status = 200, body = Vec<VisitSummary>), (status = 409, body = super::api_common::Problem)),
     security(("token" = [])))]
 pub async fn list_visits(
     State(state): State<AppState>,
@@ -111,8 +111,8 @@ pub async fn list_visits(
 /// A visitor's registration.
 #[utoipa::path(get, path = "/api/v1/visits/{visitor_id}", tag = "销签登记",
     params(("visitor_id" = i64, Path)),
-    responses((status = 200, body = VisitOut), (status = 404, body = super::api::Problem),
-        (status = 409, body = super::api::Problem)),
+    responses((status = 200, body = VisitOut), (status = 404, body = super::api_common::Problem),
+        (status = 409, body = super::api_common::Problem)),
     security(("token" = [])))]
 pub async fn get_visit(
     State(state): State<AppState>,
@@ -157,8 +157,8 @@ pub async fn get_visit(
 /// 【保存】 of a registration: the entry alone while the visitor is in China, or all of it.
 #[utoipa::path(put, path = "/api/v1/visits/{visitor_id}", tag = "销签登记",
     params(("visitor_id" = i64, Path)), request_body = VisitIn,
-    responses((status = 204), (status = 422, body = super::api::Problem),
-        (status = 409, body = super::api::Problem), (status = 404, body = super::api::Problem)),
+    responses((status = 204), (status = 422, body = super::api_common::Problem),
+        (status = 409, body = super::api_common::Problem), (status = 404, body = super::api_common::Problem)),
     security(("token" = [])))]
 pub async fn save_visit(
     State(state): State<AppState>,
@@ -189,8 +189,8 @@ pub async fn save_visit(
 #[utoipa::path(put, path = "/api/v1/visits/{visitor_id}/files/{kind}", tag = "销签登记",
     params(("visitor_id" = i64, Path), ("kind" = String, Path), ("name" = Option<String>, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 204), (status = 422, body = super::api::Problem),
-        (status = 409, body = super::api::Problem), (status = 404, body = super::api::Problem)),
+    responses((status = 204), (status = 422, body = super::api_common::Problem),
+        (status = 409, body = super::api_common::Problem), (status = 404, body = super::api_common::Problem)),
     security(("token" = [])))]
 pub async fn upload_visit_file(
     State(state): State<AppState>,
@@ -211,8 +211,8 @@ pub async fn upload_visit_file(
 /// 【提交】 of a registration to the county office.
 #[utoipa::path(post, path = "/api/v1/visits/{visitor_id}/submit", tag = "销签登记",
     params(("visitor_id" = i64, Path)),
-    responses((status = 204), (status = 422, body = super::api::Problem),
-        (status = 409, body = super::api::Problem), (status = 404, body = super::api::Problem)),
+    responses((status = 204), (status = 422, body = super::api_common::Problem),
+        (status = 409, body = super::api_common::Problem), (status = 404, body = super::api_common::Problem)),
     security(("token" = [])))]
 pub async fn submit_visit(
     State(state): State<AppState>,

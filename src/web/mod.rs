@@ -7,6 +7,7 @@ pub mod admin_refdata;
 pub mod admin_settings;
 pub mod admin_units;
 pub mod api;
+pub mod api_common;
 pub mod api_tokens;
 pub mod api_visits;
 pub mod auth;

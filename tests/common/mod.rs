@@ -92,6 +92,7 @@ fn serve_args() -> ServeArgs {
         max_uploads: 8,
         db_timeout_secs: 5,
         orphan_file_age_secs: 3600,
+        api_per_minute: 120,
         ..ServeArgs::default()
     }
 }
