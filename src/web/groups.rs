@@ -369,13 +369,7 @@ struct Posted {
 }
 
 fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| value(pairs, k);
     let form = GroupForm {
         name: get("name"),
         purpose: get("purpose"),
@@ -402,18 +396,21 @@ fn parse_posted(pairs: &[(String, String)]) -> Result<Posted, &'static str> {
     })
 }
 
+/// The posted value of field `name` ("" when absent).
+fn value(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
 /// The visitor blocks `v{i}_…` of a posted form, in the order of their indexes (more than
 /// the maximum refused).
 pub(super) fn posted_visitors(
     pairs: &[(String, String)],
 ) -> Result<Vec<TypedVisitor>, &'static str> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| value(pairs, k);
     let mut indexes: Vec<usize> = pairs
         .iter()
         .filter_map(|(k, _)| {
@@ -469,13 +466,7 @@ fn itinerary_rows(pairs: &[(String, String)]) -> Vec<ItineraryForm> {
         .collect();
     indexes.sort_unstable();
     indexes.dedup();
-    let get = |k: String| {
-        pairs
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: String| value(pairs, &k);
     indexes
         .iter()
         .map(|i| ItineraryForm {
