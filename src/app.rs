@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::config::{Config, SmsProvider};
 use crate::db::Db;
 use crate::files::FileStore;
-use crate::sms::{aliyun, OutboxSender, SmsSender};
+use crate::sms::{aliyun, templates, tencent, OutboxSender, SmsSender};
 use crate::state::{AppState, Inner};
 use crate::workflow::error::Unavailable;
 
@@ -38,30 +38,7 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         Ok(n) => tracing::info!("removed {n} temporary files left by a stopped upload"),
         Err(e) => tracing::warn!("sweeping temporary files in {}: {e}", files.describe()),
     }
-    let sms = match config.serve.sms_provider {
-        SmsProvider::Outbox => SmsSender::Outbox(OutboxSender::new(
-            config.data_dir.join("sms-outbox.jsonl"),
-            clock.clone(),
-        )),
-        SmsProvider::Aliyun => {
-            let s = &config.serve;
-            if s.aliyun_access_key_id.is_empty()
-                || s.aliyun_access_key_secret.is_empty()
-                || s.aliyun_sign_name.is_empty()
-                || s.aliyun_template_code.is_empty()
-            {
-                anyhow::bail!("the aliyun SMS provider needs LAIHUA_ALIYUN_ACCESS_KEY_ID, _ACCESS_KEY_SECRET, _SIGN_NAME and _TEMPLATE_CODE");
-            }
-            SmsSender::Aliyun(aliyun::AliyunSender::new(aliyun::AliyunConfig {
-                access_key_id: s.aliyun_access_key_id.clone(),
-                access_key_secret: s.aliyun_access_key_secret.clone(),
-                sign_name: s.aliyun_sign_name.clone(),
-                template_code: s.aliyun_template_code.clone(),
-                region_id: s.aliyun_region.clone(),
-                endpoint: s.aliyun_endpoint.clone(),
-            }))
-        }
-    };
+    let sms = sms_sender(&config, &clock)?;
     let seeded = match crate::seed::seed(&db, &files, clock.ts(), config.serve.demo).await {
         Ok(seeded) => seeded,
         // A full disk: serve what is stored (reads work, writes get the "cannot store" page)
@@ -111,6 +88,93 @@ pub async fn prepare(config: Config, clock: Clock) -> anyhow::Result<(AppState, 
         keys,
     }));
     Ok((state, notes))
+}
+
+/// The configured SMS provider. A real provider needs its credentials and a template for every
+/// kind of message: without them the server does not start (and says what is missing).
+pub fn sms_sender(config: &Config, clock: &Clock) -> anyhow::Result<SmsSender> {
+    let s = &config.serve;
+    if std::env::var_os("LAIHUA_ALIYUN_TEMPLATE_CODE").is_some() {
+        anyhow::bail!("LAIHUA_ALIYUN_TEMPLATE_CODE is no longer used: every kind of message has its own approved template, listed in the --sms-templates file (`laihua sms templates` prints the texts to submit)");
+    }
+    let templates = |provider: &str| -> anyhow::Result<templates::Templates> {
+        match &s.sms_templates {
+            Some(path) => templates::for_provider(path, provider),
+            None => anyhow::bail!("the {provider} SMS provider needs --sms-templates (LAIHUA_SMS_TEMPLATES): a TOML file with the approved template of every kind of message (`laihua sms templates` prints them)"),
+        }
+    };
+    let missing = |pairs: &[(&str, &str)]| -> anyhow::Result<()> {
+        let names: Vec<&str> = pairs
+            .iter()
+            .filter(|(_, v)| v.trim().is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        match names.is_empty() {
+            true => Ok(()),
+            false => anyhow::bail!("the SMS provider needs {}", names.join(", ")),
+        }
+    };
+    Ok(match s.sms_provider {
+        SmsProvider::Outbox => {
+            // A templates file given anyway is checked, so that it is right before it is used.
+            if let Some(path) = &s.sms_templates {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+                for provider in templates::PROVIDERS {
+                    if text.contains(&format!("[{provider}]")) {
+                        templates::for_provider(path, provider)?;
+                    }
+                }
+            }
+            SmsSender::Outbox(OutboxSender::new(
+                config.data_dir.join("sms-outbox.jsonl"),
+                clock.clone(),
+            ))
+        }
+        SmsProvider::Aliyun => {
+            missing(&[
+                ("LAIHUA_ALIYUN_ACCESS_KEY_ID", &s.aliyun_access_key_id),
+                (
+                    "LAIHUA_ALIYUN_ACCESS_KEY_SECRET",
+                    &s.aliyun_access_key_secret,
+                ),
+                ("LAIHUA_ALIYUN_SIGN_NAME", &s.aliyun_sign_name),
+            ])?;
+            let signature = match s.aliyun_signature_version {
+                3 => aliyun::SignatureVersion::V3,
+                1 => aliyun::SignatureVersion::V1,
+                v => anyhow::bail!("LAIHUA_ALIYUN_SIGNATURE_VERSION {v}: 3 or 1"),
+            };
+            SmsSender::Aliyun(aliyun::AliyunSender::new(aliyun::AliyunConfig {
+                access_key_id: s.aliyun_access_key_id.clone(),
+                access_key_secret: s.aliyun_access_key_secret.clone(),
+                sign_name: s.aliyun_sign_name.clone(),
+                code_sign_name: s.aliyun_code_sign_name.clone(),
+                templates: templates("aliyun")?,
+                region_id: s.aliyun_region.clone(),
+                endpoint: s.aliyun_endpoint.clone(),
+                signature,
+            }))
+        }
+        SmsProvider::Tencent => {
+            missing(&[
+                ("LAIHUA_TENCENT_SECRET_ID", &s.tencent_secret_id),
+                ("LAIHUA_TENCENT_SECRET_KEY", &s.tencent_secret_key),
+                ("LAIHUA_TENCENT_SDK_APP_ID", &s.tencent_sdk_app_id),
+                ("LAIHUA_TENCENT_SIGN_NAME", &s.tencent_sign_name),
+            ])?;
+            SmsSender::Tencent(tencent::TencentSender::new(tencent::TencentConfig {
+                secret_id: s.tencent_secret_id.clone(),
+                secret_key: s.tencent_secret_key.clone(),
+                sdk_app_id: s.tencent_sdk_app_id.clone(),
+                sign_name: s.tencent_sign_name.clone(),
+                code_sign_name: s.tencent_code_sign_name.clone(),
+                templates: templates("tencent")?,
+                region: s.tencent_region.clone(),
+                endpoint: s.tencent_endpoint.clone(),
+            }))
+        }
+    })
 }
 
 /// A start-up error, with what to do when the cause is a full disk or an unreachable database.

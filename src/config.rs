@@ -118,6 +118,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// SMS: the texts of the templates to submit for approval, and a check of the provider's
+    /// configuration.
+    Sms {
+        #[command(subcommand)]
+        command: SmsCommand,
+    },
     /// The keys of the personal data (the key file, `--data-key-file`).
     Keys {
         #[command(subcommand)]
@@ -162,6 +168,19 @@ pub enum KeysCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum SmsCommand {
+    /// Print every kind of message, one per line as `KIND<TAB>TEXT`, the text with `${name}`
+    /// variables (阿里云), or `{1}` `{2}`… with --numbered (腾讯云), to apply for the templates.
+    Templates {
+        #[arg(long)]
+        numbered: bool,
+    },
+    /// Check the configured provider (--sms-provider, its credentials, --sms-templates) as the
+    /// server does at start-up; exit 1 and say what is missing.
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Recompute the hash chain of the audit log; exit 1 if an entry was altered or removed.
     Verify,
@@ -190,9 +209,17 @@ pub struct ServeArgs {
     /// 60/N seconds); 0 takes the default, 120.
     #[arg(long, env = "LAIHUA_API_PER_MINUTE", default_value_t = 120)]
     pub api_per_minute: u32,
-    /// SMS provider: outbox (JSON lines in the data folder) or aliyun.
+    /// SMS provider: outbox (JSON lines in the data folder), aliyun or tencent.
     #[arg(long, env = "LAIHUA_SMS_PROVIDER", value_enum, default_value_t = SmsProvider::Outbox)]
     pub sms_provider: SmsProvider,
+    /// The approved template of every kind of message, per provider (TOML: `[aliyun]` then
+    /// `verify_code = "SMS_…"`…); `laihua sms templates` prints the texts to submit for approval.
+    /// Required by aliyun and tencent.
+    #[arg(long, env = "LAIHUA_SMS_TEMPLATES")]
+    pub sms_templates: Option<PathBuf>,
+    /// Seconds between two runs of the SMS job (notifications not yet sent, retries).
+    #[arg(long, env = "LAIHUA_SMS_JOB_SECONDS", default_value_t = 30)]
+    pub sms_job_seconds: u64,
     #[arg(long, env = "LAIHUA_ALIYUN_ACCESS_KEY_ID", default_value = "")]
     pub aliyun_access_key_id: String,
     #[arg(
@@ -202,10 +229,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub aliyun_access_key_secret: String,
+    /// The approved signature (签名) of notifications.
     #[arg(long, env = "LAIHUA_ALIYUN_SIGN_NAME", default_value = "")]
     pub aliyun_sign_name: String,
-    #[arg(long, env = "LAIHUA_ALIYUN_TEMPLATE_CODE", default_value = "")]
-    pub aliyun_template_code: String,
+    /// The approved signature of verification codes, if it is not the notifications' one.
+    #[arg(long, env = "LAIHUA_ALIYUN_CODE_SIGN_NAME", default_value = "")]
+    pub aliyun_code_sign_name: String,
     #[arg(long, env = "LAIHUA_ALIYUN_REGION", default_value = "cn-hangzhou")]
     pub aliyun_region: String,
     #[arg(
@@ -214,6 +243,34 @@ pub struct ServeArgs {
         default_value = "https://dysmsapi.aliyuncs.com/"
     )]
     pub aliyun_endpoint: String,
+    /// Signature of the requests: 3 (ACS3-HMAC-SHA256) or 1 (HMAC-SHA1, for an older 专有云
+    /// gateway).
+    #[arg(long, env = "LAIHUA_ALIYUN_SIGNATURE_VERSION", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub aliyun_signature_version: u8,
+    #[arg(long, env = "LAIHUA_TENCENT_SECRET_ID", default_value = "")]
+    pub tencent_secret_id: String,
+    #[arg(
+        long,
+        env = "LAIHUA_TENCENT_SECRET_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub tencent_secret_key: String,
+    /// The SMS application's SmsSdkAppId (e.g. 1400006666).
+    #[arg(long, env = "LAIHUA_TENCENT_SDK_APP_ID", default_value = "")]
+    pub tencent_sdk_app_id: String,
+    #[arg(long, env = "LAIHUA_TENCENT_SIGN_NAME", default_value = "")]
+    pub tencent_sign_name: String,
+    #[arg(long, env = "LAIHUA_TENCENT_CODE_SIGN_NAME", default_value = "")]
+    pub tencent_code_sign_name: String,
+    #[arg(long, env = "LAIHUA_TENCENT_REGION", default_value = "ap-guangzhou")]
+    pub tencent_region: String,
+    #[arg(
+        long,
+        env = "LAIHUA_TENCENT_ENDPOINT",
+        default_value = "https://sms.tencentcloudapi.com/"
+    )]
+    pub tencent_endpoint: String,
     /// Minutes without activity after which a session ends.
     #[arg(long, env = "LAIHUA_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: i64,
@@ -273,8 +330,10 @@ pub enum SmsProvider {
     /// JSON lines appended to `sms-outbox.jsonl` in the data folder.
     #[default]
     Outbox,
-    /// Alibaba Cloud SMS.
+    /// Alibaba Cloud SMS (阿里云短信).
     Aliyun,
+    /// Tencent Cloud SMS (腾讯云短信).
+    Tencent,
 }
 
 #[derive(Subcommand, Debug)]

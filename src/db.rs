@@ -109,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_tokens",
         include_str!("../migrations/0024_api_tokens.sql"),
     ),
+    (
+        25,
+        "sms_queue",
+        include_str!("../migrations/0025_sms_queue.sql"),
+    ),
 ];
 
 /// How long a request waits for the database when none is given (`--db-timeout-secs`).

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::workflow::{access, accounts, files, retention, sealing, visits};
+use crate::workflow::{access, accounts, files, retention, sealing, sms, visits};
 
 /// The running jobs of a serving instance.
 pub struct Jobs {
@@ -56,6 +56,12 @@ pub fn spawn_all(state: &AppState) -> Jobs {
         state.clone(),
         Job::Sealing,
         Duration::from_secs(3600),
+        stopped.clone(),
+    ));
+    tasks.spawn(every(
+        state.clone(),
+        Job::Sms,
+        Duration::from_secs(state.config.serve.sms_job_seconds.max(1)),
         stopped.clone(),
     ));
     tasks.spawn(metrics_upkeep(state.clone(), stopped));
@@ -109,6 +115,8 @@ enum Job {
     Sealing,
     /// Erases visitors' personal data past the retention setting (at start-up, then hourly).
     PersonalDataRetention,
+    /// Sends the queued SMS that are due (not sent yet, or retried after a failure).
+    Sms,
 }
 
 impl Job {
@@ -121,6 +129,7 @@ impl Job {
             Job::AccessLogRetention => "access_log_retention",
             Job::Sealing => "sealing",
             Job::PersonalDataRetention => "personal_data_retention",
+            Job::Sms => "sms",
         }
     }
 }
@@ -218,6 +227,22 @@ async fn run(state: &AppState, job: Job) -> bool {
                 }
             }
         }
+        Job::Sms => match sms::run(state).await {
+            Ok(r) if r == sms::Ran::default() => true,
+            Ok(r) => {
+                tracing::info!(
+                    sent = r.sent,
+                    failed = r.failed,
+                    unknown = r.unknown,
+                    "queued SMS sent"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!("SMS queue: {e:#}");
+                false
+            }
+        },
         Job::OverdueReminders => match visits::run_overdue(state).await {
             Ok(n) => {
                 tracing::info!(

@@ -4,7 +4,9 @@ use anyhow::Context;
 use clap::Parser;
 use laihua::app::{prepare, Application};
 use laihua::clock::Clock;
-use laihua::config::{AuditCommand, Cli, Command, Config, KeysCommand, LogFormat, StaffCommand};
+use laihua::config::{
+    AuditCommand, Cli, Command, Config, KeysCommand, LogFormat, SmsCommand, StaffCommand,
+};
 use laihua::store::users::Role;
 
 #[tokio::main]
@@ -114,6 +116,23 @@ async fn main() -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Some(Command::Sms {
+            command: SmsCommand::Templates { numbered },
+        }) => {
+            print!("{}", laihua::sms::templates::listing(numbered));
+            Ok(())
+        }
+        Some(Command::Sms {
+            command: SmsCommand::Check,
+        }) => {
+            let config = Config::new(&cli.common, cli.serve);
+            let sender = laihua::app::sms_sender(&config, &Clock::default())?;
+            println!(
+                "短信配置无误 / the SMS configuration is complete: {}",
+                sender.name()
+            );
+            Ok(())
         }
         Some(Command::Keys {
             command: KeysCommand::Rotate,

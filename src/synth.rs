@@ -875,7 +875,6 @@ impl Timeline {
 struct Ctx {
     units: Vec<UnitInfo>,
     staff: Staff,
-    office: String,
     now: i64,
     seed: u64,
 }
@@ -937,7 +936,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     u.id.to_string(),
                     String::new(),
                 );
-                Some((county, notify::registration_county_passed(&ctx.office)))
+                Some((county, notify::registration_county_passed()))
             }
             What::UnitCity => {
                 row(
@@ -947,7 +946,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     u.id.to_string(),
                     String::new(),
                 );
-                Some((city, notify::registration_approved(&ctx.office)))
+                Some((city, notify::registration_approved()))
             }
             What::UnitCountyReturn(r) => {
                 let reason = RETURN_REASONS[*r as usize % 2];
@@ -958,10 +957,7 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                     u.id.to_string(),
                     reason.to_string(),
                 );
-                Some((
-                    county,
-                    notify::registration_returned(&ctx.office, "县区外办", reason),
-                ))
+                Some((county, notify::registration_returned("县区外办", reason)))
             }
             What::GroupCreate(id, number) => {
                 row(
@@ -1002,22 +998,19 @@ fn rows_of(ctx: &Ctx, events: Vec<Event>) -> (Vec<AuditRow>, Vec<NewMessage>) {
                 let notice = match action {
                     GroupAction::Submit => Some(notify::group_submitted(number)),
                     GroupAction::CountyApprove => Some(notify::group_county_passed(number)),
-                    GroupAction::CountyReturn | GroupAction::CityReturn => Some(
-                        notify::group_returned(&ctx.office, number, by.office(), value),
-                    ),
+                    GroupAction::CountyReturn | GroupAction::CityReturn => {
+                        Some(notify::group_returned(number, by.office(), value))
+                    }
                     GroupAction::Accept => Some(notify::group_accepted(number, value)),
                     GroupAction::Report => Some(notify::group_reported(number, value)),
-                    GroupAction::Dispatch => Some(notify::group_dispatched(&ctx.office, number)),
+                    GroupAction::Dispatch => Some(notify::group_dispatched(number)),
                     GroupAction::Withdraw => Some(notify::group_withdrawn(number)),
                     GroupAction::MinistryRefuse => {
-                        Some(notify::group_ministry_refused(&ctx.office, number, value))
+                        Some(notify::group_ministry_refused(number, value))
                     }
-                    GroupAction::Cancel => Some(notify::group_cancelled(
-                        &ctx.office,
-                        number,
-                        *by == Role::Unit,
-                        value,
-                    )),
+                    GroupAction::Cancel => {
+                        Some(notify::group_cancelled(number, *by == Role::Unit, value))
+                    }
                     GroupAction::Save
                     | GroupAction::Upload
                     | GroupAction::Print
@@ -1179,7 +1172,6 @@ pub async fn generate(
         .iter()
         .map(|c| (c.alpha3.as_str(), c.name_zh.as_str()))
         .collect();
-    let office = crate::seed::load_site(pool).await?.office_name;
 
     let now = o.now;
     let start = now - o.years * 36525 * DAY / 100;
@@ -1408,7 +1400,6 @@ pub async fn generate(
     let ctx = Ctx {
         units: units_info,
         staff,
-        office,
         now,
         seed: o.seed,
     };

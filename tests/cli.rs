@@ -320,3 +320,69 @@ async fn stripped_keyed_links_are_found_missing() {
     let (ok, out) = laihua(dir, &url, &["audit", "verify"], "");
     assert!(!ok && out.contains("缺少密钥校验值"), "{out}");
 }
+
+/// `laihua sms templates` prints what to submit for approval; `laihua sms check` says what a
+/// provider's configuration lacks, as the server's start-up would.
+#[test]
+fn sms_templates_and_check() {
+    let tmp = common::tempdir::TempDir::new();
+    let dir = tmp.path();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("laihua.db").display());
+    let (ok, out) = laihua(dir, &url, &["sms", "templates"], "");
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), laihua::sms::Kind::ALL.len(), "{out}");
+    assert!(lines.contains(&"verify_code\t您的验证码为${code}，5分钟内有效，请勿告诉他人。"));
+    assert!(lines.iter().all(|l| l
+        .split_once('\t')
+        .is_some_and(|(k, t)| !k.is_empty() && !t.contains('【'))));
+    let (ok, out) = laihua(dir, &url, &["sms", "templates", "--numbered"], "");
+    assert!(
+        ok && out.contains("visit_returned\t您单位团组{1}到访人员{2}的销签登记被{3}退回"),
+        "{out}"
+    );
+
+    let file = dir.join("sms.toml");
+    std::fs::write(&file, "[aliyun]\nverify_code = \"SMS_1\"\n").unwrap();
+    let check = |extra: &[&str]| {
+        // Serving options come before the subcommand (or from the environment).
+        let mut args = vec![
+            "--sms-provider",
+            "aliyun",
+            "--aliyun-access-key-id",
+            "id",
+            "--aliyun-sign-name",
+            "常州外办",
+            "--sms-templates",
+        ];
+        args.push(file.to_str().unwrap());
+        args.extend_from_slice(extra);
+        args.extend(["sms", "check"]);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_laihua"));
+        cmd.arg("--data-dir")
+            .arg(dir)
+            .args(&args)
+            .env("LAIHUA_ALIYUN_ACCESS_KEY_SECRET", "s");
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, out) = check(&[]);
+    assert!(
+        !ok && out.contains("[aliyun] has no template for: registration_county_passed"),
+        "{out}"
+    );
+    let mut text = String::from("[aliyun]\n");
+    for k in laihua::sms::Kind::ALL {
+        text.push_str(&format!("{} = \"SMS_{}\"\n", k.key(), k.key().len()));
+    }
+    std::fs::write(&file, text).unwrap();
+    let (ok, out) = check(&[]);
+    assert!(ok && out.contains("阿里云短信"), "{out}");
+}

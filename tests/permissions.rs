@@ -541,6 +541,10 @@ fn table() -> Vec<Row> {
         // The access log: administrators only.
         get("/admin/access",                                        [LR,                 F,       F,        F,       F,        F,       F,       Ok])
             .marker("个人信息访问记录"),
+        // The SMS list: administrators only; `{id}` is no message.
+        get("/admin/sms",                                           [LR,                 F,       F,        F,       F,        F,       F,       Ok])
+            .marker("短信发送记录"),
+        post("/admin/sms/{id}/resend", Input::Nothing,              [LR,                 F,       F,        F,       F,        F,       F,       NF]),
         // Reference data, administrators only. `{list}` is the districts, `{item}` 天宁区, which
         // has units: empty forms give the page again with the errors, retiring it is refused with
         // the reason, restoring an entry in use changes nothing.
@@ -666,6 +670,7 @@ impl Fixture {
             "id" if pattern.starts_with("/admin/units/") => self.spare_unit_id.to_string(),
             // No token in the fixtures: an id no account has.
             "id" if pattern.starts_with("/account/tokens/") => "987654".to_string(),
+            "id" if pattern.starts_with("/admin/sms/") => "987654".to_string(),
             "list" if pattern.starts_with("/admin/refdata/") => "districts".to_string(),
             "item" if pattern.starts_with("/admin/refdata/") => self.district_id.to_string(),
             _ => panic!("no fixture object for {{{name}}} in {pattern}: extend Fixture::path"),

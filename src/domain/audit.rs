@@ -31,10 +31,12 @@ pub enum ObjectType {
     /// A data key of the key file (its number): a rotation.
     DataKey,
     ApiToken,
+    /// A message of the SMS queue (its number).
+    Sms,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 19] = [
+    pub const ALL: [ObjectType; 20] = [
         ObjectType::Unit,
         ObjectType::User,
         ObjectType::Group,
@@ -54,6 +56,7 @@ impl ObjectType {
         ObjectType::AccessLog,
         ObjectType::DataKey,
         ObjectType::ApiToken,
+        ObjectType::Sms,
     ];
 
     /// The `object_type` column's value.
@@ -78,6 +81,7 @@ impl ObjectType {
             ObjectType::AccessLog => "access_log",
             ObjectType::DataKey => "data_key",
             ObjectType::ApiToken => "api_token",
+            ObjectType::Sms => "sms",
         }
     }
 
@@ -123,6 +127,9 @@ impl ChainBreak {
 pub fn action_label(action: &str) -> &str {
     match action {
         "api_token.create" => "创建API令牌",
+        "sms.failed" => "短信发送失败",
+        "sms.unknown" => "短信发送结果不明",
+        "sms.resend" => "重新发送短信",
         "api_token.revoke" => "吊销API令牌",
         "api.use" => "通过API访问",
         "unit.create" => "创建注册帐号",

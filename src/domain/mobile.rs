@@ -30,6 +30,13 @@ fn is_eleven_digits(s: &str) -> bool {
 }
 
 impl Mobile {
+    /// A stored number masked for display (`***` if it is not a number).
+    pub fn mask(text: &str) -> String {
+        Mobile::parse(text)
+            .map(|m| m.masked())
+            .unwrap_or_else(|_| "***".into())
+    }
+
     /// Parses and normalises a mainland mobile number.
     pub fn parse(input: &str) -> Result<Mobile, MobileError> {
         let trimmed = input.trim();

@@ -1,4 +1,5 @@
-//! Development and test provider: one JSON line per message in `<data-dir>/sms-outbox.jsonl`.
+//! Development and test provider: one JSON line per message in `<data-dir>/sms-outbox.jsonl`,
+//! with the whole text as a phone shows it (`【office】text`), the kind and its parameters.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,6 +8,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use super::error::SmsError;
+use super::message::Sms;
+use super::wire::Sent;
 
 #[derive(Clone, Debug)]
 pub struct OutboxSender {
@@ -24,13 +27,22 @@ impl OutboxSender {
         }
     }
 
-    pub async fn send(&self, to: &str, text: &str) -> Result<(), SmsError> {
+    pub async fn send(&self, to: &str, sms: &Sms, office: &str) -> Result<Sent, SmsError> {
         let at = self
             .clock
             .now()
             .with_timezone(&crate::clock::beijing())
             .to_rfc3339();
-        let mut line = serde_json::json!({ "to": to, "text": text, "at": at }).to_string();
+        let params: serde_json::Value =
+            serde_json::from_str(&sms.params_json()).unwrap_or_default();
+        let mut line = serde_json::json!({
+            "to": to,
+            "text": format!("【{office}】{}", sms.text()),
+            "kind": sms.kind.key(),
+            "params": params,
+            "at": at,
+        })
+        .to_string();
         line.push('\n');
         let _guard = self.lock.lock().await;
         let mut f = tokio::fs::OpenOptions::new()
@@ -40,6 +52,6 @@ impl OutboxSender {
             .await?;
         f.write_all(line.as_bytes()).await?;
         f.flush().await?;
-        Ok(())
+        Ok(Sent::default())
     }
 }

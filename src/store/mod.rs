@@ -25,6 +25,7 @@ pub mod sealed;
 pub mod second_factors;
 pub mod sessions;
 pub mod sms_codes;
+pub mod sms_queue;
 pub mod sql;
 pub mod stats;
 pub mod units;

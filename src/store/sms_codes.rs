@@ -97,3 +97,15 @@ pub async fn consume(pool: &sqlx::AnyPool, id: i64) -> DbResult<bool> {
         .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// When the codes sent to `mobile` since `since` were sent (any purpose), oldest first.
+pub async fn sent_since(pool: &sqlx::AnyPool, mobile: &str, since: i64) -> DbResult<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM sms_codes WHERE mobile = $1 AND created_at > $2
+         ORDER BY created_at",
+    )
+    .bind(mobile)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

@@ -308,6 +308,7 @@ impl ObjectLink for Entry {
                 Some(format!("/admin/refdata/{}/{code}", list.slug))
             }
             T::AccessLog => Some("/admin/access".into()),
+            T::Sms => Some(format!("/admin/sms?id={id}")),
             T::Login | T::Mobile | T::Export | T::DataKey | T::ApiToken => None,
         }
     }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_access;
 pub mod admin_refdata;
 pub mod admin_settings;
+pub mod admin_sms;
 pub mod admin_units;
 pub mod api;
 pub mod api_common;

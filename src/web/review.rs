@@ -184,6 +184,8 @@ struct AdminHome {
     recent: Vec<Entry>,
     font: String,
     font_missing: String,
+    /// Notifications failed for good or of unknown outcome.
+    sms_problems: i64,
 }
 
 /// The administrator's overview: staff accounts, units by state, latest audit entries.
@@ -209,5 +211,6 @@ pub async fn admin_home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Re
             .map(|(s, n)| (s.label().to_string(), n))
             .collect(),
         recent: o.recent,
+        sms_problems: crate::workflow::sms::problems(&state).await?,
     })
 }

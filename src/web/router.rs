@@ -7,9 +7,9 @@ use axum::Router;
 
 use super::ctx::{guard, Access};
 use super::{
-    account, admin, admin_access, admin_refdata, admin_settings, admin_units, api_tokens, auth,
-    files, group_paths, group_review, groups, help, messages, notices, ratings, registration,
-    review, search, second_factor, stats, visitor_sheet, visits,
+    account, admin, admin_access, admin_refdata, admin_settings, admin_sms, admin_units,
+    api_tokens, auth, files, group_paths, group_review, groups, help, messages, notices, ratings,
+    registration, review, search, second_factor, stats, visitor_sheet, visits,
 };
 use crate::state::AppState;
 
@@ -332,6 +332,8 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ),
         ("/admin/audit", Admin, get(admin_settings::audit_log)),
         ("/admin/access", Admin, get(admin_access::page)),
+        ("/admin/sms", Admin, get(admin_sms::page)),
+        ("/admin/sms/{id}/resend", Admin, post(admin_sms::resend)),
         ("/admin/refdata", Admin, get(admin_refdata::overview)),
         (
             "/admin/refdata/{list}",

@@ -332,11 +332,13 @@ pub async fn change_password(
         "",
     )
     .await?;
+    let mut queued = Default::default();
     if let Some(unit_id) = account.unit_id {
         let notice = notify::password_changed(&fmt_ts(now), &p.actor.ip);
-        notify::write(tx.conn(), unit_id, &p.actor, &notice, now).await?;
+        queued = notify::write(tx.conn(), unit_id, &p.actor, &notice, now).await?;
     }
     tx.commit().await?;
+    notify::send(state, queued).await;
     Ok(())
 }
 
@@ -398,8 +400,12 @@ pub async fn rebind_mobile(
         .await
         .map_err(|e| Error::invalid("code", e.to_string()))?;
     let now = state.now();
-    let office = super::reference::site(state).await?.office_name;
-    let notice = notify::mobile_changed(&office, &unit.mobile_masked(), &m.masked(), &fmt_ts(now));
+    let notice = notify::mobile_changed(
+        &unit.mobile,
+        &unit.mobile_masked(),
+        &m.masked(),
+        &fmt_ts(now),
+    );
     let mut tx = state.db.begin().await?;
     attempts::clear(tx.conn(), &CURRENT_PASSWORD, &account.id.to_string()).await?;
     units::set_mobile(tx.conn(), unit.id, m.as_str(), now).await?;
@@ -413,9 +419,9 @@ pub async fn rebind_mobile(
         &format!("{} → {}", unit.mobile_masked(), m.masked()),
     )
     .await?;
-    notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
+    let queued = notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     tx.commit().await?;
-    notify::send_sms(state, &unit.mobile, &notice).await;
+    notify::send(state, queued).await;
     Ok(())
 }
 

@@ -132,7 +132,6 @@ pub async fn ministry_refuse(
     let g = t.group();
     let why = reason(typed, "ministry_reason", "外交部不予核实原因")?;
     let told = format!("外交部不予核实：{why}");
-    let office = super::reference::site(state).await?.office_name;
     let now = state.now();
     let change = Change::MinistryRefused {
         reason: &told,
@@ -146,7 +145,7 @@ pub async fn ministry_refuse(
     let done = Done::new(
         GroupAction::MinistryRefuse,
         detail,
-        notify::group_ministry_refused(&office, &g.number, why),
+        notify::group_ministry_refused(&g.number, why),
     );
     finish(state, tx, g, &p.actor, &p.actor, done, now).await
 }
@@ -162,7 +161,6 @@ pub async fn cancel(state: &AppState, p: &Principal, t: &Allowed, typed: &str) -
     t.expect(GroupAction::Cancel)?;
     let g = t.group();
     let why = reason(typed, "cancel_reason", "取消原因")?;
-    let office = super::reference::site(state).await?.office_name;
     let now = state.now();
     let mut tx = claim_for(state, p, t, Change::None, now).await?;
     // Read after the group's row is held: a registration committed before is seen here, one
@@ -176,7 +174,7 @@ pub async fn cancel(state: &AppState, p: &Principal, t: &Allowed, typed: &str) -
     let done = Done::new(
         GroupAction::Cancel,
         format!("{by}取消邀请：{why}"),
-        notify::group_cancelled(&office, &g.number, by_unit, why),
+        notify::group_cancelled(&g.number, by_unit, why),
     );
     let sender = if by_unit {
         Actor::system()

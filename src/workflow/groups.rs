@@ -1248,10 +1248,9 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
                 return Err(Error::invalid("reason", "退件原因不能超过2000个字符"));
             }
             let by = p.office();
-            let office = crate::workflow::reference::site(state).await?.office_name;
             let change = Change::Returned { reason, by };
             let tx = claim(state, p, t, change, now).await?;
-            let notice = notify::group_returned(&office, &g.number, by, reason);
+            let notice = notify::group_returned(&g.number, by, reason);
             (tx, Done::new(action, reason.to_string(), notice))
         }
         (GroupAction::Accept, Input::Nothing) => {
@@ -1284,14 +1283,13 @@ pub async fn act(state: &AppState, p: &Principal, t: &Allowed, input: Input) -> 
         }
         (GroupAction::Dispatch, Input::Letter(letter)) => {
             let checked = files::check(&letter, Accept::Pdf, "letter")?;
-            let office = crate::workflow::reference::site(state).await?.office_name;
             // The group is claimed first, then the letter stored: a dispatch refused as stale
             // leaves no file behind.
             let mut tx = claim(state, p, t, Change::None, now).await?;
             let letter_file_id =
                 files::store(state, tx.conn(), checked, Some(p.user_id), now).await?;
             groups::set_letter(tx.conn(), g.id, letter_file_id).await?;
-            let notice = notify::group_dispatched(&office, &g.number);
+            let notice = notify::group_dispatched(&g.number);
             (
                 tx,
                 Done::new(t.action, format!("邀请函：{}", letter.name), notice),
@@ -1372,17 +1370,9 @@ pub(super) async fn finish(
         &done.detail,
     )
     .await?;
-    notify::write(tx.conn(), g.unit_id, sender, &done.notice, now).await?;
+    let queued = notify::write(tx.conn(), g.unit_id, sender, &done.notice, now).await?;
     tx.commit().await?;
-    if done.notice.sms.is_some() {
-        // After the commit: the change stands and the site message tells the unit, so a failed
-        // lookup of its number is logged, not returned.
-        match units::get(state.pool(), g.unit_id).await {
-            Ok(Some(unit)) => notify::send_sms(state, &unit.mobile, &done.notice).await,
-            Ok(None) => {}
-            Err(e) => tracing::error!("reading unit {} for an SMS: {e}", g.unit_id),
-        }
-    }
+    notify::send(state, queued).await;
     Ok(())
 }
 

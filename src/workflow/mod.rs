@@ -30,5 +30,6 @@ pub mod retention;
 pub mod sealing;
 pub mod second_factor;
 pub mod settings;
+pub mod sms;
 pub mod verify;
 pub mod visits;

@@ -1,15 +1,20 @@
-//! What the system tells units on each status change: site message texts and SMS texts, kept in
-//! one place. The site message is written inside the caller's transaction; the SMS goes out after
-//! commit.
+//! What the system tells units on each status change: site message texts, and the SMS (a
+//! [`Kind`] of `crate::sms::message` with its parameters), kept in one place. Both are written
+//! inside the caller's transaction (the SMS to the queue); the SMS is tried once after the
+//! commit ([`send`]) and by the SMS job until it goes out.
 
+use super::sms::Queued;
+use crate::sms::{Kind, Sms};
 use crate::state::AppState;
-use crate::store::{messages, Actor, Conn, DbResult};
+use crate::store::{messages, units, Actor, Conn, DbResult};
 
 /// One notification: a site message, and an SMS when the event is important.
 pub struct Notice {
     pub title: String,
     pub body: String,
-    pub sms: Option<String>,
+    pub sms: Option<Sms>,
+    /// The number the SMS goes to when not the unit's bound one (a changed binding: the old).
+    pub sms_to: Option<String>,
     /// The unit caused this change itself: the message is kept as already read.
     pub own_action: bool,
 }
@@ -20,37 +25,37 @@ pub fn registration_submitted() -> Notice {
         body: "您的注册申请已提交，属地县区外办将进行初审，初审通过后由市外办审核。审核结果将以短信和站内信通知。".into(),
         sms: None,
         own_action: true,
+        sms_to: None,
     }
 }
 
-pub fn registration_county_passed(office: &str) -> Notice {
+pub fn registration_county_passed() -> Notice {
     Notice {
         title: "注册申请初审通过".into(),
         body: "您的注册申请已通过县区外办初审，已提交市外办审核。".into(),
         own_action: false,
-        sms: Some(format!(
-            "【{office}】您单位的注册申请已通过县区外办初审，等待市外办审核。"
-        )),
+        sms: sms(Kind::RegistrationCountyPassed, &[]),
+        sms_to: None,
     }
 }
 
-pub fn registration_approved(office: &str) -> Notice {
+pub fn registration_approved() -> Notice {
     Notice {
         title: "注册申请审核通过".into(),
         body: "您的注册申请已通过市外办审核，现在可以登录系统进行《邀请函》申请。".into(),
         own_action: false,
-        sms: Some(format!("【{office}】您单位的邀请外国人来华信息系统注册申请已审核通过，可登录系统申请《邀请函》。")),
+        sms: sms(Kind::RegistrationApproved, &[]),
+        sms_to: None,
     }
 }
 
-pub fn registration_returned(office: &str, by: &str, reason: &str) -> Notice {
+pub fn registration_returned(by: &str, reason: &str) -> Notice {
     Notice {
         title: "注册申请被退回补充".into(),
         body: format!("{by}退回了您的注册申请，请按以下要求补充材料后重新提交：\n{reason}"),
         own_action: false,
-        sms: Some(format!(
-            "【{office}】您单位的注册申请被{by}退回补充，请登录系统查看原因，补充后重新提交。"
-        )),
+        sms: sms(Kind::RegistrationReturned, &[("office", by)]),
+        sms_to: None,
     }
 }
 
@@ -60,75 +65,85 @@ pub fn change_submitted() -> Notice {
         body: "您的注册信息变更申请已提交，审核通过前原注册信息继续有效。".into(),
         sms: None,
         own_action: true,
+        sms_to: None,
     }
 }
 
-pub fn change_county_passed(office: &str) -> Notice {
+pub fn change_county_passed() -> Notice {
     Notice {
         title: "注册信息变更初审通过".into(),
         body: "您的注册信息变更申请已通过县区外办初审，已提交市外办审核。".into(),
         own_action: false,
-        sms: Some(format!(
-            "【{office}】您单位的注册信息变更申请已通过县区外办初审，等待市外办审核。"
-        )),
+        sms: sms(Kind::ChangeCountyPassed, &[]),
+        sms_to: None,
     }
 }
 
-pub fn change_approved(office: &str) -> Notice {
+pub fn change_approved() -> Notice {
     Notice {
         title: "注册信息变更审核通过".into(),
         body: "您的注册信息变更申请已审核通过，变更后的信息已生效。".into(),
         own_action: false,
-        sms: Some(format!("【{office}】您单位的注册信息变更申请已审核通过。")),
+        sms: sms(Kind::ChangeApproved, &[]),
+        sms_to: None,
     }
 }
 
-pub fn change_returned(office: &str, by: &str, reason: &str) -> Notice {
+pub fn change_returned(by: &str, reason: &str) -> Notice {
     Notice {
         title: "注册信息变更被退回".into(),
         body: format!("{by}退回了您的注册信息变更申请，原注册信息继续有效。原因：\n{reason}"),
         own_action: false,
-        sms: Some(format!(
-            "【{office}】您单位的注册信息变更申请被{by}退回，请登录系统查看原因。"
-        )),
+        sms: sms(Kind::ChangeReturned, &[("office", by)]),
+        sms_to: None,
     }
 }
 
-/// Writes the site message inside the transaction.
+/// Writes the site message and queues the SMS inside the transaction (to the unit's bound
+/// mobile as it is in this transaction, or to `sms_to`); [`send`] it after the commit.
 pub async fn write(
     conn: &mut Conn,
     unit_id: i64,
     sender: &Actor,
     notice: &Notice,
     now: i64,
-) -> DbResult<()> {
+) -> DbResult<Queued> {
     if notice.own_action {
         messages::record_read(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
     } else {
         messages::send(conn, unit_id, sender, &notice.title, &notice.body, now).await?;
     }
-    Ok(())
-}
-
-/// Sends the SMS of a committed notice; a failure is logged, not fatal (the site message stands).
-pub async fn send_sms(state: &AppState, mobile: &str, notice: &Notice) {
-    if let Some(text) = &notice.sms {
-        if let Err(e) = state.sms.send(mobile, text).await {
-            tracing::error!("notification SMS to unit failed: {e}");
-        }
+    let Some(sms) = &notice.sms else {
+        return Ok(Queued::default());
+    };
+    let mobile = match &notice.sms_to {
+        Some(m) => Some(m.clone()),
+        None => units::get(&mut *conn, unit_id).await?.map(|u| u.mobile),
+    };
+    match mobile {
+        Some(m) if !m.is_empty() => super::sms::enqueue(conn, Some(unit_id), &m, sms, now).await,
+        _ => Ok(Queued::default()),
     }
 }
 
-/// The unit's bound mobile was changed (the SMS goes to the old number).
-pub fn mobile_changed(office: &str, old: &str, new: &str, when: &str) -> Notice {
+/// After the commit: tries the queued SMS once (the SMS job tries again after a failure).
+pub async fn send(state: &AppState, queued: Queued) {
+    super::sms::send_queued(state, queued).await
+}
+
+fn sms(kind: Kind, values: &[(&str, &str)]) -> Option<Sms> {
+    Some(Sms::new(kind, values))
+}
+
+/// The unit's bound mobile was changed (the SMS goes to the old number, `old_number`).
+pub fn mobile_changed(old_number: &str, old: &str, new: &str, when: &str) -> Notice {
     Notice {
         title: "绑定手机已修改".into(),
         body: format!(
             "本单位帐号绑定的手机号码已于{when}由{old}改为{new}。如非本单位操作，请立即修改登录密码并联系市外办。"
         ),
-        sms: Some(format!(
-            "【{office}】您单位在来华邀请系统绑定的手机号码已于{when}改为{new}，本号码不再接收验证码。如非本单位操作，请立即联系市外办。"
-        )),
+        sms: sms(Kind::MobileChanged, &[("time", when), ("mobile", new)]),
+        sms_to: Some(old_number.to_string()),
         own_action: false,
     }
 }
@@ -142,6 +157,7 @@ pub fn password_changed(when: &str, ip: &str) -> Notice {
         ),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -151,6 +167,7 @@ pub fn group_submitted(number: &str) -> Notice {
         body: format!("团组{number}已提交，县区外办初审后由市外办审核受理。提交后团组不能修改。"),
         sms: None,
         own_action: true,
+        sms_to: None,
     }
 }
 
@@ -160,6 +177,7 @@ pub fn group_county_passed(number: &str) -> Notice {
         body: format!("团组{number}已通过县区外办初审，已提交市外办审核受理。"),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -169,6 +187,7 @@ pub fn group_accepted(number: &str, acceptance_no: &str) -> Notice {
         body: format!("团组{number}已由市外办审核受理，受理编号：{acceptance_no}。"),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -178,28 +197,29 @@ pub fn group_reported(number: &str, verification_no: &str) -> Notice {
         body: format!("团组{number}已由市外办上报外交部，核实单号：{verification_no}。"),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
-pub fn group_dispatched(office: &str, number: &str) -> Notice {
+pub fn group_dispatched(number: &str) -> Notice {
     Notice {
         title: format!("团组{number}已发件"),
         body: format!("团组{number}的邀请函已发件，请在“申报历史查询”中下载。外宾来访结束后，请按时办理销签登记。"),
-        sms: Some(format!("【{office}】您单位申报的团组{number}邀请函已发件，请登录系统下载。")),
+        sms: sms(Kind::GroupDispatched, &[("group", number)]),
         own_action: false,
+        sms_to: None,
     }
 }
 
-pub fn group_returned(office: &str, number: &str, by: &str, reason: &str) -> Notice {
+pub fn group_returned(number: &str, by: &str, reason: &str) -> Notice {
     Notice {
         title: format!("团组{number}退件"),
         body: format!(
             "{by}退回了团组{number}（退件），请按以下要求修改后重新打印、上传并提交：\n{reason}"
         ),
-        sms: Some(format!(
-            "【{office}】您单位申报的团组{number}被{by}退件，请登录系统查看原因，修改后重新提交。"
-        )),
+        sms: sms(Kind::GroupReturned, &[("group", number), ("office", by)]),
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -209,6 +229,7 @@ pub fn visit_county_passed(name: &str, number: &str) -> Notice {
         body: format!("团组{number}到访人员{name}的销签登记已通过县区外办审核，已提交市外办审核。"),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -218,30 +239,36 @@ pub fn visit_completed(name: &str, number: &str) -> Notice {
         body: format!("团组{number}到访人员{name}的销签登记已审核完成（已销签）。"),
         sms: None,
         own_action: false,
+        sms_to: None,
     }
 }
 
-pub fn visit_returned(office: &str, name: &str, number: &str, by: &str, reason: &str) -> Notice {
+pub fn visit_returned(name: &str, number: &str, by: &str, reason: &str) -> Notice {
     Notice {
         title: format!("{name}的销签登记被退回"),
         body: format!("{by}退回了团组{number}到访人员{name}的销签登记，请按以下要求修改后重新提交：\n{reason}"),
-        sms: Some(format!("【{office}】您单位团组{number}到访人员{name}的销签登记被{by}退回，请登录系统查看原因。")),
+        sms: sms(
+            Kind::VisitReturned,
+            &[("group", number), ("name", name), ("office", by)],
+        ),
         own_action: false,
+        sms_to: None,
     }
 }
 
-pub fn visit_overdue(office: &str, visitors: &[String]) -> Notice {
+pub fn visit_overdue(visitors: &[String]) -> Notice {
     Notice {
         title: "销签登记逾期提醒".into(),
         body: format!(
             "以下到访人员计划出境已超过规定期限，尚未办理销签登记，请尽快登记：\n{}",
             visitors.join("\n")
         ),
-        sms: Some(format!(
-            "【{office}】您单位有{}名到访人员的销签登记已逾期，请尽快登录系统办理。",
-            visitors.len()
-        )),
+        sms: sms(
+            Kind::VisitOverdue,
+            &[("count", &visitors.len().to_string())],
+        ),
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -259,20 +286,20 @@ pub fn rating_submitted(number: &str, step: &str, level: &str, due: Option<&str>
         body: format!("您对团组{number}“{step}”环节的评价（{level}）已提交。{then}"),
         sms: None,
         own_action: true,
+        sms_to: None,
     }
 }
 
 /// The city office closed the follow-up item of the unit's 差评 with its reply.
-pub fn rating_replied(office: &str, number: &str, step: &str, reply: &str) -> Notice {
+pub fn rating_replied(number: &str, step: &str, reply: &str) -> Notice {
     Notice {
         title: format!("团组{number}差评整改已办结"),
         body: format!(
             "市外办已办结您对团组{number}“{step}”环节差评的整改。整改情况：\n{reply}\n您可以在团组页面查看，并重新评价。"
         ),
-        sms: Some(format!(
-            "【{office}】您单位对团组{number}的评价已收到市外办的整改答复，请登录系统查看，并可重新评价。"
-        )),
+        sms: sms(Kind::RatingReplied, &[("group", number)]),
         own_action: false,
+        sms_to: None,
     }
 }
 
@@ -283,34 +310,34 @@ pub fn group_withdrawn(number: &str) -> Notice {
         body: format!("团组{number}已撤回，县区外办不再办理。修改后请重新【打印】、上传盖章扫描件并【提交】。"),
         sms: None,
         own_action: true,
+        sms_to: None,
     }
 }
 
 /// 外交部不予核实: the group is back with the unit with the Ministry's reason.
-pub fn group_ministry_refused(office: &str, number: &str, reason: &str) -> Notice {
+pub fn group_ministry_refused(number: &str, reason: &str) -> Notice {
     Notice {
         title: format!("团组{number}退件（外交部不予核实）"),
         body: format!(
             "团组{number}上报外交部后，外交部不予核实，市外办已退件。原因：\n{reason}\n请按要求修改后重新打印、上传并提交；受理编号保留，重新受理时沿用。"
         ),
-        sms: Some(format!(
-            "【{office}】您单位申报的团组{number}外交部不予核实，已退件，请登录系统查看原因。"
-        )),
+        sms: sms(Kind::GroupMinistryRefused, &[("group", number)]),
         own_action: false,
+        sms_to: None,
     }
 }
 
 /// 取消邀请: by the unit itself (kept as read, no SMS) or by the city (site message and SMS).
-pub fn group_cancelled(office: &str, number: &str, by_unit: bool, reason: &str) -> Notice {
+pub fn group_cancelled(number: &str, by_unit: bool, reason: &str) -> Notice {
     let by = if by_unit { "您单位" } else { "市外办" };
     Notice {
         title: format!("团组{number}邀请已取消"),
         body: format!(
             "团组{number}的邀请已由{by}取消。取消原因：\n{reason}\n该团组的到访人员已记为“邀请已取消”，无需再办理销签登记。"
         ),
-        sms: (!by_unit).then(|| {
-            format!("【{office}】您单位申报的团组{number}的邀请已由市外办取消，请登录系统查看原因。")
-        }),
+        sms: (!by_unit)
+            .then(|| Sms::new(Kind::GroupCancelled, &[("group", number)])),
         own_action: by_unit,
+        sms_to: None,
     }
 }

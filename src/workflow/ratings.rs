@@ -26,7 +26,6 @@ use crate::state::AppState;
 use crate::store::audit;
 use crate::store::groups::{self, Group};
 use crate::store::ratings::{self, NewRating, Rating, Step};
-use crate::store::units;
 
 /// The audit name of a rating.
 pub const SUBMIT: &str = "rating.submit";
@@ -289,8 +288,9 @@ pub async fn rate(
     )
     .await?;
     let notice = notify::rating_submitted(&g.number, &step, level.label(), due.as_deref());
-    notify::write(tx.conn(), g.unit_id, &p.actor, &notice, now).await?;
+    let queued = notify::write(tx.conn(), g.unit_id, &p.actor, &notice, now).await?;
     tx.commit().await?;
+    notify::send(state, queued).await;
     Ok(())
 }
 
@@ -351,7 +351,6 @@ pub async fn reply(state: &AppState, p: &Principal, id: i64, text: &str) -> Outc
     }
     let text = parse_reply(text).map_err(Error::Invalid)?;
     let now = state.now();
-    let office = super::reference::site(state).await?.office_name;
     let mut tx = state.db.begin().await?;
     if !ratings::reply(tx.conn(), id, &text, p.user_id, now).await? {
         return Err(Error::Stale(CLOSED.into()));
@@ -368,15 +367,10 @@ pub async fn reply(state: &AppState, p: &Principal, id: i64, text: &str) -> Outc
         &format!("差评整改办结（“{step}”环节，{}）：{text}", r.level.label()),
     )
     .await?;
-    let notice = notify::rating_replied(&office, &r.group_number, &step, &text);
-    notify::write(tx.conn(), r.unit_id, &p.actor, &notice, now).await?;
+    let notice = notify::rating_replied(&r.group_number, &step, &text);
+    let queued = notify::write(tx.conn(), r.unit_id, &p.actor, &notice, now).await?;
     tx.commit().await?;
-    // After the commit: the reply stands and the site message tells the unit.
-    match units::get(state.pool(), r.unit_id).await {
-        Ok(Some(unit)) => notify::send_sms(state, &unit.mobile, &notice).await,
-        Ok(None) => {}
-        Err(e) => tracing::error!("reading unit {} for an SMS: {e}", r.unit_id),
-    }
+    notify::send(state, queued).await;
     Ok(())
 }
 

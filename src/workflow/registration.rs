@@ -693,8 +693,9 @@ pub async fn submit(state: &AppState, p: &Principal) -> Outcome<Request> {
     if !ok {
         return Err(Error::Stale(SUBMITTED.into()));
     }
-    notify::write(tx.conn(), own.unit.id, &Actor::system(), &notice, now).await?;
+    let queued = notify::write(tx.conn(), own.unit.id, &Actor::system(), &notice, now).await?;
     tx.commit().await?;
+    notify::send(state, queued).await;
     Ok(request)
 }
 
@@ -885,16 +886,15 @@ pub async fn decide(
         reason: action.is_return().then_some(reason.as_str()),
     };
     let now = state.now();
-    let office = crate::workflow::reference::site(state).await?.office_name;
     let by = p.office();
     let mut tx = state.db.begin().await?;
     let (ok, notice, oid) = match &change {
         None => {
             let ok = units::review(tx.conn(), unit.id, &decision, now).await?;
             let notice = match action {
-                RegAction::CountyApprove => notify::registration_county_passed(&office),
-                RegAction::CityApprove => notify::registration_approved(&office),
-                _ => notify::registration_returned(&office, by, &reason),
+                RegAction::CountyApprove => notify::registration_county_passed(),
+                RegAction::CityApprove => notify::registration_approved(),
+                _ => notify::registration_returned(by, &reason),
             };
             (ok, notice, unit.id.to_string())
         }
@@ -915,9 +915,9 @@ pub async fn decide(
                 }
             }
             let notice = match action {
-                RegAction::CountyApprove => notify::change_county_passed(&office),
-                RegAction::CityApprove => notify::change_approved(&office),
-                _ => notify::change_returned(&office, by, &reason),
+                RegAction::CountyApprove => notify::change_county_passed(),
+                RegAction::CityApprove => notify::change_approved(),
+                _ => notify::change_returned(by, &reason),
             };
             (ok, notice, c.id.to_string())
         }
@@ -943,9 +943,9 @@ pub async fn decide(
         let object = Request::Registration.object_type();
         audit::write(tx.conn(), &p.actor, now, name, object, &uid, &detail).await?;
     }
-    notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
+    let queued = notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     tx.commit().await?;
-    notify::send_sms(state, &unit.mobile, &notice).await;
+    notify::send(state, queued).await;
     Ok(())
 }
 

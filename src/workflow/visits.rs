@@ -497,19 +497,11 @@ pub async fn decide(
     let notice = match action {
         VisitAction::CountyApprove => notify::visit_county_passed(&s.name, &s.group_number),
         VisitAction::Complete => notify::visit_completed(&s.name, &s.group_number),
-        _ => notify::visit_returned(
-            &crate::workflow::reference::site(state).await?.office_name,
-            &s.name,
-            &s.group_number,
-            by,
-            reason.unwrap_or(""),
-        ),
+        _ => notify::visit_returned(&s.name, &s.group_number, by, reason.unwrap_or("")),
     };
-    notify::write(tx.conn(), s.unit_id, &p.actor, &notice, now).await?;
+    let queued = notify::write(tx.conn(), s.unit_id, &p.actor, &notice, now).await?;
     tx.commit().await?;
-    if let Some(unit) = units::get(state.pool(), s.unit_id).await? {
-        notify::send_sms(state, &unit.mobile, &notice).await;
-    }
+    notify::send(state, queued).await;
     Ok(action)
 }
 
@@ -678,11 +670,8 @@ pub async fn run_overdue(state: &AppState) -> Outcome<usize> {
                 )
             })
             .collect();
-        let notice = notify::visit_overdue(
-            &crate::workflow::reference::site(state).await?.office_name,
-            &list,
-        );
-        notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
+        let notice = notify::visit_overdue(&list);
+        let queued = notify::write(tx.conn(), unit_id, &Actor::system(), &notice, now).await?;
         audit::write(
             tx.conn(),
             &Actor::system(),
@@ -694,9 +683,7 @@ pub async fn run_overdue(state: &AppState) -> Outcome<usize> {
         )
         .await?;
         tx.commit().await?;
-        if let Some(unit) = units::get(state.pool(), unit_id).await? {
-            notify::send_sms(state, &unit.mobile, &notice).await;
-        }
+        notify::send(state, queued).await;
     }
     Ok(n)
 }

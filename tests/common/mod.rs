@@ -83,8 +83,9 @@ fn serve_args() -> ServeArgs {
         session_idle_minutes: 30,
         session_max_hours: 12,
         sms_per_ip_hour: 1000,
-        // Tests run the overdue job themselves, with a clock they move.
+        // Tests run the overdue and SMS jobs themselves, with a clock they move.
         overdue_job_seconds: 86_400,
+        sms_job_seconds: 86_400,
         aliyun_region: "cn-hangzhou".into(),
         // The production defaults (the derived Default has 0: no limit).
         header_timeout_secs: 30,
