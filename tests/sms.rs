@@ -342,6 +342,72 @@ async fn aliyun(
     }
 }
 
+/// Checks a signature V1 request (HMAC-SHA1 over the sorted GET query).
+fn verify_aliyun_v1(query: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut params = BTreeMap::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').ok_or("bad pair")?;
+        if rfc3986(&decode(v)) != v {
+            return Err(format!("not canonically encoded: {pair}"));
+        }
+        params.insert(decode(k), decode(v));
+    }
+    let signature = params.remove("Signature").ok_or("no Signature")?;
+    for (k, v) in [
+        ("AccessKeyId", ALI_ID),
+        ("Action", "SendSms"),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("Version", "2017-05-25"),
+        ("Format", "JSON"),
+    ] {
+        if params.get(k).map(String::as_str) != Some(v) {
+            return Err(format!("{k}: {:?}", params.get(k)));
+        }
+    }
+    let canonical = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", rfc3986(k), rfc3986(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let to_sign = format!("GET&%2F&{}", rfc3986(&canonical));
+    let mut m = Hmac::<sha1::Sha1>::new_from_slice(format!("{ALI_SECRET}&").as_bytes()).unwrap();
+    m.update(to_sign.as_bytes());
+    use base64::Engine as _;
+    let expected = base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
+    if signature != expected {
+        return Err("V1 signature does not match".into());
+    }
+    Ok(params)
+}
+
+async fn aliyun_v1(State(fake): State<Fake>, RawQuery(q): RawQuery) -> String {
+    let checked = verify_aliyun_v1(&q.unwrap_or_default());
+    let params = checked.clone().unwrap_or_default();
+    let template = params.get("TemplateCode").cloned().unwrap_or_default();
+    let values: serde_json::Map<String, serde_json::Value> = params
+        .get("TemplateParam")
+        .map(|t| serde_json::from_str(t).unwrap())
+        .unwrap_or_default();
+    let kind = kind_of(&template).unwrap();
+    let seen = Seen {
+        verified: checked.map(|_| ()),
+        phone: params.get("PhoneNumbers").cloned().unwrap_or_default(),
+        sign: params.get("SignName").cloned().unwrap_or_default(),
+        params: kind
+            .params()
+            .iter()
+            .map(|n| (n.to_string(), values[*n].as_str().unwrap().to_string()))
+            .collect(),
+        template,
+        answered: String::new(),
+    };
+    match fake.answer(seen) {
+        None => r#"{"Code":"OK","Message":"OK","BizId":"1","RequestId":"2"}"#.into(),
+        Some(code) => serde_json::json!({"Code": code, "Message": "scripted"}).to_string(),
+    }
+}
+
 async fn tencent(State(fake): State<Fake>, h: HeaderMap, body: Bytes) -> String {
     let checked = verify_tencent(&h, &body);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -374,7 +440,7 @@ async fn tencent(State(fake): State<Fake>, h: HeaderMap, body: Bytes) -> String 
 /// Starts the fake; its base URL.
 async fn start_fake(fake: &Fake) -> String {
     let app = Router::new()
-        .route("/aliyun/", post(aliyun))
+        .route("/aliyun/", post(aliyun).get(aliyun_v1))
         .route("/tencent/", post(tencent))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -641,6 +707,18 @@ async fn tencent_notification_failed_for_good_is_shown_and_sent_again_by_an_admi
     let city = app.client();
     city.login("city", DEMO_PASSWORD).await;
     assert_ne!(city.get("/admin/sms").await.status, 200);
+
+    // The list keeps a message 180 days.
+    app.clock().advance(179 * 86_400);
+    laihua::workflow::accounts::housekeeping(&app.state)
+        .await
+        .unwrap();
+    assert!(app.scalar("SELECT COUNT(*) FROM sms_queue").await > 0);
+    app.clock().advance(2 * 86_400);
+    laihua::workflow::accounts::housekeeping(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM sms_queue").await, 0);
 }
 
 #[tokio::test]
@@ -817,6 +895,69 @@ async fn a_provider_without_a_template_for_every_kind_does_not_start() {
         .to_string();
     assert!(
         e.contains("LAIHUA_TENCENT_SECRET_ID") && e.contains("LAIHUA_TENCENT_SDK_APP_ID"),
+        "{e}"
+    );
+}
+
+/// Signature V1, kept for older gateways, signs the same parameters.
+#[tokio::test]
+async fn aliyun_signature_v1_is_still_accepted() {
+    let fake = Fake::default();
+    let base = start_fake(&fake).await;
+    let dir = tempdir::TempDir::new();
+    let templates =
+        laihua::sms::templates::for_provider(&templates_file(dir.path()), "aliyun").unwrap();
+    let sender = laihua::sms::aliyun::AliyunSender::new(laihua::sms::aliyun::AliyunConfig {
+        access_key_id: ALI_ID.into(),
+        access_key_secret: ALI_SECRET.into(),
+        sign_name: NOTE_SIGN.into(),
+        code_sign_name: CODE_SIGN.into(),
+        templates,
+        region_id: String::new(),
+        endpoint: format!("{base}/aliyun/"),
+        signature: laihua::sms::aliyun::SignatureVersion::V1,
+    });
+    let code = laihua::sms::Sms::new(Kind::VerifyCode, &[("code", "012345")]);
+    let long = "Maximilian Alexander Konstantin von Hohenzollern-Sigmaringen";
+    let note = laihua::sms::Sms::new(
+        Kind::VisitReturned,
+        &[("group", "20260001"), ("name", long), ("office", "市外办")],
+    );
+    sender.send("13912345678", &code).await.unwrap();
+    sender.send("13912345678", &note).await.unwrap();
+    check_requests(&fake, "aliyun");
+    let seen = fake.seen();
+    assert_eq!(seen[1].params[1].1, "Maximilian Alexander Konstantin vo…");
+    // A refusal is told with its code and what it means.
+    fake.fail_once(
+        &code_of(Kind::VerifyCode, "aliyun"),
+        "isv.MOBILE_NUMBER_ILLEGAL",
+    );
+    let e = sender.send("13912345678", &code).await.unwrap_err();
+    assert_eq!(e.retry, laihua::sms::Retry::Never);
+    assert!(
+        e.message.contains("手机号码格式错误") && e.message.contains("isv.MOBILE_NUMBER_ILLEGAL"),
+        "{e}"
+    );
+    // Nothing listening: not sent, tried again later; the number is not in the message.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let tencent = laihua::sms::tencent::TencentSender::new(laihua::sms::tencent::TencentConfig {
+        secret_id: TC_ID.into(),
+        secret_key: TC_SECRET.into(),
+        sdk_app_id: "1400006666".into(),
+        sign_name: NOTE_SIGN.into(),
+        code_sign_name: String::new(),
+        templates: laihua::sms::templates::for_provider(&templates_file(dir.path()), "tencent")
+            .unwrap(),
+        region: String::new(),
+        endpoint: format!("http://{addr}/"),
+    });
+    let e = tencent.send("13912345678", &code).await.unwrap_err();
+    assert_eq!(e.retry, laihua::sms::Retry::Later);
+    assert!(
+        e.message.contains("无法连接短信平台") && !e.message.contains("13912345678"),
         "{e}"
     );
 }

@@ -242,6 +242,24 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     await see(page.getByRole('row').filter({ hasText: '导出Excel' }).first());
     await screenshot(page, 'admin-audit');
 
+    // 短信发送记录: a notification the provider refused (the outbox never fails, so the refusal
+    // is written behind the server's back) is on the home page and the list with its reason,
+    // and 【重新发送】 sends it.
+    const smsBefore = server.sms().length;
+    server.sql("UPDATE sms_queue SET state = 'failed', attempts = 1, last_error = '阿里云短信：账户余额不足（isv.AMOUNT_NOT_ENOUGH：余额不足）' WHERE id = (SELECT MAX(id) FROM sms_queue WHERE kind <> 'verify_code')");
+    await menu().getByRole('link', { name: '系统管理' }).click();
+    await seeText(page, '有1条短信发送失败或结果不明');
+    await page.getByRole('link', { name: '查看原因' }).click();
+    const failed = page.getByRole('row').filter({ hasText: '账户余额不足' });
+    await see(failed);
+    await seeText(page, '发送失败');
+    await screenshot(page, 'admin-sms');
+    await failed.getByRole('button', { name: '重新发送' }).click();
+    await seeText(page, '已重新放入发送队列并尝试发送');
+    await until(() => server.sms().length === smsBefore + 1 || null, 'the notification sent again');
+    await page.goto('/admin');
+    assert.equal(await page.getByText('短信发送失败或结果不明').count(), 0);
+
     // The hash chain: intact, then broken by an UPDATE behind the server's back.
     const intact = server.cli(['audit', 'verify']);
     assert.ok(intact.ok, intact.output);

@@ -242,3 +242,14 @@ pub async fn counts(pool: &sqlx::AnyPool) -> DbResult<Vec<(String, i64)>> {
         .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
         .collect()
 }
+
+/// Deletes the messages created before `before` that are done with (sent, failed, unknown).
+pub async fn purge(pool: &sqlx::AnyPool, before: i64) -> DbResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM sms_queue WHERE created_at < $1 AND state IN ('sent', 'failed', 'unknown')",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -595,6 +595,7 @@ pub async fn housekeeping(state: &AppState) -> Outcome<()> {
     flows::purge(state.pool(), now - 86_400).await?;
     store_attempts::purge(state.pool(), now).await?;
     store_attempts::purge_addresses(state.pool(), now - KNOWN_ADDRESS_SECS).await?;
+    super::sms::purge(state).await?;
     Ok(())
 }
 

@@ -23,6 +23,9 @@ use crate::workflow::error::{Error, Outcome};
 pub const MAX_ATTEMPTS: i64 = 8;
 /// How long an attempt may take before its claim is considered lost.
 pub const LEASE: i64 = 120;
+/// How long the list keeps a message (the texts name visitors and groups; the audit log keeps
+/// failures and resends).
+pub const KEEP: i64 = 180 * 86_400;
 /// Messages one run of the job sends at most.
 const BATCH: i64 = 200;
 
@@ -99,6 +102,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<Ran> {
         }
     }
     Ok(ran)
+}
+
+/// Removes the messages older than [`KEEP`] that are done with (the hourly housekeeping).
+pub async fn purge(state: &AppState) -> DbResult<u64> {
+    sms_queue::purge(state.pool(), state.now() - KEEP).await
 }
 
 /// One attempt of a queued message: `None` when it was not ours to send (sent, claimed
