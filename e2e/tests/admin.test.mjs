@@ -246,7 +246,7 @@ test('administration: county account, dishonesty list, lost phone, export, audit
     // is written behind the server's back) is on the home page and the list with its reason,
     // and 【重新发送】 sends it.
     const smsBefore = server.sms().length;
-    server.sql("UPDATE sms_queue SET state = 'failed', attempts = 1, last_error = '阿里云短信：账户余额不足（isv.AMOUNT_NOT_ENOUGH：余额不足）' WHERE id = (SELECT MAX(id) FROM sms_queue WHERE kind <> 'verify_code')");
+    server.sql("UPDATE sms_queue SET state = 'failed', attempts = 1, sent_at = NULL, reference = '', last_error = '阿里云短信：账户余额不足（isv.AMOUNT_NOT_ENOUGH：余额不足）' WHERE id = (SELECT MAX(id) FROM sms_queue WHERE kind <> 'verify_code')");
     await menu().getByRole('link', { name: '系统管理' }).click();
     await seeText(page, '有1条短信发送失败或结果不明');
     await page.getByRole('link', { name: '查看原因' }).click();

@@ -26,7 +26,9 @@ use sha1::Sha1;
 use super::error::{Reason, Retry, SmsError};
 use super::message::Sms;
 use super::templates::Templates;
-use super::wire::{hmac_sha256, host_of, sha256_hex, Sent};
+use super::wire::{
+    client, exchange, hmac_sha256, host_of, or_default, sha256_hex, sign_for, unrecognised, Sent,
+};
 
 /// Public endpoint of the SMS service.
 pub const DEFAULT_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com/";
@@ -91,25 +93,16 @@ impl fmt::Debug for AliyunConfig {
 
 impl AliyunConfig {
     fn region(&self) -> &str {
-        match self.region_id.trim() {
-            "" => DEFAULT_REGION_ID,
-            r => r,
-        }
+        or_default(&self.region_id, DEFAULT_REGION_ID)
     }
 
     fn endpoint(&self) -> &str {
-        match self.endpoint.trim() {
-            "" => DEFAULT_ENDPOINT,
-            e => e,
-        }
+        or_default(&self.endpoint, DEFAULT_ENDPOINT)
     }
 
     /// The signature a message goes out under.
     pub fn sign_name_for(&self, sms: &Sms) -> &str {
-        match sms.kind.is_code() && !self.code_sign_name.trim().is_empty() {
-            true => self.code_sign_name.trim(),
-            false => self.sign_name.trim(),
-        }
+        sign_for(sms, &self.sign_name, &self.code_sign_name)
     }
 
     /// The `SendSms` parameters of a message (without the V1 common parameters).
@@ -165,13 +158,10 @@ const NAME: &str = "阿里云短信";
 
 impl AliyunSender {
     pub fn new(config: AliyunConfig) -> Self {
-        // Building only fails if the TLS backend cannot be initialised; the per-request
-        // timeout in `send` still applies to the fallback client.
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .unwrap_or_default();
-        Self { config, client }
+        Self {
+            config,
+            client: client(REQUEST_TIMEOUT),
+        }
     }
 
     /// Sends `sms` to the mainland number `to` through the kind's template.
@@ -190,24 +180,18 @@ impl AliyunSender {
                 headers: Vec::new(),
             },
         };
-        let mut builder = match request.method {
-            "POST" => self.client.post(&request.url),
-            _ => self.client.get(&request.url),
-        };
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = builder
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| SmsError::transport(NAME, e))?;
-        let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SmsError::transport(NAME, e))?;
-        answer(status, &body)
+        // V3 posts an empty body (the parameters are in the query); V1 is a GET.
+        let body = (request.method == "POST").then(String::new);
+        let (status, text) = exchange(
+            &self.client,
+            NAME,
+            &request.url,
+            &request.headers,
+            body,
+            REQUEST_TIMEOUT,
+        )
+        .await?;
+        answer(status, &text)
     }
 }
 
@@ -231,17 +215,7 @@ fn answer(status: reqwest::StatusCode, body: &str) -> Result<Sent, SmsError> {
             &code,
             message.as_deref().unwrap_or(""),
         )),
-        _ => Err(SmsError::new(
-            match status.is_server_error() {
-                true => Retry::Later,
-                false => Retry::Unknown,
-            },
-            format!(
-                "{NAME}：无法识别的应答（HTTP {}）：{}",
-                status.as_u16(),
-                body.chars().take(200).collect::<String>()
-            ),
-        )),
+        _ => Err(unrecognised(NAME, status, body)),
     }
 }
 

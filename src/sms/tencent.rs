@@ -18,7 +18,9 @@ use serde::Deserialize;
 use super::error::{Reason, Retry, SmsError};
 use super::message::Sms;
 use super::templates::Templates;
-use super::wire::{hmac_sha256, host_of, sha256_hex, Sent};
+use super::wire::{
+    client, exchange, hmac_sha256, host_of, or_default, sha256_hex, sign_for, unrecognised, Sent,
+};
 
 pub const DEFAULT_ENDPOINT: &str = "https://sms.tencentcloudapi.com/";
 pub const DEFAULT_REGION: &str = "ap-guangzhou";
@@ -62,24 +64,15 @@ impl fmt::Debug for TencentConfig {
 
 impl TencentConfig {
     fn endpoint(&self) -> &str {
-        match self.endpoint.trim() {
-            "" => DEFAULT_ENDPOINT,
-            e => e,
-        }
+        or_default(&self.endpoint, DEFAULT_ENDPOINT)
     }
 
     fn region(&self) -> &str {
-        match self.region.trim() {
-            "" => DEFAULT_REGION,
-            r => r,
-        }
+        or_default(&self.region, DEFAULT_REGION)
     }
 
     pub fn sign_name_for(&self, sms: &Sms) -> &str {
-        match sms.kind.is_code() && !self.code_sign_name.trim().is_empty() {
-            true => self.code_sign_name.trim(),
-            false => self.sign_name.trim(),
-        }
+        sign_for(sms, &self.sign_name, &self.code_sign_name)
     }
 
     /// The JSON body of a message to the mainland number `to`.
@@ -137,32 +130,26 @@ struct Status {
 
 impl TencentSender {
     pub fn new(config: TencentConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .unwrap_or_default();
-        TencentSender { config, client }
+        TencentSender {
+            config,
+            client: client(REQUEST_TIMEOUT),
+        }
     }
 
     pub async fn send(&self, to: &str, sms: &Sms) -> Result<Sent, SmsError> {
         let body = self.config.body(to, sms);
         let timestamp = chrono::Utc::now().timestamp();
         let headers = signed_headers(&self.config, &body, timestamp)?;
-        let mut builder = self.client.post(self.config.endpoint());
-        for (name, value) in &headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = builder
-            .body(body)
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| SmsError::transport(NAME, e))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| SmsError::transport(NAME, e))?;
+        let url = self.config.endpoint();
+        let (status, text) = exchange(
+            &self.client,
+            NAME,
+            url,
+            &headers,
+            Some(body),
+            REQUEST_TIMEOUT,
+        )
+        .await?;
         answer(status, &text)
     }
 }
@@ -186,17 +173,7 @@ fn answer(status: reqwest::StatusCode, text: &str) -> Result<Sent, SmsError> {
                 format!("{NAME}：应答中没有发送状态"),
             )),
         },
-        _ => Err(SmsError::new(
-            match status.is_server_error() {
-                true => Retry::Later,
-                false => Retry::Unknown,
-            },
-            format!(
-                "{NAME}：无法识别的应答（HTTP {}）：{}",
-                status.as_u16(),
-                text.chars().take(200).collect::<String>()
-            ),
-        )),
+        _ => Err(unrecognised(NAME, status, text)),
     }
 }
 
