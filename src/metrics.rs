@@ -13,6 +13,8 @@
 //! - `laihua_job_runs_total{job,outcome}`, `laihua_job_last_duration_seconds{job}`,
 //!   `laihua_job_last_run_timestamp_seconds{job}`.
 //! - `laihua_queue_waiting{queue,state}`: items waiting for a reviewer.
+//! - `laihua_sms_total{kind,outcome}`: SMS attempts (`sent`, `pending` again, `failed`,
+//!   `unknown`); `laihua_sms_messages{state}`: the SMS queue by state (alert on `failed`).
 //! - `laihua_db_pool_connections{state}` (`idle`, `in_use`), `laihua_db_pool_max_connections`,
 //!   `laihua_db_acquire_seconds` (how long the scrape waited for a connection).
 
@@ -70,6 +72,16 @@ impl Metrics {
         let r = &self.recorder;
         let d = |s: &'static str| SharedString::const_str(s);
         let n = KeyName::from_const_str;
+        r.describe_counter(
+            n("laihua_sms_total"),
+            None,
+            d("SMS attempts, by kind of message and outcome."),
+        );
+        r.describe_gauge(
+            n("laihua_sms_messages"),
+            None,
+            d("Messages of the SMS queue, by state."),
+        );
         r.describe_counter(
             n("laihua_http_requests_total"),
             None,

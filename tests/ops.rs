@@ -466,6 +466,25 @@ async fn metrics_count_requests_by_route_queues_prints_jobs_and_the_pool() {
 
     let (status, text) = get_text(&format!("{}/metrics", app.base), &[]).await;
     assert_eq!(status, 200, "{text}");
+    // The registration's code and its two notifications: sent, none failed.
+    assert_eq!(
+        series(&text, r#"laihua_sms_messages{state="sent"}"#),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, r#"laihua_sms_messages{state="failed"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"laihua_sms_total{kind="registration_approved",outcome="sent"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
     // By route pattern, never the path asked for.
     assert_eq!(
         series(

@@ -11,6 +11,8 @@ pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const UNKNOWN: &str = "unknown";
+/// Every state, in the order of a message's life.
+pub const STATES: [&str; 5] = [PENDING, SENDING, SENT, FAILED, UNKNOWN];
 
 /// A row of the queue.
 #[derive(Clone, Debug)]

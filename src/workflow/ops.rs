@@ -76,6 +76,16 @@ pub async fn scrape(state: &AppState) -> String {
         Ok(Err(e)) => tracing::warn!("metrics: no database connection: {e}"),
         Err(_) => tracing::warn!("metrics: no database connection within the bound"),
     }
+    match tokio::time::timeout(CHECK_TIMEOUT, store::sms_queue::counts(pool)).await {
+        Ok(Ok(counts)) => {
+            for s in store::sms_queue::STATES {
+                let n = counts.iter().find(|(k, _)| k == s).map_or(0, |r| r.1);
+                m.gauge("laihua_sms_messages", &[("state", s)], n as f64);
+            }
+        }
+        Ok(Err(e)) => tracing::warn!("metrics: counting the SMS queue: {e}"),
+        Err(_) => tracing::warn!("metrics: counting the SMS queue timed out"),
+    }
     let idle = pool.num_idle() as f64;
     let size = f64::from(pool.size());
     m.gauge("laihua_db_pool_connections", &[("state", "idle")], idle);

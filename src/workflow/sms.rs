@@ -365,7 +365,7 @@ pub async fn list(
     admin_only(p)?;
     let (rows, total) = sms_queue::list(state.pool(), show.states(), limit, offset).await?;
     let counts = sms_queue::counts(state.pool()).await?;
-    let counts = [PENDING, sms_queue::SENDING, SENT, FAILED, UNKNOWN]
+    let counts = sms_queue::STATES
         .iter()
         .map(|s| {
             let n = counts.iter().find(|(k, _)| k == s).map(|(_, n)| *n);
