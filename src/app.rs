@@ -172,6 +172,7 @@ pub fn sms_sender(config: &Config, clock: &Clock) -> anyhow::Result<SmsSender> {
                 templates: templates("tencent")?,
                 region: s.tencent_region.clone(),
                 endpoint: s.tencent_endpoint.clone(),
+                param_max: usize::from(s.tencent_param_max),
             }))
         }
     })

@@ -263,6 +263,10 @@ pub struct ServeArgs {
     pub tencent_sign_name: String,
     #[arg(long, env = "LAIHUA_TENCENT_CODE_SIGN_NAME", default_value = "")]
     pub tencent_code_sign_name: String,
+    /// The most characters of a variable's value: 35 for an organisation account, 12 for an
+    /// individually verified one (longer values are shortened with an ellipsis).
+    #[arg(long, env = "LAIHUA_TENCENT_PARAM_MAX", default_value_t = 35, value_parser = clap::value_parser!(u8).range(6..=35))]
+    pub tencent_param_max: u8,
     #[arg(long, env = "LAIHUA_TENCENT_REGION", default_value = "ap-guangzhou")]
     pub tencent_region: String,
     #[arg(

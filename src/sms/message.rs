@@ -58,7 +58,7 @@ kinds! {
     ChangeReturned => "change_returned", "注册信息变更被退回",
         "您单位的注册信息变更申请被${office}退回，请登录系统查看原因。";
     MobileChanged => "mobile_changed", "绑定手机已修改",
-        "您单位在来华邀请系统绑定的手机号码已于${time}改为${mobile}，本号码不再接收验证码。如非本单位操作，请立即联系市外办。";
+        "您单位在来华邀请系统绑定的手机号码已于${time}改为${phone}，本号码不再接收验证码。如非本单位操作，请立即联系市外办。";
     GroupDispatched => "group_dispatched", "团组已发件",
         "您单位申报的团组${group}邀请函已发件，请登录系统下载。";
     GroupReturned => "group_returned", "团组退件",
@@ -212,13 +212,18 @@ pub fn clean(value: &str) -> String {
     } else {
         words
     };
-    if value.chars().count() <= MAX_PARAM {
-        value
-    } else {
-        let mut short: String = value.chars().take(MAX_PARAM - 1).collect();
-        short.push('…');
-        short
+    shorten(&value, MAX_PARAM)
+}
+
+/// `value` in at most `max` characters (at least 2), the last an ellipsis when shortened.
+pub fn shorten(value: &str, max: usize) -> String {
+    let max = max.max(2);
+    if value.chars().count() <= max {
+        return value.to_string();
     }
+    let mut short: String = value.chars().take(max - 1).collect();
+    short.push('…');
+    short
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::error::{Reason, Retry, SmsError};
-use super::message::Sms;
+use super::message::{shorten, Sms, MAX_PARAM};
 use super::templates::Templates;
 use super::wire::{
     client, exchange, hmac_sha256, host_of, or_default, sha256_hex, sign_for, unrecognised, Sent,
@@ -46,6 +46,9 @@ pub struct TencentConfig {
     pub region: String,
     /// [`DEFAULT_ENDPOINT`] when empty.
     pub endpoint: String,
+    /// The most characters of a variable's value the account may send: 35 for an organisation
+    /// (企业/政府) account; an individually verified account has 12.
+    pub param_max: usize,
 }
 
 impl fmt::Debug for TencentConfig {
@@ -84,7 +87,9 @@ impl TencentConfig {
             "TemplateId": self.templates.code(sms.kind),
         });
         if !sms.values().is_empty() {
-            body["TemplateParamSet"] = serde_json::json!(sms.values());
+            let max = self.param_max.clamp(6, MAX_PARAM);
+            let values: Vec<String> = sms.values().iter().map(|v| shorten(v, max)).collect();
+            body["TemplateParamSet"] = serde_json::json!(values);
         }
         body.to_string()
     }
@@ -425,6 +430,7 @@ mod tests {
             ),
             region: String::new(),
             endpoint: String::new(),
+            param_max: 35,
         }
     }
 
@@ -520,6 +526,25 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&c.body("13800138000", &code)).unwrap();
         assert_eq!(body["SignName"], "常州外办验证");
         assert_eq!(body["TemplateId"], "2000");
+        let mut short = config();
+        short.param_max = 12;
+        let body: serde_json::Value =
+            serde_json::from_str(&short.body("13800138000", &sms)).unwrap();
+        assert_eq!(
+            body["TemplateParamSet"],
+            serde_json::json!(["20260001", "Jane Doe", "市外办"])
+        );
+        let long = Sms::new(
+            Kind::VisitReturned,
+            &[
+                ("group", "20260001"),
+                ("name", "Maximilian Alexander"),
+                ("office", "市外办"),
+            ],
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&short.body("13800138000", &long)).unwrap();
+        assert_eq!(body["TemplateParamSet"][1], "Maximilian …");
         let fixed = Sms::new(Kind::ChangeApproved, &[]);
         let body: serde_json::Value = serde_json::from_str(&c.body("13800138000", &fixed)).unwrap();
         assert!(body.get("TemplateParamSet").is_none());

@@ -74,6 +74,12 @@ pub(crate) async fn exchange(
     timeout: Duration,
 ) -> Result<(reqwest::StatusCode, String), SmsError> {
     let mut request = match body {
+        // An empty body still says so (hyper leaves `Content-Length` out for it; some gateways
+        // want it on every POST, and the providers' SDKs send it).
+        Some(body) if body.is_empty() => client
+            .post(url)
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .body(body),
         Some(body) => client.post(url).body(body),
         None => client.get(url),
     };

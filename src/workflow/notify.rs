@@ -142,7 +142,7 @@ pub fn mobile_changed(old_number: &str, old: &str, new: &str, when: &str) -> Not
         body: format!(
             "本单位帐号绑定的手机号码已于{when}由{old}改为{new}。如非本单位操作，请立即修改登录密码并联系市外办。"
         ),
-        sms: sms(Kind::MobileChanged, &[("time", when), ("mobile", new)]),
+        sms: sms(Kind::MobileChanged, &[("time", when), ("phone", new)]),
         sms_to: Some(old_number.to_string()),
         own_action: false,
     }
