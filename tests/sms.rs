@@ -713,7 +713,28 @@ async fn tencent_notification_failed_for_good_is_shown_and_sent_again_by_an_admi
     city.login("city", DEMO_PASSWORD).await;
     assert_ne!(city.get("/admin/sms").await.status, 200);
 
-    // The list keeps a message 180 days.
+    // A visitor's name is not shown in the list.
+    let sms = laihua::sms::Sms::new(
+        Kind::VisitReturned,
+        &[
+            ("group", "20260001"),
+            ("name", "Jane Doe"),
+            ("office", "市外办"),
+        ],
+    );
+    let mut conn = app.state.pool().acquire().await.unwrap();
+    let _ = laihua::workflow::sms::enqueue(&mut conn, None, "13900001111", &sms, app.state.now())
+        .await
+        .unwrap();
+    drop(conn);
+    admin
+        .get("/admin/sms")
+        .await
+        .assert_has("到访人员J**的销签登记被市外办退回")
+        .assert_lacks("Jane Doe");
+    laihua::workflow::sms::run(&app.state).await.unwrap();
+
+    // The list keeps a message 180 days; codes are kept a week.
     app.clock().advance(179 * 86_400);
     laihua::workflow::accounts::housekeeping(&app.state)
         .await
@@ -724,6 +745,7 @@ async fn tencent_notification_failed_for_good_is_shown_and_sent_again_by_an_admi
         .await
         .unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM sms_queue").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM sms_codes").await, 0);
 }
 
 #[tokio::test]

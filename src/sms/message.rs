@@ -181,6 +181,23 @@ impl Sms {
         text
     }
 
+    /// The same message with a visitor's name cut to its first character (the administrators'
+    /// list of messages shows no visitor's name).
+    pub fn names_masked(&self) -> Sms {
+        let values = self
+            .params()
+            .into_iter()
+            .map(|(name, value)| match name {
+                "name" => format!("{}**", value.chars().next().unwrap_or('*')),
+                _ => value.to_string(),
+            })
+            .collect();
+        Sms {
+            kind: self.kind,
+            values,
+        }
+    }
+
     /// The same message with every value replaced by `*` (a code is never stored).
     pub fn redacted(&self) -> Sms {
         Sms {

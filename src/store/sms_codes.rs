@@ -98,6 +98,15 @@ pub async fn consume(pool: &sqlx::AnyPool, id: i64) -> DbResult<bool> {
     Ok(r.rows_affected() == 1)
 }
 
+/// Deletes the codes created before `before` (used, expired, or past every limit's window).
+pub async fn purge(pool: &sqlx::AnyPool, before: i64) -> DbResult<u64> {
+    let done = sqlx::query("DELETE FROM sms_codes WHERE created_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// When the codes sent to `mobile` since `since` were sent (any purpose), oldest first.
 pub async fn sent_since(pool: &sqlx::AnyPool, mobile: &str, since: i64) -> DbResult<Vec<i64>> {
     sqlx::query_scalar(

@@ -24,7 +24,7 @@ use crate::store::flows::{self, FlowKind};
 use crate::store::messages::{self, Message};
 use crate::store::units::{self, Unit};
 use crate::store::users::User;
-use crate::store::{attempts as store_attempts, audit, sessions, users, Conn};
+use crate::store::{attempts as store_attempts, audit, sessions, sms_codes, users, Conn};
 
 pub const MSG_WRONG: &str = "登录ID或密码错误";
 pub const MSG_LOCKED: &str = "连续登录失败次数过多，请15分钟后再试";
@@ -596,6 +596,8 @@ pub async fn housekeeping(state: &AppState) -> Outcome<()> {
     store_attempts::purge(state.pool(), now).await?;
     store_attempts::purge_addresses(state.pool(), now - KNOWN_ADDRESS_SECS).await?;
     super::sms::purge(state).await?;
+    // Codes live 5 minutes; the sliding hour of the limits needs the last hour's.
+    sms_codes::purge(state.pool(), now - 7 * 86_400).await?;
     Ok(())
 }
 

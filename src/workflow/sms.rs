@@ -306,7 +306,7 @@ pub struct MessageView {
     pub e: Entry,
     pub mobile_masked: String,
     pub kind_label: String,
-    /// The text (a code's value masked).
+    /// The text (a code's value and a visitor's name masked).
     pub text: String,
 }
 
@@ -394,7 +394,7 @@ fn view(e: Entry) -> MessageView {
     let kind = Kind::parse(&e.kind);
     let text = kind
         .and_then(|k| Sms::from_json(k, &e.params))
-        .map(|s| s.text())
+        .map(|s| s.names_masked().text())
         .unwrap_or_else(|| e.params.clone());
     MessageView {
         mobile_masked: crate::domain::Mobile::mask(&e.mobile),
