@@ -49,6 +49,8 @@ struct Fake {
     fail: Arc<Mutex<Vec<(String, String)>>>,
     /// Where delivered messages are appended (the server's outbox file), once known.
     outbox: Arc<Mutex<Option<PathBuf>>>,
+    /// Seconds every answer takes.
+    slow: Arc<Mutex<u64>>,
 }
 
 fn hmac256(key: &[u8], data: &str) -> Vec<u8> {
@@ -413,6 +415,8 @@ async fn aliyun_v1(State(fake): State<Fake>, RawQuery(q): RawQuery) -> String {
 }
 
 async fn tencent(State(fake): State<Fake>, h: HeaderMap, body: Bytes) -> String {
+    let slow = *fake.slow.lock().unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(slow)).await;
     let checked = verify_tencent(&h, &body);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let params = v["TemplateParamSet"]
@@ -988,4 +992,54 @@ async fn aliyun_signature_v1_is_still_accepted() {
         e.message.contains("无法连接短信平台") && !e.message.contains("13912345678"),
         "{e}"
     );
+}
+
+/// A provider that takes 8 s to answer does not hold the reviewer's page: the page comes back
+/// after the 3 s the request waits, and the message is sent in the background, once.
+#[tokio::test]
+async fn a_slow_provider_does_not_hold_the_page() {
+    let fake = Fake::default();
+    let (app, _dir) = with_provider("tencent", &fake).await;
+    let c = app.client();
+    let r = create_account(&app, &c, 2004, "天宁区").await;
+    upload_and_submit(&app, &c).await;
+    let county = app.client();
+    county.login("tianning", DEMO_PASSWORD).await;
+    county
+        .get(&format!("/review/units/{}", r.unit_id))
+        .await
+        .assert_ok();
+    *fake.slow.lock().unwrap() = 8;
+    let started = std::time::Instant::now();
+    county
+        .act(
+            &format!("/review/units/{}/return", r.unit_id),
+            &[("reason", "营业执照副本不清晰，请重新扫描。")],
+        )
+        .await
+        .assert_redirect("/review");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(7), "{took:?}");
+    // Claimed by the background attempt: the job does not send it too.
+    assert_eq!(
+        queue_row(&app, Kind::RegistrationReturned).await.0,
+        "sending"
+    );
+    laihua::workflow::sms::run(&app.state).await.unwrap();
+    for _ in 0..200 {
+        if queue_row(&app, Kind::RegistrationReturned).await.0 == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(queue_row(&app, Kind::RegistrationReturned).await.0, "sent");
+    let returned = code_of(Kind::RegistrationReturned, "tencent");
+    assert_eq!(
+        fake.seen()
+            .iter()
+            .filter(|s| s.template == returned)
+            .count(),
+        1
+    );
+    check_requests(&fake, "tencent");
 }

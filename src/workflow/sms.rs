@@ -60,12 +60,27 @@ pub async fn enqueue(
     Ok(Queued(Some(id)))
 }
 
-/// After the commit: tries a queued message once at once. A failure is recorded on the message
-/// (the job tries again); nothing is returned, the change it tells of stands.
+/// How long the request that queued a message waits for its first attempt; a slower provider's
+/// answer is awaited in the background.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// After the commit: tries a queued message once at once, in a task of its own that the request
+/// waits for at most [`WAIT`] (a slow provider does not hold the clerk's page; the claim keeps
+/// the job from sending it meanwhile). A failure is recorded on the message (the job tries
+/// again); nothing is returned, the change it tells of stands.
 pub async fn send_queued(state: &AppState, queued: Queued) {
     if let Some(id) = queued.0 {
-        if let Err(e) = attempt(state, id).await {
-            tracing::error!(sms = id, "sending a queued SMS: {e:#}");
+        let state = state.clone();
+        let task = tokio::spawn(async move {
+            if let Err(e) = attempt(&state, id).await {
+                tracing::error!(sms = id, "sending a queued SMS: {e:#}");
+            }
+        });
+        if tokio::time::timeout(WAIT, task).await.is_err() {
+            tracing::info!(
+                sms = id,
+                "the SMS provider is slow: its answer is awaited in the background"
+            );
         }
     }
 }
