@@ -787,7 +787,9 @@ export async function chooseFileByKeyboard(page, what, file) {
       await opened.setFiles(file);
       return;
     }
-    if (attempt === 4) throw new Error(`no file chooser opened on ${what}`);
+    if (attempt === 6) throw new Error(`no file chooser opened on ${what}`);
+    // A busy machine: give the page a moment before the next press.
+    await page.waitForTimeout(500);
   }
 }
 
