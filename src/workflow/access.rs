@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::admin::require_admin;
 use super::error::{Error, Outcome};
+use super::roles::require_admin;
 use crate::domain::access_log::retention_days_from;
 pub use crate::domain::access_log::Kind;
 use crate::domain::audit::ObjectType;

@@ -19,14 +19,7 @@ use crate::store::units::{self, Change, SearchRow, Unit};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{audit, sessions};
 
-/// Refuses everyone but administrators.
-pub fn require_admin(p: &Principal) -> Outcome<()> {
-    if p.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Error::Forbidden)
-    }
-}
+use super::roles::require_admin;
 
 /// A staff account and the name of its district.
 pub struct StaffRow {

@@ -1,8 +1,8 @@
 //! The audit log as an administrator reads it: filtered by actor, action, object and time.
 //! Read-only: nothing changes or deletes an entry.
 
-use super::admin::require_admin;
 use super::error::{Error, Outcome};
+use super::roles::require_admin;
 use crate::domain::audit::ObjectType;
 use crate::domain::fields::{too_long, MAX_SEARCH};
 use crate::domain::group::parse_date;

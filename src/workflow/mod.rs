@@ -27,6 +27,7 @@ pub mod refdata;
 pub mod reference;
 pub mod registration;
 pub mod retention;
+pub mod roles;
 pub mod sealing;
 pub mod second_factor;
 pub mod settings;

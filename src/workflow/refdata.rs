@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::admin::require_admin;
 use super::error::{Error, Outcome};
+use super::roles::require_admin;
 use crate::db::is_unique_violation;
 use crate::domain::fields::{required, FieldErrors};
 use crate::domain::principal::Principal;

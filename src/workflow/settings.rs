@@ -4,9 +4,9 @@
 
 use serde::Deserialize;
 
-use super::admin::require_admin;
 use super::error::{Error, Outcome};
 use super::files::{self, Accept, Upload};
+use super::roles::require_admin;
 use crate::domain::access_log::{
     MAX_PERSONAL_DATA_YEARS, MAX_RETENTION_DAYS, MIN_PERSONAL_DATA_YEARS, MIN_RETENTION_DAYS,
 };

@@ -11,8 +11,9 @@
 //! Verification codes are sent at once by the request that asks for one (the person waits);
 //! they are recorded too, with the code masked, and never sent again.
 
+use super::roles::require_admin;
 use crate::domain::audit::ObjectType;
-use crate::domain::principal::{Principal, Role};
+use crate::domain::principal::Principal;
 use crate::sms::{Kind, Retry, Sent, Sms, SmsError};
 use crate::state::AppState;
 use crate::store::sms_queue::{self, Entry, FAILED, PENDING, SENT, UNKNOWN};
@@ -272,14 +273,6 @@ pub async fn send_code(state: &AppState, mobile: &str, sms: &Sms) -> Result<(), 
 
 // ---- administrators ----
 
-/// The list is the administrators' alone.
-fn admin_only(p: &Principal) -> Outcome<()> {
-    match p.role {
-        Role::Admin => Ok(()),
-        _ => Err(Error::Forbidden),
-    }
-}
-
 /// The administrators' list: which messages to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Show {
@@ -377,7 +370,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Outcome<Listing> {
-    admin_only(p)?;
+    require_admin(p)?;
     let (rows, total) = sms_queue::list(state.pool(), show.states(), limit, offset).await?;
     let counts = sms_queue::counts(state.pool()).await?;
     let counts = sms_queue::STATES
@@ -421,7 +414,7 @@ fn view(e: Entry) -> MessageView {
 
 /// 【重新发送】 a failed or unknown notification: back in the queue and tried at once.
 pub async fn resend(state: &AppState, p: &Principal, id: i64) -> Outcome<()> {
-    admin_only(p)?;
+    require_admin(p)?;
     let Some(entry) = sms_queue::get(state.pool(), id).await? else {
         return Err(Error::NotFound);
     };
