@@ -116,15 +116,8 @@ pub fn sms_sender(config: &Config, clock: &Clock) -> anyhow::Result<SmsSender> {
     };
     Ok(match s.sms_provider {
         SmsProvider::Outbox => {
-            // A templates file given anyway is checked, so that it is right before it is used.
             if let Some(path) = &s.sms_templates {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-                for provider in templates::PROVIDERS {
-                    if text.contains(&format!("[{provider}]")) {
-                        templates::for_provider(path, provider)?;
-                    }
-                }
+                templates::check_file(path)?;
             }
             SmsSender::Outbox(OutboxSender::new(
                 config.data_dir.join("sms-outbox.jsonl"),

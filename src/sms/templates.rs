@@ -46,17 +46,40 @@ enum Code {
 /// that cannot be read or parsed, a table of an unknown provider, an unknown kind, an empty
 /// code, and a provider table that lacks a kind (naming every kind missing).
 pub fn for_provider(path: &Path, provider: &str) -> anyhow::Result<Templates> {
+    in_file(path, |text| parse(text, provider))
+}
+
+/// Checks every provider table `path` has (the outbox does not use the file; a file given
+/// anyway is checked, so that it is right before a provider uses it).
+pub fn check_file(path: &Path) -> anyhow::Result<()> {
+    in_file(path, |text| {
+        let tables = tables(text)?;
+        for provider in tables.keys() {
+            complete(&tables, provider)?;
+        }
+        Ok(())
+    })
+}
+
+/// `f` of the file's text, its errors naming the file.
+fn in_file<T>(path: &Path, f: impl FnOnce(&str) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("reading the SMS templates file {}: {e}", path.display()))?;
-    parse(&text, provider)
-        .map_err(|e| anyhow::anyhow!("the SMS templates file {}: {e}", path.display()))
+    f(&text).map_err(|e| anyhow::anyhow!("the SMS templates file {}: {e}", path.display()))
 }
 
 /// The providers a templates file may have tables for.
 pub const PROVIDERS: [&str; 2] = ["aliyun", "tencent"];
 
 pub fn parse(text: &str, provider: &str) -> anyhow::Result<Templates> {
-    let tables: BTreeMap<String, BTreeMap<String, Code>> =
+    complete(&tables(text)?, provider)
+}
+
+type Tables = BTreeMap<String, BTreeMap<String, Code>>;
+
+/// The file's tables, each of a known provider and naming only known kinds.
+fn tables(text: &str) -> anyhow::Result<Tables> {
+    let tables: Tables =
         basic_toml::from_str(text).map_err(|e| anyhow::anyhow!("not valid TOML: {e}"))?;
     for (name, table) in &tables {
         if !PROVIDERS.contains(&name.as_str()) {
@@ -73,6 +96,11 @@ pub fn parse(text: &str, provider: &str) -> anyhow::Result<Templates> {
             }
         }
     }
+    Ok(tables)
+}
+
+/// The codes of `provider`'s table: every kind, none empty.
+fn complete(tables: &Tables, provider: &str) -> anyhow::Result<Templates> {
     let Some(table) = tables.get(provider) else {
         anyhow::bail!("no [{provider}] table: the {provider} provider needs a template for every message (run `laihua sms templates` for the list)");
     };
@@ -174,6 +202,29 @@ mod tests {
             "{e}"
         );
         assert!(parse("[aliyun", "aliyun").is_err());
+    }
+
+    /// A file given to the outbox is checked table by table.
+    #[test]
+    fn check_file_checks_every_table_present() {
+        let path = std::env::temp_dir().join(format!("laihua-sms-{}.toml", rand::random::<u64>()));
+        std::fs::write(
+            &path,
+            full("aliyun", &[]) + &full("tencent", &["visit_overdue"]),
+        )
+        .unwrap();
+        let e = check_file(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("[tencent] has no template for: visit_overdue"),
+            "{e}"
+        );
+        std::fs::write(&path, full("aliyun", &[])).unwrap();
+        check_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(check_file(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("reading the SMS templates file"));
     }
 
     /// The example file of deploy/ lists every kind for both providers.
