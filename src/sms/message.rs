@@ -154,12 +154,17 @@ impl Sms {
 
     /// `{"name":"value",…}` (阿里云's `TemplateParam`, and how the queue keeps a message).
     pub fn params_json(&self) -> String {
+        self.params_object().to_string()
+    }
+
+    /// The variables as a JSON object.
+    pub fn params_object(&self) -> serde_json::Value {
         let map: serde_json::Map<String, serde_json::Value> = self
             .params()
             .into_iter()
             .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
             .collect();
-        serde_json::Value::Object(map).to_string()
+        serde_json::Value::Object(map)
     }
 
     /// A message kept as [`Sms::params_json`].

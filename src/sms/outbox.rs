@@ -33,13 +33,11 @@ impl OutboxSender {
             .now()
             .with_timezone(&crate::clock::beijing())
             .to_rfc3339();
-        let params: serde_json::Value =
-            serde_json::from_str(&sms.params_json()).unwrap_or_default();
         let mut line = serde_json::json!({
             "to": to,
             "text": format!("【{office}】{}", sms.text()),
             "kind": sms.kind.key(),
-            "params": params,
+            "params": sms.params_object(),
             "at": at,
         })
         .to_string();
