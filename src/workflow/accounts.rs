@@ -400,14 +400,11 @@ pub async fn rebind_mobile(
         .await
         .map_err(|e| Error::invalid("code", e.to_string()))?;
     let now = state.now();
-    let notice = notify::mobile_changed(
-        &unit.mobile,
-        &unit.mobile_masked(),
-        &m.masked(),
-        &fmt_ts(now),
-    );
+    let notice = notify::mobile_changed(&unit.mobile_masked(), &m.masked(), &fmt_ts(now));
     let mut tx = state.db.begin().await?;
     attempts::clear(tx.conn(), &CURRENT_PASSWORD, &account.id.to_string()).await?;
+    // Written before the new number is bound: its SMS goes to the old number.
+    let queued = notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     units::set_mobile(tx.conn(), unit.id, m.as_str(), now).await?;
     audit::write(
         tx.conn(),
@@ -419,7 +416,6 @@ pub async fn rebind_mobile(
         &format!("{} → {}", unit.mobile_masked(), m.masked()),
     )
     .await?;
-    let queued = notify::write(tx.conn(), unit.id, &p.actor, &notice, now).await?;
     tx.commit().await?;
     notify::send(state, queued).await;
     Ok(())

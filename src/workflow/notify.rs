@@ -13,8 +13,6 @@ pub struct Notice {
     pub title: String,
     pub body: String,
     pub sms: Option<Sms>,
-    /// The number the SMS goes to when not the unit's bound one (a changed binding: the old).
-    pub sms_to: Option<String>,
     /// The unit caused this change itself: the message is kept as already read.
     pub own_action: bool,
 }
@@ -25,7 +23,6 @@ pub fn registration_submitted() -> Notice {
         body: "您的注册申请已提交，属地县区外办将进行初审，初审通过后由市外办审核。审核结果将以短信和站内信通知。".into(),
         sms: None,
         own_action: true,
-        sms_to: None,
     }
 }
 
@@ -35,7 +32,6 @@ pub fn registration_county_passed() -> Notice {
         body: "您的注册申请已通过县区外办初审，已提交市外办审核。".into(),
         own_action: false,
         sms: sms(Kind::RegistrationCountyPassed, &[]),
-        sms_to: None,
     }
 }
 
@@ -45,7 +41,6 @@ pub fn registration_approved() -> Notice {
         body: "您的注册申请已通过市外办审核，现在可以登录系统进行《邀请函》申请。".into(),
         own_action: false,
         sms: sms(Kind::RegistrationApproved, &[]),
-        sms_to: None,
     }
 }
 
@@ -55,7 +50,6 @@ pub fn registration_returned(by: &str, reason: &str) -> Notice {
         body: format!("{by}退回了您的注册申请，请按以下要求补充材料后重新提交：\n{reason}"),
         own_action: false,
         sms: sms(Kind::RegistrationReturned, &[("office", by)]),
-        sms_to: None,
     }
 }
 
@@ -65,7 +59,6 @@ pub fn change_submitted() -> Notice {
         body: "您的注册信息变更申请已提交，审核通过前原注册信息继续有效。".into(),
         sms: None,
         own_action: true,
-        sms_to: None,
     }
 }
 
@@ -75,7 +68,6 @@ pub fn change_county_passed() -> Notice {
         body: "您的注册信息变更申请已通过县区外办初审，已提交市外办审核。".into(),
         own_action: false,
         sms: sms(Kind::ChangeCountyPassed, &[]),
-        sms_to: None,
     }
 }
 
@@ -85,7 +77,6 @@ pub fn change_approved() -> Notice {
         body: "您的注册信息变更申请已审核通过，变更后的信息已生效。".into(),
         own_action: false,
         sms: sms(Kind::ChangeApproved, &[]),
-        sms_to: None,
     }
 }
 
@@ -95,12 +86,11 @@ pub fn change_returned(by: &str, reason: &str) -> Notice {
         body: format!("{by}退回了您的注册信息变更申请，原注册信息继续有效。原因：\n{reason}"),
         own_action: false,
         sms: sms(Kind::ChangeReturned, &[("office", by)]),
-        sms_to: None,
     }
 }
 
 /// Writes the site message and queues the SMS inside the transaction (to the unit's bound
-/// mobile as it is in this transaction, or to `sms_to`); [`send`] it after the commit.
+/// mobile as it is at this point of the transaction); [`send`] it after the commit.
 pub async fn write(
     conn: &mut Conn,
     unit_id: i64,
@@ -116,12 +106,10 @@ pub async fn write(
     let Some(sms) = &notice.sms else {
         return Ok(Queued::default());
     };
-    let mobile = match &notice.sms_to {
-        Some(m) => Some(m.clone()),
-        None => units::get(&mut *conn, unit_id).await?.map(|u| u.mobile),
-    };
-    match mobile {
-        Some(m) if !m.is_empty() => super::sms::enqueue(conn, Some(unit_id), &m, sms, now).await,
+    match units::get(&mut *conn, unit_id).await? {
+        Some(u) if !u.mobile.is_empty() => {
+            super::sms::enqueue(conn, Some(unit_id), &u.mobile, sms, now).await
+        }
         _ => Ok(Queued::default()),
     }
 }
@@ -135,15 +123,15 @@ fn sms(kind: Kind, values: &[(&str, &str)]) -> Option<Sms> {
     Some(Sms::new(kind, values))
 }
 
-/// The unit's bound mobile was changed (the SMS goes to the old number, `old_number`).
-pub fn mobile_changed(old_number: &str, old: &str, new: &str, when: &str) -> Notice {
+/// The unit's bound mobile was changed (written before the new number is bound: the SMS goes
+/// to the old number).
+pub fn mobile_changed(old: &str, new: &str, when: &str) -> Notice {
     Notice {
         title: "绑定手机已修改".into(),
         body: format!(
             "本单位帐号绑定的手机号码已于{when}由{old}改为{new}。如非本单位操作，请立即修改登录密码并联系市外办。"
         ),
         sms: sms(Kind::MobileChanged, &[("time", when), ("phone", new)]),
-        sms_to: Some(old_number.to_string()),
         own_action: false,
     }
 }
@@ -157,7 +145,6 @@ pub fn password_changed(when: &str, ip: &str) -> Notice {
         ),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -167,7 +154,6 @@ pub fn group_submitted(number: &str) -> Notice {
         body: format!("团组{number}已提交，县区外办初审后由市外办审核受理。提交后团组不能修改。"),
         sms: None,
         own_action: true,
-        sms_to: None,
     }
 }
 
@@ -177,7 +163,6 @@ pub fn group_county_passed(number: &str) -> Notice {
         body: format!("团组{number}已通过县区外办初审，已提交市外办审核受理。"),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -187,7 +172,6 @@ pub fn group_accepted(number: &str, acceptance_no: &str) -> Notice {
         body: format!("团组{number}已由市外办审核受理，受理编号：{acceptance_no}。"),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -197,7 +181,6 @@ pub fn group_reported(number: &str, verification_no: &str) -> Notice {
         body: format!("团组{number}已由市外办上报外交部，核实单号：{verification_no}。"),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -207,7 +190,6 @@ pub fn group_dispatched(number: &str) -> Notice {
         body: format!("团组{number}的邀请函已发件，请在“申报历史查询”中下载。外宾来访结束后，请按时办理销签登记。"),
         sms: sms(Kind::GroupDispatched, &[("group", number)]),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -219,7 +201,6 @@ pub fn group_returned(number: &str, by: &str, reason: &str) -> Notice {
         ),
         sms: sms(Kind::GroupReturned, &[("group", number), ("office", by)]),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -229,7 +210,6 @@ pub fn visit_county_passed(name: &str, number: &str) -> Notice {
         body: format!("团组{number}到访人员{name}的销签登记已通过县区外办审核，已提交市外办审核。"),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -239,7 +219,6 @@ pub fn visit_completed(name: &str, number: &str) -> Notice {
         body: format!("团组{number}到访人员{name}的销签登记已审核完成（已销签）。"),
         sms: None,
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -252,7 +231,6 @@ pub fn visit_returned(name: &str, number: &str, by: &str, reason: &str) -> Notic
             &[("group", number), ("name", name), ("office", by)],
         ),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -268,7 +246,6 @@ pub fn visit_overdue(visitors: &[String]) -> Notice {
             &[("count", &visitors.len().to_string())],
         ),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -286,7 +263,6 @@ pub fn rating_submitted(number: &str, step: &str, level: &str, due: Option<&str>
         body: format!("您对团组{number}“{step}”环节的评价（{level}）已提交。{then}"),
         sms: None,
         own_action: true,
-        sms_to: None,
     }
 }
 
@@ -299,7 +275,6 @@ pub fn rating_replied(number: &str, step: &str, reply: &str) -> Notice {
         ),
         sms: sms(Kind::RatingReplied, &[("group", number)]),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -310,7 +285,6 @@ pub fn group_withdrawn(number: &str) -> Notice {
         body: format!("团组{number}已撤回，县区外办不再办理。修改后请重新【打印】、上传盖章扫描件并【提交】。"),
         sms: None,
         own_action: true,
-        sms_to: None,
     }
 }
 
@@ -323,7 +297,6 @@ pub fn group_ministry_refused(number: &str, reason: &str) -> Notice {
         ),
         sms: sms(Kind::GroupMinistryRefused, &[("group", number)]),
         own_action: false,
-        sms_to: None,
     }
 }
 
@@ -338,6 +311,5 @@ pub fn group_cancelled(number: &str, by_unit: bool, reason: &str) -> Notice {
         sms: (!by_unit)
             .then(|| Sms::new(Kind::GroupCancelled, &[("group", number)])),
         own_action: by_unit,
-        sms_to: None,
     }
 }
