@@ -346,15 +346,7 @@ async fn the_post_visit_return_reason_is_bounded() {
 #[tokio::test]
 async fn a_review_comment_is_bounded() {
     let app = TestApp::spawn().await;
-    let c = app.client();
-    let r = create_account(&app, &c, 82, "天宁区").await;
-    upload_and_submit(&app, &c).await;
-    let county = app.client();
-    county.login("tianning", DEMO_PASSWORD).await;
-    county
-        .get(&format!("/review/units/{}", r.unit_id))
-        .await
-        .assert_ok();
+    let (r, _c, county) = submitted_unit(&app, 82, "天宁区", "tianning").await;
     let comment = "a".repeat(2001);
     let p = county
         .act(

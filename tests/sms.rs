@@ -1000,15 +1000,7 @@ async fn aliyun_signature_v1_is_still_accepted() {
 async fn a_slow_provider_does_not_hold_the_page() {
     let fake = Fake::default();
     let (app, _dir) = with_provider("tencent", &fake).await;
-    let c = app.client();
-    let r = create_account(&app, &c, 2004, "天宁区").await;
-    upload_and_submit(&app, &c).await;
-    let county = app.client();
-    county.login("tianning", DEMO_PASSWORD).await;
-    county
-        .get(&format!("/review/units/{}", r.unit_id))
-        .await
-        .assert_ok();
+    let (r, _c, county) = submitted_unit(&app, 2004, "天宁区", "tianning").await;
     *fake.slow.lock().unwrap() = 8;
     let started = std::time::Instant::now();
     county

@@ -763,13 +763,14 @@ pub async fn upload_required_attachments(app: &TestApp, c: &Client) {
     }
 }
 
-/// A unit registered, submitted and approved by county and city.
-pub async fn approved_unit(
+/// A unit registered and submitted, and its county's reviewer on the registration's page:
+/// (the unit, its client, the county's client).
+pub async fn submitted_unit(
     app: &TestApp,
     n: u32,
     district: &str,
     district_login: &str,
-) -> (Registered, Client) {
+) -> (Registered, Client, Client) {
     let c = app.client();
     let r = create_account(app, &c, n, district).await;
     upload_and_submit(app, &c).await;
@@ -782,6 +783,17 @@ pub async fn approved_unit(
         .get(&format!("/review/units/{}", r.unit_id))
         .await
         .assert_ok();
+    (r, c, county)
+}
+
+/// A unit registered, submitted and approved by county and city.
+pub async fn approved_unit(
+    app: &TestApp,
+    n: u32,
+    district: &str,
+    district_login: &str,
+) -> (Registered, Client) {
+    let (r, c, county) = submitted_unit(app, n, district, district_login).await;
     county
         .act(
             &format!("/review/units/{}/approve", r.unit_id),
