@@ -34,6 +34,11 @@ impl SmsSender {
         }
     }
 
+    /// Whether the office's name is the signature (the outbox; the providers add their own).
+    pub fn shows_office(&self) -> bool {
+        matches!(self, SmsSender::Outbox(_))
+    }
+
     /// The provider's name for the administrators' list.
     pub fn name(&self) -> &'static str {
         match self {

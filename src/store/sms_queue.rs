@@ -202,14 +202,14 @@ pub async fn get(pool: &sqlx::AnyPool, id: i64) -> DbResult<Option<Entry>> {
     row.as_ref().map(entry).transpose()
 }
 
-/// A page of the queue, newest first, of the given states (all when empty), and how many
-/// there are.
+/// A page of the queue, newest first, of the given states (all when empty); [`counts`] says
+/// how many there are.
 pub async fn list(
     pool: &sqlx::AnyPool,
     states: &[&str],
     limit: i64,
     offset: i64,
-) -> DbResult<(Vec<Entry>, i64)> {
+) -> DbResult<Vec<Entry>> {
     // The states are constants of this module, never input.
     let filter = match states.is_empty() {
         true => String::new(),
@@ -222,9 +222,6 @@ pub async fn list(
                 .join(", ")
         ),
     };
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sms_queue {filter}"))
-        .fetch_one(pool)
-        .await?;
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM sms_queue {filter} ORDER BY id DESC LIMIT $1 OFFSET $2"
     ))
@@ -232,17 +229,40 @@ pub async fn list(
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    Ok((rows.iter().map(entry).collect::<DbResult<_>>()?, total))
+    rows.iter().map(entry).collect()
 }
 
 /// How many messages are in each state.
-pub async fn counts(pool: &sqlx::AnyPool) -> DbResult<Vec<(String, i64)>> {
+#[derive(Clone, Debug, Default)]
+pub struct Counts(Vec<(String, i64)>);
+
+impl Counts {
+    pub fn of(&self, state: &str) -> i64 {
+        self.0
+            .iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Of the given states, or of all when none is given.
+    pub fn sum(&self, states: &[&str]) -> i64 {
+        self.0
+            .iter()
+            .filter(|(s, _)| states.is_empty() || states.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+pub async fn counts(pool: &sqlx::AnyPool) -> DbResult<Counts> {
     let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM sms_queue GROUP BY state")
         .fetch_all(pool)
         .await?;
-    rows.iter()
+    let counts = rows
+        .iter()
         .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
-        .collect()
+        .collect::<DbResult<_>>()?;
+    Ok(Counts(counts))
 }
 
 /// Deletes the messages created before `before` that are done with (sent, failed, unknown).

@@ -79,8 +79,7 @@ pub async fn scrape(state: &AppState) -> String {
     match tokio::time::timeout(CHECK_TIMEOUT, store::sms_queue::counts(pool)).await {
         Ok(Ok(counts)) => {
             for s in store::sms_queue::STATES {
-                let n = counts.iter().find(|(k, _)| k == s).map_or(0, |r| r.1);
-                m.gauge("laihua_sms_messages", &[("state", s)], n as f64);
+                m.gauge("laihua_sms_messages", &[("state", s)], counts.of(s) as f64);
             }
         }
         Ok(Err(e)) => tracing::warn!("metrics: counting the SMS queue: {e}"),

@@ -129,7 +129,7 @@ pub async fn purge(state: &AppState) -> DbResult<u64> {
 /// elsewhere, not due), else whether it was sent.
 async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<bool>> {
     let now = state.now();
-    let token = format!("{:032x}", rand::random::<u128>());
+    let token = crate::security::random_token();
     let Some(entry) = sms_queue::claim(state.pool(), id, &token, now, now + LEASE).await? else {
         return Ok(None);
     };
@@ -141,40 +141,17 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<bool>> {
             format!("无法读取的短信（{}：{}）", entry.kind, entry.params),
         )),
     };
-    let done = state.now();
-    let (new_state, next_at, reference, error) = match &result {
-        Ok(sent) => (SENT, done, sent.reference.as_str(), String::new()),
-        Err(e) => match e.retry {
-            Retry::Later if entry.attempts < MAX_ATTEMPTS => (
-                PENDING,
-                done + backoff(entry.attempts),
-                "",
-                e.message.clone(),
-            ),
-            Retry::Unknown => (UNKNOWN, done, "", e.message.clone()),
-            _ => (FAILED, done, "", e.message.clone()),
-        },
-    };
-    let recorded = sms_queue::finish(
-        state.pool(),
+    let retry = entry.attempts < MAX_ATTEMPTS;
+    let (new_state, recorded) = settle(
+        state,
         id,
         &token,
-        new_state,
-        done,
-        next_at,
-        reference,
-        &error,
+        &entry.kind,
+        entry.attempts,
+        &result,
+        retry,
     )
     .await?;
-    let outcome = match result {
-        Ok(_) => "sent",
-        Err(_) => new_state,
-    };
-    state.metrics.counter(
-        "laihua_sms_total",
-        &[("kind", &entry.kind), ("outcome", outcome)],
-        1,
-    );
     if !recorded {
         tracing::warn!(
             sms = id,
@@ -199,12 +176,56 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<bool>> {
     Ok(Some(result.is_ok()))
 }
 
+/// Records the outcome of an attempt made under `token` and counts it: sent; pending again after
+/// the backoff when the provider may take it later and `retry`; unknown; or failed. The state
+/// recorded, and whether the claim was still ours.
+async fn settle(
+    state: &AppState,
+    id: i64,
+    token: &str,
+    kind: &str,
+    attempts: i64,
+    result: &Result<Sent, SmsError>,
+    retry: bool,
+) -> DbResult<(&'static str, bool)> {
+    let done = state.now();
+    let (new_state, next_at, reference, error) = match result {
+        Ok(sent) => (SENT, done, sent.reference.as_str(), ""),
+        Err(e) => match e.retry {
+            Retry::Later if retry => (PENDING, done + backoff(attempts), "", e.message.as_str()),
+            Retry::Unknown => (UNKNOWN, done, "", e.message.as_str()),
+            _ => (FAILED, done, "", e.message.as_str()),
+        },
+    };
+    let recorded = sms_queue::finish(
+        state.pool(),
+        id,
+        token,
+        new_state,
+        done,
+        next_at,
+        reference,
+        error,
+    )
+    .await?;
+    state.metrics.counter(
+        "laihua_sms_total",
+        &[("kind", kind), ("outcome", new_state)],
+        1,
+    );
+    Ok((new_state, recorded))
+}
+
 /// Sends through the provider; the outbox shows the office's name as the signature.
 async fn deliver(state: &AppState, mobile: &str, sms: &Sms) -> Result<Sent, SmsError> {
-    let office = super::reference::site(state)
-        .await
-        .map(|s| s.office_name)
-        .map_err(|e| SmsError::new(Retry::Later, format!("读取市外办名称失败：{e:#}")))?;
+    let office = match state.sms.shows_office() {
+        true => super::reference::site(state)
+            .await
+            .map(|s| s.office_name)
+            .map_err(|e| SmsError::new(Retry::Later, format!("读取市外办名称失败：{e:#}")))?,
+        // The providers put their approved signature instead.
+        false => String::new(),
+    };
     state.sms.send(mobile, sms, &office).await
 }
 
@@ -239,7 +260,7 @@ async fn audit_outcome(state: &AppState, e: &Entry, action: &str, why: &str) {
 /// person asks again.
 pub async fn send_code(state: &AppState, mobile: &str, sms: &Sms) -> Result<(), SmsError> {
     let now = state.now();
-    let token = format!("{:032x}", rand::random::<u128>());
+    let token = crate::security::random_token();
     let stored = sms_queue::insert_claimed(
         state.pool(),
         sms.kind.key(),
@@ -252,22 +273,9 @@ pub async fn send_code(state: &AppState, mobile: &str, sms: &Sms) -> Result<(), 
     .await;
     let id = stored.map_err(|e| SmsError::new(Retry::Later, format!("记录短信失败：{e}")))?;
     let result = deliver(state, mobile, sms).await;
-    let (st, reference, error) = match &result {
-        Ok(sent) => (SENT, sent.reference.as_str(), String::new()),
-        Err(e) if e.retry == Retry::Unknown => (UNKNOWN, "", e.message.clone()),
-        Err(e) => (FAILED, "", e.message.clone()),
-    };
-    let done = state.now();
-    if let Err(e) =
-        sms_queue::finish(state.pool(), id, &token, st, done, done, reference, &error).await
-    {
+    if let Err(e) = settle(state, id, &token, sms.kind.key(), 1, &result, false).await {
         tracing::error!(sms = id, "recording a code's outcome: {e}");
     }
-    state.metrics.counter(
-        "laihua_sms_total",
-        &[("kind", sms.kind.key()), ("outcome", st)],
-        1,
-    );
     result.map(|_| ())
 }
 
@@ -371,19 +379,15 @@ pub async fn list(
     offset: i64,
 ) -> Outcome<Listing> {
     require_admin(p)?;
-    let (rows, total) = sms_queue::list(state.pool(), show.states(), limit, offset).await?;
+    let rows = sms_queue::list(state.pool(), show.states(), limit, offset).await?;
     let counts = sms_queue::counts(state.pool()).await?;
-    let counts = sms_queue::STATES
-        .iter()
-        .map(|s| {
-            let n = counts.iter().find(|(k, _)| k == s).map(|(_, n)| *n);
-            (state_label(s), n.unwrap_or(0))
-        })
-        .collect();
     Ok(Listing {
         messages: rows.into_iter().map(view).collect(),
-        total,
-        counts,
+        total: counts.sum(show.states()),
+        counts: sms_queue::STATES
+            .iter()
+            .map(|s| (state_label(s), counts.of(s)))
+            .collect(),
         provider: state.sms.name(),
     })
 }
@@ -391,11 +395,7 @@ pub async fn list(
 /// How many messages need an administrator's look (failed for good or unknown).
 pub async fn problems(state: &AppState) -> Outcome<i64> {
     let counts = sms_queue::counts(state.pool()).await?;
-    Ok(counts
-        .iter()
-        .filter(|(s, _)| s == FAILED || s == UNKNOWN)
-        .map(|(_, n)| n)
-        .sum())
+    Ok(counts.sum(Show::Problems.states()))
 }
 
 fn view(e: Entry) -> MessageView {

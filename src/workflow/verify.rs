@@ -98,7 +98,7 @@ pub async fn send_code(
             now,
             "sms.code_sent",
             ObjectType::Mobile,
-            &masked(mobile),
+            &crate::domain::Mobile::mask(mobile),
             purpose.as_str(),
         )
         .await?;
@@ -165,10 +165,6 @@ pub async fn check_code(
     } else {
         Err(CheckError::Wrong(MAX_TRIES - tries))
     }
-}
-
-pub fn masked(mobile: &str) -> String {
-    crate::domain::Mobile::mask(mobile)
 }
 
 /// Reserves a send of a code (see domain::account).
